@@ -1,0 +1,90 @@
+/** Record types shared by every layer: sources, directory users and groups, tokens, SCIM resources. */
+
+/** A SCIM resource as stored: canonical wire JSON without id, meta, members/groups or password. */
+export type ScimDocument = Record<string, unknown>
+
+export type UserType = 'internal' | 'external' | 'service_account' | 'internal_service_account'
+
+export interface Source {
+  id: string
+  slug: string
+  name: string
+  enabled: boolean
+  userMatchingMode: string
+  userPathTemplate: string
+  serviceAccountId: number | null
+  tokenId: string | null
+  createdAt: string
+  updatedAt: string
+}
+
+export interface DirectoryUser {
+  pk: number
+  uuid: string
+  username: string
+  name: string
+  email: string
+  isActive: boolean
+  type: UserType
+  path: string
+  attributes: Record<string, unknown>
+  dateJoined: string
+  lastLogin: string | null
+  lastUpdated: string
+}
+
+export interface DirectoryGroup {
+  id: string
+  name: string
+  isSuperuser: boolean
+  attributes: Record<string, unknown>
+}
+
+export type TokenIntent = 'verification' | 'api' | 'recovery' | 'app_password'
+
+export interface Token {
+  id: string
+  identifier: string
+  userId: number
+  intent: TokenIntent
+  description: string
+  expires: string | null
+  expiring: boolean
+  managed: string | null
+  createdAt: string
+}
+
+/** A user provisioned by a source: its SCIM id, the stored document and its metadata. */
+export interface ScimUserRecord {
+  id: string
+  sourceId: string
+  userId: number
+  externalId: string | null
+  document: ScimDocument
+  created: string
+  lastModified: string
+  version: number
+}
+
+export interface ScimGroupRecord {
+  id: string
+  sourceId: string
+  externalId: string | null
+  document: ScimDocument
+  created: string
+  lastModified: string
+  version: number
+}
+
+/** A group member or a user's group, as SCIM renders it (RFC 7643 §4.1.2, §4.2). */
+export interface ResourceRef {
+  value: string
+  display: string
+  type: 'User' | 'Group'
+}
+
+export interface UserGroupRef {
+  value: string
+  display: string
+  type: 'direct' | 'indirect'
+}

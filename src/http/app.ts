@@ -1,0 +1,108 @@
+/** createApp(deps): middleware, the SCIM and admin mounts, health, and the one error renderer. */
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { requestId } from 'hono/request-id'
+import { getPath } from 'hono/utils/url'
+import { sourceRoutes } from '../api/routes/sources.js'
+import { tokenRoutes } from '../api/routes/tokens.js'
+import { ScimError } from '../scim/errors.js'
+import { discoveryRoutes } from '../scim/routes/discovery.js'
+import { groupRoutes } from '../scim/routes/groups.js'
+import { userRoutes } from '../scim/routes/users.js'
+import type { Deps } from '../services/deps.js'
+import { isMigrated } from '../store/migrate.js'
+import { adminAuth, scimAuth } from './auth.js'
+import type { AppEnv } from './env.js'
+import { renderAdminError, renderScimError } from './render-error.js'
+
+export const SCIM_PREFIX = '/source/scim/:slug/v2'
+
+/**
+ * Endpoint names that real clients spell differently: Microsoft's SCIM test collection
+ * reads `/serviceConfiguration` and lower-case names. Anything else keeps its spelling.
+ */
+const ENDPOINT_ALIASES: Record<string, string> = {
+  users: 'Users',
+  groups: 'Groups',
+  schemas: 'Schemas',
+  resourcetypes: 'ResourceTypes',
+  serviceproviderconfig: 'ServiceProviderConfig',
+  serviceConfiguration: 'ServiceProviderConfig',
+}
+
+/**
+ * The path routes see: without a trailing slash (authentik's admin API ends paths with `/`,
+ * Microsoft's collection reads `/Users/?filter=…`) and with aliased SCIM endpoints canonical.
+ */
+export function canonicalPath(request: Request): string {
+  const raw = getPath(request)
+  const path = raw.length > 1 && raw.endsWith('/') ? raw.replace(/\/+$/, '') || '/' : raw
+  const match = /^(\/source\/scim\/[^/]+\/v2\/)([^/]+)(.*)$/.exec(path)
+  if (!match) return path
+  const [, prefix, endpoint, rest] = match as unknown as [string, string, string, string]
+  const canonical = ENDPOINT_ALIASES[endpoint]
+  return canonical ? `${prefix}${canonical}${rest}` : path
+}
+
+function isAdminPath(path: string): boolean {
+  return path.startsWith('/api/')
+}
+
+export function createApp(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>({ getPath: canonicalPath })
+
+  app.use('*', requestId(), async (c, next) => {
+    c.set('deps', deps)
+    const started = performance.now()
+    await next()
+    deps.logger.debug('request', {
+      requestId: c.var.requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    })
+  })
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.config.maxBodyBytes,
+      onError: () => {
+        throw ScimError.payloadTooLarge(deps.config.maxBodyBytes)
+      },
+    }),
+  )
+
+  app.get('/-/health/live', (c) => c.body(null, 204))
+  app.get('/-/health/ready', async (c) => {
+    try {
+      if (await isMigrated(deps.db)) return c.body(null, 204)
+    } catch {
+      // unreachable database: not ready
+    }
+    return c.json({ detail: 'database not ready' }, 503)
+  })
+
+  const scim = new Hono<AppEnv>()
+  scim.use('*', scimAuth())
+  scim.route('/Users', userRoutes())
+  scim.route('/Groups', groupRoutes())
+  scim.route('/', discoveryRoutes())
+  app.route(SCIM_PREFIX, scim)
+
+  const admin = new Hono<AppEnv>()
+  admin.use('*', adminAuth())
+  admin.route('/sources/scim', sourceRoutes())
+  admin.route('/core/tokens', tokenRoutes())
+  app.route('/api/v3', admin)
+
+  app.notFound((c) => {
+    const error = ScimError.notFound(`No endpoint at ${c.req.path}`)
+    return isAdminPath(c.req.path) ? renderAdminError(c, error) : renderScimError(c, error)
+  })
+  app.onError((err, c) =>
+    isAdminPath(c.req.path) ? renderAdminError(c, err) : renderScimError(c, err),
+  )
+  return app
+}

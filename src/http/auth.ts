@@ -1,0 +1,56 @@
+/** Bearer authentication: source tokens for SCIM, superuser tokens for the admin API. */
+import type { MiddlewareHandler } from 'hono'
+import { ScimError } from '../scim/errors.js'
+import * as tokens from '../services/tokens.js'
+import * as directory from '../store/directory.js'
+import { findSourceBySlug } from '../store/sources.js'
+import type { AppEnv } from './env.js'
+
+/** The bearer credential of a request (RFC 6750 §2.1), scheme case-insensitive. */
+export function bearerKey(authorization: string | undefined): string | undefined {
+  if (!authorization) return undefined
+  const match = /^bearer\s+(\S+)\s*$/i.exec(authorization)
+  return match?.[1]
+}
+
+/**
+ * Authenticates a SCIM request: the token must be the one of the source named in the URL.
+ * A missing, wrong, expired or other source's token is 401 with a WWW-Authenticate
+ * challenge; a disabled source is 403.
+ */
+export function scimAuth(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const deps = c.var.deps
+    const key = bearerKey(c.req.header('authorization'))
+    if (!key) throw ScimError.unauthorized('Authentication credentials were not provided')
+    const token = await tokens.verifyKey(deps, key)
+    const slug = c.req.param('slug') ?? ''
+    const source = token ? await findSourceBySlug(deps.db, slug) : undefined
+    if (!token || !source || source.tokenId !== token.id) {
+      throw ScimError.unauthorized('Invalid token', 'invalid_token')
+    }
+    if (!source.enabled) throw ScimError.forbidden('This source is disabled')
+    const origin = deps.config.baseUrl ?? new URL(c.req.url).origin
+    c.set('source', source)
+    c.set('baseUrl', `${origin}/source/scim/${encodeURIComponent(source.slug)}/v2`)
+    await next()
+  }
+}
+
+/** Authenticates an admin API request: a live token of a superuser, else 401 / 403. */
+export function adminAuth(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const deps = c.var.deps
+    const key = bearerKey(c.req.header('authorization'))
+    if (!key) throw ScimError.unauthorized('Authentication credentials were not provided.')
+    const token = await tokens.verifyKey(deps, key)
+    if (!token) throw ScimError.unauthorized('Token invalid/expired', 'invalid_token')
+    const user = await directory.findUserByPk(deps.db, token.userId)
+    if (!user?.isActive || !(await directory.isSuperuser(deps.db, user.pk))) {
+      throw ScimError.forbidden('You do not have permission to perform this action.')
+    }
+    c.set('adminToken', token)
+    c.set('adminUser', user)
+    await next()
+  }
+}

@@ -1,0 +1,17 @@
+/** Typed request state shared by middleware and routes (Hono's c.var). */
+import type { DirectoryUser, Source, Token } from '../domain.js'
+import type { Deps } from '../services/deps.js'
+
+export interface AppEnv {
+  Variables: {
+    deps: Deps
+    requestId: string
+    /** The authenticated source of a SCIM request. */
+    source: Source
+    /** SCIM base URL of the source, e.g. https://host/source/scim/<slug>/v2. */
+    baseUrl: string
+    /** The admin API caller. */
+    adminToken: Token
+    adminUser: DirectoryUser
+  }
+}

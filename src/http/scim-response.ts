@@ -1,0 +1,44 @@
+/** SCIM responses: `application/scim+json` unless the client accepts only `application/json`. */
+import type { Context } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { ScimError } from '../scim/errors.js'
+import type { AppEnv } from './env.js'
+
+const SCIM_JSON = 'application/scim+json; charset=utf-8'
+const PLAIN_JSON = 'application/json; charset=utf-8'
+
+/**
+ * RFC 7644 §8.1: answer with application/scim+json; a client whose Accept lists only
+ * application/json (authentik would answer it 406) gets the same body as application/json.
+ */
+export function scimMediaType(c: Context): string {
+  const accept = c.req.header('accept')?.toLowerCase()
+  if (!accept || accept.includes('application/scim+json') || accept.includes('*/*'))
+    return SCIM_JSON
+  if (accept.includes('application/json')) return PLAIN_JSON
+  return SCIM_JSON
+}
+
+export function scimJson(
+  c: Context<AppEnv>,
+  body: unknown,
+  status: ContentfulStatusCode = 200,
+  headers: Record<string, string> = {},
+): Response {
+  return c.body(JSON.stringify(body), status, { 'Content-Type': scimMediaType(c), ...headers })
+}
+
+/**
+ * Reads a JSON request body. Clients send application/scim+json, application/json
+ * (Google) or no Content-Type at all (Okta's SPEC test), so the type is not enforced;
+ * the size limit is (bodyLimit middleware, 413).
+ */
+export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
+  const text = await c.req.text()
+  if (text.trim() === '') throw ScimError.invalidSyntax('Request body is empty')
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw ScimError.invalidSyntax('Request body is not valid JSON')
+  }
+}

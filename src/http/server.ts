@@ -1,0 +1,32 @@
+/** Serves the app with @hono/node-server and shuts down gracefully on SIGINT/SIGTERM. */
+import { serve } from '@hono/node-server'
+import type { Config } from '../config.js'
+import { startRuntime } from '../runtime.js'
+import { createApp } from './app.js'
+
+export async function runServer(config: Config): Promise<void> {
+  const runtime = await startRuntime(config)
+  const { logger } = runtime.deps
+  const app = createApp(runtime.deps)
+  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
+    logger.info('scimd listening', {
+      url: `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`,
+      database: config.database.kind,
+    })
+  })
+  let closing = false
+  const shutdown = (signal: string) => {
+    if (closing) return
+    closing = true
+    logger.info('shutting down', { signal })
+    server.close(() => {
+      runtime.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      )
+    })
+    setTimeout(() => process.exit(1), 10_000).unref()
+  }
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+}

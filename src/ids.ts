@@ -1,0 +1,32 @@
+/** Identifiers: UUIDv7 (RFC 9562 §5.7), so ids sort in creation order and lists page stably. */
+import { randomBytes } from 'node:crypto'
+
+let lastMs = 0
+let counter = 0
+
+/**
+ * A UUIDv7 that is monotonic within this process: ids made in the same millisecond carry an
+ * increasing 12-bit counter in rand_a (RFC 9562 §6.2, method 1); on overflow the timestamp
+ * moves one millisecond ahead.
+ */
+export function uuidv7(now = Date.now()): string {
+  if (now > lastMs) {
+    lastMs = now
+    counter = randomBytes(2).readUInt16BE(0) & 0x07ff // start in the lower half: room to count
+  } else if (++counter > 0xfff) {
+    lastMs++
+    counter = 0
+  }
+  const bytes = randomBytes(16)
+  bytes.writeUIntBE(lastMs, 0, 6)
+  bytes[6] = 0x70 | (counter >> 8)
+  bytes[7] = counter & 0xff
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80
+  const hex = bytes.toString('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+/** Current time as ISO-8601 UTC with milliseconds: the one timestamp format stored everywhere. */
+export function nowIso(): string {
+  return new Date().toISOString()
+}

@@ -1,0 +1,45 @@
+/** Builds the running pieces from a Config: database (migrated), secrets, logger, services' deps. */
+import type { Config } from './config.js'
+import { createLogger, type Logger } from './logger.js'
+import { createSecrets, resolveSecretKey } from './secrets.js'
+import type { Deps } from './services/deps.js'
+import { ensureBootstrapAdmin } from './services/sources.js'
+import { connect, type Store } from './store/connect.js'
+import { migrateToLatest } from './store/migrate.js'
+
+export interface Runtime {
+  deps: Deps
+  store: Store
+  close(): Promise<void>
+}
+
+export async function startRuntime(
+  config: Config,
+  opts: { logger?: Logger; migrate?: boolean; searchPath?: string } = {},
+): Promise<Runtime> {
+  const logger = opts.logger ?? createLogger(config.logLevel)
+  const store = connect(config.database, {
+    poolMax: config.pgPoolMax,
+    ...(opts.searchPath ? { searchPath: opts.searchPath } : {}),
+  })
+  try {
+    if (opts.migrate ?? true) await migrateToLatest(store.db)
+    const secretKey = resolveSecretKey({
+      secretKey: config.secretKey,
+      dataDir: config.dataDir,
+      persistent: config.database.kind === 'sqlite' && config.database.path !== ':memory:',
+    })
+    const deps: Deps = {
+      db: store.db,
+      dialect: store.dialect,
+      secrets: createSecrets(secretKey),
+      logger,
+      config,
+    }
+    if (config.bootstrapToken) await ensureBootstrapAdmin(deps, config.bootstrapToken)
+    return { deps, store, close: () => store.close() }
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+}

@@ -1,0 +1,58 @@
+/** Discovery endpoints (RFC 7644 §4): ServiceProviderConfig, ResourceTypes, Schemas; read-only. */
+import { Hono } from 'hono'
+import type { AppEnv } from '../../http/env.js'
+import { scimJson } from '../../http/scim-response.js'
+import {
+  listResponse,
+  resourceType,
+  resourceTypes,
+  schemaResource,
+  schemaResources,
+  serviceProviderConfig,
+} from '../discovery.js'
+import { ScimError } from '../errors.js'
+
+export function discoveryRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  app.get('/ServiceProviderConfig', (c) =>
+    scimJson(
+      c,
+      serviceProviderConfig(c.var.baseUrl, {
+        maxResults: c.var.deps.config.maxResults,
+        maxPayloadSize: c.var.deps.config.maxBodyBytes,
+      }),
+    ),
+  )
+  app.get('/ResourceTypes', (c) => scimJson(c, listResponse(resourceTypes(c.var.baseUrl))))
+  app.get('/ResourceTypes/:id', (c) => {
+    const found = resourceType(c.var.baseUrl, c.req.param('id'))
+    if (!found) throw ScimError.notFound(`ResourceType ${c.req.param('id')} not found`)
+    return scimJson(c, found)
+  })
+  app.get('/Schemas', (c) => scimJson(c, listResponse(schemaResources(c.var.baseUrl))))
+  app.get('/Schemas/:id', (c) => {
+    const found = schemaResource(c.var.baseUrl, c.req.param('id'))
+    if (!found) throw ScimError.notFound(`Schema ${c.req.param('id')} not found`)
+    return scimJson(c, found)
+  })
+  // Discovery is read-only: Okta's SPEC test expects 405 for writes.
+  for (const path of [
+    '/ServiceProviderConfig',
+    '/ResourceTypes',
+    '/ResourceTypes/:id',
+    '/Schemas',
+    '/Schemas/:id',
+  ]) {
+    app.on(['POST', 'PUT', 'PATCH', 'DELETE'], path, () => {
+      throw ScimError.methodNotAllowed()
+    })
+  }
+  // RFC 7644 §3.7, §3.11: unsupported Bulk and /Me answer 501.
+  app.all('/Bulk', () => {
+    throw new ScimError(501, 'Bulk operations are not supported')
+  })
+  app.all('/Me', () => {
+    throw new ScimError(501, '/Me is not supported')
+  })
+  return app
+}

@@ -1,0 +1,20 @@
+/** /Groups: members load only when asked for; PATCH answers 204 (Entra's recommendation). */
+import * as groups from '../../services/groups.js'
+import { isRequested } from '../projection.js'
+import { toScimGroup } from '../resources.js'
+import { GROUP_RESOURCE } from '../schemas.js'
+import { resourceRoutes } from './resource-routes.js'
+
+export const groupRoutes = () =>
+  resourceRoutes({
+    resource: GROUP_RESOURCE,
+    readOptions: (p) => ({ withMembers: isRequested(GROUP_RESOURCE, p, 'members') }),
+    toWire: (view: groups.GroupView, baseUrl) => toScimGroup(view.record, baseUrl, view.members),
+    create: groups.createGroup,
+    get: groups.getGroup,
+    replace: groups.replaceGroup,
+    patch: groups.patchGroup,
+    remove: groups.deleteGroup,
+    list: groups.listGroups,
+    patchAnswersNoContent: true,
+  })

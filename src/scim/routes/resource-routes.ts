@@ -1,0 +1,131 @@
+/** The routes every SCIM resource type has (RFC 7644 §3.3–3.6), built once for Users and Groups. */
+import { type Context, Hono } from 'hono'
+import type { Source } from '../../domain.js'
+import type { AppEnv } from '../../http/env.js'
+import { readJsonBody, scimJson } from '../../http/scim-response.js'
+import type { Deps } from '../../services/deps.js'
+import type { ListResult } from '../../services/users.js'
+import { ScimError } from '../errors.js'
+import type { ListParams } from '../list.js'
+import { project } from '../projection.js'
+import { etag, listResponse, type ScimResource } from '../resources.js'
+import type { ResourceSchema } from '../schemas.js'
+import {
+  asksForAttributes,
+  notModified,
+  type Projection,
+  queryListParams,
+  queryProjection,
+  searchRequest,
+} from './shared.js'
+
+interface WriteExtras {
+  ifMatch: string | undefined
+}
+
+/** The service operations of one resource type, with the read options a projection implies. */
+export interface ResourceService<V extends { record: { id: string; version: number } }, O> {
+  resource: ResourceSchema
+  readOptions(projection: Projection): O
+  toWire(view: V, baseUrl: string): ScimResource
+  create(deps: Deps, source: Source, body: unknown, opts: O): Promise<V>
+  get(deps: Deps, source: Source, id: string, opts: O): Promise<V>
+  replace(deps: Deps, source: Source, id: string, body: unknown, opts: O & WriteExtras): Promise<V>
+  patch(deps: Deps, source: Source, id: string, body: unknown, opts: O & WriteExtras): Promise<V>
+  remove(deps: Deps, source: Source, id: string, ifMatch: string | undefined): Promise<void>
+  list(deps: Deps, source: Source, params: ListParams, opts: O): Promise<ListResult<V>>
+  /**
+   * PATCH answers 204 unless the client asked for attributes (RFC 7644 §3.5.2 allows
+   * either). Entra recommends 204 for groups: returning large member lists is what makes
+   * other servers slow.
+   */
+  patchAnswersNoContent: boolean
+}
+
+export function resourceRoutes<V extends { record: { id: string; version: number } }, O>(
+  service: ResourceService<V, O>,
+): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  const { resource } = service
+  const render = (c: Context<AppEnv>, view: V, projection: Projection) =>
+    project(resource, service.toWire(view, c.var.baseUrl), projection)
+  const writeExtras = (c: Context<AppEnv>, projection: Projection) => ({
+    ...service.readOptions(projection),
+    ifMatch: c.req.header('if-match'),
+  })
+
+  const list = async (c: Context<AppEnv>, params: ListParams, projection: Projection) => {
+    const opts = service.readOptions(projection)
+    const result = await service.list(c.var.deps, c.var.source, params, opts)
+    const resources = result.items.map((v) => render(c, v, projection))
+    return scimJson(c, listResponse(resources, result.totalResults, params.startIndex))
+  }
+
+  app.get('/', (c) => list(c, queryListParams(c), queryProjection(c, resource)))
+
+  app.post('/.search', async (c) => {
+    const { params, projection } = searchRequest(
+      await readJsonBody(c),
+      resource,
+      c.var.deps.config.maxResults,
+    )
+    return list(c, params, projection)
+  })
+
+  app.post('/', async (c) => {
+    const projection = queryProjection(c, resource)
+    const body = await readJsonBody(c)
+    const view = await service.create(
+      c.var.deps,
+      c.var.source,
+      body,
+      service.readOptions(projection),
+    )
+    return scimJson(c, render(c, view, projection), 201, {
+      Location: `${c.var.baseUrl}${resource.endpoint}/${view.record.id}`,
+      ETag: etag(view.record.version),
+    })
+  })
+
+  app.get('/:id', async (c) => {
+    const projection = queryProjection(c, resource)
+    const opts = service.readOptions(projection)
+    const view = await service.get(c.var.deps, c.var.source, c.req.param('id'), opts)
+    const tag = etag(view.record.version)
+    if (notModified(c, tag)) return c.body(null, 304, { ETag: tag })
+    return scimJson(c, render(c, view, projection), 200, { ETag: tag })
+  })
+
+  app.put('/:id', async (c) => {
+    const projection = queryProjection(c, resource)
+    const body = await readJsonBody(c)
+    const opts = writeExtras(c, projection)
+    const view = await service.replace(c.var.deps, c.var.source, c.req.param('id'), body, opts)
+    return scimJson(c, render(c, view, projection), 200, { ETag: etag(view.record.version) })
+  })
+
+  app.patch('/:id', async (c) => {
+    const projection = queryProjection(c, resource)
+    const body = await readJsonBody(c)
+    const opts = writeExtras(c, projection)
+    const view = await service.patch(c.var.deps, c.var.source, c.req.param('id'), body, opts)
+    const tag = etag(view.record.version)
+    if (service.patchAnswersNoContent && !asksForAttributes(projection)) {
+      return c.body(null, 204, { ETag: tag })
+    }
+    return scimJson(c, render(c, view, projection), 200, { ETag: tag })
+  })
+
+  app.delete('/:id', async (c) => {
+    await service.remove(c.var.deps, c.var.source, c.req.param('id'), c.req.header('if-match'))
+    return c.body(null, 204)
+  })
+
+  app.on(['PUT', 'PATCH', 'DELETE'], '/', () => {
+    throw ScimError.methodNotAllowed()
+  })
+  app.post('/:id', () => {
+    throw ScimError.methodNotAllowed()
+  })
+  return app
+}

@@ -1,0 +1,20 @@
+/** /Users: users answer PATCH with 200 and the resource, which Entra and Okta read back. */
+import * as users from '../../services/users.js'
+import { isRequested } from '../projection.js'
+import { toScimUser } from '../resources.js'
+import { USER_RESOURCE } from '../schemas.js'
+import { resourceRoutes } from './resource-routes.js'
+
+export const userRoutes = () =>
+  resourceRoutes({
+    resource: USER_RESOURCE,
+    readOptions: (p) => ({ withGroups: isRequested(USER_RESOURCE, p, 'groups') }),
+    toWire: (view: users.UserView, baseUrl) => toScimUser(view.record, baseUrl, view.groups),
+    create: users.createUser,
+    get: users.getUser,
+    replace: users.replaceUser,
+    patch: users.patchUser,
+    remove: users.deleteUser,
+    list: users.listUsers,
+    patchAnswersNoContent: false,
+  })

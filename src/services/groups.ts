@@ -1,0 +1,308 @@
+/**
+ * SCIM Group operations (RFC 7644 §3). Members live in SQL tables, so a membership change
+ * touches only the named rows: adding one member costs the same in a group of ten as in
+ * one of a million.
+ */
+import type { ResourceRef, ScimDocument, ScimGroupRecord, Source } from '../domain.js'
+import { nowIso, uuidv7 } from '../ids.js'
+import { ScimError } from '../scim/errors.js'
+import { compileFilter, parseFilter } from '../scim/filter.js'
+import type { ListParams } from '../scim/list.js'
+import { type MemberRef, normalizeResource } from '../scim/normalize.js'
+import {
+  applyPatch,
+  type MemberChange,
+  parsePatchRequest,
+  splitMemberOperations,
+} from '../scim/patch.js'
+import { GROUP_RESOURCE } from '../scim/schemas.js'
+import { sortExpression } from '../scim/sort.js'
+import type { Executor } from '../store/database.js'
+import * as directory from '../store/directory.js'
+import { isUniqueViolation } from '../store/errors.js'
+import * as members from '../store/members.js'
+import * as store from '../store/scim-resources.js'
+import { type Deps, inTransaction, VersionConflict } from './deps.js'
+import { checkIfMatch, type ListResult, type WriteOptions } from './users.js'
+
+export interface GroupView {
+  record: ScimGroupRecord
+  /** Present when the caller asked for members. */
+  members?: ResourceRef[]
+}
+
+export interface GroupReadOptions {
+  withMembers: boolean
+}
+
+export type GroupWriteOptions = GroupReadOptions & Pick<WriteOptions, 'ifMatch'>
+
+function displayNameOf(document: ScimDocument): string {
+  const name = document.displayName
+  if (typeof name !== 'string' || name.trim() === '') {
+    throw ScimError.invalidValue("Attribute 'displayName' is required")
+  }
+  return name
+}
+
+function splitExternalId(document: ScimDocument): {
+  externalId: string | null
+  rest: ScimDocument
+} {
+  const { externalId, ...rest } = document
+  return { externalId: typeof externalId === 'string' ? externalId : null, rest }
+}
+
+async function view(
+  db: Executor,
+  source: Source,
+  record: ScimGroupRecord,
+  opts: GroupReadOptions,
+): Promise<GroupView> {
+  if (!opts.withMembers) return { record }
+  return { record, members: await members.listMembers(db, source.id, record.id) }
+}
+
+function uniquenessError(displayName: string): ScimError {
+  return ScimError.uniqueness(`displayName '${displayName}' is already in use in this source`)
+}
+
+/**
+ * Resolves member references to this source's users and groups. An id that is not a
+ * resource of this source is 400 invalidValue, so nothing of the request is applied.
+ */
+async function resolveMembers(
+  tx: Executor,
+  source: Source,
+  groupId: string,
+  refs: readonly MemberRef[],
+): Promise<{ userPks: number[]; groupIds: string[] }> {
+  const ids = refs.map((r) => r.value)
+  const found = await members.resolveMemberIds(tx, source.id, ids)
+  const userPks: number[] = []
+  const groupIds: string[] = []
+  for (const ref of refs) {
+    const userPk = found.users.get(ref.value)
+    if (userPk !== undefined && ref.type !== 'Group') {
+      userPks.push(userPk)
+    } else if (found.groups.has(ref.value) && ref.type !== 'User') {
+      if (await members.wouldCreateCycle(tx, groupId, ref.value)) {
+        throw ScimError.invalidValue(`Adding group ${ref.value} would create a membership cycle`)
+      }
+      groupIds.push(ref.value)
+    } else {
+      throw ScimError.invalidValue(`Member '${ref.value}' is not a resource of this source`)
+    }
+  }
+  return { userPks, groupIds }
+}
+
+async function addMembers(
+  tx: Executor,
+  source: Source,
+  groupId: string,
+  refs: readonly MemberRef[],
+) {
+  const { userPks, groupIds } = await resolveMembers(tx, source, groupId, refs)
+  await members.addUserMembers(tx, groupId, userPks)
+  await members.addGroupMembers(tx, groupId, groupIds)
+}
+
+async function applyMemberChange(
+  tx: Executor,
+  source: Source,
+  groupId: string,
+  change: MemberChange,
+): Promise<void> {
+  switch (change.kind) {
+    case 'add':
+      return addMembers(tx, source, groupId, change.members)
+    case 'remove': {
+      // Removing something that is not a member is a no-op, whatever the id.
+      const found = await members.resolveMemberIds(tx, source.id, change.values)
+      await members.removeUserMembers(tx, groupId, [...found.users.values()])
+      await members.removeGroupMembers(tx, groupId, [...found.groups])
+      return
+    }
+    case 'removeAll':
+      return members.removeAllMembers(tx, groupId)
+    case 'replace':
+      await members.removeAllMembers(tx, groupId)
+      return addMembers(tx, source, groupId, change.members)
+  }
+}
+
+export async function createGroup(
+  deps: Deps,
+  source: Source,
+  body: unknown,
+  opts: GroupReadOptions,
+): Promise<GroupView> {
+  const normalized = normalizeResource(GROUP_RESOURCE, body)
+  const displayName = displayNameOf(normalized.document)
+  const { externalId, rest } = splitExternalId(normalized.document)
+  try {
+    return await inTransaction(deps, async (tx) => {
+      const now = nowIso()
+      const id = uuidv7()
+      await directory.insertGroup(tx, { id, name: displayName, now })
+      await store.insertScimGroup(tx, {
+        id,
+        sourceId: source.id,
+        externalId,
+        displayNameKey: displayName.toLowerCase(),
+        document: rest,
+        now,
+      })
+      if (normalized.members?.length) await addMembers(tx, source, id, normalized.members)
+      const record = await store.findScimGroup(tx, source.id, id)
+      if (!record) throw new Error('group vanished after insert')
+      return view(tx, source, record, opts)
+    })
+  } catch (err) {
+    if (isUniqueViolation(err)) throw uniquenessError(displayName)
+    throw err
+  }
+}
+
+export async function getGroup(
+  deps: Deps,
+  source: Source,
+  id: string,
+  opts: GroupReadOptions,
+): Promise<GroupView> {
+  const record = await store.findScimGroup(deps.db, source.id, id)
+  if (!record) throw ScimError.notFound(`Group ${id} not found`)
+  return view(deps.db, source, record, opts)
+}
+
+async function writeGroupDocument(
+  tx: Executor,
+  source: Source,
+  current: ScimGroupRecord,
+  document: ScimDocument,
+): Promise<void> {
+  const displayName = displayNameOf(document)
+  const { externalId, rest } = splitExternalId(document)
+  const now = nowIso()
+  const written = await store.updateScimGroup(tx, source.id, current.id, current.version, {
+    externalId,
+    displayNameKey: displayName.toLowerCase(),
+    document: rest,
+    now,
+  })
+  if (!written) throw new VersionConflict()
+  await tx
+    .updateTable('groups')
+    .set({ name: displayName, last_updated: now })
+    .where('id', '=', current.id)
+    .execute()
+}
+
+async function mutateGroup(
+  deps: Deps,
+  source: Source,
+  id: string,
+  opts: GroupWriteOptions,
+  change: (tx: Executor, current: ScimGroupRecord) => Promise<void>,
+): Promise<GroupView> {
+  let attempted = ''
+  try {
+    return await inTransaction(deps, async (tx) => {
+      const current = await store.findScimGroup(tx, source.id, id)
+      if (!current) throw ScimError.notFound(`Group ${id} not found`)
+      checkIfMatch(opts.ifMatch, current.version)
+      attempted = String(current.document.displayName ?? '')
+      await change(tx, current)
+      const record = await store.findScimGroup(tx, source.id, id)
+      if (!record) throw ScimError.notFound(`Group ${id} not found`)
+      return view(tx, source, record, opts)
+    })
+  } catch (err) {
+    if (isUniqueViolation(err)) throw uniquenessError(attempted)
+    throw err
+  }
+}
+
+function withExternalId(record: ScimGroupRecord): ScimDocument {
+  return record.externalId === null
+    ? record.document
+    : { ...record.document, externalId: record.externalId }
+}
+
+/** PUT: the document and the member list are replaced (no members sent = no members). */
+export async function replaceGroup(
+  deps: Deps,
+  source: Source,
+  id: string,
+  body: unknown,
+  opts: GroupWriteOptions,
+): Promise<GroupView> {
+  const normalized = normalizeResource(GROUP_RESOURCE, body)
+  displayNameOf(normalized.document)
+  return mutateGroup(deps, source, id, opts, async (tx, current) => {
+    await writeGroupDocument(tx, source, current, normalized.document)
+    await applyMemberChange(tx, source, id, { kind: 'replace', members: normalized.members ?? [] })
+  })
+}
+
+/** PATCH: document operations and membership changes, all applied or none. */
+export async function patchGroup(
+  deps: Deps,
+  source: Source,
+  id: string,
+  body: unknown,
+  opts: GroupWriteOptions,
+): Promise<GroupView> {
+  const { memberChanges, operations } = splitMemberOperations(parsePatchRequest(body))
+  return mutateGroup(deps, source, id, opts, async (tx, current) => {
+    let documentChanged = false
+    if (operations.length > 0) {
+      const result = applyPatch(GROUP_RESOURCE, withExternalId(current), operations)
+      if (result.changed) {
+        await writeGroupDocument(tx, source, current, result.document)
+        documentChanged = true
+      }
+    }
+    for (const change of memberChanges) await applyMemberChange(tx, source, id, change)
+    if (memberChanges.length > 0 && !documentChanged) {
+      await store.touchScimGroup(tx, source.id, id, nowIso())
+    }
+  })
+}
+
+export async function deleteGroup(
+  deps: Deps,
+  source: Source,
+  id: string,
+  ifMatch: string | undefined,
+): Promise<void> {
+  await inTransaction(deps, async (tx) => {
+    const current = await store.findScimGroup(tx, source.id, id)
+    if (!current) throw ScimError.notFound(`Group ${id} not found`)
+    checkIfMatch(ifMatch, current.version)
+    // Cascades to the connection row and every membership row.
+    await tx.deleteFrom('groups').where('id', '=', current.id).execute()
+  })
+}
+
+export async function listGroups(
+  deps: Deps,
+  source: Source,
+  params: ListParams,
+  opts: GroupReadOptions,
+): Promise<ListResult<GroupView>> {
+  const ctx = { resource: GROUP_RESOURCE, dialect: deps.dialect }
+  const where = params.filter ? compileFilter(parseFilter(params.filter), ctx) : undefined
+  const sort = params.sortBy ? sortExpression(params.sortBy, params.sortOrder, ctx) : undefined
+  const totalResults = await store.countScimGroups(deps.db, source.id, where)
+  if (params.count === 0 || params.startIndex > totalResults) return { items: [], totalResults }
+  const records = await store.listScimGroups(deps.db, source.id, {
+    where,
+    offset: params.startIndex - 1,
+    limit: params.count,
+    ...(sort ? { sort } : {}),
+  })
+  const items = await Promise.all(records.map((r) => view(deps.db, source, r, opts)))
+  return { items, totalResults }
+}

@@ -1,0 +1,202 @@
+/** SCIM sources: each is created with its service account and that account's API token. */
+import type { DirectoryUser, Source, Token } from '../domain.js'
+import { nowIso, uuidv7 } from '../ids.js'
+import { ScimError } from '../scim/errors.js'
+import type { Executor } from '../store/database.js'
+import * as directory from '../store/directory.js'
+import { isUniqueViolation } from '../store/errors.js'
+import * as sources from '../store/sources.js'
+import * as tokens from '../store/tokens.js'
+import { type Deps, inTransaction } from './deps.js'
+import { issueToken } from './tokens.js'
+
+export const SLUG_PATTERN = /^[-a-zA-Z0-9_]+$/
+export const SERVICE_ACCOUNT_PATH = 'goauthentik.io/sources/scim'
+
+export interface SourceInput {
+  name: string
+  slug: string
+  enabled?: boolean
+  userPathTemplate?: string
+}
+
+/** A source with what the admin API shows beside it: its token and the token's user. */
+export interface SourceDetail {
+  source: Source
+  token: Token | undefined
+  serviceAccount: DirectoryUser | undefined
+}
+
+/**
+ * Creates a source, its service account (`ak-source-scim-<pk>`, type
+ * internal_service_account) and its API token (identifier `ak-source-scim-<pk>`, never
+ * expiring), as authentik does, in one transaction. Returns the token key once.
+ */
+export async function createSource(
+  deps: Deps,
+  input: SourceInput,
+): Promise<SourceDetail & { key: string }> {
+  try {
+    return await inTransaction(deps, async (tx) => {
+      const now = nowIso()
+      const id = uuidv7()
+      await sources.insertSource(tx, {
+        id,
+        slug: input.slug,
+        name: input.name,
+        enabled: input.enabled ?? true,
+        now,
+        ...(input.userPathTemplate ? { userPathTemplate: input.userPathTemplate } : {}),
+      })
+      const accountPk = await directory.insertUser(tx, {
+        uuid: uuidv7(),
+        username: `ak-source-scim-${id}`,
+        name: `SCIM Source ${input.name} Service-Account`,
+        type: 'internal_service_account',
+        path: SERVICE_ACCOUNT_PATH,
+        is_active: 1,
+        password_hash: null,
+        date_joined: now,
+        last_login: null,
+        last_updated: now,
+      })
+      const { token, key } = await issueToken(deps, tx, {
+        identifier: `ak-source-scim-${id}`,
+        userId: accountPk,
+        intent: 'api',
+        expiring: false,
+        managed: `goauthentik.io/sources/scim/${id}`,
+        description: `Token for SCIM source ${input.slug}`,
+      })
+      await sources.updateSource(tx, id, { service_account_id: accountPk, token_id: token.id })
+      const detail = await loadDetail(tx, id)
+      return { ...detail, key }
+    })
+  } catch (err) {
+    if (isUniqueViolation(err))
+      throw ScimError.uniqueness(`Source with slug '${input.slug}' already exists`)
+    throw err
+  }
+}
+
+async function loadDetail(db: Executor, id: string): Promise<SourceDetail> {
+  const source = await sources.findSourceById(db, id)
+  if (!source) throw ScimError.notFound('Source not found')
+  const token = source.tokenId ? await tokens.findTokenById(db, source.tokenId) : undefined
+  const serviceAccount = token ? await directory.findUserByPk(db, token.userId) : undefined
+  return { source, token, serviceAccount }
+}
+
+export async function getSource(deps: Deps, slug: string): Promise<SourceDetail> {
+  const source = await sources.findSourceBySlug(deps.db, slug)
+  if (!source) throw ScimError.notFound('Source not found')
+  return loadDetail(deps.db, source.id)
+}
+
+export async function listSources(deps: Deps): Promise<SourceDetail[]> {
+  const all = await sources.listSources(deps.db)
+  return Promise.all(all.map((s) => loadDetail(deps.db, s.id)))
+}
+
+/**
+ * Deletes a source with its token and service account. The users and groups it
+ * provisioned are deleted with it (their connection rows cascade, and the directory rows
+ * are removed here): a source owns what it provisioned, and orphans that no identity
+ * provider manages any more would stay active forever.
+ */
+export async function deleteSource(deps: Deps, slug: string): Promise<void> {
+  await inTransaction(deps, async (tx) => {
+    const source = await sources.findSourceBySlug(tx, slug)
+    if (!source) throw ScimError.notFound('Source not found')
+    const userIds = tx
+      .selectFrom('scim_source_users')
+      .select('user_id')
+      .where('source_id', '=', source.id)
+    await tx.deleteFrom('users').where('id', 'in', userIds).execute()
+    const groupIds = tx
+      .selectFrom('scim_source_groups')
+      .select('group_id')
+      .where('source_id', '=', source.id)
+    await tx.deleteFrom('groups').where('id', 'in', groupIds).execute()
+    await sources.deleteSource(tx, source.id)
+    if (source.serviceAccountId !== null) await directory.deleteUser(tx, source.serviceAccountId)
+  })
+}
+
+export const ADMIN_USERNAME = 'akadmin'
+export const ADMIN_GROUP = 'authentik Admins'
+export const BOOTSTRAP_TOKEN_IDENTIFIER = 'authentik-bootstrap-token'
+
+/**
+ * Makes sure an admin user in a superuser group exists, with an API token whose key is
+ * `key` (authentik's AUTHENTIK_BOOTSTRAP_TOKEN). Idempotent; safe with several instances.
+ */
+/** The admin user, in the superuser group; created on first use. */
+async function ensureAdminUser(tx: Executor): Promise<number> {
+  const now = nowIso()
+  let adminPk = (await directory.findUserByUsername(tx, ADMIN_USERNAME))?.pk
+  if (adminPk === undefined) {
+    adminPk = await directory.insertUser(tx, {
+      uuid: uuidv7(),
+      username: ADMIN_USERNAME,
+      name: 'authentik Default Admin',
+      type: 'internal',
+      path: 'users',
+      password_hash: null,
+      date_joined: now,
+      last_login: null,
+      last_updated: now,
+    })
+  }
+  let groupId = (await directory.findGroupByName(tx, ADMIN_GROUP))?.id
+  if (groupId === undefined) {
+    groupId = uuidv7()
+    await directory.insertGroup(tx, { id: groupId, name: ADMIN_GROUP, isSuperuser: true, now })
+  }
+  await directory.addGroupMember(tx, groupId, adminPk)
+  return adminPk
+}
+
+/**
+ * Makes sure an admin user in a superuser group exists, with an API token whose key is
+ * `key` (authentik's AUTHENTIK_BOOTSTRAP_TOKEN). Idempotent.
+ */
+export async function ensureBootstrapAdmin(deps: Deps, key: string): Promise<void> {
+  await inTransaction(deps, async (tx) => {
+    const adminPk = await ensureAdminUser(tx)
+    const existing = await tokens.findTokenByIdentifier(tx, BOOTSTRAP_TOKEN_IDENTIFIER)
+    if (existing) {
+      await tokens.updateTokenKey(tx, existing.id, {
+        digest: deps.secrets.digest(key),
+        sealed: await deps.secrets.seal(key),
+      })
+      return
+    }
+    await issueToken(deps, tx, {
+      identifier: BOOTSTRAP_TOKEN_IDENTIFIER,
+      userId: adminPk,
+      intent: 'api',
+      expiring: false,
+      key,
+      description: 'Bootstrap admin token (SCIMD_BOOTSTRAP_TOKEN)',
+    })
+  })
+}
+
+/** Creates an admin API token for the admin user (`scimd admin-token create`). */
+export async function createAdminToken(
+  deps: Deps,
+  opts: { identifier?: string; expires?: string | null } = {},
+): Promise<{ token: Token; key: string }> {
+  return inTransaction(deps, async (tx) => {
+    const adminPk = await ensureAdminUser(tx)
+    return issueToken(deps, tx, {
+      identifier: opts.identifier ?? `scimd-admin-${uuidv7()}`,
+      userId: adminPk,
+      intent: 'api',
+      expiring: opts.expires !== undefined && opts.expires !== null,
+      expires: opts.expires ?? null,
+      description: 'Admin API token',
+    })
+  })
+}

@@ -1,0 +1,305 @@
+/** SCIM User operations (RFC 7644 §3): each request is one transaction on the source's own data. */
+import type { ScimDocument, ScimUserRecord, Source, UserGroupRef } from '../domain.js'
+import { nowIso, uuidv7 } from '../ids.js'
+import { ScimError } from '../scim/errors.js'
+import { compileFilter, parseFilter } from '../scim/filter.js'
+import type { ListParams } from '../scim/list.js'
+import { normalizeResource } from '../scim/normalize.js'
+import { applyPatch, parsePatchRequest } from '../scim/patch.js'
+import { etag } from '../scim/resources.js'
+import { USER_RESOURCE } from '../scim/schemas.js'
+import { sortExpression } from '../scim/sort.js'
+import { hashPassword } from '../secrets.js'
+import type { Executor } from '../store/database.js'
+import * as directory from '../store/directory.js'
+import { isUniqueViolation } from '../store/errors.js'
+import { listUserGroups } from '../store/members.js'
+import * as store from '../store/scim-resources.js'
+import { type Deps, inTransaction, VersionConflict } from './deps.js'
+
+export interface UserView {
+  record: ScimUserRecord
+  /** Present when the caller asked for the read-only `groups` attribute. */
+  groups?: UserGroupRef[]
+}
+
+export interface ReadOptions {
+  withGroups: boolean
+}
+
+export interface WriteOptions extends ReadOptions {
+  /** The If-Match header (RFC 7644 §3.14), if any. */
+  ifMatch?: string | undefined
+}
+
+/** Splits externalId (a column) from the rest of the document. */
+function splitExternalId(document: ScimDocument): {
+  externalId: string | null
+  rest: ScimDocument
+} {
+  const { externalId, ...rest } = document
+  return { externalId: typeof externalId === 'string' ? externalId : null, rest }
+}
+
+function userNameOf(document: ScimDocument): string {
+  const userName = document.userName
+  if (typeof userName !== 'string' || userName.trim() === '') {
+    throw ScimError.invalidValue("Attribute 'userName' is required")
+  }
+  return userName
+}
+
+interface EmailEntry {
+  value: string
+  type: string | null
+  primary: boolean
+}
+
+function emailsOf(document: ScimDocument): EmailEntry[] {
+  const emails = Array.isArray(document.emails) ? document.emails : []
+  return emails.flatMap((e): EmailEntry[] => {
+    if (!e || typeof e !== 'object') return []
+    const { value, type, primary } = e as Record<string, unknown>
+    if (typeof value !== 'string') return []
+    return [{ value, type: typeof type === 'string' ? type : null, primary: primary === true }]
+  })
+}
+
+/** What the core directory user takes from a SCIM User (authentik's base user mapping). */
+function directoryFields(document: ScimDocument, source: Source, userName: string) {
+  const name = (document.name ?? {}) as Record<string, unknown>
+  const formatted =
+    typeof name.formatted === 'string'
+      ? name.formatted
+      : [name.givenName, name.familyName].filter((p) => typeof p === 'string' && p).join(' ')
+  const displayName = typeof document.displayName === 'string' ? document.displayName : ''
+  const emails = emailsOf(document)
+  const email = (emails.find((e) => e.primary) ?? emails[0])?.value ?? ''
+  return {
+    username: userName,
+    name: displayName || formatted,
+    email,
+    is_active: document.active === false ? 0 : 1,
+    path: source.userPathTemplate.replace('%(slug)s', source.slug),
+  }
+}
+
+export function checkIfMatch(ifMatch: string | undefined, version: number): void {
+  if (ifMatch === undefined) return
+  const tags = ifMatch.split(',').map((t) => t.trim())
+  if (tags.includes('*') || tags.includes(etag(version))) return
+  // Accept a strong form of our weak tag too, as some clients strip the W/ prefix.
+  if (tags.includes(`"${version}"`)) return
+  throw ScimError.preconditionFailed()
+}
+
+async function view(
+  db: Executor,
+  source: Source,
+  record: ScimUserRecord,
+  opts: ReadOptions,
+): Promise<UserView> {
+  if (!opts.withGroups) return { record }
+  return { record, groups: await listUserGroups(db, source.id, record.userId) }
+}
+
+function uniquenessError(userName: string): ScimError {
+  return ScimError.uniqueness(`userName '${userName}' is already in use in this source`)
+}
+
+export async function createUser(
+  deps: Deps,
+  source: Source,
+  body: unknown,
+  opts: ReadOptions,
+): Promise<UserView> {
+  const { document, password } = normalizeResource(USER_RESOURCE, body)
+  const userName = userNameOf(document)
+  const passwordHash = password ? await hashPassword(password) : null
+  const { externalId, rest } = splitExternalId(document)
+  try {
+    return await inTransaction(deps, async (tx) => {
+      const now = nowIso()
+      const id = uuidv7()
+      const userPk = await directory.insertUser(tx, {
+        uuid: id,
+        ...directoryFields(rest, source, userName),
+        type: 'internal',
+        password_hash: passwordHash,
+        date_joined: now,
+        last_login: null,
+        last_updated: now,
+      })
+      await store.insertScimUser(tx, {
+        id,
+        sourceId: source.id,
+        userId: userPk,
+        externalId,
+        userNameKey: userName.toLowerCase(),
+        document: rest,
+        now,
+      })
+      await store.replaceScimUserEmails(tx, source.id, id, emailsOf(rest), true)
+      const record = await store.findScimUser(tx, source.id, id)
+      if (!record) throw new Error('user vanished after insert')
+      return view(tx, source, record, opts)
+    })
+  } catch (err) {
+    if (isUniqueViolation(err)) throw uniquenessError(userName)
+    throw err
+  }
+}
+
+export async function getUser(
+  deps: Deps,
+  source: Source,
+  id: string,
+  opts: ReadOptions,
+): Promise<UserView> {
+  const record = await store.findScimUser(deps.db, source.id, id)
+  if (!record) throw ScimError.notFound(`User ${id} not found`)
+  return view(deps.db, source, record, opts)
+}
+
+/** Writes a new document for an existing user, keeping the directory in step. */
+async function writeUser(
+  tx: Executor,
+  source: Source,
+  current: ScimUserRecord,
+  document: ScimDocument,
+  passwordHash: string | null | undefined,
+): Promise<void> {
+  const userName = userNameOf(document)
+  const { externalId, rest } = splitExternalId(document)
+  const now = nowIso()
+  const written = await store.updateScimUser(tx, source.id, current.id, current.version, {
+    externalId,
+    userNameKey: userName.toLowerCase(),
+    document: rest,
+    now,
+  })
+  if (!written) throw new VersionConflict()
+  await directory.updateUser(tx, current.userId, {
+    ...directoryFields(rest, source, userName),
+    ...(passwordHash !== undefined ? { password_hash: passwordHash } : {}),
+    last_updated: now,
+  })
+  await store.replaceScimUserEmails(tx, source.id, current.id, emailsOf(rest), false)
+}
+
+async function mutateUser(
+  deps: Deps,
+  source: Source,
+  id: string,
+  opts: WriteOptions,
+  change: (current: ScimUserRecord) => Promise<{
+    document: ScimDocument
+    passwordHash?: string | null
+    changed: boolean
+  }>,
+): Promise<UserView> {
+  let attemptedUserName = ''
+  try {
+    return await inTransaction(deps, async (tx) => {
+      const current = await store.findScimUser(tx, source.id, id)
+      if (!current) throw ScimError.notFound(`User ${id} not found`)
+      checkIfMatch(opts.ifMatch, current.version)
+      const next = await change(current)
+      attemptedUserName = String(next.document.userName ?? '')
+      if (next.changed) await writeUser(tx, source, current, next.document, next.passwordHash)
+      const record = next.changed ? await store.findScimUser(tx, source.id, id) : current
+      if (!record) throw ScimError.notFound(`User ${id} not found`)
+      return view(tx, source, record, opts)
+    })
+  } catch (err) {
+    if (isUniqueViolation(err)) throw uniquenessError(attemptedUserName)
+    throw err
+  }
+}
+
+function withExternalId(record: ScimUserRecord): ScimDocument {
+  return record.externalId === null
+    ? record.document
+    : { ...record.document, externalId: record.externalId }
+}
+
+/** PUT (RFC 7644 §3.5.1): what is not sent is cleared; readOnly attributes are ignored. */
+export async function replaceUser(
+  deps: Deps,
+  source: Source,
+  id: string,
+  body: unknown,
+  opts: WriteOptions,
+): Promise<UserView> {
+  const { document, password } = normalizeResource(USER_RESOURCE, body)
+  userNameOf(document)
+  const passwordHash = password ? await hashPassword(password) : undefined
+  return mutateUser(deps, source, id, opts, async () => ({
+    document,
+    ...(passwordHash !== undefined ? { passwordHash } : {}),
+    changed: true,
+  }))
+}
+
+/** PATCH (RFC 7644 §3.5.2): all operations apply, or none do. */
+export async function patchUser(
+  deps: Deps,
+  source: Source,
+  id: string,
+  body: unknown,
+  opts: WriteOptions,
+): Promise<UserView> {
+  const operations = parsePatchRequest(body)
+  return mutateUser(deps, source, id, opts, async (current) => {
+    const result = applyPatch(USER_RESOURCE, withExternalId(current), operations)
+    // Password changes are rare (Okta's password sync); hashing here keeps PATCH atomic.
+    const passwordHash =
+      result.password !== undefined ? await hashPassword(result.password) : undefined
+    return {
+      document: result.document,
+      ...(passwordHash !== undefined ? { passwordHash } : {}),
+      changed: result.changed || passwordHash !== undefined,
+    }
+  })
+}
+
+export async function deleteUser(
+  deps: Deps,
+  source: Source,
+  id: string,
+  ifMatch: string | undefined,
+): Promise<void> {
+  await inTransaction(deps, async (tx) => {
+    const current = await store.findScimUser(tx, source.id, id)
+    if (!current) throw ScimError.notFound(`User ${id} not found`)
+    checkIfMatch(ifMatch, current.version)
+    // Deleting the directory user cascades to its connection row, emails and memberships.
+    await directory.deleteUser(tx, current.userId)
+  })
+}
+
+export interface ListResult<T> {
+  items: T[]
+  totalResults: number
+}
+
+export async function listUsers(
+  deps: Deps,
+  source: Source,
+  params: ListParams,
+  opts: ReadOptions,
+): Promise<ListResult<UserView>> {
+  const ctx = { resource: USER_RESOURCE, dialect: deps.dialect }
+  const where = params.filter ? compileFilter(parseFilter(params.filter), ctx) : undefined
+  const sort = params.sortBy ? sortExpression(params.sortBy, params.sortOrder, ctx) : undefined
+  const totalResults = await store.countScimUsers(deps.db, source.id, where)
+  if (params.count === 0 || params.startIndex > totalResults) return { items: [], totalResults }
+  const records = await store.listScimUsers(deps.db, source.id, {
+    where,
+    offset: params.startIndex - 1,
+    limit: params.count,
+    ...(sort ? { sort } : {}),
+  })
+  const items = await Promise.all(records.map((r) => view(deps.db, source, r, opts)))
+  return { items, totalResults }
+}

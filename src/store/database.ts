@@ -1,0 +1,130 @@
+/** The Kysely Database interface: one table interface per table, with its row types. */
+import type { Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely'
+
+/** Booleans are stored as 0/1 integers and timestamps as ISO-8601 UTC text on both dialects. */
+type Flag = number
+type Timestamp = string
+
+export interface UserTable {
+  id: Generated<number>
+  uuid: string
+  username: string
+  name: Generated<string>
+  email: Generated<string>
+  is_active: Generated<Flag>
+  type: Generated<string>
+  path: Generated<string>
+  attributes: Generated<string>
+  password_hash: string | null
+  date_joined: Timestamp
+  last_login: Timestamp | null
+  last_updated: Timestamp
+}
+export type UserRow = Selectable<UserTable>
+export type InsertableUserRow = Insertable<UserTable>
+export type UpdateableUserRow = Updateable<UserTable>
+
+export interface GroupTable {
+  id: string
+  name: string
+  is_superuser: Generated<Flag>
+  attributes: Generated<string>
+  created_at: Timestamp
+  last_updated: Timestamp
+}
+export type GroupRow = Selectable<GroupTable>
+
+export interface GroupMemberTable {
+  group_id: string
+  user_id: number
+}
+
+export interface GroupParentTable {
+  parent_id: string
+  group_id: string
+}
+
+export interface TokenTable {
+  id: string
+  identifier: string
+  user_id: number
+  intent: Generated<string>
+  description: Generated<string>
+  expires: Timestamp | null
+  expiring: Generated<Flag>
+  managed: string | null
+  key_digest: string
+  key_sealed: string
+  created_at: Timestamp
+}
+export type TokenRow = Selectable<TokenTable>
+export type InsertableTokenRow = Insertable<TokenTable>
+
+export interface SourceTable {
+  id: string
+  slug: string
+  name: string
+  enabled: Generated<Flag>
+  user_matching_mode: Generated<string>
+  user_path_template: Generated<string>
+  service_account_id: number | null
+  token_id: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+export type SourceRow = Selectable<SourceTable>
+export type UpdateableSourceRow = Updateable<SourceTable>
+
+export interface ScimSourceUserTable {
+  id: string
+  source_id: string
+  user_id: number
+  external_id: string | null
+  user_name_key: string
+  resource: string
+  created: Timestamp
+  last_modified: Timestamp
+  version: Generated<number>
+}
+export type ScimSourceUserRow = Selectable<ScimSourceUserTable>
+
+export interface ScimSourceUserEmailTable {
+  user_id: string
+  source_id: string
+  position: number
+  value: string
+  value_key: string
+  type: string | null
+  is_primary: Flag
+}
+export type InsertableScimSourceUserEmailRow = Insertable<ScimSourceUserEmailTable>
+
+export interface ScimSourceGroupTable {
+  id: string
+  source_id: string
+  group_id: string
+  external_id: string | null
+  display_name_key: string
+  resource: string
+  created: Timestamp
+  last_modified: Timestamp
+  version: Generated<number>
+}
+export type ScimSourceGroupRow = Selectable<ScimSourceGroupTable>
+
+export interface Database {
+  users: UserTable
+  groups: GroupTable
+  group_members: GroupMemberTable
+  group_parents: GroupParentTable
+  tokens: TokenTable
+  sources: SourceTable
+  scim_source_users: ScimSourceUserTable
+  scim_source_user_emails: ScimSourceUserEmailTable
+  scim_source_groups: ScimSourceGroupTable
+}
+
+/** Anything store functions can run on: the database or an open transaction. */
+export type Executor = Kysely<Database> | Transaction<Database>
+
+export type Dialect = 'sqlite' | 'postgres'

@@ -1,0 +1,178 @@
+/**
+ * Group membership in SQL: users in group_members, nested groups in group_parents. Every
+ * change touches only the rows it names, so its cost does not depend on the group's size.
+ */
+import { sql } from 'kysely'
+import type { ResourceRef, UserGroupRef } from '../domain.js'
+import type { Executor } from './database.js'
+
+/** Looks up which of the given SCIM ids are users or groups of this source. */
+export async function resolveMemberIds(
+  db: Executor,
+  sourceId: string,
+  ids: readonly string[],
+): Promise<{ users: Map<string, number>; groups: Set<string> }> {
+  const users = new Map<string, number>()
+  const groups = new Set<string>()
+  const unique = [...new Set(ids)]
+  for (let i = 0; i < unique.length; i += 500) {
+    const chunk = unique.slice(i, i + 500)
+    const userRows = await db
+      .selectFrom('scim_source_users')
+      .select(['id', 'user_id'])
+      .where('source_id', '=', sourceId)
+      .where('id', 'in', chunk)
+      .execute()
+    for (const r of userRows) users.set(r.id, r.user_id)
+    const missing = chunk.filter((id) => !users.has(id))
+    if (missing.length === 0) continue
+    const groupRows = await db
+      .selectFrom('scim_source_groups')
+      .select('id')
+      .where('source_id', '=', sourceId)
+      .where('id', 'in', missing)
+      .execute()
+    for (const r of groupRows) groups.add(r.id)
+  }
+  return { users, groups }
+}
+
+export async function addUserMembers(
+  db: Executor,
+  groupId: string,
+  userPks: readonly number[],
+): Promise<void> {
+  for (let i = 0; i < userPks.length; i += 500) {
+    const values = userPks.slice(i, i + 500).map((user_id) => ({ group_id: groupId, user_id }))
+    await db
+      .insertInto('group_members')
+      .values(values)
+      .onConflict((oc) => oc.doNothing())
+      .execute()
+  }
+}
+
+export async function addGroupMembers(
+  db: Executor,
+  parentId: string,
+  childIds: readonly string[],
+): Promise<void> {
+  for (let i = 0; i < childIds.length; i += 500) {
+    const values = childIds.slice(i, i + 500).map((group_id) => ({ parent_id: parentId, group_id }))
+    await db
+      .insertInto('group_parents')
+      .values(values)
+      .onConflict((oc) => oc.doNothing())
+      .execute()
+  }
+}
+
+export async function removeUserMembers(
+  db: Executor,
+  groupId: string,
+  userPks: readonly number[],
+): Promise<void> {
+  for (let i = 0; i < userPks.length; i += 500) {
+    await db
+      .deleteFrom('group_members')
+      .where('group_id', '=', groupId)
+      .where('user_id', 'in', userPks.slice(i, i + 500))
+      .execute()
+  }
+}
+
+export async function removeGroupMembers(
+  db: Executor,
+  parentId: string,
+  childIds: readonly string[],
+): Promise<void> {
+  for (let i = 0; i < childIds.length; i += 500) {
+    await db
+      .deleteFrom('group_parents')
+      .where('parent_id', '=', parentId)
+      .where('group_id', 'in', childIds.slice(i, i + 500))
+      .execute()
+  }
+}
+
+export async function removeAllMembers(db: Executor, groupId: string): Promise<void> {
+  await db.deleteFrom('group_members').where('group_id', '=', groupId).execute()
+  await db.deleteFrom('group_parents').where('parent_id', '=', groupId).execute()
+}
+
+/** A group's members as SCIM references, users first, each in id order. */
+export async function listMembers(
+  db: Executor,
+  sourceId: string,
+  groupId: string,
+): Promise<ResourceRef[]> {
+  const users = await db
+    .selectFrom('group_members as gm')
+    .innerJoin('scim_source_users as su', 'su.user_id', 'gm.user_id')
+    .innerJoin('users as u', 'u.id', 'gm.user_id')
+    .select(['su.id as value', 'u.username', 'u.name'])
+    .where('gm.group_id', '=', groupId)
+    .where('su.source_id', '=', sourceId)
+    .orderBy('su.id')
+    .execute()
+  const groups = await db
+    .selectFrom('group_parents as gp')
+    .innerJoin('scim_source_groups as sg', 'sg.group_id', 'gp.group_id')
+    .innerJoin('groups as g', 'g.id', 'gp.group_id')
+    .select(['sg.id as value', 'g.name'])
+    .where('gp.parent_id', '=', groupId)
+    .where('sg.source_id', '=', sourceId)
+    .orderBy('sg.id')
+    .execute()
+  return [
+    ...users.map((u) => ({ value: u.value, display: u.name || u.username, type: 'User' as const })),
+    ...groups.map((g) => ({ value: g.value, display: g.name, type: 'Group' as const })),
+  ]
+}
+
+/**
+ * The groups of a user within a source (RFC 7643 §4.1.2): `direct` memberships and the
+ * `indirect` ones reached through nested groups.
+ */
+export async function listUserGroups(
+  db: Executor,
+  sourceId: string,
+  userPk: number,
+): Promise<UserGroupRef[]> {
+  const result = await sql<{ id: string; name: string; depth: number }>`
+    with recursive reach(id, depth) as (
+      select group_id, 0 from group_members where user_id = ${userPk}
+      union
+      select gp.parent_id, reach.depth + 1 from group_parents gp
+        join reach on gp.group_id = reach.id
+      where reach.depth < 32
+    )
+    select g.id, g.name, min(reach.depth) as depth
+    from reach
+    join groups g on g.id = reach.id
+    join scim_source_groups sg on sg.group_id = g.id and sg.source_id = ${sourceId}
+    group by g.id, g.name
+    order by g.id`.execute(db)
+  return result.rows.map((r) => ({
+    value: r.id,
+    display: r.name,
+    type: Number(r.depth) === 0 ? ('direct' as const) : ('indirect' as const),
+  }))
+}
+
+/** True when making `childId` a member of `parentId` would create a cycle. */
+export async function wouldCreateCycle(
+  db: Executor,
+  parentId: string,
+  childId: string,
+): Promise<boolean> {
+  if (parentId === childId) return true
+  const result = await sql<{ id: string }>`
+    with recursive ancestors(id) as (
+      select ${parentId}
+      union
+      select gp.parent_id from group_parents gp join ancestors a on gp.group_id = a.id
+    )
+    select id from ancestors where id = ${childId} limit 1`.execute(db)
+  return result.rows.length > 0
+}

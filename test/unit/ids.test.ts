@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest'
+import { uuidv7 } from '../../src/ids.js'
+
+describe('uuidv7', () => {
+  it('is a version 7, variant 10 UUID carrying the timestamp', () => {
+    const id = uuidv7(0x0123456789ab)
+    expect(id).toMatch(/^01234567-89ab-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+  })
+
+  it('sorts in creation order, also within one millisecond', () => {
+    const ids = Array.from({ length: 5000 }, () => uuidv7(1_800_000_000_000))
+    expect([...ids].sort()).toEqual(ids)
+    expect(new Set(ids).size).toBe(ids.length)
+  })
+})
