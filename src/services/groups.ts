@@ -23,7 +23,13 @@ import { isUniqueViolation } from '../store/errors.js'
 import * as members from '../store/members.js'
 import * as store from '../store/scim-resources.js'
 import { type Deps, inTransaction, VersionConflict } from './deps.js'
-import { checkIfMatch, type ListResult, type WriteOptions } from './users.js'
+import {
+  checkIfMatch,
+  type ListResult,
+  splitExternalId,
+  withExternalId,
+} from './resource-common.js'
+import type { WriteOptions } from './users.js'
 
 export interface GroupView {
   record: ScimGroupRecord
@@ -43,14 +49,6 @@ function displayNameOf(document: ScimDocument): string {
     throw ScimError.invalidValue("Attribute 'displayName' is required")
   }
   return name
-}
-
-function splitExternalId(document: ScimDocument): {
-  externalId: string | null
-  rest: ScimDocument
-} {
-  const { externalId, ...rest } = document
-  return { externalId: typeof externalId === 'string' ? externalId : null, rest }
 }
 
 async function view(
@@ -222,12 +220,6 @@ async function mutateGroup(
     if (isUniqueViolation(err)) throw uniquenessError(attempted)
     throw err
   }
-}
-
-function withExternalId(record: ScimGroupRecord): ScimDocument {
-  return record.externalId === null
-    ? record.document
-    : { ...record.document, externalId: record.externalId }
 }
 
 /** PUT: the document and the member list are replaced (no members sent = no members). */

@@ -6,7 +6,6 @@ import { compileFilter, parseFilter } from '../scim/filter.js'
 import type { ListParams } from '../scim/list.js'
 import { normalizeResource } from '../scim/normalize.js'
 import { applyPatch, parsePatchRequest } from '../scim/patch.js'
-import { etag } from '../scim/resources.js'
 import { USER_RESOURCE } from '../scim/schemas.js'
 import { sortExpression } from '../scim/sort.js'
 import { hashPassword } from '../secrets.js'
@@ -16,6 +15,12 @@ import { isUniqueViolation } from '../store/errors.js'
 import { listUserGroups } from '../store/members.js'
 import * as store from '../store/scim-resources.js'
 import { type Deps, inTransaction, VersionConflict } from './deps.js'
+import {
+  checkIfMatch,
+  type ListResult,
+  splitExternalId,
+  withExternalId,
+} from './resource-common.js'
 
 export interface UserView {
   record: ScimUserRecord
@@ -30,15 +35,6 @@ export interface ReadOptions {
 export interface WriteOptions extends ReadOptions {
   /** The If-Match header (RFC 7644 §3.14), if any. */
   ifMatch?: string | undefined
-}
-
-/** Splits externalId (a column) from the rest of the document. */
-function splitExternalId(document: ScimDocument): {
-  externalId: string | null
-  rest: ScimDocument
-} {
-  const { externalId, ...rest } = document
-  return { externalId: typeof externalId === 'string' ? externalId : null, rest }
 }
 
 function userNameOf(document: ScimDocument): string {
@@ -82,15 +78,6 @@ function directoryFields(document: ScimDocument, source: Source, userName: strin
     is_active: document.active === false ? 0 : 1,
     path: source.userPathTemplate.replace('%(slug)s', source.slug),
   }
-}
-
-export function checkIfMatch(ifMatch: string | undefined, version: number): void {
-  if (ifMatch === undefined) return
-  const tags = ifMatch.split(',').map((t) => t.trim())
-  if (tags.includes('*') || tags.includes(etag(version))) return
-  // Accept a strong form of our weak tag too, as some clients strip the W/ prefix.
-  if (tags.includes(`"${version}"`)) return
-  throw ScimError.preconditionFailed()
 }
 
 async function view(
@@ -217,12 +204,6 @@ async function mutateUser(
   }
 }
 
-function withExternalId(record: ScimUserRecord): ScimDocument {
-  return record.externalId === null
-    ? record.document
-    : { ...record.document, externalId: record.externalId }
-}
-
 /** PUT (RFC 7644 §3.5.1): what is not sent is cleared; readOnly attributes are ignored. */
 export async function replaceUser(
   deps: Deps,
@@ -276,11 +257,6 @@ export async function deleteUser(
     // Deleting the directory user cascades to its connection row, emails and memberships.
     await directory.deleteUser(tx, current.userId)
   })
-}
-
-export interface ListResult<T> {
-  items: T[]
-  totalResults: number
 }
 
 export async function listUsers(

@@ -1,0 +1,38 @@
+/** What the User and Group services share: externalId as a column, If-Match, list results. */
+import type { ScimDocument } from '../domain.js'
+import { ScimError } from '../scim/errors.js'
+import { etag } from '../scim/resources.js'
+
+export interface ListResult<T> {
+  items: T[]
+  totalResults: number
+}
+
+/** Splits externalId (stored in its own indexed column) from the rest of the document. */
+export function splitExternalId(document: ScimDocument): {
+  externalId: string | null
+  rest: ScimDocument
+} {
+  const { externalId, ...rest } = document
+  return { externalId: typeof externalId === 'string' ? externalId : null, rest }
+}
+
+/** The document with externalId put back, as PATCH sees the resource. */
+export function withExternalId(record: {
+  externalId: string | null
+  document: ScimDocument
+}): ScimDocument {
+  return record.externalId === null
+    ? record.document
+    : { ...record.document, externalId: record.externalId }
+}
+
+/** RFC 7644 §3.14: a write with If-Match proceeds only if a tag matches the current version. */
+export function checkIfMatch(ifMatch: string | undefined, version: number): void {
+  if (ifMatch === undefined) return
+  const tags = ifMatch.split(',').map((t) => t.trim())
+  if (tags.includes('*') || tags.includes(etag(version))) return
+  // Accept the strong form of our weak tag too, as some clients strip the W/ prefix.
+  if (tags.includes(`"${version}"`)) return
+  throw ScimError.preconditionFailed()
+}
