@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig, parseDatabaseUrl } from '../../src/config.js'
+import { createLogger } from '../../src/logger.js'
+
+describe('config', () => {
+  it('defaults to SQLite in ./data on port 9000', () => {
+    const config = loadConfig({})
+    expect(config).toMatchObject({ host: '0.0.0.0', port: 9000, dataDir: './data' })
+    expect(config.database).toEqual({ kind: 'sqlite', path: './data/scimd.db' })
+  })
+
+  it('reads the three database URL forms', () => {
+    expect(parseDatabaseUrl('sqlite::memory:')).toEqual({ kind: 'sqlite', path: ':memory:' })
+    expect(parseDatabaseUrl('sqlite:/var/lib/scimd/db.sqlite')).toEqual({
+      kind: 'sqlite',
+      path: '/var/lib/scimd/db.sqlite',
+    })
+    expect(parseDatabaseUrl('postgres://u@h/db')).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u@h/db',
+    })
+    expect(() => parseDatabaseUrl('mysql://x')).toThrow(ConfigError)
+  })
+
+  it('requires SCIMD_SECRET_KEY with PostgreSQL', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db' })).toThrow(/SCIMD_SECRET_KEY/)
+  })
+
+  it('lists every problem at once', () => {
+    try {
+      loadConfig({ PORT: 'x', LOG_LEVEL: 'loud', SCIMD_BOOTSTRAP_TOKEN: 'short' })
+      expect.unreachable()
+    } catch (err) {
+      expect((err as Error).message).toMatch(/PORT/)
+      expect((err as Error).message).toMatch(/LOG_LEVEL/)
+      expect((err as Error).message).toMatch(/SCIMD_BOOTSTRAP_TOKEN/)
+    }
+  })
+})
+
+describe('logger', () => {
+  it('writes JSON lines and never the values of secret-looking fields', () => {
+    const lines: string[] = []
+    const logger = createLogger('info', (l) => lines.push(l))
+    logger.debug('hidden')
+    logger.info('hello', {
+      authorization: 'Bearer abc',
+      token: 'abc',
+      password: 'pw',
+      slug: 'entra',
+    })
+    expect(lines).toHaveLength(1)
+    const entry = JSON.parse(lines[0] as string)
+    expect(entry).toMatchObject({
+      level: 'info',
+      msg: 'hello',
+      slug: 'entra',
+      authorization: '[redacted]',
+      token: '[redacted]',
+      password: '[redacted]',
+    })
+    expect(lines[0]).not.toContain('abc')
+  })
+})
