@@ -10,6 +10,7 @@ const PLAIN_JSON = 'application/json; charset=utf-8'
 /**
  * RFC 7644 §8.1: answer with application/scim+json; a client whose Accept lists only
  * application/json (authentik would answer it 406) gets the same body as application/json.
+ * Google Workspace speaks plain application/json and fails on a 406 (client-traces.md §3).
  */
 export function scimMediaType(c: Context): string {
   const accept = c.req.header('accept')?.toLowerCase()

@@ -195,7 +195,9 @@ export function normalizeValue(
 
 /**
  * Coerces one attribute's value (RFC 7643 §2.3, §2.4). `null` and empty objects/arrays mean
- * absent (undefined). Multi-valued attributes always come back as a non-empty array.
+ * absent (undefined): Entra's old docs create users with `"manager": null`, Microsoft's test
+ * collection sends nulls inside addresses. Multi-valued attributes always come back as a
+ * non-empty array.
  */
 export function normalizeAttributeValue(
   attribute: AttributeDefinition,
