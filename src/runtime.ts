@@ -21,6 +21,7 @@ export async function startRuntime(
   const store = connect(config.database, {
     poolMax: config.pgPoolMax,
     ...(opts.searchPath ? { searchPath: opts.searchPath } : {}),
+    onPoolError: (err) => logger.warn('database connection lost', { error: err.message }),
   })
   try {
     if (opts.migrate ?? true) await migrateToLatest(store.db)

@@ -20,11 +20,24 @@ export class VersionConflict extends Error {
   override name = 'VersionConflict'
 }
 
-const MAX_ATTEMPTS = 5
+/**
+ * How often a transaction is tried. Row locks (`for no key update` on the resource a request
+ * changes) make conflicts rare on PostgreSQL; what remains (a deadlock the server broke, a
+ * version that moved between read and write) is retried on fresh data.
+ */
+const MAX_ATTEMPTS = 6
+
+/** Up to 4, 8, 16, … ms, full jitter: contenders spread out instead of colliding again. */
+function backoff(attempt: number): Promise<void> {
+  const ms = Math.random() * 2 ** (attempt + 1)
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
 
 /**
- * Runs `work` in one transaction (all of a request's writes, or none). A VersionConflict
- * or a PostgreSQL serialization failure retries the whole transaction on fresh data.
+ * Runs `work` in one transaction (all of a request's writes, or none). A VersionConflict,
+ * a PostgreSQL serialization failure or a deadlock retries the whole transaction on fresh
+ * data after a short random pause; after MAX_ATTEMPTS the request is 409 and changed
+ * nothing. `work` may run several times, so it must not have effects outside `tx`.
  */
 export async function inTransaction<T>(
   deps: Deps,
@@ -39,6 +52,13 @@ export async function inTransaction<T>(
       if (attempt >= MAX_ATTEMPTS) {
         throw new ScimError(409, 'The resource was changed concurrently; retry the request')
       }
+      deps.logger.debug('transaction retried', { attempt, reason: conflictReason(err) })
+      await backoff(attempt)
     }
   }
+}
+
+function conflictReason(err: unknown): string {
+  if (err instanceof VersionConflict) return 'version'
+  return String((err as { code?: unknown }).code)
 }

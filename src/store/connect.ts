@@ -2,7 +2,18 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import {
+  type ColumnMetadata,
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  type DatabaseMetadataOptions,
+  Kysely,
+  PostgresDialect,
+  type SchemaMetadata,
+  SqliteDialect,
+  sql,
+  type TableMetadata,
+} from 'kysely'
 import pg from 'pg'
 import type { DatabaseTarget } from '../config.js'
 import type { Database, Dialect } from './database.js'
@@ -14,10 +25,16 @@ export interface Store {
 }
 
 export interface ConnectOptions {
-  /** PostgreSQL pool size. */
+  /** PostgreSQL pool size (connections per instance). */
   poolMax?: number
   /** PostgreSQL schema to use (tests give each test its own). */
   searchPath?: string
+  /**
+   * Told when PostgreSQL drops an idle pooled connection (server restart, failover, an
+   * administrator's pg_terminate_backend). The pool discards it and opens a new one on
+   * demand; without a listener pg's 'error' event would crash the process.
+   */
+  onPoolError?: (err: Error) => void
 }
 
 export function connect(target: DatabaseTarget, options: ConnectOptions = {}): Store {
@@ -25,9 +42,14 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
     const pool = new pg.Pool({
       connectionString: target.url,
       max: options.poolMax ?? 10,
+      // Names scimd's sessions in pg_stat_activity; `?application_name=` in the URL wins.
+      application_name: 'scimd',
+      // A connection unused for 30 s is closed, so idle instances hold few sessions.
+      idleTimeoutMillis: 30_000,
       ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
     })
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    pool.on('error', (err) => options.onPoolError?.(err))
+    const db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool }) })
     return { db, dialect: 'postgres', close: () => db.destroy() }
   }
   if (target.path !== ':memory:') mkdirSync(dirname(target.path), { recursive: true })
@@ -40,4 +62,91 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
   sqlite.pragma('foreign_keys = ON')
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
   return { db, dialect: 'sqlite', close: () => db.destroy() }
+}
+
+/**
+ * PostgreSQL with introspection limited to the current schema (the first of search_path),
+ * which is scimd's whole database. Kysely's own introspector lists the tables of every
+ * schema: its Migrator would then take another schema's kysely_migration table for ours,
+ * and a schema dropped meanwhile by someone else makes the catalog query fail.
+ */
+class CurrentSchemaPostgresDialect extends PostgresDialect {
+  // biome-ignore lint/suspicious/noExplicitAny: Dialect.createIntrospector takes Kysely<any>
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new CurrentSchemaIntrospector(db)
+  }
+}
+
+interface ColumnRow {
+  schema: string
+  table: string
+  table_type: string
+  column: string
+  type: string
+  type_schema: string
+  not_null: boolean
+  has_default: boolean
+  is_identity: boolean
+  comment: string | null
+}
+
+class CurrentSchemaIntrospector implements DatabaseIntrospector {
+  // biome-ignore lint/suspicious/noExplicitAny: introspection reads pg_catalog, not app tables
+  readonly #db: Kysely<any>
+
+  // biome-ignore lint/suspicious/noExplicitAny: see #db
+  constructor(db: Kysely<any>) {
+    this.#db = db
+  }
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const { rows } = await sql<{ name: string }>`
+      select current_schema() as name`.execute(this.#db)
+    return rows.filter((r) => r.name !== null)
+  }
+
+  async getTables(
+    options: DatabaseMetadataOptions = { withInternalKyselyTables: false },
+  ): Promise<TableMetadata[]> {
+    const { rows } = await sql<ColumnRow>`
+      select ns.nspname as schema, c.relname as table, c.relkind as table_type,
+        a.attname as column, typ.typname as type, dtns.nspname as type_schema,
+        a.attnotnull as not_null, a.atthasdef as has_default,
+        (a.attidentity <> '' or pg_get_serial_sequence(
+          quote_ident(ns.nspname) || '.' || quote_ident(c.relname), a.attname) is not null)
+          as is_identity,
+        col_description(a.attrelid, a.attnum) as comment
+      from pg_catalog.pg_attribute a
+      join pg_catalog.pg_class c on a.attrelid = c.oid
+      join pg_catalog.pg_namespace ns on c.relnamespace = ns.oid
+      join pg_catalog.pg_type typ on a.atttypid = typ.oid
+      join pg_catalog.pg_namespace dtns on typ.typnamespace = dtns.oid
+      where ns.nspname = current_schema()
+        and c.relkind in ('r', 'v', 'p')
+        and a.attnum >= 0 and not a.attisdropped
+      order by c.relname, a.attnum`.execute(this.#db)
+    const tables = new Map<string, TableMetadata & { columns: ColumnMetadata[] }>()
+    for (const r of rows) {
+      if (!options.withInternalKyselyTables && r.table.startsWith('kysely_migration')) continue
+      let table = tables.get(r.table)
+      if (!table) {
+        table = { name: r.table, schema: r.schema, isView: r.table_type === 'v', columns: [] }
+        tables.set(r.table, table)
+      }
+      table.columns.push({
+        name: r.column,
+        dataType: r.type,
+        dataTypeSchema: r.type_schema,
+        isNullable: !r.not_null,
+        isAutoIncrementing: r.is_identity,
+        hasDefaultValue: r.has_default,
+        ...(r.comment !== null ? { comment: r.comment } : {}),
+      })
+    }
+    return [...tables.values()]
+  }
+
+  async getMetadata(options?: DatabaseMetadataOptions): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables(options) }
+  }
 }

@@ -77,13 +77,15 @@ export async function createTestApp(
   }
   const config = loadConfig(env)
   const pgSchema = isPostgres ? await freshSchema(env.DATABASE_URL as string) : undefined
-  const runtime = await startRuntime(config, {
+  // Registered before startRuntime, so a schema whose migration failed is dropped too.
+  let runtime: Awaited<ReturnType<typeof startRuntime>> | undefined
+  onTestFinished(async () => {
+    await runtime?.close()
+    await pgSchema?.drop()
+  })
+  runtime = await startRuntime(config, {
     logger: createLogger('silent'),
     ...(pgSchema ? { searchPath: pgSchema.schema } : {}),
-  })
-  onTestFinished(async () => {
-    await runtime.close()
-    await pgSchema?.drop()
   })
   const app = createApp(runtime.deps)
   const slug = options.slug ?? 'test'

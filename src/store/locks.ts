@@ -1,0 +1,23 @@
+/**
+ * Locks that keep several scimd instances on one PostgreSQL correct; on SQLite, where one
+ * writer at a time is the rule already, they are no-ops.
+ */
+import { PostgresAdapter, sql } from 'kysely'
+import type { Executor } from './database.js'
+
+/** Whether the executor's database takes row and advisory locks (PostgreSQL). */
+export function hasRowLocks(db: Executor): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter
+}
+
+/**
+ * Takes a transaction-level advisory lock named `name` (released at commit or rollback), so
+ * that check-then-insert work with no unique index to lean on, such as creating the
+ * bootstrap admin, runs in one transaction at a time across every instance. Must be called
+ * inside a transaction. Under READ COMMITTED each later statement sees what the previous
+ * holder committed.
+ */
+export async function lockExclusive(db: Executor, name: string): Promise<void> {
+  if (!hasRowLocks(db)) return
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`scimd:${name}`}, 0))`.execute(db)
+}
