@@ -37,14 +37,21 @@ export function scimAuth(): MiddlewareHandler<AppEnv> {
   }
 }
 
-/** Authenticates an admin API request: a live token of a superuser, else 401 / 403. */
+/**
+ * Authenticates an admin API request: a live (unexpired) API-intent token of an active
+ * superuser, else 401 / 403.
+ */
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const deps = c.var.deps
     const key = bearerKey(c.req.header('authorization'))
     if (!key) throw ScimError.unauthorized('Authentication credentials were not provided.')
     const token = await tokens.verifyKey(deps, key)
-    if (!token) throw ScimError.unauthorized('Token invalid/expired', 'invalid_token')
+    // Only API tokens authenticate API requests, as in authentik (not recovery or
+    // verification tokens).
+    if (token?.intent !== 'api') {
+      throw ScimError.unauthorized('Token invalid/expired', 'invalid_token')
+    }
     const user = await directory.findUserByPk(deps.db, token.userId)
     if (!user?.isActive || !(await directory.isSuperuser(deps.db, user.pk))) {
       throw ScimError.forbidden('You do not have permission to perform this action.')

@@ -41,6 +41,7 @@ const ADMIN_CODES: Record<number, string> = {
   405: 'method_not_allowed',
   409: 'conflict',
   413: 'payload_too_large',
+  415: 'unsupported_media_type',
   500: 'error',
 }
 
@@ -53,7 +54,12 @@ export function renderAdminError(c: Context<AppEnv>, err: unknown): Response {
   if (scim.status === 400 || scim.status === 409) {
     return c.json({ non_field_errors: [scim.detail], code }, scim.status as ContentfulStatusCode)
   }
-  const detail = scim.status === 404 ? 'Not found.' : scim.detail
+  const detail =
+    scim.status === 404
+      ? 'Not found.'
+      : scim.status === 415
+        ? `Unsupported media type "${c.req.header('content-type') ?? ''}" in request: send JSON (Content-Type: application/json).`
+        : scim.detail
   return c.json({ detail, code }, scim.status as ContentfulStatusCode, scim.headers)
 }
 

@@ -2,13 +2,18 @@
 import type { DirectoryUser, Source, Token } from '../domain.js'
 import { nowIso, uuidv7 } from '../ids.js'
 import { ScimError } from '../scim/errors.js'
+import { sourceObjects } from '../store/connections.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isUniqueViolation } from '../store/errors.js'
+import { lockExclusive } from '../store/locks.js'
 import * as sources from '../store/sources.js'
 import * as tokens from '../store/tokens.js'
+import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inTransaction } from './deps.js'
 import { issueToken } from './tokens.js'
+
+export { SOURCE_ORDER_FIELDS, type SourceFilter, type SourceOrderField } from '../store/sources.js'
 
 export const SLUG_PATTERN = /^[-a-zA-Z0-9_]+$/
 export const SERVICE_ACCOUNT_PATH = 'goauthentik.io/sources/scim'
@@ -66,7 +71,7 @@ export async function createSource(
         intent: 'api',
         expiring: false,
         managed: `goauthentik.io/sources/scim/${id}`,
-        description: `Token for SCIM source ${input.slug}`,
+        description: tokenDescription(input.slug),
       })
       await sources.updateSource(tx, id, { service_account_id: accountPk, token_id: token.id })
       const detail = await loadDetail(tx, id)
@@ -93,16 +98,153 @@ export async function getSource(deps: Deps, slug: string): Promise<SourceDetail>
   return loadDetail(deps.db, source.id)
 }
 
-export async function listSources(deps: Deps): Promise<SourceDetail[]> {
-  const all = await sources.listSources(deps.db)
-  return Promise.all(all.map((s) => loadDetail(deps.db, s.id)))
+/** Adds each source's token and service account with two batched queries. */
+async function withDetails(db: Executor, list: Source[]): Promise<SourceDetail[]> {
+  const tokenIds = list.flatMap((s) => (s.tokenId ? [s.tokenId] : []))
+  const tokenList = await tokens.findTokensByIds(db, tokenIds)
+  const byId = new Map(tokenList.map((t) => [t.id, t]))
+  const users = await directory.findUsersByPks(
+    db,
+    tokenList.map((t) => t.userId),
+  )
+  return list.map((source) => {
+    const token = source.tokenId ? byId.get(source.tokenId) : undefined
+    return { source, token, serviceAccount: token ? users.get(token.userId) : undefined }
+  })
+}
+
+export type SourceListQuery = ListQuery<sources.SourceFilter, sources.SourceOrderField>
+
+/** One page of sources (the admin list); without a query, every source in name order. */
+export async function listSources(
+  deps: Deps,
+  query?: SourceListQuery,
+): Promise<ListPage<SourceDetail>> {
+  if (!query) {
+    const all = await withDetails(deps.db, await sources.listSources(deps.db))
+    return { items: all, count: all.length }
+  }
+  return listPage(
+    query,
+    () => sources.countSources(deps.db, query.filter),
+    async (page) =>
+      withDetails(deps.db, await sources.listSources(deps.db, query.filter, query.order, page)),
+  )
+}
+
+export interface SourceChange {
+  name?: string | undefined
+  slug?: string | undefined
+  enabled?: boolean | undefined
+  userPathTemplate?: string | undefined
+}
+
+/**
+ * Changes a source (PUT and PATCH). A new slug keeps every user, group, token and key of the
+ * source, which is keyed by its id; only its SCIM URL changes, so the identity provider must
+ * be given the new URL.
+ */
+export async function updateSource(
+  deps: Deps,
+  slug: string,
+  change: SourceChange,
+): Promise<SourceDetail> {
+  try {
+    return await inTransaction(deps, async (tx) => {
+      const source = await sources.findSourceBySlug(tx, slug)
+      if (!source) throw ScimError.notFound('Source not found')
+      const row: Parameters<typeof sources.updateSource>[2] = {}
+      if (change.name !== undefined) row.name = change.name
+      if (change.slug !== undefined) row.slug = change.slug
+      if (change.enabled !== undefined) row.enabled = change.enabled ? 1 : 0
+      if (change.userPathTemplate !== undefined) row.user_path_template = change.userPathTemplate
+      if (Object.keys(row).length > 0) {
+        row.updated_at = nowIso()
+        await sources.updateSource(tx, source.id, row)
+      }
+      if (change.slug !== undefined && change.slug !== source.slug && source.tokenId) {
+        const token = await tokens.findTokenById(tx, source.tokenId)
+        if (token?.description === tokenDescription(source.slug)) {
+          await tokens.updateToken(tx, token.id, { description: tokenDescription(change.slug) })
+        }
+      }
+      return loadDetail(tx, source.id)
+    })
+  } catch (err) {
+    if (isUniqueViolation(err))
+      throw ScimError.uniqueness(`Source with slug '${change.slug}' already exists`)
+    throw err
+  }
+}
+
+function tokenDescription(slug: string): string {
+  return `Token for SCIM source ${slug}`
+}
+
+/** An object that deleting the source deletes too (authentik's `used_by` entry). */
+export interface UsedBy {
+  app: string
+  modelName: string
+  pk: string
+  name: string
+  action: 'cascade' | 'cascade_many' | 'set_null' | 'set_default'
+}
+
+/**
+ * What deleting the source would delete besides itself: its token, its service account and
+ * the users and groups it provisioned, at most `limit` of each kind (a source may hold a
+ * million users; the list is for a confirmation dialog, not an export).
+ */
+export async function sourceUsedBy(deps: Deps, slug: string, limit: number): Promise<UsedBy[]> {
+  const detail = await getSource(deps, slug)
+  const result: UsedBy[] = []
+  if (detail.token) {
+    result.push({
+      app: 'authentik_core',
+      modelName: 'token',
+      pk: detail.token.id,
+      name: detail.token.identifier,
+      action: 'cascade',
+    })
+  }
+  if (detail.serviceAccount) {
+    result.push({
+      app: 'authentik_core',
+      modelName: 'user',
+      pk: String(detail.serviceAccount.pk),
+      name: detail.serviceAccount.username,
+      action: 'cascade',
+    })
+  }
+  const objects = await sourceObjects(deps.db, detail.source.id, limit)
+  for (const u of objects.users) {
+    result.push({
+      app: 'authentik_sources_scim',
+      modelName: 'scimsourceuser',
+      pk: u.id,
+      name: u.username,
+      action: 'cascade',
+    })
+  }
+  for (const g of objects.groups) {
+    result.push({
+      app: 'authentik_sources_scim',
+      modelName: 'scimsourcegroup',
+      pk: g.id,
+      name: g.name,
+      action: 'cascade',
+    })
+  }
+  return result
 }
 
 /**
  * Deletes a source with its token and service account. The users and groups it
  * provisioned are deleted with it (their connection rows cascade, and the directory rows
- * are removed here): a source owns what it provisioned, and orphans that no identity
- * provider manages any more would stay active forever.
+ * are removed here): a source owns what it provisioned (scimd never adopts pre-existing
+ * users, so nothing it provisioned belongs to anyone else), and orphans that no identity
+ * provider manages any more would stay active forever, with no way left to deprovision
+ * them. authentik instead keeps them and only drops the connection rows.
  */
 export async function deleteSource(deps: Deps, slug: string): Promise<void> {
   await inTransaction(deps, async (tx) => {
@@ -133,6 +275,8 @@ export const BOOTSTRAP_TOKEN_IDENTIFIER = 'authentik-bootstrap-token'
  */
 /** The admin user, in the superuser group; created on first use. */
 async function ensureAdminUser(tx: Executor): Promise<number> {
+  // Instances starting together would each find no admin and create one: serialise them.
+  await lockExclusive(tx, 'admin-user')
   const now = nowIso()
   let adminPk = (await directory.findUserByUsername(tx, ADMIN_USERNAME))?.pk
   if (adminPk === undefined) {

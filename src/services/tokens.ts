@@ -4,8 +4,14 @@ import { nowIso, uuidv7 } from '../ids.js'
 import { ScimError } from '../scim/errors.js'
 import { generateTokenKey } from '../secrets.js'
 import type { Executor } from '../store/database.js'
+import { findUserByPk, findUsersByPks } from '../store/directory.js'
+import { isUniqueViolation } from '../store/errors.js'
 import * as tokens from '../store/tokens.js'
-import type { Deps } from './deps.js'
+import { type ListPage, type ListQuery, listPage } from './admin-list.js'
+import { type Deps, inTransaction } from './deps.js'
+import { type UserDetail, userDetails } from './directory.js'
+
+export { TOKEN_ORDER_FIELDS, type TokenFilter, type TokenOrderField } from '../store/tokens.js'
 
 export interface IssueTokenInput {
   identifier: string
@@ -74,10 +80,16 @@ export async function viewKey(deps: Deps, identifier: string): Promise<string> {
 export async function setKey(deps: Deps, identifier: string, key: string): Promise<void> {
   const token = await tokens.findTokenByIdentifier(deps.db, identifier)
   if (!token) throw ScimError.notFound('Token not found')
-  await tokens.updateTokenKey(deps.db, token.id, {
-    digest: deps.secrets.digest(key),
-    sealed: await deps.secrets.seal(key),
-  })
+  try {
+    await tokens.updateTokenKey(deps.db, token.id, {
+      digest: deps.secrets.digest(key),
+      sealed: await deps.secrets.seal(key),
+    })
+  } catch (err) {
+    // Keys are unique (a key names one token); another token has this one.
+    if (isUniqueViolation(err)) throw ScimError.uniqueness('This key is already in use')
+    throw err
+  }
 }
 
 /** Issues a new random key; the old key stops working at once. */
@@ -85,4 +97,78 @@ export async function rotateKey(deps: Deps, identifier: string): Promise<string>
   const key = generateTokenKey()
   await setKey(deps, identifier, key)
   return key
+}
+
+/** A token as the admin API shows it: never its key, always its user. */
+export interface TokenDetail {
+  token: Token
+  user: UserDetail
+}
+
+export type TokenListQuery = ListQuery<tokens.TokenFilter, tokens.TokenOrderField>
+
+export async function listTokens(
+  deps: Deps,
+  query: TokenListQuery,
+): Promise<ListPage<TokenDetail>> {
+  return listPage(
+    query,
+    () => tokens.countTokens(deps.db, query.filter),
+    async (page) => {
+      const list = await tokens.listTokens(deps.db, query.filter, query.order, page)
+      const found = await findUsersByPks(
+        deps.db,
+        list.map((t) => t.userId),
+      )
+      const users = new Map(
+        (await userDetails(deps.db, [...found.values()])).map((d) => [d.user.pk, d]),
+      )
+      return list.flatMap((token) => {
+        const user = users.get(token.userId)
+        return user ? [{ token, user }] : []
+      })
+    },
+  )
+}
+
+export async function getToken(deps: Deps, identifier: string): Promise<TokenDetail> {
+  const found = await tokens.findTokenByIdentifier(deps.db, identifier)
+  if (!found) throw ScimError.notFound('Token not found')
+  const { keySealed: _sealed, ...token } = found
+  const user = await findUserByPk(deps.db, token.userId)
+  // The user's deletion cascades to its tokens; a token without one is being deleted.
+  if (!user) throw ScimError.notFound('Token not found')
+  const [detail] = await userDetails(deps.db, [user])
+  return { token, user: detail as UserDetail }
+}
+
+export interface TokenChange {
+  description?: string | undefined
+  /** ISO-8601 instant, or null for none. */
+  expires?: string | null | undefined
+  expiring?: boolean | undefined
+}
+
+/**
+ * Changes a token's description or expiry. Setting `expires` to an instant without saying
+ * `expiring` makes the token expiring (else the date would do nothing, authentik's trap);
+ * `expires: null` makes it non-expiring.
+ */
+export async function updateToken(
+  deps: Deps,
+  identifier: string,
+  change: TokenChange,
+): Promise<TokenDetail> {
+  await inTransaction(deps, async (tx) => {
+    const token = await tokens.findTokenByIdentifier(tx, identifier)
+    if (!token) throw ScimError.notFound('Token not found')
+    const expiring =
+      change.expiring ?? (change.expires === undefined ? undefined : change.expires !== null)
+    await tokens.updateToken(tx, token.id, {
+      ...(change.description !== undefined ? { description: change.description } : {}),
+      ...(change.expires !== undefined ? { expires: change.expires } : {}),
+      ...(expiring !== undefined ? { expiring } : {}),
+    })
+  })
+  return getToken(deps, identifier)
 }

@@ -1,5 +1,14 @@
 /** Core directory rows: users, groups and their memberships (what the admin API shows). */
+import { type Expression, type SqlBool, sql } from 'kysely'
 import type { DirectoryGroup, DirectoryUser, UserType } from '../domain.js'
+import {
+  nullsLast,
+  type OrderBy,
+  type Page,
+  searchAny,
+  startsWith,
+  toCount,
+} from './admin-query.js'
 import type {
   Executor,
   GroupRow,
@@ -7,6 +16,9 @@ import type {
   UpdateableUserRow,
   UserRow,
 } from './database.js'
+
+/** Ordering fields whose column may be NULL (ordered alike on both dialects). */
+const NULLABLE_ORDER_FIELDS = new Set<string>(['last_login'])
 
 export function toDirectoryUser(row: UserRow): DirectoryUser {
   return {
@@ -107,4 +119,279 @@ export async function addGroupMember(db: Executor, groupId: string, userPk: numb
     .values({ group_id: groupId, user_id: userPk })
     .onConflict((oc) => oc.doNothing())
     .execute()
+}
+
+export async function findUsersByPks(
+  db: Executor,
+  pks: readonly number[],
+): Promise<Map<number, DirectoryUser>> {
+  const users = new Map<number, DirectoryUser>()
+  for (let i = 0; i < pks.length; i += 500) {
+    const rows = await db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', 'in', pks.slice(i, i + 500))
+      .execute()
+    for (const row of rows) users.set(row.id, toDirectoryUser(row))
+  }
+  return users
+}
+
+export async function findGroupById(db: Executor, id: string): Promise<DirectoryGroup | undefined> {
+  const row = await db.selectFrom('groups').selectAll().where('id', '=', id).executeTakeFirst()
+  return row && toDirectoryGroup(row)
+}
+
+/** The groups each of the given users is a direct member of, in name order. */
+export async function groupsOfUsers(
+  db: Executor,
+  pks: readonly number[],
+): Promise<Map<number, DirectoryGroup[]>> {
+  const result = new Map<number, DirectoryGroup[]>(pks.map((pk) => [pk, []]))
+  for (let i = 0; i < pks.length; i += 500) {
+    const rows = await db
+      .selectFrom('group_members as gm')
+      .innerJoin('groups as g', 'g.id', 'gm.group_id')
+      .selectAll('g')
+      .select('gm.user_id')
+      .where('gm.user_id', 'in', pks.slice(i, i + 500))
+      .orderBy('g.name')
+      .orderBy('g.id')
+      .execute()
+    for (const { user_id, ...group } of rows) result.get(user_id)?.push(toDirectoryGroup(group))
+  }
+  return result
+}
+
+/** For each group, the ids of the groups it is a member of (parents) and of its member groups. */
+export async function groupHierarchy(
+  db: Executor,
+  ids: readonly string[],
+): Promise<Map<string, { parents: string[]; children: string[] }>> {
+  const result = new Map(
+    ids.map((id) => [id, { parents: [] as string[], children: [] as string[] }]),
+  )
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500)
+    const asChild = await db
+      .selectFrom('group_parents')
+      .selectAll()
+      .where('group_id', 'in', chunk)
+      .orderBy('parent_id')
+      .execute()
+    for (const r of asChild) result.get(r.group_id)?.parents.push(r.parent_id)
+    const asParent = await db
+      .selectFrom('group_parents')
+      .selectAll()
+      .where('parent_id', 'in', chunk)
+      .orderBy('group_id')
+      .execute()
+    for (const r of asParent) result.get(r.parent_id)?.children.push(r.group_id)
+  }
+  return result
+}
+
+const USER_ORDER_COLUMNS = {
+  pk: 'u.id',
+  username: 'u.username',
+  name: 'u.name',
+  email: 'u.email',
+  is_active: 'u.is_active',
+  type: 'u.type',
+  path: 'u.path',
+  date_joined: 'u.date_joined',
+  last_login: 'u.last_login',
+  last_updated: 'u.last_updated',
+} as const
+export type UserOrderField = keyof typeof USER_ORDER_COLUMNS
+export const USER_ORDER_FIELDS = Object.keys(USER_ORDER_COLUMNS) as UserOrderField[]
+
+/** authentik's user filters (exact unless named otherwise) and `search`. */
+export interface UserFilter {
+  username?: string | undefined
+  name?: string | undefined
+  email?: string | undefined
+  uuid?: string | undefined
+  path?: string | undefined
+  pathStartswith?: string | undefined
+  isActive?: boolean | undefined
+  isSuperuser?: boolean | undefined
+  types?: readonly UserType[] | undefined
+  /** Direct members of any of these groups. */
+  groupsByPk?: readonly string[] | undefined
+  groupsByName?: readonly string[] | undefined
+  search?: string | undefined
+}
+
+function filteredUsers(db: Executor, filter: UserFilter) {
+  let query = db.selectFrom('users as u')
+  if (filter.username !== undefined) query = query.where('u.username', '=', filter.username)
+  if (filter.name !== undefined) query = query.where('u.name', '=', filter.name)
+  if (filter.email !== undefined) query = query.where('u.email', '=', filter.email)
+  if (filter.uuid !== undefined) query = query.where('u.uuid', '=', filter.uuid)
+  if (filter.path !== undefined) query = query.where('u.path', '=', filter.path)
+  if (filter.pathStartswith !== undefined)
+    query = query.where(startsWith('u.path', filter.pathStartswith))
+  if (filter.isActive !== undefined)
+    query = query.where('u.is_active', '=', filter.isActive ? 1 : 0)
+  if (filter.types !== undefined && filter.types.length > 0)
+    query = query.where('u.type', 'in', filter.types)
+  if (filter.isSuperuser !== undefined) {
+    const superuser = sql<SqlBool>`exists (select 1 from group_members gm
+      join groups g on g.id = gm.group_id
+      where gm.user_id = u.id and g.is_superuser = 1)`
+    query = query.where(filter.isSuperuser ? superuser : sql<SqlBool>`not ${superuser}`)
+  }
+  if (filter.groupsByPk !== undefined && filter.groupsByPk.length > 0) {
+    const ids = filter.groupsByPk
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('group_members as gm')
+          .select('gm.user_id')
+          .whereRef('gm.user_id', '=', 'u.id')
+          .where('gm.group_id', 'in', ids),
+      ),
+    )
+  }
+  if (filter.groupsByName !== undefined && filter.groupsByName.length > 0) {
+    const names = filter.groupsByName
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('group_members as gm')
+          .innerJoin('groups as g', 'g.id', 'gm.group_id')
+          .select('gm.user_id')
+          .whereRef('gm.user_id', '=', 'u.id')
+          .where('g.name', 'in', names),
+      ),
+    )
+  }
+  const search = searchAny(['u.username', 'u.name', 'u.email', 'u.uuid'], filter.search)
+  if (search) query = query.where(search)
+  return query
+}
+
+export async function countUsers(db: Executor, filter: UserFilter): Promise<number> {
+  const { n } = await filteredUsers(db, filter)
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+    .executeTakeFirstOrThrow()
+  return toCount(n)
+}
+
+/** One page of users, default order by username; the pk breaks ties. */
+export async function listUsers(
+  db: Executor,
+  filter: UserFilter,
+  order: ReadonlyArray<OrderBy<UserOrderField>>,
+  page: Page,
+): Promise<DirectoryUser[]> {
+  let query = filteredUsers(db, filter).selectAll('u')
+  const orders = order.length > 0 ? order : [{ field: 'username' as const, descending: false }]
+  for (const o of orders) {
+    if (NULLABLE_ORDER_FIELDS.has(o.field))
+      query = query.orderBy(nullsLast(USER_ORDER_COLUMNS[o.field]), o.descending ? 'desc' : 'asc')
+    query = query.orderBy(USER_ORDER_COLUMNS[o.field], o.descending ? 'desc' : 'asc')
+  }
+  const rows = await query.orderBy('u.id').limit(page.limit).offset(page.offset).execute()
+  return rows.map(toDirectoryUser)
+}
+
+const GROUP_ORDER_COLUMNS = {
+  pk: 'g.id',
+  name: 'g.name',
+  is_superuser: 'g.is_superuser',
+} as const
+export type GroupOrderField = keyof typeof GROUP_ORDER_COLUMNS
+export const GROUP_ORDER_FIELDS = Object.keys(GROUP_ORDER_COLUMNS) as GroupOrderField[]
+
+/** authentik's group filters and `search` over the name. */
+export interface GroupFilter {
+  name?: string | undefined
+  isSuperuser?: boolean | undefined
+  /** Groups with any of these users as direct members. */
+  membersByPk?: readonly number[] | undefined
+  membersByUsername?: readonly string[] | undefined
+  search?: string | undefined
+}
+
+function filteredGroups(db: Executor, filter: GroupFilter) {
+  let query = db.selectFrom('groups as g')
+  if (filter.name !== undefined) query = query.where('g.name', '=', filter.name)
+  if (filter.isSuperuser !== undefined)
+    query = query.where('g.is_superuser', '=', filter.isSuperuser ? 1 : 0)
+  if (filter.membersByPk !== undefined && filter.membersByPk.length > 0) {
+    const pks = filter.membersByPk
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('group_members as gm')
+          .select('gm.group_id')
+          .whereRef('gm.group_id', '=', 'g.id')
+          .where('gm.user_id', 'in', pks),
+      ),
+    )
+  }
+  if (filter.membersByUsername !== undefined && filter.membersByUsername.length > 0) {
+    const usernames = filter.membersByUsername
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('group_members as gm')
+          .innerJoin('users as mu', 'mu.id', 'gm.user_id')
+          .select('gm.group_id')
+          .whereRef('gm.group_id', '=', 'g.id')
+          .where('mu.username', 'in', usernames),
+      ),
+    )
+  }
+  const search: Expression<SqlBool> | undefined = searchAny(['g.name'], filter.search)
+  if (search) query = query.where(search)
+  return query
+}
+
+export async function countGroups(db: Executor, filter: GroupFilter): Promise<number> {
+  const { n } = await filteredGroups(db, filter)
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+    .executeTakeFirstOrThrow()
+  return toCount(n)
+}
+
+/** One page of groups, default order by name; the id breaks ties. */
+export async function listGroups(
+  db: Executor,
+  filter: GroupFilter,
+  order: ReadonlyArray<OrderBy<GroupOrderField>>,
+  page: Page,
+): Promise<DirectoryGroup[]> {
+  let query = filteredGroups(db, filter).selectAll('g')
+  const orders = order.length > 0 ? order : [{ field: 'name' as const, descending: false }]
+  for (const o of orders) {
+    if (NULLABLE_ORDER_FIELDS.has(o.field))
+      query = query.orderBy(nullsLast(GROUP_ORDER_COLUMNS[o.field]), o.descending ? 'desc' : 'asc')
+    query = query.orderBy(GROUP_ORDER_COLUMNS[o.field], o.descending ? 'desc' : 'asc')
+  }
+  const rows = await query.orderBy('g.id').limit(page.limit).offset(page.offset).execute()
+  return rows.map(toDirectoryGroup)
+}
+
+/** Deletes a group; its memberships, nesting and connection row cascade. */
+export async function deleteGroup(db: Executor, id: string): Promise<void> {
+  await db.deleteFrom('groups').where('id', '=', id).execute()
+}
+
+export async function findGroupsByIds(
+  db: Executor,
+  ids: readonly string[],
+): Promise<Map<string, DirectoryGroup>> {
+  const groups = new Map<string, DirectoryGroup>()
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db
+      .selectFrom('groups')
+      .selectAll()
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute()
+    for (const row of rows) groups.set(row.id, toDirectoryGroup(row))
+  }
+  return groups
 }

@@ -1,5 +1,6 @@
-/** Source rows. */
+/** Source rows, and the admin list of sources (filters, search, ordering, pages). */
 import type { Source } from '../domain.js'
+import { type OrderBy, type Page, searchAny, toCount } from './admin-query.js'
 import type { Executor, SourceRow, UpdateableSourceRow } from './database.js'
 
 export function toSource(row: SourceRow): Source {
@@ -58,9 +59,57 @@ export async function findSourceById(db: Executor, id: string): Promise<Source |
   return row && toSource(row)
 }
 
-export async function listSources(db: Executor): Promise<Source[]> {
-  const rows = await db.selectFrom('sources').selectAll().orderBy('name').orderBy('slug').execute()
-  return rows.map(toSource)
+/** Fields the admin list orders by, and their columns. */
+const SOURCE_ORDER_COLUMNS = {
+  name: 's.name',
+  slug: 's.slug',
+  enabled: 's.enabled',
+  pk: 's.id',
+} as const
+export type SourceOrderField = keyof typeof SOURCE_ORDER_COLUMNS
+export const SOURCE_ORDER_FIELDS = Object.keys(SOURCE_ORDER_COLUMNS) as SourceOrderField[]
+
+/** authentik's filters `name` and `slug` (exact), and `search` over name, slug and the token. */
+export interface SourceFilter {
+  name?: string | undefined
+  slug?: string | undefined
+  search?: string | undefined
+}
+
+function filteredSources(db: Executor, filter: SourceFilter) {
+  let query = db
+    .selectFrom('sources as s')
+    .leftJoin('tokens as t', 't.id', 's.token_id')
+    .leftJoin('users as u', 'u.id', 't.user_id')
+  if (filter.name !== undefined) query = query.where('s.name', '=', filter.name)
+  if (filter.slug !== undefined) query = query.where('s.slug', '=', filter.slug)
+  const search = searchAny(['s.name', 's.slug', 't.identifier', 'u.username'], filter.search)
+  if (search) query = query.where(search)
+  return query
+}
+
+export async function countSources(db: Executor, filter: SourceFilter = {}): Promise<number> {
+  const { n } = await filteredSources(db, filter)
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+    .executeTakeFirstOrThrow()
+  return toCount(n)
+}
+
+/** Sources in the given order (default name, then slug), one page of them when `page` is given. */
+export async function listSources(
+  db: Executor,
+  filter: SourceFilter = {},
+  order: ReadonlyArray<OrderBy<SourceOrderField>> = [],
+  page?: Page,
+): Promise<Source[]> {
+  let query = filteredSources(db, filter).selectAll('s')
+  const orders = order.length > 0 ? order : [{ field: 'name' as const, descending: false }]
+  for (const o of orders) {
+    query = query.orderBy(SOURCE_ORDER_COLUMNS[o.field], o.descending ? 'desc' : 'asc')
+  }
+  query = query.orderBy('s.slug')
+  if (page) query = query.limit(page.limit).offset(page.offset)
+  return (await query.execute()).map(toSource)
 }
 
 export async function deleteSource(db: Executor, id: string): Promise<void> {

@@ -1,77 +1,216 @@
 /** /api/v3/sources/scim/: SCIM sources, authentik-compatible. */
-import { Hono } from 'hono'
-import * as z from 'zod'
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
 import type { AppEnv } from '../../http/env.js'
 import { ValidationError } from '../../http/render-error.js'
+import { ScimError } from '../../scim/errors.js'
 import * as sources from '../../services/sources.js'
-import { serializeSource } from '../serializers.js'
+import {
+  COMMON_ERRORS,
+  jsonBody,
+  jsonResponse,
+  NO_CONTENT,
+  NOT_FOUND,
+  SECURITY,
+} from '../openapi.js'
+import { listControls, paginate } from '../pagination.js'
+import {
+  PatchedSourceRequestSchema,
+  paginated,
+  SlugParams,
+  SourceListQuery,
+  SourceRequestSchema,
+  SourceSchema,
+  UsedBySchema,
+} from '../schemas.js'
+import { serializeSource, serializeUsedBy } from '../serializers.js'
 
-export const SourceCreateSchema = z.strictObject({
-  name: z.string().trim().min(1, 'This field may not be blank.'),
-  slug: z
-    .string()
-    .max(50, 'Ensure this field has no more than 50 characters.')
-    .regex(
-      sources.SLUG_PATTERN,
-      'Enter a valid “slug” consisting of letters, numbers, underscores or hyphens.',
-    ),
-  enabled: z.boolean().optional(),
-  user_path_template: z.string().min(1).optional(),
-  user_property_mappings: z.array(z.string()).optional(),
-  group_property_mappings: z.array(z.string()).optional(),
+const TAGS = ['sources']
+
+/** The external origin that root_url is built on. */
+function origin(c: Context<AppEnv>): string {
+  return c.var.deps.config.baseUrl ?? new URL(c.req.url).origin
+}
+
+/** A taken slug is a field error, as authentik reports it, not a bare 409. */
+async function slugMustBeFree<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (err) {
+    if (err instanceof ScimError && err.scimType === 'uniqueness') {
+      throw new ValidationError({ slug: ['SCIM Source with this slug already exists.'] })
+    }
+    throw err
+  }
+}
+
+function toChange(input: {
+  name?: string | undefined
+  slug?: string | undefined
+  enabled?: boolean | undefined
+  user_path_template?: string | undefined
+}): sources.SourceChange {
+  return {
+    name: input.name,
+    slug: input.slug,
+    enabled: input.enabled,
+    userPathTemplate: input.user_path_template,
+  }
+}
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  operationId: 'sources_scim_list',
+  summary: 'List SCIM sources',
+  tags: TAGS,
+  security: SECURITY,
+  request: { query: SourceListQuery },
+  responses: {
+    200: jsonResponse(paginated(SourceSchema, 'SCIMSource'), 'One page of sources'),
+    ...COMMON_ERRORS,
+  },
 })
 
-/** Runs a zod schema and turns its issues into authentik's `{field: [messages]}`. */
-export function validate<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body)
-  if (parsed.success) return parsed.data
-  const fields: Record<string, string[]> = {}
-  const add = (key: string, message: string) => {
-    fields[key] = [...(fields[key] ?? []), message]
-  }
-  for (const issue of parsed.error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) add(key, 'Unknown field.')
-      continue
-    }
-    const key = issue.path.length > 0 ? issue.path.join('.') : 'non_field_errors'
-    const message =
-      issue.code === 'invalid_type' && issue.input === undefined
-        ? 'This field is required.'
-        : issue.message
-    add(key, message)
-  }
-  throw new ValidationError(fields)
-}
+const create = createRoute({
+  method: 'post',
+  path: '/',
+  operationId: 'sources_scim_create',
+  summary: 'Create a SCIM source with its service account and token',
+  tags: TAGS,
+  security: SECURITY,
+  request: { body: jsonBody(SourceRequestSchema) },
+  responses: { 201: jsonResponse(SourceSchema, 'The new source'), ...COMMON_ERRORS },
+})
 
-export async function readAdminBody(c: { req: { text(): Promise<string> } }): Promise<unknown> {
-  const text = await c.req.text()
-  try {
-    return text.trim() === '' ? {} : JSON.parse(text)
-  } catch {
-    throw new ValidationError({ non_field_errors: ['JSON parse error.'] })
-  }
-}
+const retrieve = createRoute({
+  method: 'get',
+  path: '/{slug}',
+  operationId: 'sources_scim_retrieve',
+  summary: 'Read a SCIM source',
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: SlugParams },
+  responses: { 200: jsonResponse(SourceSchema, 'The source'), ...COMMON_ERRORS, ...NOT_FOUND },
+})
 
-export function sourceRoutes(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>()
-  const origin = (c: { var: AppEnv['Variables']; req: { url: string } }) =>
-    c.var.deps.config.baseUrl ?? new URL(c.req.url).origin
+const update = createRoute({
+  method: 'put',
+  path: '/{slug}',
+  operationId: 'sources_scim_update',
+  summary: 'Replace a SCIM source (a new slug changes root_url and keeps all data)',
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: SlugParams, body: jsonBody(SourceRequestSchema) },
+  responses: { 200: jsonResponse(SourceSchema, 'The source'), ...COMMON_ERRORS, ...NOT_FOUND },
+})
 
-  app.post('/', async (c) => {
-    const input = validate(SourceCreateSchema, await readAdminBody(c))
-    const created = await sources.createSource(c.var.deps, {
-      name: input.name,
-      slug: input.slug,
-      ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
-      ...(input.user_path_template ? { userPathTemplate: input.user_path_template } : {}),
+const partialUpdate = createRoute({
+  method: 'patch',
+  path: '/{slug}',
+  operationId: 'sources_scim_partial_update',
+  summary: 'Change some fields of a SCIM source',
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: SlugParams, body: jsonBody(PatchedSourceRequestSchema) },
+  responses: { 200: jsonResponse(SourceSchema, 'The source'), ...COMMON_ERRORS, ...NOT_FOUND },
+})
+
+const destroy = createRoute({
+  method: 'delete',
+  path: '/{slug}',
+  operationId: 'sources_scim_destroy',
+  summary:
+    'Delete a SCIM source with its token, its service account and the users and groups it provisioned',
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: SlugParams },
+  responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...NOT_FOUND },
+})
+
+/** How many provisioned users (and groups) `used_by` lists at most. */
+const USED_BY_LIMIT = 1000
+
+const usedBy = createRoute({
+  method: 'get',
+  path: '/{slug}/used_by',
+  operationId: 'sources_scim_used_by_list',
+  summary: `What deleting the source deletes too (at most ${USED_BY_LIMIT} users and ${USED_BY_LIMIT} groups listed)`,
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: SlugParams },
+  responses: {
+    200: jsonResponse(z.array(UsedBySchema), 'Objects deleted with the source'),
+    ...COMMON_ERRORS,
+    ...NOT_FOUND,
+  },
+})
+
+export function sourceRoutes(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>()
+
+  app.openapi(list, async (c) => {
+    const query = c.req.valid('query')
+    const controls = listControls<sources.SourceOrderField>(query)
+    const page = await sources.listSources(c.var.deps, {
+      ...controls,
+      filter: { name: query.name, slug: query.slug, search: query.search },
     })
+    const base = origin(c)
+    return c.json(
+      paginate(
+        controls,
+        page.count,
+        page.items.map((d) => serializeSource(d, base)),
+      ),
+      200,
+    )
+  })
+
+  app.openapi(create, async (c) => {
+    const input = c.req.valid('json')
+    const created = await slugMustBeFree(() =>
+      sources.createSource(c.var.deps, {
+        name: input.name,
+        slug: input.slug,
+        ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
+        ...(input.user_path_template ? { userPathTemplate: input.user_path_template } : {}),
+      }),
+    )
     return c.json(serializeSource(created, origin(c)), 201)
   })
 
-  app.get('/:slug', async (c) => {
-    const detail = await sources.getSource(c.var.deps, c.req.param('slug'))
-    return c.json(serializeSource(detail, origin(c)))
+  app.openapi(retrieve, async (c) => {
+    const detail = await sources.getSource(c.var.deps, c.req.valid('param').slug)
+    return c.json(serializeSource(detail, origin(c)), 200)
+  })
+
+  app.openapi(update, async (c) => {
+    const { slug } = c.req.valid('param')
+    const input = c.req.valid('json')
+    const detail = await slugMustBeFree(() =>
+      sources.updateSource(c.var.deps, slug, toChange(input)),
+    )
+    return c.json(serializeSource(detail, origin(c)), 200)
+  })
+
+  app.openapi(partialUpdate, async (c) => {
+    const { slug } = c.req.valid('param')
+    const input = c.req.valid('json')
+    const detail = await slugMustBeFree(() =>
+      sources.updateSource(c.var.deps, slug, toChange(input)),
+    )
+    return c.json(serializeSource(detail, origin(c)), 200)
+  })
+
+  app.openapi(destroy, async (c) => {
+    await sources.deleteSource(c.var.deps, c.req.valid('param').slug)
+    return c.body(null, 204)
+  })
+
+  app.openapi(usedBy, async (c) => {
+    const entries = await sources.sourceUsedBy(c.var.deps, c.req.valid('param').slug, USED_BY_LIMIT)
+    return c.json(entries.map(serializeUsedBy), 200)
   })
 
   return app
