@@ -1,7 +1,9 @@
 /** The static list of migrations, so the Migrator works the same under tsx, vitest and dist/. */
 import type { Migration } from 'kysely'
 import * as createDirectory from './2026_11_23_2100_create_directory.js'
+import * as createFilterIndexes from './2026_11_24_0900_create_filter_indexes.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_2100_create_directory': createDirectory,
+  '2026_11_24_0900_create_filter_indexes': createFilterIndexes,
 }

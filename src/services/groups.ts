@@ -6,7 +6,7 @@
 import type { ResourceRef, ScimDocument, ScimGroupRecord, Source } from '../domain.js'
 import { nowIso, uuidv7 } from '../ids.js'
 import { ScimError } from '../scim/errors.js'
-import { compileFilter, parseFilter } from '../scim/filter.js'
+import { compileFilter, isIndexNarrowed, parseFilter } from '../scim/filter.js'
 import type { ListParams } from '../scim/list.js'
 import { type MemberRef, normalizeResource } from '../scim/normalize.js'
 import {
@@ -20,6 +20,7 @@ import { sortExpression } from '../scim/sort.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isUniqueViolation } from '../store/errors.js'
+import { lockExclusive } from '../store/locks.js'
 import * as members from '../store/members.js'
 import * as store from '../store/scim-resources.js'
 import { type Deps, inTransaction, VersionConflict } from './deps.js'
@@ -29,6 +30,7 @@ import {
   splitExternalId,
   withExternalId,
 } from './resource-common.js'
+import { queryContext } from './search.js'
 import type { WriteOptions } from './users.js'
 
 export interface GroupView {
@@ -84,6 +86,8 @@ async function resolveMembers(
     if (userPk !== undefined && ref.type !== 'Group') {
       userPks.push(userPk)
     } else if (found.groups.has(ref.value) && ref.type !== 'User') {
+      // Two transactions nesting A in B and B in A would each see no cycle: serialise them.
+      await lockExclusive(tx, `group-nesting:${source.id}`)
       if (await members.wouldCreateCycle(tx, groupId, ref.value)) {
         throw ScimError.invalidValue(`Adding group ${ref.value} would create a membership cycle`)
       }
@@ -207,7 +211,7 @@ async function mutateGroup(
   let attempted = ''
   try {
     return await inTransaction(deps, async (tx) => {
-      const current = await store.findScimGroup(tx, source.id, id)
+      const current = await store.findScimGroupForUpdate(tx, source.id, id)
       if (!current) throw ScimError.notFound(`Group ${id} not found`)
       checkIfMatch(opts.ifMatch, current.version)
       attempted = String(current.document.displayName ?? '')
@@ -270,7 +274,7 @@ export async function deleteGroup(
   ifMatch: string | undefined,
 ): Promise<void> {
   await inTransaction(deps, async (tx) => {
-    const current = await store.findScimGroup(tx, source.id, id)
+    const current = await store.findScimGroupForUpdate(tx, source.id, id)
     if (!current) throw ScimError.notFound(`Group ${id} not found`)
     checkIfMatch(ifMatch, current.version)
     // Cascades to the connection row and every membership row.
@@ -284,8 +288,9 @@ export async function listGroups(
   params: ListParams,
   opts: GroupReadOptions,
 ): Promise<ListResult<GroupView>> {
-  const ctx = { resource: GROUP_RESOURCE, dialect: deps.dialect }
-  const where = params.filter ? compileFilter(parseFilter(params.filter), ctx) : undefined
+  const ctx = queryContext(deps, source, GROUP_RESOURCE)
+  const filter = params.filter ? parseFilter(params.filter) : undefined
+  const where = filter ? compileFilter(filter, ctx) : undefined
   const sort = params.sortBy ? sortExpression(params.sortBy, params.sortOrder, ctx) : undefined
   const totalResults = await store.countScimGroups(deps.db, source.id, where)
   if (params.count === 0 || params.startIndex > totalResults) return { items: [], totalResults }
@@ -293,7 +298,8 @@ export async function listGroups(
     where,
     offset: params.startIndex - 1,
     limit: params.count,
-    ...(sort ? { sort } : {}),
+    sort,
+    narrowed: filter !== undefined && isIndexNarrowed(filter, ctx),
   })
   const items = await Promise.all(records.map((r) => view(deps.db, source, r, opts)))
   return { items, totalResults }

@@ -2,7 +2,7 @@
 import type { ScimDocument, ScimUserRecord, Source, UserGroupRef } from '../domain.js'
 import { nowIso, uuidv7 } from '../ids.js'
 import { ScimError } from '../scim/errors.js'
-import { compileFilter, parseFilter } from '../scim/filter.js'
+import { compileFilter, isIndexNarrowed, parseFilter } from '../scim/filter.js'
 import type { ListParams } from '../scim/list.js'
 import { normalizeResource } from '../scim/normalize.js'
 import { applyPatch, parsePatchRequest } from '../scim/patch.js'
@@ -21,6 +21,7 @@ import {
   splitExternalId,
   withExternalId,
 } from './resource-common.js'
+import { queryContext } from './search.js'
 
 export interface UserView {
   record: ScimUserRecord
@@ -188,7 +189,7 @@ async function mutateUser(
   let attemptedUserName = ''
   try {
     return await inTransaction(deps, async (tx) => {
-      const current = await store.findScimUser(tx, source.id, id)
+      const current = await store.findScimUserForUpdate(tx, source.id, id)
       if (!current) throw ScimError.notFound(`User ${id} not found`)
       checkIfMatch(opts.ifMatch, current.version)
       const next = await change(current)
@@ -251,7 +252,7 @@ export async function deleteUser(
   ifMatch: string | undefined,
 ): Promise<void> {
   await inTransaction(deps, async (tx) => {
-    const current = await store.findScimUser(tx, source.id, id)
+    const current = await store.findScimUserForUpdate(tx, source.id, id)
     if (!current) throw ScimError.notFound(`User ${id} not found`)
     checkIfMatch(ifMatch, current.version)
     // Deleting the directory user cascades to its connection row, emails and memberships.
@@ -265,8 +266,9 @@ export async function listUsers(
   params: ListParams,
   opts: ReadOptions,
 ): Promise<ListResult<UserView>> {
-  const ctx = { resource: USER_RESOURCE, dialect: deps.dialect }
-  const where = params.filter ? compileFilter(parseFilter(params.filter), ctx) : undefined
+  const ctx = queryContext(deps, source, USER_RESOURCE)
+  const filter = params.filter ? parseFilter(params.filter) : undefined
+  const where = filter ? compileFilter(filter, ctx) : undefined
   const sort = params.sortBy ? sortExpression(params.sortBy, params.sortOrder, ctx) : undefined
   const totalResults = await store.countScimUsers(deps.db, source.id, where)
   if (params.count === 0 || params.startIndex > totalResults) return { items: [], totalResults }
@@ -274,7 +276,8 @@ export async function listUsers(
     where,
     offset: params.startIndex - 1,
     limit: params.count,
-    ...(sort ? { sort } : {}),
+    sort,
+    narrowed: filter !== undefined && isIndexNarrowed(filter, ctx),
   })
   const items = await Promise.all(records.map((r) => view(deps.db, source, r, opts)))
   return { items, totalResults }

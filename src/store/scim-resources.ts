@@ -1,5 +1,5 @@
 /** SCIM connection rows (scim_source_users / scim_source_groups) and the indexed email side table. */
-import type { Expression, SqlBool } from 'kysely'
+import { type Expression, type SelectQueryBuilder, type SqlBool, sql } from 'kysely'
 import type { ScimDocument, ScimGroupRecord, ScimUserRecord } from '../domain.js'
 import type {
   Executor,
@@ -7,6 +7,7 @@ import type {
   ScimSourceGroupRow,
   ScimSourceUserRow,
 } from './database.js'
+import { hasRowLocks } from './locks.js'
 
 export function toScimUserRecord(row: ScimSourceUserRow): ScimUserRecord {
   return {
@@ -58,6 +59,27 @@ export async function insertScimUser(
       version: 1,
     })
     .execute()
+}
+
+/**
+ * Reads a user for a read-modify-write and, on PostgreSQL, locks its row until the
+ * transaction ends (`for no key update`: it does not block foreign-key checks of rows that
+ * reference it). A concurrent PATCH from any instance waits here and then reads the state
+ * this one wrote, instead of both starting from the same version and one being retried.
+ */
+export async function findScimUserForUpdate(
+  db: Executor,
+  sourceId: string,
+  id: string,
+): Promise<ScimUserRecord | undefined> {
+  let query = db
+    .selectFrom('scim_source_users')
+    .selectAll()
+    .where('source_id', '=', sourceId)
+    .where('id', '=', id)
+  if (hasRowLocks(db)) query = query.forNoKeyUpdate()
+  const row = await query.executeTakeFirst()
+  return row && toScimUserRecord(row)
 }
 
 /**
@@ -123,13 +145,72 @@ export async function replaceScimUserEmails(
   await db.insertInto('scim_source_user_emails').values(rows).execute()
 }
 
+/** A sort key and direction; resources without a value come last ascending, first descending. */
+export interface PageSort {
+  expression: Expression<unknown>
+  descending: boolean
+  /** Whether the key can be NULL (no NULLS FIRST/LAST clause otherwise, so indexes still order). */
+  nullable?: boolean
+}
+
 export interface PageQuery {
   where: Expression<SqlBool> | undefined
   /** Zero-based offset. */
   offset: number
   limit: number
-  /** SQL expression to sort by, and direction; the id breaks ties so the order is total. */
-  sort?: { expression: Expression<unknown>; descending: boolean }
+  /** The sort key (RFC 7644 §3.4.2.3); the id breaks ties so the order is total. */
+  sort?: PageSort | undefined
+  /**
+   * The filter is narrowed by an index (scim/filter.ts isIndexNarrowed): read its few rows
+   * and sort them, rather than walk the source in sort order testing every row.
+   */
+  narrowed?: boolean | undefined
+}
+
+/**
+ * Orders by the sort key (if any), then by id in the same direction: a total, stable order.
+ * `sortRows` orders by `key || ''` (the same order), which no index can deliver, so that the
+ * planner picks the filter's index and sorts, instead of an index that yields the order.
+ */
+function ordered<DB, TB extends keyof DB, O>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  sort: PageSort | undefined,
+  id: Expression<unknown>,
+  sortRows = false,
+): SelectQueryBuilder<DB, TB, O> {
+  const descending = sort?.descending ?? false
+  const key = (expr: Expression<unknown>) => (sortRows ? sql`(${expr} || '')` : expr)
+  let out = query
+  if (sort) {
+    out = out.orderBy(key(sort.expression), (ob) => {
+      const directed = descending ? ob.desc() : ob.asc()
+      if (!sort.nullable) return directed
+      return descending ? directed.nullsFirst() : directed.nullsLast()
+    })
+  }
+  return out.orderBy(key(id), descending ? 'desc' : 'asc')
+}
+
+/**
+ * The query of one page of a source's users, filtered and sorted in SQL. The page's ids are
+ * chosen by an id-only subquery (for the default order it walks the (source_id, id) index)
+ * and only those rows are read, so a deep OFFSET skips index entries, not whole rows.
+ */
+export function selectScimUserPage(db: Executor, sourceId: string, page: PageQuery) {
+  let ids = db
+    .selectFrom('scim_source_users as r')
+    .select('r.id')
+    .where('r.source_id', '=', sourceId)
+  if (page.where) ids = ids.where(page.where)
+  ids = ordered(ids, page.sort, sql.ref('r.id'), page.narrowed)
+    .limit(page.limit)
+    .offset(page.offset)
+  const query = db
+    .selectFrom('scim_source_users as r')
+    .selectAll('r')
+    .where('r.source_id', '=', sourceId)
+    .where('r.id', 'in', ids)
+  return ordered(query, page.sort, sql.ref('r.id'))
 }
 
 export async function listScimUsers(
@@ -137,18 +218,22 @@ export async function listScimUsers(
   sourceId: string,
   page: PageQuery,
 ): Promise<ScimUserRecord[]> {
+  const rows = await selectScimUserPage(db, sourceId, page).execute()
+  return rows.map(toScimUserRecord)
+}
+
+/** The count query of a filter over a source's users (totalResults). */
+export function selectScimUserCount(
+  db: Executor,
+  sourceId: string,
+  where: Expression<SqlBool> | undefined,
+) {
   let query = db
     .selectFrom('scim_source_users as r')
-    .selectAll('r')
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
     .where('r.source_id', '=', sourceId)
-  if (page.where) query = query.where(page.where)
-  if (page.sort) query = query.orderBy(page.sort.expression, page.sort.descending ? 'desc' : 'asc')
-  const rows = await query
-    .orderBy('r.id', page.sort?.descending ? 'desc' : 'asc')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute()
-  return rows.map(toScimUserRecord)
+  if (where) query = query.where(where)
+  return query
 }
 
 export async function countScimUsers(
@@ -156,12 +241,7 @@ export async function countScimUsers(
   sourceId: string,
   where: Expression<SqlBool> | undefined,
 ): Promise<number> {
-  let query = db
-    .selectFrom('scim_source_users as r')
-    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-    .where('r.source_id', '=', sourceId)
-  if (where) query = query.where(where)
-  const { n } = await query.executeTakeFirstOrThrow()
+  const { n } = await selectScimUserCount(db, sourceId, where).executeTakeFirstOrThrow()
   return Number(n)
 }
 
@@ -190,6 +270,22 @@ export async function insertScimGroup(
       version: 1,
     })
     .execute()
+}
+
+/** findScimGroup that locks the row until the transaction ends; see findScimUserForUpdate. */
+export async function findScimGroupForUpdate(
+  db: Executor,
+  sourceId: string,
+  id: string,
+): Promise<ScimGroupRecord | undefined> {
+  let query = db
+    .selectFrom('scim_source_groups')
+    .selectAll()
+    .where('source_id', '=', sourceId)
+    .where('id', '=', id)
+  if (hasRowLocks(db)) query = query.forNoKeyUpdate()
+  const row = await query.executeTakeFirst()
+  return row && toScimGroupRecord(row)
 }
 
 export async function updateScimGroup(
@@ -244,23 +340,45 @@ export async function findScimGroup(
   return row && toScimGroupRecord(row)
 }
 
+/** The query of one page of a source's groups; see selectScimUserPage. */
+export function selectScimGroupPage(db: Executor, sourceId: string, page: PageQuery) {
+  let ids = db
+    .selectFrom('scim_source_groups as r')
+    .select('r.id')
+    .where('r.source_id', '=', sourceId)
+  if (page.where) ids = ids.where(page.where)
+  ids = ordered(ids, page.sort, sql.ref('r.id'), page.narrowed)
+    .limit(page.limit)
+    .offset(page.offset)
+  const query = db
+    .selectFrom('scim_source_groups as r')
+    .selectAll('r')
+    .where('r.source_id', '=', sourceId)
+    .where('r.id', 'in', ids)
+  return ordered(query, page.sort, sql.ref('r.id'))
+}
+
 export async function listScimGroups(
   db: Executor,
   sourceId: string,
   page: PageQuery,
 ): Promise<ScimGroupRecord[]> {
+  const rows = await selectScimGroupPage(db, sourceId, page).execute()
+  return rows.map(toScimGroupRecord)
+}
+
+/** The count query of a filter over a source's groups. */
+export function selectScimGroupCount(
+  db: Executor,
+  sourceId: string,
+  where: Expression<SqlBool> | undefined,
+) {
   let query = db
     .selectFrom('scim_source_groups as r')
-    .selectAll('r')
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
     .where('r.source_id', '=', sourceId)
-  if (page.where) query = query.where(page.where)
-  if (page.sort) query = query.orderBy(page.sort.expression, page.sort.descending ? 'desc' : 'asc')
-  const rows = await query
-    .orderBy('r.id', page.sort?.descending ? 'desc' : 'asc')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute()
-  return rows.map(toScimGroupRecord)
+  if (where) query = query.where(where)
+  return query
 }
 
 export async function countScimGroups(
@@ -268,11 +386,100 @@ export async function countScimGroups(
   sourceId: string,
   where: Expression<SqlBool> | undefined,
 ): Promise<number> {
-  let query = db
-    .selectFrom('scim_source_groups as r')
-    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-    .where('r.source_id', '=', sourceId)
-  if (where) query = query.where(where)
-  const { n } = await query.executeTakeFirstOrThrow()
+  const { n } = await selectScimGroupCount(db, sourceId, where).executeTakeFirstOrThrow()
   return Number(n)
+}
+
+/** The page of a search across Users and Groups (RFC 7644 §3.4.3): a filter and sort key per type. */
+export interface SearchPageQuery {
+  users: Expression<SqlBool> | undefined
+  groups: Expression<SqlBool> | undefined
+  offset: number
+  limit: number
+  sort?:
+    | {
+        users: Expression<unknown>
+        groups: Expression<unknown>
+        descending: boolean
+        nullable: boolean
+      }
+    | undefined
+}
+
+export type ScimResourceRecord =
+  | { resourceType: 'User'; record: ScimUserRecord }
+  | { resourceType: 'Group'; record: ScimGroupRecord }
+
+/**
+ * One page of a source's users and groups together: users before groups unless a sort key
+ * says otherwise, ties broken by type, then id.
+ */
+export async function listScimResources(
+  db: Executor,
+  sourceId: string,
+  page: SearchPageQuery,
+): Promise<ScimResourceRecord[]> {
+  const sort = page.sort
+  let users = db
+    .selectFrom('scim_source_users as r')
+    .select([
+      sql<number>`0`.as('kind'),
+      'r.id',
+      (sort ? sql`${sort.users}` : sql`null`).as('sort_key'),
+    ])
+    .where('r.source_id', '=', sourceId)
+  if (page.users) users = users.where(page.users)
+  let groups = db
+    .selectFrom('scim_source_groups as r')
+    .select([
+      sql<number>`1`.as('kind'),
+      'r.id',
+      (sort ? sql`${sort.groups}` : sql`null`).as('sort_key'),
+    ])
+    .where('r.source_id', '=', sourceId)
+  if (page.groups) groups = groups.where(page.groups)
+  const descending = sort?.descending ?? false
+  let query = db.selectFrom(users.unionAll(groups).as('x')).select(['x.kind', 'x.id'])
+  if (sort) {
+    query = query.orderBy(sql.ref('x.sort_key'), (ob) => {
+      const directed = descending ? ob.desc() : ob.asc()
+      return descending ? directed.nullsFirst() : directed.nullsLast()
+    })
+  }
+  const picked = await query
+    .orderBy('x.kind', descending ? 'desc' : 'asc')
+    .orderBy('x.id', descending ? 'desc' : 'asc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute()
+  const userIds = picked.filter((p) => Number(p.kind) === 0).map((p) => p.id)
+  const groupIds = picked.filter((p) => Number(p.kind) === 1).map((p) => p.id)
+  const userRows =
+    userIds.length === 0
+      ? []
+      : await db
+          .selectFrom('scim_source_users')
+          .selectAll()
+          .where('source_id', '=', sourceId)
+          .where('id', 'in', userIds)
+          .execute()
+  const groupRows =
+    groupIds.length === 0
+      ? []
+      : await db
+          .selectFrom('scim_source_groups')
+          .selectAll()
+          .where('source_id', '=', sourceId)
+          .where('id', 'in', groupIds)
+          .execute()
+  const usersById = new Map(userRows.map((r) => [r.id, toScimUserRecord(r)]))
+  const groupsById = new Map(groupRows.map((r) => [r.id, toScimGroupRecord(r)]))
+  return picked.flatMap((p): ScimResourceRecord[] => {
+    if (Number(p.kind) === 0) {
+      const record = usersById.get(p.id)
+      return record ? [{ resourceType: 'User', record }] : []
+    }
+    const record = groupsById.get(p.id)
+    return record ? [{ resourceType: 'Group', record }] : []
+  })
 }

@@ -61,6 +61,8 @@ export function searchRequest(
     const v = fields.get(name.toLowerCase())
     if (v === undefined || v === null) return undefined
     if (typeof v === 'string' || typeof v === 'number') return v
+    // `attributes` / `excludedAttributes` are arrays of strings (RFC 7644 §3.4.3).
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.join(',')
     throw ScimError.invalidSyntax(`'${name}' must be a string or number`)
   }
   const parsed = parseListParams(get, maxResults)

@@ -1,0 +1,73 @@
+/**
+ * Queries at a source's root across Users and Groups: `POST /.search` (RFC 7644 §3.4.3) and
+ * `GET /` with query parameters (RFC 7644 §3.4.2.1). The per-type `/.search` routes live in
+ * resource-routes.ts.
+ */
+import { type Context, Hono } from 'hono'
+import type { AppEnv } from '../../http/env.js'
+import { readJsonBody, scimJson } from '../../http/scim-response.js'
+import { searchResources } from '../../services/search.js'
+import { ScimError } from '../errors.js'
+import type { ListParams } from '../list.js'
+import { isRequested, project } from '../projection.js'
+import { listResponse, toScimGroup, toScimUser } from '../resources.js'
+import { GROUP_RESOURCE, SEARCH_REQUEST_URN, USER_RESOURCE } from '../schemas.js'
+import { type Projection, queryListParams, queryProjection, searchRequest } from './shared.js'
+
+/** RFC 7644 §3.4.3: a SearchRequest's `schemas` must name the SearchRequest URN. */
+function requireSearchRequestSchema(body: unknown): void {
+  const schemas =
+    body && typeof body === 'object' && !Array.isArray(body)
+      ? Object.entries(body).find(([k]) => k.toLowerCase() === 'schemas')?.[1]
+      : undefined
+  const ok =
+    Array.isArray(schemas) &&
+    schemas.some(
+      (s) => typeof s === 'string' && s.toLowerCase() === SEARCH_REQUEST_URN.toLowerCase(),
+    )
+  if (!ok)
+    throw ScimError.invalidSyntax(`A search request must have schemas ["${SEARCH_REQUEST_URN}"]`)
+}
+
+export function searchRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+
+  const search = async (
+    c: Context<AppEnv>,
+    params: ListParams,
+    users: Projection,
+    groups: Projection,
+  ) => {
+    const result = await searchResources(c.var.deps, c.var.source, params, {
+      withGroups: isRequested(USER_RESOURCE, users, 'groups'),
+      withMembers: isRequested(GROUP_RESOURCE, groups, 'members'),
+    })
+    const resources = result.items.map((item) =>
+      item.resourceType === 'User'
+        ? project(USER_RESOURCE, toScimUser(item.record, c.var.baseUrl, item.groups), users)
+        : project(GROUP_RESOURCE, toScimGroup(item.record, c.var.baseUrl, item.members), groups),
+    )
+    return scimJson(c, listResponse(resources, result.totalResults, params.startIndex))
+  }
+
+  app.post('/.search', async (c) => {
+    const body = await readJsonBody(c)
+    requireSearchRequestSchema(body)
+    const maxResults = c.var.deps.config.maxResults
+    // Each type reads the projection against its own schema; the list parameters are shared.
+    const users = searchRequest(body, USER_RESOURCE, maxResults)
+    const groups = searchRequest(body, GROUP_RESOURCE, maxResults)
+    return search(c, users.params, users.projection, groups.projection)
+  })
+
+  app.get('/', (c) =>
+    search(
+      c,
+      queryListParams(c),
+      queryProjection(c, USER_RESOURCE),
+      queryProjection(c, GROUP_RESOURCE),
+    ),
+  )
+
+  return app
+}

@@ -1,0 +1,105 @@
+/**
+ * The context filters and sort keys compile in, and the search across Users and Groups at a
+ * source's root (RFC 7644 §3.4.2.1, §3.4.3): one filter, one sort order, one page over both.
+ */
+import type {
+  ResourceRef,
+  ScimGroupRecord,
+  ScimUserRecord,
+  Source,
+  UserGroupRef,
+} from '../domain.js'
+import { compileFilter, type FilterContext, parseFilter } from '../scim/filter.js'
+import type { ListParams } from '../scim/list.js'
+import { GROUP_RESOURCE, type ResourceSchema, USER_RESOURCE } from '../scim/schemas.js'
+import { sortExpression } from '../scim/sort.js'
+import { listMembers, listUserGroups } from '../store/members.js'
+import * as store from '../store/scim-resources.js'
+import type { Deps } from './deps.js'
+import type { ListResult } from './resource-common.js'
+
+/**
+ * What a filter on one of the source's resource types compiles against. `meta.location` and
+ * `$ref` are built from SCIMD_BASE_URL, the only base URL a service knows.
+ */
+export function queryContext(
+  deps: Deps,
+  source: Source,
+  resource: ResourceSchema,
+  alsoSearching?: readonly ResourceSchema[],
+): FilterContext {
+  const origin = deps.config.baseUrl
+  return {
+    resource,
+    dialect: deps.dialect,
+    sourceId: source.id,
+    baseUrl:
+      origin === undefined
+        ? undefined
+        : `${origin}/source/scim/${encodeURIComponent(source.slug)}/v2`,
+    ...(alsoSearching ? { alsoSearching } : {}),
+  }
+}
+
+export type SearchItem =
+  | { resourceType: 'User'; record: ScimUserRecord; groups?: UserGroupRef[] }
+  | { resourceType: 'Group'; record: ScimGroupRecord; members?: ResourceRef[] }
+
+export interface SearchReadOptions {
+  withGroups: boolean
+  withMembers: boolean
+}
+
+/**
+ * Searches the source's Users and Groups together. An attribute that only one of the two
+ * types has counts as "no value" for the other (RFC 7644 §3.4.2.1); one no type has is 400.
+ */
+export async function searchResources(
+  deps: Deps,
+  source: Source,
+  params: ListParams,
+  opts: SearchReadOptions,
+): Promise<ListResult<SearchItem>> {
+  const userCtx = queryContext(deps, source, USER_RESOURCE, [GROUP_RESOURCE])
+  const groupCtx = queryContext(deps, source, GROUP_RESOURCE, [USER_RESOURCE])
+  const filter = params.filter ? parseFilter(params.filter) : undefined
+  const users = filter ? compileFilter(filter, userCtx) : undefined
+  const groups = filter ? compileFilter(filter, groupCtx) : undefined
+  const sort = params.sortBy
+    ? {
+        users: sortExpression(params.sortBy, params.sortOrder, userCtx),
+        groups: sortExpression(params.sortBy, params.sortOrder, groupCtx),
+      }
+    : undefined
+  const totalResults =
+    (await store.countScimUsers(deps.db, source.id, users)) +
+    (await store.countScimGroups(deps.db, source.id, groups))
+  if (params.count === 0 || params.startIndex > totalResults) return { items: [], totalResults }
+  const records = await store.listScimResources(deps.db, source.id, {
+    users,
+    groups,
+    offset: params.startIndex - 1,
+    limit: params.count,
+    sort: sort && {
+      users: sort.users.expression,
+      groups: sort.groups.expression,
+      descending: sort.users.descending,
+      nullable: true,
+    },
+  })
+  const items: SearchItem[] = []
+  for (const item of records) {
+    if (item.resourceType === 'User') {
+      const groupRefs = opts.withGroups
+        ? await listUserGroups(deps.db, source.id, item.record.userId)
+        : undefined
+      items.push({ ...item, ...(groupRefs ? { groups: groupRefs } : {}) })
+    } else {
+      const memberRefs = opts.withMembers
+        ? await listMembers(deps.db, source.id, item.record.id)
+        : undefined
+      items.push({ ...item, ...(memberRefs ? { members: memberRefs } : {}) })
+    }
+  }
+  return { items, totalResults }
+}
