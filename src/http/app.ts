@@ -3,11 +3,11 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { requestId } from 'hono/request-id'
 import { getPath } from 'hono/utils/url'
-import { sourceRoutes } from '../api/routes/sources.js'
-import { tokenRoutes } from '../api/routes/tokens.js'
+import { ADMIN_PREFIX, adminApi } from '../api/admin.js'
 import { ScimError } from '../scim/errors.js'
 import { discoveryRoutes } from '../scim/routes/discovery.js'
 import { groupRoutes } from '../scim/routes/groups.js'
+import { searchRoutes } from '../scim/routes/search.js'
 import { userRoutes } from '../scim/routes/users.js'
 import type { Deps } from '../services/deps.js'
 import { isMigrated } from '../store/migrate.js'
@@ -18,15 +18,11 @@ import { renderAdminError, renderScimError } from './render-error.js'
 export const SCIM_PREFIX = '/source/scim/:slug/v2'
 
 /**
- * Endpoint names that real clients spell differently: Microsoft's SCIM test collection
- * reads `/serviceConfiguration` and lower-case names. Anything else keeps its spelling.
+ * Endpoint names that a real client spells differently: Microsoft's SCIM test collection
+ * reads `/users` and `/serviceConfiguration`. No other spelling is accepted.
  */
 const ENDPOINT_ALIASES: Record<string, string> = {
   users: 'Users',
-  groups: 'Groups',
-  schemas: 'Schemas',
-  resourcetypes: 'ResourceTypes',
-  serviceproviderconfig: 'ServiceProviderConfig',
   serviceConfiguration: 'ServiceProviderConfig',
 }
 
@@ -64,6 +60,13 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     })
   })
 
+  // A NUL in the URL (path or query) is never valid input; PostgreSQL could not even
+  // compare it, so it is refused before any route sees it.
+  app.use('*', async (c, next) => {
+    if (/%00/.test(c.req.url)) throw ScimError.invalidValue('NUL characters are not allowed')
+    await next()
+  })
+
   app.use(
     '*',
     bodyLimit({
@@ -89,13 +92,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   scim.route('/Users', userRoutes())
   scim.route('/Groups', groupRoutes())
   scim.route('/', discoveryRoutes())
+  scim.route('/', searchRoutes())
   app.route(SCIM_PREFIX, scim)
 
-  const admin = new Hono<AppEnv>()
-  admin.use('*', adminAuth())
-  admin.route('/sources/scim', sourceRoutes())
-  admin.route('/core/tokens', tokenRoutes())
-  app.route('/api/v3', admin)
+  app.route(ADMIN_PREFIX, adminApi(adminAuth()))
 
   app.notFound((c) => {
     const error = ScimError.notFound(`No endpoint at ${c.req.path}`)

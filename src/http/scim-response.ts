@@ -37,9 +37,25 @@ export function scimJson(
 export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
   const text = await c.req.text()
   if (text.trim() === '') throw ScimError.invalidSyntax('Request body is empty')
+  let body: unknown
   try {
-    return JSON.parse(text)
+    body = JSON.parse(text)
   } catch {
     throw ScimError.invalidSyntax('Request body is not valid JSON')
   }
+  // JSON can carry NUL only as an escape; PostgreSQL text cannot store it at all, so it is
+  // refused on both databases alike (the walk runs only when the escape appears).
+  if (/\\u0000/i.test(text) && containsNul(body)) {
+    throw ScimError.invalidValue('NUL characters are not allowed')
+  }
+  return body
+}
+
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0')
+  if (Array.isArray(value)) return value.some(containsNul)
+  if (value && typeof value === 'object') {
+    return Object.entries(value).some(([k, v]) => k.includes('\0') || containsNul(v))
+  }
+  return false
 }

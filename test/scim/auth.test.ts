@@ -11,7 +11,11 @@ describe('SCIM authentication', () => {
     const res = await t.raw('GET', '/source/scim/test/v2/Users')
     expect(res.status).toBe(401)
     expect(res.headers.get('www-authenticate')).toBe('Bearer realm="scimd"')
-    expect(await res.json()).toMatchObject({ schemas: [ERROR], status: '401', detail: expect.any(String) })
+    expect(await res.json()).toMatchObject({
+      schemas: [ERROR],
+      status: '401',
+      detail: expect.any(String),
+    })
   })
 
   it('answers a wrong token with 401 invalid_token', async () => {
@@ -20,28 +24,40 @@ describe('SCIM authentication', () => {
       const res = await t.raw('GET', '/source/scim/test/v2/Users', { headers: { authorization } })
       expect(res.status, authorization).toBe(401)
     }
-    const res = await t.raw('GET', '/source/scim/test/v2/Users', { headers: { authorization: 'Bearer nope' } })
+    const res = await t.raw('GET', '/source/scim/test/v2/Users', {
+      headers: { authorization: 'Bearer nope' },
+    })
     expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"')
   })
 
   it('accepts the scheme in any case', async () => {
     const t = await createTestApp()
-    const res = await t.raw('GET', '/source/scim/test/v2/Users', { headers: { authorization: `bearer ${t.key}` } })
+    const res = await t.raw('GET', '/source/scim/test/v2/Users', {
+      headers: { authorization: `bearer ${t.key}` },
+    })
     expect(res.status).toBe(200)
   })
 
   it('refuses another source’s token with 401, and an unknown source likewise', async () => {
     const t = await createTestApp()
     const other = await t.createSource('other')
-    const cross = await t.raw('GET', '/source/scim/test/v2/Users', { headers: { authorization: `Bearer ${other.key}` } })
+    const cross = await t.raw('GET', '/source/scim/test/v2/Users', {
+      headers: { authorization: `Bearer ${other.key}` },
+    })
     expect(cross.status).toBe(401)
-    const unknown = await t.raw('GET', '/source/scim/nope/v2/Users', { headers: { authorization: `Bearer ${t.key}` } })
+    const unknown = await t.raw('GET', '/source/scim/nope/v2/Users', {
+      headers: { authorization: `Bearer ${t.key}` },
+    })
     expect(unknown.status).toBe(401)
   })
 
   it('refuses SCIM requests to a disabled source with 403', async () => {
     const t = await createTestApp()
-    await t.runtime.deps.db.updateTable('sources').set({ enabled: 0 }).where('slug', '=', 'test').execute()
+    await t.runtime.deps.db
+      .updateTable('sources')
+      .set({ enabled: 0 })
+      .where('slug', '=', 'test')
+      .execute()
     const res = await t.scim('GET', '/Users')
     expect(res.status).toBe(403)
     expect(await res.json()).toMatchObject({ schemas: [ERROR], status: '403' })
@@ -72,7 +88,13 @@ describe('source isolation', () => {
     const myGroup = (await (await t.scim('POST', '/Groups', { displayName: 'G' })).json()) as Json
     expect((await asOther('GET', `/Users/${mine.id}`)).status).toBe(404)
     expect((await asOther('PUT', `/Users/${mine.id}`, { userName: 'x' })).status).toBe(404)
-    expect((await asOther('PATCH', `/Users/${mine.id}`, { Operations: [{ op: 'replace', path: 'userName', value: 'x' }] })).status).toBe(404)
+    expect(
+      (
+        await asOther('PATCH', `/Users/${mine.id}`, {
+          Operations: [{ op: 'replace', path: 'userName', value: 'x' }],
+        })
+      ).status,
+    ).toBe(404)
     expect((await asOther('DELETE', `/Users/${mine.id}`)).status).toBe(404)
     expect((await asOther('DELETE', `/Groups/${myGroup.id}`)).status).toBe(404)
     const list = (await (await asOther('GET', '/Users?filter=userName eq "alice"')).json()) as Json
@@ -87,9 +109,14 @@ describe('source isolation', () => {
 describe('admin API access', () => {
   it('refuses a source token with 403 and no token with 401', async () => {
     const t = await createTestApp()
-    const asSource = await t.raw('GET', '/api/v3/sources/scim/test/', { headers: { authorization: `Bearer ${t.key}` } })
+    const asSource = await t.raw('GET', '/api/v3/sources/scim/test/', {
+      headers: { authorization: `Bearer ${t.key}` },
+    })
     expect(asSource.status).toBe(403)
-    expect(await asSource.json()).toMatchObject({ detail: expect.any(String), code: 'permission_denied' })
+    expect(await asSource.json()).toMatchObject({
+      detail: expect.any(String),
+      code: 'permission_denied',
+    })
     expect((await t.raw('GET', '/api/v3/sources/scim/test/')).status).toBe(401)
   })
 
@@ -114,14 +141,33 @@ describe('admin API access', () => {
         user_obj: { type: 'internal_service_account', is_active: true },
       },
     })
-    for (const field of ['pk', 'managed', 'identifier', 'user', 'description']) expect(source.token_obj).toHaveProperty(field)
-    for (const field of ['pk', 'username', 'name', 'is_active', 'last_login', 'is_superuser', 'groups', 'groups_obj', 'email', 'avatar', 'attributes', 'uid', 'path', 'type', 'uuid']) {
+    for (const field of ['pk', 'managed', 'identifier', 'user', 'description'])
+      expect(source.token_obj).toHaveProperty(field)
+    for (const field of [
+      'pk',
+      'username',
+      'name',
+      'is_active',
+      'last_login',
+      'is_superuser',
+      'groups',
+      'groups_obj',
+      'email',
+      'avatar',
+      'attributes',
+      'uid',
+      'path',
+      'type',
+      'uuid',
+    ]) {
       expect(source.token_obj.user_obj).toHaveProperty(field)
     }
     const view = await t.admin('GET', `/core/tokens/${source.token_obj.identifier}/view_key/`)
     expect(view.status).toBe(200)
     const { key } = (await view.json()) as Json
-    const scim = await t.raw('GET', '/source/scim/entra/v2/Users', { headers: { authorization: `Bearer ${key}` } })
+    const scim = await t.raw('GET', '/source/scim/entra/v2/Users', {
+      headers: { authorization: `Bearer ${key}` },
+    })
     expect(scim.status).toBe(200)
     const rows = await t.runtime.deps.db.selectFrom('tokens').selectAll().execute()
     const dump = JSON.stringify(rows)
@@ -134,14 +180,24 @@ describe('discovery', () => {
   it('serves ServiceProviderConfig, ResourceTypes and Schemas, each also by id', async () => {
     const t = await createTestApp()
     const spc = (await (await t.scim('GET', '/ServiceProviderConfig')).json()) as Json
-    expect(spc).toMatchObject({ patch: { supported: true }, bulk: { supported: false }, filter: { supported: true } })
+    expect(spc).toMatchObject({
+      patch: { supported: true },
+      bulk: { supported: false },
+      filter: { supported: true },
+    })
     const types = (await (await t.scim('GET', '/ResourceTypes')).json()) as Json
     expect(types.Resources.map((r: Json) => r.endpoint)).toEqual(['/Users', '/Groups'])
     expect((await t.scim('GET', '/ResourceTypes/User')).status).toBe(200)
     const schemas = (await (await t.scim('GET', '/Schemas')).json()) as Json
     expect(schemas.totalResults).toBe(3)
-    const user = (await (await t.scim('GET', '/Schemas/urn:ietf:params:scim:schemas:core:2.0:User')).json()) as Json
-    expect(user.attributes.find((a: Json) => a.name === 'userName')).toMatchObject({ caseExact: false, uniqueness: 'server', required: true })
+    const user = (await (
+      await t.scim('GET', '/Schemas/urn:ietf:params:scim:schemas:core:2.0:User')
+    ).json()) as Json
+    expect(user.attributes.find((a: Json) => a.name === 'userName')).toMatchObject({
+      caseExact: false,
+      uniqueness: 'server',
+      required: true,
+    })
     expect((await t.scim('GET', '/Schemas/urn:nope')).status).toBe(404)
   })
 

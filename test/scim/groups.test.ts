@@ -52,9 +52,19 @@ describe('POST /Groups', () => {
   it('creates a group with members rendered as value, $ref, display and type', async () => {
     const t = await createTestApp()
     const alice = await user(t, 'alice')
-    const res = await t.scim('POST', '/Groups', { ...fixture<Json>('okta/create-group.json'), members: [{ value: alice }] })
+    const res = await t.scim('POST', '/Groups', {
+      ...fixture<Json>('okta/create-group.json'),
+      members: [{ value: alice }],
+    })
     expect(await res.json()).toMatchObject({
-      members: [{ value: alice, $ref: `http://scimd.test/source/scim/test/v2/Users/${alice}`, display: 'alice', type: 'User' }],
+      members: [
+        {
+          value: alice,
+          $ref: `http://scimd.test/source/scim/test/v2/Users/${alice}`,
+          display: 'alice',
+          type: 'User',
+        },
+      ],
     })
   })
 
@@ -76,7 +86,11 @@ describe('POST /Groups', () => {
     })
     const foreignId = ((await foreign.json()) as Json).id
     for (const value of [foreignId, 'no-such-id']) {
-      const res = await t.scim('POST', '/Groups', { schemas: [GROUP], displayName: 'G', members: [{ value }] })
+      const res = await t.scim('POST', '/Groups', {
+        schemas: [GROUP],
+        displayName: 'G',
+        members: [{ value }],
+      })
       expect(res.status).toBe(400)
       expect(await res.json()).toMatchObject({ scimType: 'invalidValue' })
     }
@@ -89,11 +103,19 @@ describe('membership changes of every client', () => {
     const t = await createTestApp()
     const [a, b] = [await user(t, 'a'), await user(t, 'b')]
     const g = await group(t, 'G')
-    const add = await patch(t, g, fixtureWith('entra/patch-group-add-member.json', { f648f8d5ea4e4cd38e9c: a }))
+    const add = await patch(
+      t,
+      g,
+      fixtureWith('entra/patch-group-add-member.json', { f648f8d5ea4e4cd38e9c: a }),
+    )
     expect(add.status).toBe(204)
     await patch(t, g, fixtureWith('entra/patch-group-add-member.json', { f648f8d5ea4e4cd38e9c: b }))
     expect(await memberIds(t, g)).toEqual([a, b].sort())
-    const remove = await patch(t, g, fixtureWith('entra/patch-group-remove-member.json', { f648f8d5ea4e4cd38e9c: a }))
+    const remove = await patch(
+      t,
+      g,
+      fixtureWith('entra/patch-group-remove-member.json', { f648f8d5ea4e4cd38e9c: a }),
+    )
     expect(remove.status).toBe(204)
     expect(await memberIds(t, g)).toEqual([b])
   })
@@ -102,10 +124,19 @@ describe('membership changes of every client', () => {
     const t = await createTestApp()
     const [a, b] = [await user(t, 'a'), await user(t, 'b')]
     const g = await group(t, 'G', [a, b])
-    await patch(t, g, fixtureWith('entra/patch-group-remove-member-flagged.json', { '7f4bc1a3-285e-48ae-8202-5accb43efb0e': a }))
+    await patch(
+      t,
+      g,
+      fixtureWith('entra/patch-group-remove-member-flagged.json', {
+        '7f4bc1a3-285e-48ae-8202-5accb43efb0e': a,
+      }),
+    )
     expect(await memberIds(t, g)).toEqual([b])
     // Re-adding after a filtered removal works (authentik's add became a no-op there).
-    await patch(t, g, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: a }] }] })
+    await patch(t, g, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: a }] }],
+    })
     expect(await memberIds(t, g)).toEqual([a, b].sort())
   })
 
@@ -113,13 +144,21 @@ describe('membership changes of every client', () => {
     const t = await createTestApp()
     const [a, b] = [await user(t, 'a'), await user(t, 'b')]
     const g = await group(t, 'Test SCIMv2', [b])
-    const res = await patch(t, g, fixtureWith('okta/patch-group-members.json', {
-      '89bb1940-b905-4575-9e7f-6f887cfb368e': b,
-      '23a35c27-23d3-4c03-b4c5-6443c09e7173': a,
-    }))
+    const res = await patch(
+      t,
+      g,
+      fixtureWith('okta/patch-group-members.json', {
+        '89bb1940-b905-4575-9e7f-6f887cfb368e': b,
+        '23a35c27-23d3-4c03-b4c5-6443c09e7173': a,
+      }),
+    )
     expect(res.status).toBe(204)
     expect(await memberIds(t, g)).toEqual([a])
-    const rename = await patch(t, g, fixtureWith('okta/patch-group-rename.json', { 'abf4dd94-a4c0-4f67-89c9-76b03340cb9b': g }))
+    const rename = await patch(
+      t,
+      g,
+      fixtureWith('okta/patch-group-rename.json', { 'abf4dd94-a4c0-4f67-89c9-76b03340cb9b': g }),
+    )
     expect(rename.status).toBe(204)
     const got = (await (await t.scim('GET', `/Groups/${g}`)).json()) as Json
     expect(got.displayName).toBe('Test SCIMv2')
@@ -130,12 +169,19 @@ describe('membership changes of every client', () => {
     const t = await createTestApp()
     const [a, b, c] = [await user(t, 'a'), await user(t, 'b'), await user(t, 'c')]
     const g = await group(t, 'G', [c])
-    await patch(t, g, fixtureWith('okta/patch-group-replace-members.json', {
-      '23a35c27-23d3-4c03-b4c5-6443c09e7173': a,
-      '89bb1940-b905-4575-9e7f-6f887cfb368e': b,
-    }))
+    await patch(
+      t,
+      g,
+      fixtureWith('okta/patch-group-replace-members.json', {
+        '23a35c27-23d3-4c03-b4c5-6443c09e7173': a,
+        '89bb1940-b905-4575-9e7f-6f887cfb368e': b,
+      }),
+    )
     expect(await memberIds(t, g)).toEqual([a, b].sort())
-    await patch(t, g, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'members', value: [] }] })
+    await patch(t, g, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'members', value: [] }],
+    })
     expect(await memberIds(t, g)).toEqual([])
   })
 
@@ -150,7 +196,10 @@ describe('membership changes of every client', () => {
     const t = await createTestApp()
     const a = await user(t, 'a')
     const g = await group(t, 'G', [a])
-    await patch(t, g, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: a }, { value: a }] }] })
+    await patch(t, g, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: a }, { value: a }] }],
+    })
     expect(await memberIds(t, g)).toEqual([a])
   })
 
@@ -158,7 +207,11 @@ describe('membership changes of every client', () => {
     const t = await createTestApp()
     const [a, b] = [await user(t, 'a'), await user(t, 'b')]
     const g = await group(t, 'G', [a])
-    const res = await t.scim('PUT', `/Groups/${g}`, { schemas: [GROUP], displayName: 'G2', members: [{ value: b }] })
+    const res = await t.scim('PUT', `/Groups/${g}`, {
+      schemas: [GROUP],
+      displayName: 'G2',
+      members: [{ value: b }],
+    })
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ displayName: 'G2', members: [{ value: b }] })
   })
@@ -203,15 +256,33 @@ describe('nested groups and users’ groups', () => {
     const a = await user(t, 'a')
     const inner = await group(t, 'Inner', [a])
     const outer = await group(t, 'Outer')
-    await patch(t, outer, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: inner, type: 'Group' }] }] })
+    await patch(t, outer, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: inner, type: 'Group' }] }],
+    })
     const got = (await (await t.scim('GET', `/Users/${a}`)).json()) as Json
     expect(got.groups).toEqual([
-      { value: inner, $ref: `http://scimd.test/source/scim/test/v2/Groups/${inner}`, display: 'Inner', type: 'direct' },
-      { value: outer, $ref: `http://scimd.test/source/scim/test/v2/Groups/${outer}`, display: 'Outer', type: 'indirect' },
+      {
+        value: inner,
+        $ref: `http://scimd.test/source/scim/test/v2/Groups/${inner}`,
+        display: 'Inner',
+        type: 'direct',
+      },
+      {
+        value: outer,
+        $ref: `http://scimd.test/source/scim/test/v2/Groups/${outer}`,
+        display: 'Outer',
+        type: 'indirect',
+      },
     ])
     const members = (await (await t.scim('GET', `/Groups/${outer}`)).json()) as Json
     expect(members.members).toEqual([
-      { value: inner, $ref: `http://scimd.test/source/scim/test/v2/Groups/${inner}`, display: 'Inner', type: 'Group' },
+      {
+        value: inner,
+        $ref: `http://scimd.test/source/scim/test/v2/Groups/${inner}`,
+        display: 'Inner',
+        type: 'Group',
+      },
     ])
   })
 
@@ -219,9 +290,19 @@ describe('nested groups and users’ groups', () => {
     const t = await createTestApp()
     const inner = await group(t, 'Inner')
     const outer = await group(t, 'Outer', [inner])
-    const res = await patch(t, inner, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: outer }] }] })
+    const res = await patch(t, inner, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: outer }] }],
+    })
     expect(res.status).toBe(400)
-    expect((await patch(t, inner, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: inner }] }] })).status).toBe(400)
+    expect(
+      (
+        await patch(t, inner, {
+          schemas: [PATCH_OP],
+          Operations: [{ op: 'add', path: 'members', value: [{ value: inner }] }],
+        })
+      ).status,
+    ).toBe(400)
   })
 })
 
@@ -231,15 +312,23 @@ describe('reads that stay cheap', () => {
     const a = await user(t, 'a')
     const g = await group(t, 'displayName', [a])
     await group(t, 'other')
-    const one = (await (await t.scim('GET', `/Groups/${g}?excludedAttributes=members`)).json()) as Json
+    const one = (await (
+      await t.scim('GET', `/Groups/${g}?excludedAttributes=members`)
+    ).json()) as Json
     expect(one).not.toHaveProperty('members')
     expect(one.id).toBe(g)
-    const byName = (await (await t.scim('GET', '/Groups?excludedAttributes=members&filter=displayName eq "DISPLAYNAME"')).json()) as Json
+    const byName = (await (
+      await t.scim('GET', '/Groups?excludedAttributes=members&filter=displayName eq "DISPLAYNAME"')
+    ).json()) as Json
     expect(byName.totalResults).toBe(1)
     expect(byName.Resources[0]).not.toHaveProperty('members')
-    const byMember = (await (await t.scim('GET', `/Groups?filter=members.value eq "${a}"`)).json()) as Json
+    const byMember = (await (
+      await t.scim('GET', `/Groups?filter=members.value eq "${a}"`)
+    ).json()) as Json
     expect(byMember.Resources.map((r: Json) => r.id)).toEqual([g])
-    const byMemberPath = (await (await t.scim('GET', `/Groups?filter=members[value eq "${a}"]`)).json()) as Json
+    const byMemberPath = (await (
+      await t.scim('GET', `/Groups?filter=members[value eq "${a}"]`)
+    ).json()) as Json
     expect(byMemberPath.totalResults).toBe(1)
   })
 })
@@ -273,14 +362,29 @@ describe('the directory follows', () => {
   it('never lets a source add anyone to a group it did not create, such as the superuser group', async () => {
     const t = await createTestApp()
     const a = await user(t, 'a')
-    const admins = await t.runtime.deps.db.selectFrom('groups').select('id').where('is_superuser', '=', 1).executeTakeFirstOrThrow()
-    const res = await patch(t, admins.id, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: a }] }] })
+    const admins = await t.runtime.deps.db
+      .selectFrom('groups')
+      .select('id')
+      .where('is_superuser', '=', 1)
+      .executeTakeFirstOrThrow()
+    const res = await patch(t, admins.id, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: a }] }],
+    })
     expect(res.status).toBe(404)
-    const byName = await t.scim('POST', '/Groups', { schemas: [GROUP], displayName: 'authentik Admins', members: [{ value: a }] })
+    const byName = await t.scim('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'authentik Admins',
+      members: [{ value: a }],
+    })
     expect(byName.status).toBe(201)
     const created = (await byName.json()) as Json
     expect(created.id).not.toBe(admins.id)
-    const superuserMembers = await t.runtime.deps.db.selectFrom('group_members').select('user_id').where('group_id', '=', admins.id).execute()
+    const superuserMembers = await t.runtime.deps.db
+      .selectFrom('group_members')
+      .select('user_id')
+      .where('group_id', '=', admins.id)
+      .execute()
     expect(superuserMembers).toHaveLength(1) // only the bootstrap admin
   })
 
@@ -290,7 +394,11 @@ describe('the directory follows', () => {
     const g = await group(t, 'G', [a])
     expect((await t.scim('DELETE', `/Groups/${g}`)).status).toBe(204)
     expect((await t.scim('GET', `/Groups/${g}`)).status).toBe(404)
-    const rows = await t.runtime.deps.db.selectFrom('group_members').select('user_id').where('group_id', '=', g).execute()
+    const rows = await t.runtime.deps.db
+      .selectFrom('group_members')
+      .select('user_id')
+      .where('group_id', '=', g)
+      .execute()
     expect(rows).toEqual([])
     const userNow = (await (await t.scim('GET', `/Users/${a}`)).json()) as Json
     expect(userNow).not.toHaveProperty('groups')

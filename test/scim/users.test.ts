@@ -534,6 +534,22 @@ describe('bad input', () => {
     expect(list.totalResults).toBe(0)
   })
 
+  it('refuses NUL characters in bodies, filters and paths with 400 (PostgreSQL cannot store them)', async () => {
+    const t = await createTestApp()
+    const requests: Array<[string, string, unknown?]> = [
+      ['POST', '/Users', { userName: 'a\u0000b' }],
+      ['POST', '/Users', { userName: 'ok', name: { givenName: 'x\u0000' } }],
+      ['GET', `/Users?filter=${encodeURIComponent('userName eq "a\u0000"')}`],
+      ['GET', '/Users/a%00b'],
+    ]
+    for (const [method, path, body] of requests) {
+      const res = await t.scim(method, path, body)
+      expect(res.status, path).toBe(400)
+      expect(await res.json()).toMatchObject({ status: '400', scimType: 'invalidValue' })
+    }
+    expect(((await (await t.scim('GET', '/Users')).json()) as Json).totalResults).toBe(0)
+  })
+
   it('answers an invalid PATCH op with 400 invalidSyntax', async () => {
     const t = await createTestApp()
     const user = await createUser(t)
