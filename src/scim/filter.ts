@@ -292,7 +292,7 @@ const TRUE = sql<SqlBool>`1 = 1`
 const FALSE = sql<SqlBool>`1 = 0`
 const constant = (value: boolean): Compiled => (value ? TRUE : FALSE)
 const not = (condition: Compiled): Compiled => sql<SqlBool>`(not ${condition})`
-/** Users' and groups' nesting depth, as listUserGroups() follows it. */
+/** Users' and groups' nesting depth, as listGroupsOfUsers() follows it. */
 const MAX_GROUP_DEPTH = 32
 
 class Compiler {
@@ -720,7 +720,7 @@ function memberElements(ctx: FilterContext): ElementSet {
   }
 }
 
-/** A User's groups (RFC 7643 §4.1.2): direct ones and those reached through nesting, as listUserGroups() computes them. */
+/** A User's groups (RFC 7643 §4.1.2): direct ones and those reached through nesting, as listGroupsOfUsers() computes them. */
 function userGroupElements(ctx: FilterContext): ElementSet {
   return {
     open(alias) {

@@ -13,7 +13,7 @@ import { compileFilter, type FilterContext, parseFilter } from '../scim/filter.j
 import type { ListParams } from '../scim/list.js'
 import { GROUP_RESOURCE, type ResourceSchema, USER_RESOURCE } from '../scim/schemas.js'
 import { sortExpression } from '../scim/sort.js'
-import { listMembers, listUserGroups } from '../store/members.js'
+import { listGroupsOfUsers, listMembers } from '../store/members.js'
 import * as store from '../store/scim-resources.js'
 import type { Deps } from './deps.js'
 import type { ListResult } from './resource-common.js'
@@ -87,12 +87,16 @@ export async function searchResources(
       nullable: true,
     },
   })
+  const userPks = records.flatMap((item) =>
+    item.resourceType === 'User' ? [item.record.userId] : [],
+  )
+  const groupsOfUsers = opts.withGroups
+    ? await listGroupsOfUsers(deps.db, source.id, userPks)
+    : undefined
   const items: SearchItem[] = []
   for (const item of records) {
     if (item.resourceType === 'User') {
-      const groupRefs = opts.withGroups
-        ? await listUserGroups(deps.db, source.id, item.record.userId)
-        : undefined
+      const groupRefs = groupsOfUsers?.get(item.record.userId)
       items.push({ ...item, ...(groupRefs ? { groups: groupRefs } : {}) })
     } else {
       const memberRefs = opts.withMembers

@@ -12,7 +12,7 @@ import { hashPassword } from '../secrets.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isUniqueViolation } from '../store/errors.js'
-import { listUserGroups } from '../store/members.js'
+import { listGroupsOfUsers } from '../store/members.js'
 import * as store from '../store/scim-resources.js'
 import { type Deps, inTransaction, VersionConflict } from './deps.js'
 import {
@@ -87,8 +87,23 @@ async function view(
   record: ScimUserRecord,
   opts: ReadOptions,
 ): Promise<UserView> {
-  if (!opts.withGroups) return { record }
-  return { record, groups: await listUserGroups(db, source.id, record.userId) }
+  return (await views(db, source, [record], opts))[0] as UserView
+}
+
+/** Views of a page of users; their groups, if asked for, come from one query. */
+async function views(
+  db: Executor,
+  source: Source,
+  records: readonly ScimUserRecord[],
+  opts: ReadOptions,
+): Promise<UserView[]> {
+  if (!opts.withGroups) return records.map((record) => ({ record }))
+  const groups = await listGroupsOfUsers(
+    db,
+    source.id,
+    records.map((r) => r.userId),
+  )
+  return records.map((record) => ({ record, groups: groups.get(record.userId) ?? [] }))
 }
 
 function uniquenessError(userName: string): ScimError {
@@ -279,6 +294,5 @@ export async function listUsers(
     sort,
     narrowed: filter !== undefined && isIndexNarrowed(filter, ctx),
   })
-  const items = await Promise.all(records.map((r) => view(deps.db, source, r, opts)))
-  return { items, totalResults }
+  return { items: await views(deps.db, source, records, opts), totalResults }
 }

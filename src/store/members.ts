@@ -131,33 +131,38 @@ export async function listMembers(
 }
 
 /**
- * The groups of a user within a source (RFC 7643 §4.1.2): `direct` memberships and the
- * `indirect` ones reached through nested groups.
+ * The groups of users within a source (RFC 7643 §4.1.2): `direct` memberships and the
+ * `indirect` ones reached through nested groups. One query for a whole page of users.
  */
-export async function listUserGroups(
+export async function listGroupsOfUsers(
   db: Executor,
   sourceId: string,
-  userPk: number,
-): Promise<UserGroupRef[]> {
-  const result = await sql<{ id: string; name: string; depth: number }>`
-    with recursive reach(id, depth) as (
-      select group_id, 0 from group_members where user_id = ${userPk}
+  userPks: readonly number[],
+): Promise<Map<number, UserGroupRef[]>> {
+  const byUser = new Map<number, UserGroupRef[]>(userPks.map((pk) => [pk, []]))
+  if (userPks.length === 0) return byUser
+  const result = await sql<{ user_id: number; id: string; name: string; depth: number }>`
+    with recursive reach(user_id, id, depth) as (
+      select user_id, group_id, 0 from group_members where user_id in (${sql.join(userPks)})
       union
-      select gp.parent_id, reach.depth + 1 from group_parents gp
+      select reach.user_id, gp.parent_id, reach.depth + 1 from group_parents gp
         join reach on gp.group_id = reach.id
       where reach.depth < 32
     )
-    select g.id, g.name, min(reach.depth) as depth
+    select reach.user_id, g.id, g.name, min(reach.depth) as depth
     from reach
     join groups g on g.id = reach.id
     join scim_source_groups sg on sg.group_id = g.id and sg.source_id = ${sourceId}
-    group by g.id, g.name
+    group by reach.user_id, g.id, g.name
     order by g.id`.execute(db)
-  return result.rows.map((r) => ({
-    value: r.id,
-    display: r.name,
-    type: Number(r.depth) === 0 ? ('direct' as const) : ('indirect' as const),
-  }))
+  for (const r of result.rows) {
+    byUser.get(Number(r.user_id))?.push({
+      value: r.id,
+      display: r.name,
+      type: Number(r.depth) === 0 ? 'direct' : 'indirect',
+    })
+  }
+  return byUser
 }
 
 /** True when making `childId` a member of `parentId` would create a cycle. */
