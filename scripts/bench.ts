@@ -1,0 +1,582 @@
+/**
+ * `npm run bench`: drives scimd and a bare Hono app side by side with wrk and reports
+ * requests/s, latency and errors per workload, each as a ratio to the bare app. See USAGE.
+ */
+import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import { runEntraSync } from './bench/entra-sync.js'
+import { HttpClient } from './bench/http-client.js'
+import {
+  killAllNow,
+  peakRss,
+  REPO_ROOT,
+  type ServerProcess,
+  startBare,
+  startScimd,
+  stopAll,
+  stopProcess,
+} from './bench/processes.js'
+import { formatProfile, summariseProfile } from './bench/profile.js'
+import {
+  formatTable,
+  type Phase,
+  REPORT_FORMAT,
+  type Report,
+  type Target,
+  type WorkloadName,
+  type WorkloadReport,
+} from './bench/report.js'
+import {
+  addMembersInBatches,
+  createGroup,
+  memberCount,
+  memberPatch,
+  seededUserName,
+  seedUsers,
+} from './bench/seed.js'
+import { checkWrk, luaScript, runWrk, WRK_CONNECTIONS, WRK_THREADS } from './bench/wrk.js'
+
+const USAGE = `Usage: npm run bench -- [options]      (or: npx tsx scripts/bench.ts [options])
+
+Starts the built scimd (npm run build; node dist/src/cli.js serve) and a bare Hono app on
+127.0.0.1, seeds data through the SCIM API and drives each workload with wrk (2 threads,
+32 connections). SQLite in a temporary directory by default; PostgreSQL in a throwaway
+schema when DATABASE_URL=postgres://… is set.
+
+Needs wrk (Debian/Ubuntu package "wrk"): sudo apt-get install -y wrk
+
+Options:
+  --users N            users seeded before the workloads (default 100000)
+  --scale              1,000,000 users and a 100,000-member group (long; not for CI)
+  --sync-users N       users created by the Entra-style sync (default 20000)
+  --only LIST          comma-separated workloads: existence, get, deep-page, patch (both
+                       groups; or patch-100k, patch-10), post, entra-sync (the bare app's
+                       ceiling always runs; deep-page brings its OFFSET baseline)
+  --duration S         seconds per measured wrk run (default 10)
+  --warmup S           seconds of unmeasured wrk load before each run (default 2; 0: none)
+  --json               print one JSON document (${REPORT_FORMAT}) instead of the table
+  --cpu-prof           restart scimd under node --cpu-prof after seeding and print the
+                       top self-time functions at the end (.cpuprofile kept in --cpu-prof-dir)
+  --cpu-prof-dir DIR   where the profile goes (default $TMPDIR/scimd-bench-profiles)
+  --no-build           use the existing dist/ instead of running npm run build
+  --keep-data          keep the database (SQLite directory / PostgreSQL schema) and print where
+  -h, --help           this text
+
+Exit status: 0 when every response of every workload was successful; 1 when a workload
+had non-2xx responses or socket errors (it is marked FAILED and its figures are withheld);
+2 on bad options. Targets missed are reported, not failures.
+`
+
+const ALL_WORKLOADS = ['existence', 'get', 'deep-page', 'patch-100k', 'patch-10', 'post'] as const
+type Selectable = (typeof ALL_WORKLOADS)[number] | 'entra-sync'
+
+/** Issue 8's targets: requests/s as a share of the bare Hono app's (or of the OFFSET baseline). */
+const TARGETS: Partial<Record<WorkloadName, Target>> = {
+  existence: { against: 'ceiling', min: 0.33 },
+  get: { against: 'ceiling', min: 0.4 },
+  post: { against: 'ceiling', min: 0.12 },
+  'patch-100k': { against: 'ceiling', min: 0.19 },
+  'deep-page': { against: 'offset-baseline', min: 1 },
+}
+
+/** Ids each wrk thread adds and removes in the PATCH workloads (see lua/patch.lua). */
+const PATCH_IDS_PER_THREAD = 64
+/** Pool of spare users for the PATCH workloads: one share for the runs, one for warm-ups. */
+const POOL_SIZE = 2 * WRK_THREADS * PATCH_IDS_PER_THREAD
+const BIG_GROUP_MAX = 100_000
+const SMALL_GROUP = 10
+const PAGE_SIZE = 100
+
+class UsageError extends Error {}
+
+interface Options {
+  users: number
+  groupMembers: number
+  syncUsers: number
+  selected: Set<Selectable>
+  durationSeconds: number
+  warmupSeconds: number
+  json: boolean
+  cpuProf: boolean
+  cpuProfDir: string
+  build: boolean
+  keepData: boolean
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback
+  const n = Number(raw.replace(/_/g, '').replace(/s$/, ''))
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${name} must be a whole number`)
+  return n
+}
+
+function parseOptions(argv: string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      users: { type: 'string' },
+      scale: { type: 'boolean', default: false },
+      'sync-users': { type: 'string' },
+      only: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
+      'cpu-prof-dir': { type: 'string' },
+      'no-build': { type: 'boolean', default: false },
+      'keep-data': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  })
+  if (values.help) return undefined
+  const users = positiveInt('--users', values.users, values.scale ? 1_000_000 : 100_000)
+  if (users < SMALL_GROUP + PAGE_SIZE) throw new UsageError(`--users must be at least 110`)
+  const names = values.only?.split(',').map((s) => s.trim()) ?? [...ALL_WORKLOADS, 'entra-sync']
+  const selected = new Set<Selectable>()
+  for (const name of names) {
+    if (name === 'patch') {
+      selected.add('patch-100k')
+      selected.add('patch-10')
+    } else if ((ALL_WORKLOADS as readonly string[]).includes(name) || name === 'entra-sync') {
+      selected.add(name as Selectable)
+    } else {
+      throw new UsageError(`unknown workload '${name}'`)
+    }
+  }
+  const durationSeconds = positiveInt('--duration', values.duration, 10)
+  if (durationSeconds < 1) throw new UsageError('--duration must be at least 1 second')
+  return {
+    users,
+    groupMembers: Math.min(users, BIG_GROUP_MAX),
+    syncUsers: positiveInt('--sync-users', values['sync-users'], 20_000),
+    selected,
+    durationSeconds,
+    warmupSeconds: positiveInt('--warmup', values.warmup, 2),
+    json: values.json ?? false,
+    cpuProf: values['cpu-prof'] ?? false,
+    cpuProfDir: values['cpu-prof-dir'] ?? join(tmpdir(), 'scimd-bench-profiles'),
+    build: !values['no-build'],
+    keepData: values['keep-data'] ?? false,
+  }
+}
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`)
+
+/** Where scimd keeps its data for this run, and how to remove it. */
+interface BenchDatabase {
+  kind: 'sqlite' | 'postgres'
+  url: string
+  /** Where the data is, for --keep-data. */
+  location: string
+  drop(): Promise<void>
+}
+
+async function benchDatabase(dir: string): Promise<BenchDatabase> {
+  const configured = process.env.DATABASE_URL ?? ''
+  if (configured.startsWith('postgres')) {
+    const schema = `bench_${randomBytes(6).toString('hex')}`
+    const admin = new pg.Client({ connectionString: configured })
+    await admin.connect()
+    await admin.query(`create schema ${schema}`)
+    await admin.end()
+    const url = new URL(configured)
+    url.searchParams.set('options', `-c search_path=${schema}`)
+    return {
+      kind: 'postgres',
+      url: url.toString(),
+      location: `schema ${schema} of ${configured}`,
+      drop: async () => {
+        const c = new pg.Client({ connectionString: configured })
+        await c.connect()
+        await c.query(`drop schema if exists ${schema} cascade`)
+        await c.end()
+      },
+    }
+  }
+  const path = join(dir, 'scimd.db')
+  return { kind: 'sqlite', url: `sqlite:${path}`, location: path, drop: async () => {} }
+}
+
+function wrkVersion(): string {
+  const out = spawnSync('wrk', ['--version'], { encoding: 'utf8' })
+  return (/wrk [^\s]+/.exec(`${out.stdout}${out.stderr}`)?.[0] ?? 'wrk').trim()
+}
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv)
+  if (!options) {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  checkWrk()
+  const has = (w: Selectable) => options.selected.has(w)
+  const needsPatch = has('patch-100k') || has('patch-10')
+  const needsUsers = needsPatch || has('existence') || has('get') || has('deep-page')
+
+  const phases: Phase[] = []
+  const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    log(`${name} …`)
+    const started = performance.now()
+    const value = await work()
+    const seconds = (performance.now() - started) / 1000
+    phases.push({ name, seconds })
+    log(`${name} done in ${seconds.toFixed(1)} s`)
+    return value
+  }
+
+  const startedAt = new Date().toISOString()
+  const [loadAverageAtStart = 0] = loadavg()
+  if (loadAverageAtStart > 0.5) {
+    log(
+      `load average is ${loadAverageAtStart.toFixed(2)}: other work on this machine skews the figures`,
+    )
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'scimd-bench-'))
+  let database: BenchDatabase | undefined
+  let client: HttpClient | undefined
+  const cleanup = async () => {
+    client?.close()
+    await stopAll()
+    if (options.keepData) {
+      log(`data kept: ${database?.location ?? dir}`)
+      return
+    }
+    await database?.drop().catch((err: unknown) => log(`could not drop the database: ${err}`))
+    rmSync(dir, { recursive: true, force: true })
+  }
+  let interrupted = false
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) {
+      killAllNow()
+      process.exit(130)
+    }
+    interrupted = true
+    log(`${signal}: stopping every process this run started`)
+    cleanup().then(
+      () => process.exit(130),
+      () => process.exit(130),
+    )
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+
+  try {
+    if (options.build) {
+      await phase('build', async () => {
+        const built = spawnSync('npm', ['run', '--silent', 'build'], {
+          cwd: REPO_ROOT,
+          encoding: 'utf8',
+        })
+        if (built.status !== 0) {
+          throw new Error(
+            `npm run build failed (pass --no-build to use the existing dist/):\n${built.stdout}${built.stderr}`,
+          )
+        }
+      })
+    }
+    database = await benchDatabase(dir)
+    const db = database
+    const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`
+    const secretKey = randomBytes(32).toString('hex')
+    const scimdOptions = { databaseUrl: db.url, bootstrapToken: adminToken, secretKey }
+    let scimd: ServerProcess = await phase('start scimd', () => startScimd(scimdOptions))
+
+    const source = await phase('create source', async () => {
+      const admin = new HttpClient(scimd.origin, adminToken, 1)
+      try {
+        const created = (await admin.expect(201, 'POST', '/api/v3/sources/scim/', {
+          name: 'Benchmark',
+          slug: 'bench',
+        })) as { pk: string; token_obj: { identifier: string } }
+        const { key } = (await admin.expect(
+          200,
+          'GET',
+          `/api/v3/core/tokens/${encodeURIComponent(created.token_obj.identifier)}/view_key/`,
+        )) as { key: string }
+        return { id: created.pk, key }
+      } finally {
+        admin.close()
+      }
+    })
+    const base = '/source/scim/bench/v2'
+    client = new HttpClient(scimd.origin, source.key)
+    const http = client
+
+    let ids: string[] = []
+    let pool: string[] = []
+    let bigGroup = ''
+    let smallGroup = ''
+    if (needsUsers) {
+      ids = await phase(`seed ${options.users} users`, () =>
+        seedUsers(http, base, options.users, seededUserName, (n) => log(`  ${n} users`)),
+      )
+      writeFileSync(join(dir, 'ids.txt'), `${ids.join('\n')}\n`)
+    }
+    if (needsPatch) {
+      pool = await phase(`seed ${POOL_SIZE} spare users`, () =>
+        seedUsers(http, base, POOL_SIZE, (i) => `pool${i}@bench.example`),
+      )
+      writeFileSync(join(dir, 'pool.txt'), `${pool.join('\n')}\n`)
+      smallGroup = await phase(`create ${SMALL_GROUP}-member group`, () =>
+        createGroup(http, base, 'bench-small', ids.slice(0, SMALL_GROUP)),
+      )
+      bigGroup = await phase(`create ${options.groupMembers}-member group`, async () => {
+        const id = await createGroup(http, base, 'bench-big', [])
+        await addMembersInBatches(http, base, id, ids.slice(0, options.groupMembers), (n) =>
+          log(`  ${n} members`),
+        )
+        const count = await memberCount(http, base, id)
+        if (count !== options.groupMembers) {
+          throw new Error(`the big group has ${count} members, expected ${options.groupMembers}`)
+        }
+        return id
+      })
+    }
+
+    let profileDir: string | undefined
+    if (options.cpuProf) {
+      profileDir = join(options.cpuProfDir, startedAt.replace(/[:.]/g, '-'))
+      mkdirSync(profileDir, { recursive: true })
+      const dirForProfile = profileDir
+      scimd = await phase('restart scimd under --cpu-prof', async () => {
+        http.close()
+        await stopProcess(scimd.child)
+        return startScimd({ ...scimdOptions, cpuProfDir: dirForProfile })
+      })
+      client = new HttpClient(scimd.origin, source.key)
+    }
+    const scimdClient = client
+    const bare = await phase('start bare Hono app', () =>
+      startBare({ url: db.url, sourceId: source.id }),
+    )
+
+    const workloads: WorkloadReport[] = []
+    const measure = async (
+      name: WorkloadName,
+      server: ServerProcess,
+      request: string,
+      lua: string,
+      opts: Record<string, string | number>,
+      hooks: {
+        warmupOpts?: Record<string, string | number>
+        afterWarmup?: () => Promise<void>
+      } = {},
+    ) => {
+      const script = luaScript(dir, lua)
+      const common = { token: server === bare ? '' : source.key, base }
+      await phase(name, async () => {
+        const report: WorkloadReport = {
+          name,
+          server: server === bare ? 'bare' : 'scimd',
+          request,
+          ok: false,
+        }
+        try {
+          if (options.warmupSeconds > 0) {
+            await runWrk({
+              origin: server.origin,
+              script,
+              durationSeconds: options.warmupSeconds,
+              options: { ...common, ...opts, ...hooks.warmupOpts, seed: 1 },
+            })
+            await hooks.afterWarmup?.()
+          }
+          const result = await runWrk({
+            origin: server.origin,
+            script,
+            durationSeconds: options.durationSeconds,
+            options: { ...common, ...opts, seed: 2 },
+          })
+          report.ok = result.non2xx === 0 && result.socketErrors === 0 && result.requests > 0
+          if (report.ok) {
+            report.result = result
+          } else {
+            // Refuse to report figures of a run whose responses were not all successful.
+            const { requests, non2xx, socketErrors, failure } = result
+            report.errors = { requests, non2xx, socketErrors, ...(failure ? { failure } : {}) }
+            log(`${name} FAILED: ${non2xx} non-2xx, ${socketErrors} socket errors`)
+          }
+        } catch (err) {
+          report.error = err instanceof Error ? err.message : String(err)
+        }
+        workloads.push(report)
+      })
+    }
+
+    await measure('ceiling', bare, 'GET / on the bare Hono app (tiny JSON)', 'ceiling', {
+      path: '/',
+    })
+    if (has('existence')) {
+      await measure(
+        'existence',
+        scimd,
+        `GET /Users?filter=userName eq "user<n>@bench.example", n random in [0, ${2 * options.users}): half exist`,
+        'existence',
+        { users: options.users },
+      )
+    }
+    if (has('get')) {
+      await measure('get', scimd, 'GET /Users/<id>, id random over the seeded users', 'get', {
+        ids: join(dir, 'ids.txt'),
+      })
+    }
+    if (has('deep-page')) {
+      const from = options.users - 999 > 0 ? options.users - 999 : 1
+      const to = options.users - PAGE_SIZE + 1
+      const page = { from, to, count: PAGE_SIZE }
+      await measure(
+        'deep-page',
+        scimd,
+        `GET /Users?startIndex=<random in [${from}, ${to}]>&count=${PAGE_SIZE}`,
+        'page',
+        { ...page, path: `${base}/Users` },
+      )
+      await measure(
+        'offset-baseline',
+        bare,
+        `the same page by hand-written COUNT + LIMIT ${PAGE_SIZE} OFFSET <startIndex-1> on scimd's table, in the bare app`,
+        'page',
+        { ...page, path: '/offset-page' },
+      )
+    }
+    const patchWorkload = async (name: 'patch-100k' | 'patch-10', group: string, size: number) => {
+      const perRun = WRK_THREADS * PATCH_IDS_PER_THREAD
+      await measure(
+        name,
+        scimd,
+        `PATCH /Groups/<${size}-member group>: add or remove one member (Entra's body), always a real change`,
+        'patch',
+        { group, pool: join(dir, 'pool.txt'), per: PATCH_IDS_PER_THREAD, offset: 0 },
+        {
+          warmupOpts: { offset: perRun },
+          // Back to the group's seeded members: the measured run starts from a known state.
+          afterWarmup: async () => {
+            await scimdClient.expect(
+              204,
+              'PATCH',
+              `${base}/Groups/${group}`,
+              memberPatch('remove', pool.slice(perRun)),
+            )
+          },
+        },
+      )
+    }
+    if (has('patch-100k')) await patchWorkload('patch-100k', bigGroup, options.groupMembers)
+    if (has('patch-10')) await patchWorkload('patch-10', smallGroup, SMALL_GROUP)
+    if (has('post')) {
+      await measure(
+        'post',
+        scimd,
+        'POST /Users, userName post-<run>-<thread>-<counter>@bench.example (unique)',
+        'post',
+        { tag: 'run' },
+        { warmupOpts: { tag: 'warm' } },
+      )
+    }
+
+    let entraSync: Report['entraSync']
+    if (has('entra-sync')) {
+      const result = await phase(`entra-sync ${options.syncUsers} users`, () =>
+        runEntraSync(scimdClient, base, options.syncUsers, 'sync'),
+      )
+      entraSync = { ...result, ok: result.failures === 0 }
+    }
+
+    const peakRssBytes = peakRss(scimd.pid)
+    scimdClient.close()
+    await phase('stop', () => stopAll())
+
+    const ceiling = workloads.find((w) => w.name === 'ceiling')
+    const ceilingRps = ceiling?.ok ? ceiling.result?.requestsPerSecond : undefined
+    const rpsOf = (name: WorkloadName) => {
+      const w = workloads.find((x) => x.name === name)
+      return w?.ok ? w.result?.requestsPerSecond : undefined
+    }
+    for (const w of workloads) {
+      if (!w.ok || !w.result) continue
+      if (ceilingRps) w.ratio = w.result.requestsPerSecond / ceilingRps
+      const target = TARGETS[w.name]
+      if (!target) continue
+      w.target = target
+      const reference = target.against === 'ceiling' ? ceilingRps : rpsOf('offset-baseline')
+      if (reference) {
+        w.measured = w.result.requestsPerSecond / reference
+        w.met = w.measured >= target.min
+      }
+    }
+    const big = workloads.find((w) => w.name === 'patch-100k')
+    const small = workloads.find((w) => w.name === 'patch-10')
+    const report: Report = {
+      format: REPORT_FORMAT,
+      startedAt,
+      machine: {
+        cpus: cpus().length,
+        node: process.version,
+        wrk: wrkVersion(),
+        loadAverageAtStart,
+      },
+      config: {
+        database: db.kind,
+        users: options.users,
+        groupMembers: options.groupMembers,
+        syncUsers: options.syncUsers,
+        durationSeconds: options.durationSeconds,
+        warmupSeconds: options.warmupSeconds,
+        threads: WRK_THREADS,
+        connections: WRK_CONNECTIONS,
+        cpuProfile: options.cpuProf,
+      },
+      workloads,
+      ...(big?.ok && small?.ok && big.result && small.result
+        ? {
+            patchMedians: {
+              smallGroupMs: small.result.p50Ms,
+              bigGroupMs: big.result.p50Ms,
+              bigOverSmall: big.result.p50Ms / small.result.p50Ms,
+            },
+          }
+        : {}),
+      ...(entraSync ? { entraSync } : {}),
+      ...(peakRssBytes !== undefined ? { peakRssBytes } : {}),
+      phases,
+      failed: workloads.some((w) => !w.ok) || entraSync?.ok === false,
+    }
+    process.stdout.write(
+      options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report)}\n`,
+    )
+    if (profileDir) {
+      const files = readdirSync(profileDir)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => join(profileDir as string, f))
+        .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
+      const newest = files[0]
+      if (newest) {
+        process.stderr.write(
+          `\nCPU profile of scimd: ${newest}\n${formatProfile(summariseProfile(newest))}\n`,
+        )
+      } else {
+        log(`no .cpuprofile was written to ${profileDir}`)
+      }
+    }
+    return report.failed ? 1 : 0
+  } finally {
+    await cleanup()
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`bench: ${err.message}\n\n${USAGE}`)
+      process.exit(2)
+    }
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,180 @@
+/** Starts and stops the benchmark's server processes (scimd and the bare Hono app) by PID. */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+
+export const REPO_ROOT = join(import.meta.dirname, '../..')
+
+export interface ServerProcess {
+  name: string
+  pid: number
+  origin: string
+  child: ChildProcess
+  /** The last lines the process wrote, for failure messages. */
+  output(): string
+}
+
+const running = new Set<ChildProcess>()
+
+/** A free TCP port on 127.0.0.1 (the kernel picks it; the probe closes before we use it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (hasExited(child)) return Promise.resolve()
+  return new Promise((resolve) => child.once('exit', () => resolve()))
+}
+
+/** Spawns a tracked child; its output is kept (last 64 KiB) and echoed only on failure. */
+export function spawnTracked(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; output: () => string } {
+  const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  running.add(child)
+  child.once('exit', () => running.delete(child))
+  let log = ''
+  const keep = (chunk: Buffer) => {
+    log = (log + chunk.toString('utf8')).slice(-65_536)
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  return { child, output: () => log }
+}
+
+/** Waits until `url` answers 2xx, or fails when the process exits or the time is up. */
+async function waitUntilReady(
+  name: string,
+  child: ChildProcess,
+  url: string,
+  output: () => string,
+  limitMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + limitMs
+  while (Date.now() < deadline) {
+    if (hasExited(child)) {
+      throw new Error(`${name} exited during startup (code ${child.exitCode}):\n${output()}`)
+    }
+    try {
+      const res = await fetch(url)
+      await res.arrayBuffer()
+      if (res.ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`${name} did not become ready within ${limitMs / 1000} s:\n${output()}`)
+}
+
+export interface ScimdOptions {
+  databaseUrl: string
+  bootstrapToken: string
+  secretKey: string
+  /** Directory for `--cpu-prof` output; the process is profiled when set. */
+  cpuProfDir?: string
+}
+
+/** Starts the built scimd (`node dist/src/cli.js serve`) on a free 127.0.0.1 port. */
+export async function startScimd(options: ScimdOptions): Promise<ServerProcess> {
+  const port = await freePort()
+  const nodeArgs = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATABASE_URL: options.databaseUrl,
+    SCIMD_BOOTSTRAP_TOKEN: options.bootstrapToken,
+    SCIMD_SECRET_KEY: options.secretKey,
+    LOG_LEVEL: 'warn',
+  }
+  const { child, output } = spawnTracked(
+    process.execPath,
+    [...nodeArgs, 'dist/src/cli.js', 'serve'],
+    env,
+  )
+  const origin = `http://127.0.0.1:${port}`
+  await waitUntilReady('scimd', child, `${origin}/-/health/ready/`, output)
+  return { name: 'scimd', pid: child.pid as number, origin, child, output }
+}
+
+/** Starts the bare Hono app (scripts/bench/bare-server.ts) on a free 127.0.0.1 port. */
+export async function startBare(database: {
+  url: string
+  sourceId: string
+}): Promise<ServerProcess> {
+  const port = await freePort()
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    BENCH_PORT: String(port),
+    BENCH_DATABASE_URL: database.url,
+    BENCH_SOURCE_ID: database.sourceId,
+  }
+  const { child, output } = spawnTracked(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/bench/bare-server.ts'],
+    env,
+  )
+  const origin = `http://127.0.0.1:${port}`
+  await waitUntilReady('bare Hono app', child, `${origin}/`, output)
+  return { name: 'bare', pid: child.pid as number, origin, child, output }
+}
+
+/** Stops one process by its PID: SIGTERM, then SIGKILL after `graceMs`. */
+export async function stopProcess(child: ChildProcess, graceMs = 15_000): Promise<void> {
+  if (hasExited(child) || child.pid === undefined) return
+  process.kill(child.pid, 'SIGTERM')
+  const timer = setTimeout(() => {
+    if (!hasExited(child) && child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
+  }, graceMs)
+  await exited(child)
+  clearTimeout(timer)
+}
+
+/** Stops every process this run started (each by its own PID). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((child) => stopProcess(child)))
+}
+
+/** Synchronous last resort from a signal handler: SIGKILL each tracked PID. */
+export function killAllNow(): void {
+  for (const child of running) {
+    if (!hasExited(child) && child.pid !== undefined) {
+      try {
+        process.kill(child.pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+/** Peak resident set size (VmHWM) of a live process, in bytes; undefined if unreadable. */
+export function peakRss(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status)
+    return match ? Number(match[1]) * 1024 : undefined
+  } catch {
+    return undefined
+  }
+}

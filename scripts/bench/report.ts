@@ -1,0 +1,153 @@
+/** The benchmark's stable output: a fixed-width table, or (--json) one JSON document. */
+import type { SyncResult } from './entra-sync.js'
+import type { WrkResult } from './wrk.js'
+
+/** Bumped whenever a field of the JSON document changes meaning or goes away. */
+export const REPORT_FORMAT = 'scimd-bench/1'
+
+export type WorkloadName =
+  | 'ceiling'
+  | 'existence'
+  | 'get'
+  | 'deep-page'
+  | 'offset-baseline'
+  | 'patch-100k'
+  | 'patch-10'
+  | 'post'
+
+/** What a workload's requests/s is held against: the bare app's (ratio) or the OFFSET baseline's. */
+export interface Target {
+  against: 'ceiling' | 'offset-baseline'
+  min: number
+}
+
+export interface WorkloadReport {
+  name: WorkloadName
+  server: 'bare' | 'scimd'
+  request: string
+  /** The figures; only for a workload whose every response was 2xx (else see `errors`). */
+  result?: WrkResult
+  /** What went wrong in a FAILED workload (its figures are withheld). */
+  errors?: Pick<WrkResult, 'requests' | 'non2xx' | 'socketErrors' | 'failure'>
+  ok: boolean
+  /** requests/s ÷ the bare app's requests/s; only for successful runs. */
+  ratio?: number
+  target?: Target
+  /** The value compared with target.min (ratio, or ÷ the OFFSET baseline). */
+  measured?: number
+  met?: boolean
+  error?: string
+}
+
+export interface Phase {
+  name: string
+  seconds: number
+}
+
+export interface Report {
+  format: typeof REPORT_FORMAT
+  startedAt: string
+  machine: { cpus: number; node: string; wrk: string; loadAverageAtStart: number }
+  config: {
+    database: 'sqlite' | 'postgres'
+    users: number
+    groupMembers: number
+    syncUsers: number
+    durationSeconds: number
+    warmupSeconds: number
+    threads: number
+    connections: number
+    cpuProfile: boolean
+  }
+  workloads: WorkloadReport[]
+  /** Median (p50) latency of the one-member PATCH in each group, measured in the same run. */
+  patchMedians?: { smallGroupMs: number; bigGroupMs: number; bigOverSmall: number }
+  entraSync?: SyncResult & { ok: boolean }
+  /** VmHWM of the scimd process at the end of the run, in bytes. */
+  peakRssBytes?: number
+  phases: Phase[]
+  /** True when any workload had a non-2xx response or a socket error. */
+  failed: boolean
+}
+
+const pad = (s: string, n: number) => s.padEnd(n)
+const num = (v: number | undefined, digits: number, width: number) =>
+  (v === undefined ? '-' : v.toFixed(digits)).padStart(width)
+
+function targetText(t: Target | undefined): string {
+  if (!t) return '-'
+  return t.against === 'ceiling' ? `>=${t.min.toFixed(2)} ceil` : `>=${t.min.toFixed(2)} offset`
+}
+
+export function formatTable(report: Report): string {
+  const c = report.config
+  const lines: string[] = []
+  lines.push(
+    `scimd benchmark (${REPORT_FORMAT}) ${report.startedAt}: ${c.database}, ${c.users} users, ` +
+      `${c.groupMembers}-member group, wrk -t${c.threads} -c${c.connections} -d${c.durationSeconds}s ` +
+      `(warm-up ${c.warmupSeconds}s), ${report.machine.cpus} CPUs, node ${report.machine.node}, ` +
+      `${report.machine.wrk}, load average ${report.machine.loadAverageAtStart.toFixed(2)} at start`,
+  )
+  lines.push('')
+  const header =
+    `${pad('workload', 16)}${pad('server', 7)}${'req/s'.padStart(10)}${'p50 ms'.padStart(9)}` +
+    `${'p99 ms'.padStart(9)}${'non2xx'.padStart(8)}${'sockerr'.padStart(8)}${'ratio'.padStart(8)}` +
+    `  ${pad('target', 16)}${pad('result', 12)}`
+  lines.push(header)
+  lines.push('-'.repeat(header.length))
+  for (const w of report.workloads) {
+    const r = w.ok ? w.result : undefined
+    const counts = w.result ?? w.errors
+    const failures = counts ? counts.non2xx + counts.socketErrors : undefined
+    const result = !w.ok
+      ? `FAILED${failures !== undefined ? `(${failures})` : ''}`
+      : w.target === undefined
+        ? 'ok'
+        : `${w.met ? 'met' : 'MISSED'} ${w.measured?.toFixed(2)}`
+    lines.push(
+      `${pad(w.name, 16)}${pad(w.server, 7)}${num(r?.requestsPerSecond, 1, 10)}` +
+        `${num(r?.p50Ms, 2, 9)}${num(r?.p99Ms, 2, 9)}` +
+        `${String(counts?.non2xx ?? '-').padStart(8)}${String(counts?.socketErrors ?? '-').padStart(8)}` +
+        `${num(w.ratio, 3, 8)}  ${pad(targetText(w.target), 16)}${pad(result, 12)}`.trimEnd(),
+    )
+  }
+  lines.push('')
+  for (const w of report.workloads) lines.push(`${pad(w.name, 16)}${w.request}`)
+  const failedOnes = report.workloads.filter((w) => !w.ok)
+  if (failedOnes.length > 0) {
+    lines.push('')
+    for (const w of failedOnes) {
+      const f = w.errors?.failure
+      lines.push(
+        `FAILED ${w.name}: ${w.error ?? ''}${f ? `first non-2xx: ${f.status} ${f.body}` : ''}`.trim(),
+      )
+    }
+  }
+  lines.push('')
+  if (report.patchMedians) {
+    const p = report.patchMedians
+    lines.push(
+      `one-member PATCH median: 10-member group ${p.smallGroupMs.toFixed(2)} ms, ` +
+        `${c.groupMembers}-member group ${p.bigGroupMs.toFixed(2)} ms ` +
+        `(big/small ${p.bigOverSmall.toFixed(2)})`,
+    )
+  }
+  if (report.entraSync) {
+    const s = report.entraSync
+    lines.push(
+      s.ok
+        ? `entra-sync: ${s.users} users in ${s.seconds.toFixed(1)} s = ${s.usersPerSecond.toFixed(1)} users/s ` +
+            `(existence check + create with the enterprise extension, 8 in flight, ${s.requests} requests)`
+        : `entra-sync: FAILED(${s.failures}): ${s.failure?.request} -> ${s.failure?.status} ${s.failure?.body}`,
+    )
+  }
+  if (report.peakRssBytes !== undefined) {
+    lines.push(
+      `scimd peak RSS (VmHWM): ${(report.peakRssBytes / 2 ** 20).toFixed(1)} MiB` +
+        (c.cpuProfile ? ' (profiled process: since the restart after seeding)' : ''),
+    )
+  }
+  lines.push(`phases: ${report.phases.map((p) => `${p.name} ${p.seconds.toFixed(1)}s`).join(', ')}`)
+  lines.push(report.failed ? 'RESULT: FAILED (some responses were not successful)' : 'RESULT: ok')
+  return lines.join('\n')
+}
