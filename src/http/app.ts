@@ -67,15 +67,15 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     await next()
   })
 
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: deps.config.maxBodyBytes,
-      onError: () => {
-        throw ScimError.payloadTooLarge(deps.config.maxBodyBytes)
-      },
-    }),
-  )
+  // Only methods with a body: on a GET, bodyLimit would make node-server build a full
+  // Request object for nothing (2% of a lookup's CPU time).
+  const limitBody = bodyLimit({
+    maxSize: deps.config.maxBodyBytes,
+    onError: () => {
+      throw ScimError.payloadTooLarge(deps.config.maxBodyBytes)
+    },
+  })
+  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', limitBody)
 
   app.get('/-/health/live', (c) => c.body(null, 204))
   app.get('/-/health/ready', async (c) => {

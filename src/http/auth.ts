@@ -3,7 +3,6 @@ import type { MiddlewareHandler } from 'hono'
 import { ScimError } from '../scim/errors.js'
 import * as tokens from '../services/tokens.js'
 import * as directory from '../store/directory.js'
-import { findSourceBySlug } from '../store/sources.js'
 import type { AppEnv } from './env.js'
 
 /** The bearer credential of a request (RFC 6750 §2.1), scheme case-insensitive. */
@@ -23,12 +22,8 @@ export function scimAuth(): MiddlewareHandler<AppEnv> {
     const deps = c.var.deps
     const key = bearerKey(c.req.header('authorization'))
     if (!key) throw ScimError.unauthorized('Authentication credentials were not provided')
-    const token = await tokens.verifyKey(deps, key)
-    const slug = c.req.param('slug') ?? ''
-    const source = token ? await findSourceBySlug(deps.db, slug) : undefined
-    if (!token || !source || source.tokenId !== token.id) {
-      throw ScimError.unauthorized('Invalid token', 'invalid_token')
-    }
+    const source = await tokens.verifySourceKey(deps, c.req.param('slug') ?? '', key)
+    if (!source) throw ScimError.unauthorized('Invalid token', 'invalid_token')
     if (!source.enabled) throw ScimError.forbidden('This source is disabled')
     const origin = deps.config.baseUrl ?? new URL(c.req.url).origin
     c.set('source', source)

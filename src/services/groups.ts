@@ -27,6 +27,7 @@ import { type Deps, inTransaction, VersionConflict } from './deps.js'
 import {
   checkIfMatch,
   type ListResult,
+  pageWithTotal,
   splitExternalId,
   withExternalId,
 } from './resource-common.js'
@@ -292,15 +293,13 @@ export async function listGroups(
   const filter = params.filter ? parseFilter(params.filter) : undefined
   const where = filter ? compileFilter(filter, ctx) : undefined
   const sort = params.sortBy ? sortExpression(params.sortBy, params.sortOrder, ctx) : undefined
-  const totalResults = await store.countScimGroups(deps.db, source.id, where)
-  if (params.count === 0 || params.startIndex > totalResults) return { items: [], totalResults }
-  const records = await store.listScimGroups(deps.db, source.id, {
-    where,
-    offset: params.startIndex - 1,
-    limit: params.count,
-    sort,
-    narrowed: filter !== undefined && isIndexNarrowed(filter, ctx),
-  })
+  const narrowed = filter !== undefined && isIndexNarrowed(filter, ctx)
+  const { records, totalResults } = await pageWithTotal(
+    params,
+    (offset, limit) =>
+      store.listScimGroups(deps.db, source.id, { where, offset, limit, sort, narrowed }),
+    () => store.countScimGroups(deps.db, source.id, where),
+  )
   const items = await Promise.all(records.map((r) => view(deps.db, source, r, opts)))
   return { items, totalResults }
 }

@@ -1,6 +1,7 @@
 /** What the User and Group services share: externalId as a column, If-Match, list results. */
 import type { ScimDocument } from '../domain.js'
 import { ScimError } from '../scim/errors.js'
+import type { ListParams } from '../scim/list.js'
 import { etag } from '../scim/resources.js'
 
 export interface ListResult<T> {
@@ -35,4 +36,22 @@ export function checkIfMatch(ifMatch: string | undefined, version: number): void
   // Accept the strong form of our weak tag too, as some clients strip the W/ prefix.
   if (tags.includes(`"${version}"`)) return
   throw ScimError.preconditionFailed()
+}
+
+/**
+ * One page of a list and its exact total (RFC 7644 §3.4.2.4). The total costs a count over
+ * every match, except when the first page already holds them all, as it does for every
+ * identity provider's existence check (zero or one match).
+ */
+export async function pageWithTotal<R>(
+  params: Pick<ListParams, 'startIndex' | 'count'>,
+  fetchPage: (offset: number, limit: number) => Promise<R[]>,
+  countAll: () => Promise<number>,
+): Promise<{ records: R[]; totalResults: number }> {
+  if (params.count === 0) return { records: [], totalResults: await countAll() }
+  const records = await fetchPage(params.startIndex - 1, params.count)
+  if (params.startIndex === 1 && records.length < params.count) {
+    return { records, totalResults: records.length }
+  }
+  return { records, totalResults: await countAll() }
 }

@@ -1,11 +1,12 @@
 /** API tokens: issuing, verifying (digest lookup + constant-time compare), viewing and rotating keys. */
-import type { Token } from '../domain.js'
+import type { Source, Token } from '../domain.js'
 import { nowIso, uuidv7 } from '../ids.js'
 import { ScimError } from '../scim/errors.js'
 import { generateTokenKey } from '../secrets.js'
 import type { Executor } from '../store/database.js'
 import { findUserByPk, findUsersByPks } from '../store/directory.js'
 import { isUniqueViolation } from '../store/errors.js'
+import { findSourceByTokenDigest } from '../store/sources.js'
 import * as tokens from '../store/tokens.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inTransaction } from './deps.js'
@@ -51,7 +52,7 @@ export async function issueToken(
   return { token, key }
 }
 
-export function isExpired(token: Token, now = Date.now()): boolean {
+export function isExpired(token: Pick<Token, 'expiring' | 'expires'>, now = Date.now()): boolean {
   return token.expiring && token.expires !== null && Date.parse(token.expires) <= now
 }
 
@@ -67,6 +68,23 @@ export async function verifyKey(deps: Deps, key: string): Promise<Token | undefi
   if (isExpired(token)) return undefined
   const { keyDigest: _digest, ...rest } = token
   return rest
+}
+
+/**
+ * The source a key opens at this slug: the source's own, live token, looked up by keyed
+ * digest and compared in constant time. A key of another source opens nothing here.
+ */
+export async function verifySourceKey(
+  deps: Deps,
+  slug: string,
+  key: string,
+): Promise<Source | undefined> {
+  if (key.length === 0 || key.length > 512) return undefined
+  const digest = deps.secrets.digest(key)
+  const found = await findSourceByTokenDigest(deps.db, slug, digest)
+  if (!found || !deps.secrets.digestsEqual(found.keyDigest, digest)) return undefined
+  if (isExpired(found)) return undefined
+  return found.source
 }
 
 /** The key of a token, unsealed (authentik's view_key). */

@@ -18,6 +18,7 @@ import { type Deps, inTransaction, VersionConflict } from './deps.js'
 import {
   checkIfMatch,
   type ListResult,
+  pageWithTotal,
   splitExternalId,
   withExternalId,
 } from './resource-common.js'
@@ -143,9 +144,18 @@ export async function createUser(
         now,
       })
       await store.replaceScimUserEmails(tx, source.id, id, emailsOf(rest), true)
-      const record = await store.findScimUser(tx, source.id, id)
-      if (!record) throw new Error('user vanished after insert')
-      return view(tx, source, record, opts)
+      // What was written is what a read would return; a new user is in no group yet.
+      const record: ScimUserRecord = {
+        id,
+        sourceId: source.id,
+        userId: userPk,
+        externalId,
+        document: rest,
+        created: now,
+        lastModified: now,
+        version: 1,
+      }
+      return opts.withGroups ? { record, groups: [] } : { record }
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw uniquenessError(userName)
@@ -171,7 +181,7 @@ async function writeUser(
   current: ScimUserRecord,
   document: ScimDocument,
   passwordHash: string | null | undefined,
-): Promise<void> {
+): Promise<ScimUserRecord> {
   const userName = userNameOf(document)
   const { externalId, rest } = splitExternalId(document)
   const now = nowIso()
@@ -188,6 +198,7 @@ async function writeUser(
     last_updated: now,
   })
   await store.replaceScimUserEmails(tx, source.id, current.id, emailsOf(rest), false)
+  return { ...current, externalId, document: rest, lastModified: now, version: current.version + 1 }
 }
 
 async function mutateUser(
@@ -209,9 +220,9 @@ async function mutateUser(
       checkIfMatch(opts.ifMatch, current.version)
       const next = await change(current)
       attemptedUserName = String(next.document.userName ?? '')
-      if (next.changed) await writeUser(tx, source, current, next.document, next.passwordHash)
-      const record = next.changed ? await store.findScimUser(tx, source.id, id) : current
-      if (!record) throw ScimError.notFound(`User ${id} not found`)
+      const record = next.changed
+        ? await writeUser(tx, source, current, next.document, next.passwordHash)
+        : current
       return view(tx, source, record, opts)
     })
   } catch (err) {
@@ -285,14 +296,12 @@ export async function listUsers(
   const filter = params.filter ? parseFilter(params.filter) : undefined
   const where = filter ? compileFilter(filter, ctx) : undefined
   const sort = params.sortBy ? sortExpression(params.sortBy, params.sortOrder, ctx) : undefined
-  const totalResults = await store.countScimUsers(deps.db, source.id, where)
-  if (params.count === 0 || params.startIndex > totalResults) return { items: [], totalResults }
-  const records = await store.listScimUsers(deps.db, source.id, {
-    where,
-    offset: params.startIndex - 1,
-    limit: params.count,
-    sort,
-    narrowed: filter !== undefined && isIndexNarrowed(filter, ctx),
-  })
+  const narrowed = filter !== undefined && isIndexNarrowed(filter, ctx)
+  const { records, totalResults } = await pageWithTotal(
+    params,
+    (offset, limit) =>
+      store.listScimUsers(deps.db, source.id, { where, offset, limit, sort, narrowed }),
+    () => store.countScimUsers(deps.db, source.id, where),
+  )
   return { items: await views(deps.db, source, records, opts), totalResults }
 }

@@ -113,7 +113,9 @@ export async function listMembers(
     .select(['su.id as value', 'u.username', 'u.name'])
     .where('gm.group_id', '=', groupId)
     .where('su.source_id', '=', sourceId)
-    .orderBy('su.id')
+    // Ordered by the membership key, so the plan walks this group's rows of group_members
+    // (its primary key) instead of every user of the source.
+    .orderBy('gm.user_id')
     .execute()
   const groups = await db
     .selectFrom('group_parents as gp')
@@ -122,7 +124,7 @@ export async function listMembers(
     .select(['sg.id as value', 'g.name'])
     .where('gp.parent_id', '=', groupId)
     .where('sg.source_id', '=', sourceId)
-    .orderBy('sg.id')
+    .orderBy('gp.group_id')
     .execute()
   return [
     ...users.map((u) => ({ value: u.value, display: u.name || u.username, type: 'User' as const })),

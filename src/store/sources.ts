@@ -115,3 +115,27 @@ export async function listSources(
 export async function deleteSource(db: Executor, id: string): Promise<void> {
   await db.deleteFrom('sources').where('id', '=', id).execute()
 }
+
+/**
+ * The source with this slug whose own token has this key digest, with what verification
+ * needs of the token: one indexed query per SCIM request.
+ */
+export async function findSourceByTokenDigest(
+  db: Executor,
+  slug: string,
+  digest: string,
+): Promise<
+  { source: Source; keyDigest: string; expires: string | null; expiring: boolean } | undefined
+> {
+  const row = await db
+    .selectFrom('sources')
+    .innerJoin('tokens', 'tokens.id', 'sources.token_id')
+    .selectAll('sources')
+    .select(['tokens.key_digest', 'tokens.expires', 'tokens.expiring'])
+    .where('sources.slug', '=', slug)
+    .where('tokens.key_digest', '=', digest)
+    .executeTakeFirst()
+  if (!row) return undefined
+  const { key_digest, expires, expiring, ...source } = row
+  return { source: toSource(source), keyDigest: key_digest, expires, expiring: expiring === 1 }
+}

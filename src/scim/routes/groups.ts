@@ -9,6 +9,7 @@ export const groupRoutes = () =>
   resourceRoutes({
     resource: GROUP_RESOURCE,
     readOptions: (p) => ({ withMembers: isRequested(GROUP_RESOURCE, p, 'members') }),
+    bodylessReadOptions: { withMembers: false },
     toWire: (view: groups.GroupView, baseUrl) => toScimGroup(view.record, baseUrl, view.members),
     create: groups.createGroup,
     get: groups.getGroup,

@@ -27,6 +27,8 @@ interface WriteExtras {
 export interface ResourceService<V extends { record: { id: string; version: number } }, O> {
   resource: ResourceSchema
   readOptions(projection: Projection): O
+  /** Read options that load nothing extra, for responses without a body. */
+  bodylessReadOptions: O
   toWire(view: V, baseUrl: string): ScimResource
   create(deps: Deps, source: Source, body: unknown, opts: O): Promise<V>
   get(deps: Deps, source: Source, id: string, opts: O): Promise<V>
@@ -107,12 +109,14 @@ export function resourceRoutes<V extends { record: { id: string; version: number
   app.patch('/:id', async (c) => {
     const projection = queryProjection(c, resource)
     const body = await readJsonBody(c)
-    const opts = writeExtras(c, projection)
+    const noContent = service.patchAnswersNoContent && !asksForAttributes(projection)
+    // A 204 has no body: load nothing for it (a group's members could be a million rows).
+    const opts = noContent
+      ? { ...service.bodylessReadOptions, ifMatch: c.req.header('if-match') }
+      : writeExtras(c, projection)
     const view = await service.patch(c.var.deps, c.var.source, c.req.param('id'), body, opts)
     const tag = etag(view.record.version)
-    if (service.patchAnswersNoContent && !asksForAttributes(projection)) {
-      return c.body(null, 204, { ETag: tag })
-    }
+    if (noContent) return c.body(null, 204, { ETag: tag })
     return scimJson(c, render(c, view, projection), 200, { ETag: tag })
   })
 

@@ -9,6 +9,7 @@ export const userRoutes = () =>
   resourceRoutes({
     resource: USER_RESOURCE,
     readOptions: (p) => ({ withGroups: isRequested(USER_RESOURCE, p, 'groups') }),
+    bodylessReadOptions: { withGroups: false },
     toWire: (view: users.UserView, baseUrl) => toScimUser(view.record, baseUrl, view.groups),
     create: users.createUser,
     get: users.getUser,
