@@ -13,7 +13,9 @@ export const REQUIRED = 'This field is required.'
  * about the body as a whole go under `non_field_errors`, unknown fields each under their name.
  */
 export function fieldErrors(error: z.ZodError): Record<string, string[]> {
-  const fields: Record<string, string[]> = {}
+  // No prototype: a client's field may be called `valueOf` or `__proto__` (found by the
+  // property test in test/api/errors.test.ts).
+  const fields: Record<string, string[]> = Object.create(null)
   const add = (key: string, message: string) => {
     const list = fields[key] ?? []
     if (!list.includes(message)) list.push(message)

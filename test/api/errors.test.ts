@@ -67,6 +67,17 @@ describe('admin API authentication', () => {
 })
 
 describe('no input produces a 500', () => {
+  it('names fields called like Object.prototype members (a 500 found by the property test)', async () => {
+    const t = await createTestApp()
+    for (const key of ['valueOf', 'toString', '__proto__', 'constructor']) {
+      const res = await t.admin('POST', '/sources/scim/', `{"${key}": null}`)
+      expect(res.status, key).toBe(400)
+      const errors = await body(res)
+      expect(Object.hasOwn(errors, key), key).toBe(true)
+      expect(errors[key], key).toEqual(['Unknown field.'])
+    }
+  })
+
   const isAdminError = (status: number, json: Json) =>
     status === 400
       ? Object.values(json).every((v) => typeof v === 'string' || Array.isArray(v))

@@ -550,6 +550,23 @@ describe('bad input', () => {
     expect(((await (await t.scim('GET', '/Users')).json()) as Json).totalResults).toBe(0)
   })
 
+  it('drops attributes named like Object.prototype members instead of storing them', async () => {
+    const t = await createTestApp()
+    for (const key of ['__proto__', 'constructor', 'valueOf', 'toString']) {
+      const body = `{"${key}": {"x": 1}, "userName": "u-${key}", "name": {"${key}": 1, "givenName": "G"}}`
+      const res = await t.scim('POST', '/Users', body)
+      expect(res.status, key).toBe(201)
+      const created = (await res.json()) as Json
+      expect(Object.hasOwn(created, key), key).toBe(false)
+      expect(created.name).toEqual({ givenName: 'G' })
+      const patch = await t.scim('PATCH', `/Users/${created.id}`, {
+        schemas: [PATCH_OP],
+        Operations: [{ op: 'add', path: key, value: 1 }],
+      })
+      expect(patch.status, key).toBe(400)
+    }
+  })
+
   it('answers an invalid PATCH op with 400 invalidSyntax', async () => {
     const t = await createTestApp()
     const user = await createUser(t)
