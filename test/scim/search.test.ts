@@ -151,6 +151,15 @@ describe('POST /.search at the source root', () => {
 })
 
 describe('GET on the root and POST /Users/.search, /Groups/.search', () => {
+  it('requires the SearchRequest schema on every .search endpoint', async () => {
+    const t = await createTestApp()
+    for (const path of ['/.search', '/Users/.search', '/Groups/.search']) {
+      const res = await t.scim('POST', path, { filter: 'userName pr' })
+      expect(res.status, path).toBe(400)
+      expect(await res.json()).toMatchObject({ scimType: 'invalidSyntax' })
+    }
+  })
+
   it('answers GET /?filter= across both types', async () => {
     const t = await createTestApp()
     await seed(t)

@@ -7,27 +7,11 @@ import { type Context, Hono } from 'hono'
 import type { AppEnv } from '../../http/env.js'
 import { readJsonBody, scimJson } from '../../http/scim-response.js'
 import { searchResources } from '../../services/search.js'
-import { ScimError } from '../errors.js'
 import type { ListParams } from '../list.js'
 import { isRequested, project } from '../projection.js'
 import { listResponse, toScimGroup, toScimUser } from '../resources.js'
-import { GROUP_RESOURCE, SEARCH_REQUEST_URN, USER_RESOURCE } from '../schemas.js'
+import { GROUP_RESOURCE, USER_RESOURCE } from '../schemas.js'
 import { type Projection, queryListParams, queryProjection, searchRequest } from './shared.js'
-
-/** RFC 7644 §3.4.3: a SearchRequest's `schemas` must name the SearchRequest URN. */
-function requireSearchRequestSchema(body: unknown): void {
-  const schemas =
-    body && typeof body === 'object' && !Array.isArray(body)
-      ? Object.entries(body).find(([k]) => k.toLowerCase() === 'schemas')?.[1]
-      : undefined
-  const ok =
-    Array.isArray(schemas) &&
-    schemas.some(
-      (s) => typeof s === 'string' && s.toLowerCase() === SEARCH_REQUEST_URN.toLowerCase(),
-    )
-  if (!ok)
-    throw ScimError.invalidSyntax(`A search request must have schemas ["${SEARCH_REQUEST_URN}"]`)
-}
 
 export function searchRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
@@ -52,7 +36,6 @@ export function searchRoutes(): Hono<AppEnv> {
 
   app.post('/.search', async (c) => {
     const body = await readJsonBody(c)
-    requireSearchRequestSchema(body)
     const maxResults = c.var.deps.config.maxResults
     // Each type reads the projection against its own schema; the list parameters are shared.
     const users = searchRequest(body, USER_RESOURCE, maxResults)

@@ -4,7 +4,7 @@ import type { AppEnv } from '../../http/env.js'
 import { ScimError } from '../errors.js'
 import { caseInsensitiveParams, type ListParams, parseListParams } from '../list.js'
 import { parseAttributeList } from '../projection.js'
-import type { ResourceSchema } from '../schemas.js'
+import { type ResourceSchema, SEARCH_REQUEST_URN } from '../schemas.js'
 
 export interface Projection {
   attributes?: string[]
@@ -50,6 +50,15 @@ export function searchRequest(
   }
   const fields = new Map<string, unknown>()
   for (const [k, v] of Object.entries(body)) fields.set(k.toLowerCase(), v)
+  // RFC 7644 §3.4.3: on the root and on /Users/.search, /Groups/.search alike.
+  const schemas = fields.get('schemas')
+  const urn = SEARCH_REQUEST_URN.toLowerCase()
+  if (
+    !Array.isArray(schemas) ||
+    !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === urn)
+  ) {
+    throw ScimError.invalidSyntax(`A search request must have schemas ["${SEARCH_REQUEST_URN}"]`)
+  }
   const list = (name: string): string | undefined => {
     const v = fields.get(name.toLowerCase())
     if (v === undefined || v === null) return undefined
