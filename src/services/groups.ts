@@ -19,7 +19,7 @@ import { GROUP_RESOURCE } from '../scim/schemas.js'
 import { sortExpression } from '../scim/sort.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
-import { isUniqueViolation } from '../store/errors.js'
+import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
 import { lockExclusive } from '../store/locks.js'
 import * as members from '../store/members.js'
 import * as store from '../store/scim-resources.js'
@@ -164,6 +164,8 @@ export async function createGroup(
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw uniquenessError(displayName)
+    // The source was deleted while this create waited for it (see deleteSource).
+    if (isForeignKeyViolation(err)) throw ScimError.notFound('This source no longer exists')
     throw err
   }
 }

@@ -11,7 +11,7 @@ import { sortExpression } from '../scim/sort.js'
 import { hashPassword } from '../secrets.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
-import { isUniqueViolation } from '../store/errors.js'
+import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
 import { listGroupsOfUsers } from '../store/members.js'
 import * as store from '../store/scim-resources.js'
 import { type Deps, inTransaction, VersionConflict } from './deps.js'
@@ -159,6 +159,8 @@ export async function createUser(
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw uniquenessError(userName)
+    // The source was deleted while this create waited for it (see deleteSource).
+    if (isForeignKeyViolation(err)) throw ScimError.notFound('This source no longer exists')
     throw err
   }
 }

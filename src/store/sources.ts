@@ -2,6 +2,7 @@
 import type { Source } from '../domain.js'
 import { type OrderBy, type Page, searchAny, toCount } from './admin-query.js'
 import type { Executor, SourceRow, UpdateableSourceRow } from './database.js'
+import { hasRowLocks } from './locks.js'
 
 export function toSource(row: SourceRow): Source {
   return {
@@ -51,6 +52,21 @@ export async function updateSource(
 
 export async function findSourceBySlug(db: Executor, slug: string): Promise<Source | undefined> {
   const row = await db.selectFrom('sources').selectAll().where('slug', '=', slug).executeTakeFirst()
+  return row && toSource(row)
+}
+
+/**
+ * findSourceBySlug that locks the source row until the transaction ends (PostgreSQL):
+ * a concurrent create in this source waits on its foreign key, then fails, instead of
+ * committing a user that the deletion has already passed over.
+ */
+export async function findSourceBySlugForUpdate(
+  db: Executor,
+  slug: string,
+): Promise<Source | undefined> {
+  let query = db.selectFrom('sources').selectAll().where('slug', '=', slug)
+  if (hasRowLocks(db)) query = query.forUpdate()
+  const row = await query.executeTakeFirst()
   return row && toSource(row)
 }
 
