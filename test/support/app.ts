@@ -2,21 +2,20 @@
  * createTestApp(): a real app on a fresh database per test: an in-memory SQLite, or, when
  * DATABASE_URL is a postgres URL, a throwaway schema dropped afterwards. No mocks.
  */
-import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import pg from 'pg'
 import { onTestFinished } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { createApp } from '../../src/http/app.js'
 import { createLogger } from '../../src/logger.js'
 import { startRuntime } from '../../src/runtime.js'
 import * as sources from '../../src/services/sources.js'
+import { createScratchSchema, isPostgres } from './pg.js'
 
 export const ADMIN_KEY = 'test-bootstrap-token-0123456789abcdef'
 export const BASE = 'http://scimd.test'
 
-export const isPostgres = (process.env.DATABASE_URL ?? '').startsWith('postgres')
+export { isPostgres } from './pg.js'
 
 export interface TestApp {
   app: ReturnType<typeof createApp>
@@ -47,23 +46,6 @@ export interface TestApp {
   createSource(slug: string): Promise<{ slug: string; key: string }>
 }
 
-async function freshSchema(url: string): Promise<{ schema: string; drop: () => Promise<void> }> {
-  const schema = `t_${randomBytes(6).toString('hex')}`
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  await client.query(`create schema ${schema}`)
-  await client.end()
-  return {
-    schema,
-    drop: async () => {
-      const c = new pg.Client({ connectionString: url })
-      await c.connect()
-      await c.query(`drop schema ${schema} cascade`)
-      await c.end()
-    },
-  }
-}
-
 export async function createTestApp(
   options: { slug?: string; env?: Record<string, string> } = {},
 ): Promise<TestApp> {
@@ -76,7 +58,7 @@ export async function createTestApp(
     ...options.env,
   }
   const config = loadConfig(env)
-  const pgSchema = isPostgres ? await freshSchema(env.DATABASE_URL as string) : undefined
+  const pgSchema = isPostgres ? await createScratchSchema() : undefined
   // Registered before startRuntime, so a schema whose migration failed is dropped too.
   let runtime: Awaited<ReturnType<typeof startRuntime>> | undefined
   onTestFinished(async () => {

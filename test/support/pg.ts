@@ -44,15 +44,23 @@ export async function createScratchDatabase(prefix = 'scimd_t'): Promise<Scratch
 
 export interface ScratchSchema {
   schema: string
+  /** DATABASE_URL with its search_path set to the schema, for a scimd process of its own. */
+  url: string
   drop(): Promise<void>
 }
 
-/** Creates an empty schema in DATABASE_URL's database (connect with searchPath: schema). */
+/**
+ * Creates an empty schema in DATABASE_URL's database: connect in-process with
+ * `searchPath: schema`, or hand `url` to another process.
+ */
 export async function createScratchSchema(): Promise<ScratchSchema> {
   const schema = `t_${randomBytes(6).toString('hex')}`
   await admin((c) => c.query(`create schema ${schema}`))
+  const url = new URL(PG_URL)
+  url.searchParams.set('options', `-c search_path=${schema}`)
   return {
     schema,
+    url: url.toString(),
     drop: () => admin((c) => c.query(`drop schema if exists ${schema} cascade`)).then(),
   }
 }

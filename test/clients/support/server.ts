@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
+import { createScratchSchema, isPostgres } from '../../support/pg.js'
 
 const REPO_ROOT = join(import.meta.dirname, '../../..')
 const ADMIN_KEY = `clients-admin-${randomBytes(16).toString('hex')}`
@@ -47,24 +47,9 @@ interface Database {
 }
 
 async function temporaryDatabase(): Promise<Database> {
-  const configured = process.env.DATABASE_URL ?? ''
-  if (configured.startsWith('postgres')) {
-    const schema = `t_${randomBytes(6).toString('hex')}`
-    const admin = new pg.Client({ connectionString: configured })
-    await admin.connect()
-    await admin.query(`create schema ${schema}`)
-    await admin.end()
-    const url = new URL(configured)
-    url.searchParams.set('options', `-c search_path=${schema}`)
-    return {
-      url: url.toString(),
-      drop: async () => {
-        const c = new pg.Client({ connectionString: configured })
-        await c.connect()
-        await c.query(`drop schema if exists ${schema} cascade`)
-        await c.end()
-      },
-    }
+  if (isPostgres) {
+    const scratch = await createScratchSchema()
+    return { url: scratch.url, drop: scratch.drop }
   }
   const dir = mkdtempSync(join(tmpdir(), 'scimd-clients-'))
   return {
