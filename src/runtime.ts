@@ -32,7 +32,9 @@ export async function startRuntime(
     })
     const deps: Deps = {
       db: store.db,
+      reader: store.reader,
       dialect: store.dialect,
+      transactor: store.transactor,
       secrets: createSecrets(secretKey),
       logger,
       config,

@@ -6,10 +6,15 @@ import { ScimError } from '../scim/errors.js'
 import type { Secrets } from '../secrets.js'
 import type { Database, Dialect } from '../store/database.js'
 import { isRetryableConflict } from '../store/errors.js'
+import type { Transactor } from '../store/transactor.js'
 
 export interface Deps {
   db: Kysely<Database>
+  /** For reads outside a transaction (store/connect.ts): never waits for a write batch. */
+  reader: Kysely<Database>
   dialect: Dialect
+  /** Runs write transactions (store/transactor.ts): use inTransaction. */
+  transactor: Transactor
   secrets: Secrets
   logger: Logger
   config: Config
@@ -45,7 +50,7 @@ export async function inTransaction<T>(
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await deps.db.transaction().execute(work)
+      return await deps.transactor.run(work)
     } catch (err) {
       const retryable = err instanceof VersionConflict || isRetryableConflict(err)
       if (!retryable) throw err

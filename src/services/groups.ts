@@ -176,9 +176,9 @@ export async function getGroup(
   id: string,
   opts: GroupReadOptions,
 ): Promise<GroupView> {
-  const record = await store.findScimGroup(deps.db, source.id, id)
+  const record = await store.findScimGroup(deps.reader, source.id, id)
   if (!record) throw ScimError.notFound(`Group ${id} not found`)
-  return view(deps.db, source, record, opts)
+  return view(deps.reader, source, record, opts)
 }
 
 async function writeGroupDocument(
@@ -299,9 +299,9 @@ export async function listGroups(
   const { records, totalResults } = await pageWithTotal(
     params,
     (offset, limit) =>
-      store.listScimGroups(deps.db, source.id, { where, offset, limit, sort, narrowed }),
-    () => store.countScimGroups(deps.db, source.id, where),
+      store.listScimGroups(deps.reader, source.id, { where, offset, limit, sort, narrowed }),
+    () => store.countScimGroups(deps.reader, source.id, where),
   )
-  const items = await Promise.all(records.map((r) => view(deps.db, source, r, opts)))
+  const items = await Promise.all(records.map((r) => view(deps.reader, source, r, opts)))
   return { items, totalResults }
 }

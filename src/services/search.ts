@@ -72,10 +72,10 @@ export async function searchResources(
       }
     : undefined
   const totalResults =
-    (await store.countScimUsers(deps.db, source.id, users)) +
-    (await store.countScimGroups(deps.db, source.id, groups))
+    (await store.countScimUsers(deps.reader, source.id, users)) +
+    (await store.countScimGroups(deps.reader, source.id, groups))
   if (params.count === 0 || params.startIndex > totalResults) return { items: [], totalResults }
-  const records = await store.listScimResources(deps.db, source.id, {
+  const records = await store.listScimResources(deps.reader, source.id, {
     users,
     groups,
     offset: params.startIndex - 1,
@@ -91,7 +91,7 @@ export async function searchResources(
     item.resourceType === 'User' ? [item.record.userId] : [],
   )
   const groupsOfUsers = opts.withGroups
-    ? await listGroupsOfUsers(deps.db, source.id, userPks)
+    ? await listGroupsOfUsers(deps.reader, source.id, userPks)
     : undefined
   const items: SearchItem[] = []
   for (const item of records) {
@@ -100,7 +100,7 @@ export async function searchResources(
       items.push({ ...item, ...(groupRefs ? { groups: groupRefs } : {}) })
     } else {
       const memberRefs = opts.withMembers
-        ? await listMembers(deps.db, source.id, item.record.id)
+        ? await listMembers(deps.reader, source.id, item.record.id)
         : undefined
       items.push({ ...item, ...(memberRefs ? { members: memberRefs } : {}) })
     }

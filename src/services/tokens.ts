@@ -81,7 +81,7 @@ export async function verifySourceKey(
 ): Promise<Source | undefined> {
   if (key.length === 0 || key.length > 512) return undefined
   const digest = deps.secrets.digest(key)
-  const found = await findSourceByTokenDigest(deps.db, slug, digest)
+  const found = await findSourceByTokenDigest(deps.reader, slug, digest)
   if (!found || !deps.secrets.digestsEqual(found.keyDigest, digest)) return undefined
   if (isExpired(found)) return undefined
   return found.source

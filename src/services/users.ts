@@ -2,11 +2,11 @@
 import type { ScimDocument, ScimUserRecord, Source, UserGroupRef } from '../domain.js'
 import { nowIso, uuidv7 } from '../ids.js'
 import { ScimError } from '../scim/errors.js'
-import { compileFilter, isIndexNarrowed, parseFilter } from '../scim/filter.js'
+import { compileFilter, type Filter, isIndexNarrowed, parseFilter } from '../scim/filter.js'
 import type { ListParams } from '../scim/list.js'
 import { normalizeResource } from '../scim/normalize.js'
 import { applyPatch, parsePatchRequest } from '../scim/patch.js'
-import { USER_RESOURCE } from '../scim/schemas.js'
+import { CORE_USER_URN, USER_RESOURCE } from '../scim/schemas.js'
 import { sortExpression } from '../scim/sort.js'
 import { hashPassword } from '../secrets.js'
 import type { Executor } from '../store/database.js'
@@ -139,7 +139,7 @@ export async function createUser(
         sourceId: source.id,
         userId: userPk,
         externalId,
-        userNameKey: userName.toLowerCase(),
+        userNameKey: store.userNameKey(userName),
         document: rest,
         now,
       })
@@ -171,9 +171,9 @@ export async function getUser(
   id: string,
   opts: ReadOptions,
 ): Promise<UserView> {
-  const record = await store.findScimUser(deps.db, source.id, id)
+  const record = await store.findScimUser(deps.reader, source.id, id)
   if (!record) throw ScimError.notFound(`User ${id} not found`)
-  return view(deps.db, source, record, opts)
+  return view(deps.reader, source, record, opts)
 }
 
 /** Writes a new document for an existing user, keeping the directory in step. */
@@ -189,7 +189,7 @@ async function writeUser(
   const now = nowIso()
   const written = await store.updateScimUser(tx, source.id, current.id, current.version, {
     externalId,
-    userNameKey: userName.toLowerCase(),
+    userNameKey: store.userNameKey(userName),
     document: rest,
     now,
   })
@@ -294,16 +294,33 @@ export async function listUsers(
   params: ListParams,
   opts: ReadOptions,
 ): Promise<ListResult<UserView>> {
-  const ctx = queryContext(deps, source, USER_RESOURCE)
   const filter = params.filter ? parseFilter(params.filter) : undefined
+  const userName = filter && userNameEquals(filter)
+  if (userName !== undefined) {
+    // The existence check every identity provider makes before a create: at most one
+    // match (userName is unique per source), found by one prepared index lookup.
+    const found = await store.findScimUserByUserName(deps.reader, source.id, userName)
+    const matches = found ? [found] : []
+    const records = matches.slice(params.startIndex - 1, params.startIndex - 1 + params.count)
+    return { items: await views(deps.reader, source, records, opts), totalResults: matches.length }
+  }
+  const ctx = queryContext(deps, source, USER_RESOURCE)
   const where = filter ? compileFilter(filter, ctx) : undefined
   const sort = params.sortBy ? sortExpression(params.sortBy, params.sortOrder, ctx) : undefined
   const narrowed = filter !== undefined && isIndexNarrowed(filter, ctx)
   const { records, totalResults } = await pageWithTotal(
     params,
     (offset, limit) =>
-      store.listScimUsers(deps.db, source.id, { where, offset, limit, sort, narrowed }),
-    () => store.countScimUsers(deps.db, source.id, where),
+      store.listScimUsers(deps.reader, source.id, { where, offset, limit, sort, narrowed }),
+    () => store.countScimUsers(deps.reader, source.id, where),
   )
-  return { items: await views(deps.db, source, records, opts), totalResults }
+  return { items: await views(deps.reader, source, records, opts), totalResults }
+}
+
+const USER_NAME_PATHS = new Set(['username', `${CORE_USER_URN}:userName`.toLowerCase()])
+
+/** The userName of a `userName eq "…"` filter; undefined for any other filter. */
+function userNameEquals(filter: Filter): string | undefined {
+  if (filter.op !== 'eq' || typeof filter.compValue !== 'string') return undefined
+  return USER_NAME_PATHS.has(filter.attrPath.toLowerCase()) ? filter.compValue : undefined
 }

@@ -18,10 +18,21 @@ import {
 import pg from 'pg'
 import type { DatabaseTarget } from '../config.js'
 import type { Database, Dialect } from './database.js'
+import { runDirectly } from './prepared.js'
+import { groupCommit, type Transactor, transactionPerCall } from './transactor.js'
 
 export interface Store {
   db: Kysely<Database>
+  /**
+   * For reads outside a transaction. On a SQLite file it is a second, query-only connection:
+   * WAL lets it read the last committed state while a write batch holds the writer, so
+   * lookups never queue behind writes (and requests reach the write queue in time to share
+   * a commit). Elsewhere it is `db`.
+   */
+  reader: Kysely<Database>
   dialect: Dialect
+  /** Where write transactions go: group commit on SQLite, one per call on PostgreSQL. */
+  transactor: Transactor
   close(): Promise<void>
 }
 
@@ -51,20 +62,57 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
     })
     pool.on('error', (err) => options.onPoolError?.(err))
     const db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool }) })
-    return { db, dialect: 'postgres', close: () => db.destroy() }
+    return {
+      db,
+      reader: db,
+      dialect: 'postgres',
+      transactor: transactionPerCall(db),
+      close: () => db.destroy(),
+    }
   }
-  if (target.path !== ':memory:') mkdirSync(dirname(target.path), { recursive: true })
-  const sqlite = new SQLite(target.path)
+  const inMemory = target.path === ':memory:'
+  if (!inMemory) mkdirSync(dirname(target.path), { recursive: true })
+  const db = sqliteKysely(openSqlite(target.path))
+  // An in-memory database exists only on its own connection.
+  const reader = inMemory ? db : readConnection(target.path)
+  const transactor = groupCommit(db)
+  return {
+    db,
+    reader,
+    dialect: 'sqlite',
+    transactor,
+    close: async () => {
+      await transactor.idle()
+      if (reader !== db) await reader.destroy()
+      await db.destroy()
+    },
+  }
+}
+
+function openSqlite(path: string, options: { queryOnly?: boolean } = {}): SQLite.Database {
+  const sqlite = new SQLite(path)
   // WAL lets readers run beside the writer; the busy timeout waits out a concurrent writer
   // (another process, e.g. the CLI) instead of failing at once.
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('foreign_keys = ON')
-  const db = new Kysely<Database>({
+  if (options.queryOnly) sqlite.pragma('query_only = ON')
+  return sqlite
+}
+
+function sqliteKysely(sqlite: SQLite.Database): Kysely<Database> {
+  return new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
   })
-  return { db, dialect: 'sqlite', close: () => db.destroy() }
+}
+
+/** The query-only second connection; prepared lookups run on it directly (prepared.ts). */
+function readConnection(path: string): Kysely<Database> {
+  const statements = withStatementCache(openSqlite(path, { queryOnly: true }))
+  const reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) })
+  runDirectly(reader, (sql, parameters) => statements.prepare(sql).all(parameters))
+  return reader
 }
 
 /**

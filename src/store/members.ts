@@ -2,9 +2,10 @@
  * Group membership in SQL: users in group_members, nested groups in group_parents. Every
  * change touches only the rows it names, so its cost does not depend on the group's size.
  */
-import { sql } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
 import type { ResourceRef, UserGroupRef } from '../domain.js'
 import type { Executor } from './database.js'
+import { preparedQuery } from './prepared.js'
 
 /** Looks up which of the given SCIM ids are users or groups of this source. */
 export async function resolveMemberIds(
@@ -143,9 +144,30 @@ export async function listGroupsOfUsers(
 ): Promise<Map<number, UserGroupRef[]>> {
   const byUser = new Map<number, UserGroupRef[]>(userPks.map((pk) => [pk, []]))
   if (userPks.length === 0) return byUser
-  const result = await sql<{ user_id: number; id: string; name: string; depth: number }>`
+  const rows =
+    userPks.length === 1
+      ? await groupsOfOneUser(db, sourceId, userPks[0] as number)
+      : (await groupsOfUsers(sql`in (${sql.join(userPks)})`, sourceId).execute(db)).rows
+  for (const r of rows) {
+    byUser.get(Number(r.user_id))?.push({
+      value: r.id,
+      display: r.name,
+      type: Number(r.depth) === 0 ? 'direct' : 'indirect',
+    })
+  }
+  return byUser
+}
+
+/** One user's groups (a GET of one user): the same query, compiled once. */
+const groupsOfOneUser = preparedQuery((db, sourceId: string, userPk: number) =>
+  groupsOfUsers(sql`= ${userPk}`, sourceId).compile(db),
+)
+
+/** `users` is the condition on group_members.user_id that picks the users. */
+function groupsOfUsers(users: RawBuilder<unknown>, sourceId: string) {
+  return sql<{ user_id: number; id: string; name: string; depth: number }>`
     with recursive reach(user_id, id, depth) as (
-      select user_id, group_id, 0 from group_members where user_id in (${sql.join(userPks)})
+      select user_id, group_id, 0 from group_members where user_id ${users}
       union
       select reach.user_id, gp.parent_id, reach.depth + 1 from group_parents gp
         join reach on gp.group_id = reach.id
@@ -156,15 +178,7 @@ export async function listGroupsOfUsers(
     join groups g on g.id = reach.id
     join scim_source_groups sg on sg.group_id = g.id and sg.source_id = ${sourceId}
     group by reach.user_id, g.id, g.name
-    order by g.id`.execute(db)
-  for (const r of result.rows) {
-    byUser.get(Number(r.user_id))?.push({
-      value: r.id,
-      display: r.name,
-      type: Number(r.depth) === 0 ? 'direct' : 'indirect',
-    })
-  }
-  return byUser
+    order by g.id`
 }
 
 /** True when making `childId` a member of `parentId` would create a cycle. */

@@ -1,13 +1,15 @@
 /** SCIM connection rows (scim_source_users / scim_source_groups) and the indexed email side table. */
-import { type Expression, type SelectQueryBuilder, type SqlBool, sql } from 'kysely'
+import { type Expression, type Kysely, type SelectQueryBuilder, type SqlBool, sql } from 'kysely'
 import type { ScimDocument, ScimGroupRecord, ScimUserRecord } from '../domain.js'
 import type {
+  Database,
   Executor,
   InsertableScimSourceUserEmailRow,
   ScimSourceGroupRow,
   ScimSourceUserRow,
 } from './database.js'
 import { hasRowLocks } from './locks.js'
+import { preparedQuery } from './prepared.js'
 
 export function toScimUserRecord(row: ScimSourceUserRow): ScimUserRecord {
   return {
@@ -109,18 +111,46 @@ export async function updateScimUser(
   return result.numUpdatedRows === 1n
 }
 
-export async function findScimUser(
-  db: Executor,
-  sourceId: string,
-  id: string,
-): Promise<ScimUserRecord | undefined> {
-  const row = await db
+const userById = preparedQuery((db, sourceId: string, id: string) =>
+  db
     .selectFrom('scim_source_users')
     .selectAll()
     .where('source_id', '=', sourceId)
     .where('id', '=', id)
-    .executeTakeFirst()
+    .compile(),
+)
+
+const userByNameKey = preparedQuery((db, sourceId: string, userNameKey: string) =>
+  db
+    .selectFrom('scim_source_users')
+    .selectAll()
+    .where('source_id', '=', sourceId)
+    .where('user_name_key', '=', userNameKey)
+    .compile(),
+)
+
+export async function findScimUser(
+  db: Kysely<Database>,
+  sourceId: string,
+  id: string,
+): Promise<ScimUserRecord | undefined> {
+  const [row] = await userById(db, sourceId, id)
   return row && toScimUserRecord(row)
+}
+
+/** The user with this userName (compared case-insensitively: the key is lower-cased). */
+export async function findScimUserByUserName(
+  db: Kysely<Database>,
+  sourceId: string,
+  userName: string,
+): Promise<ScimUserRecord | undefined> {
+  const [row] = await userByNameKey(db, sourceId, userNameKey(userName))
+  return row && toScimUserRecord(row)
+}
+
+/** userName is unique per source regardless of case (RFC 7643 §4.1.1: caseExact false). */
+export function userNameKey(userName: string): string {
+  return userName.toLowerCase()
 }
 
 /** Replaces a user's rows in the email side table (kept in step with the document). */

@@ -1,8 +1,11 @@
 /** Source rows, and the admin list of sources (filters, search, ordering, pages). */
+
+import type { Kysely } from 'kysely'
 import type { Source } from '../domain.js'
 import { type OrderBy, type Page, searchAny, toCount } from './admin-query.js'
-import type { Executor, SourceRow, UpdateableSourceRow } from './database.js'
+import type { Database, Executor, SourceRow, UpdateableSourceRow } from './database.js'
 import { hasRowLocks } from './locks.js'
+import { preparedQuery } from './prepared.js'
 
 export function toSource(row: SourceRow): Source {
   return {
@@ -136,21 +139,25 @@ export async function deleteSource(db: Executor, id: string): Promise<void> {
  * The source with this slug whose own token has this key digest, with what verification
  * needs of the token: one indexed query per SCIM request.
  */
-export async function findSourceByTokenDigest(
-  db: Executor,
-  slug: string,
-  digest: string,
-): Promise<
-  { source: Source; keyDigest: string; expires: string | null; expiring: boolean } | undefined
-> {
-  const row = await db
+const sourceByTokenDigest = preparedQuery((db, slug: string, digest: string) =>
+  db
     .selectFrom('sources')
     .innerJoin('tokens', 'tokens.id', 'sources.token_id')
     .selectAll('sources')
     .select(['tokens.key_digest', 'tokens.expires', 'tokens.expiring'])
     .where('sources.slug', '=', slug)
     .where('tokens.key_digest', '=', digest)
-    .executeTakeFirst()
+    .compile(),
+)
+
+export async function findSourceByTokenDigest(
+  db: Kysely<Database>,
+  slug: string,
+  digest: string,
+): Promise<
+  { source: Source; keyDigest: string; expires: string | null; expiring: boolean } | undefined
+> {
+  const [row] = await sourceByTokenDigest(db, slug, digest)
   if (!row) return undefined
   const { key_digest, expires, expiring, ...source } = row
   return { source: toSource(source), keyDigest: key_digest, expires, expiring: expiring === 1 }

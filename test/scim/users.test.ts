@@ -477,6 +477,40 @@ describe('GET /Users (list)', () => {
     }
   })
 
+  it('answers a userName existence check (the one-lookup path) like any other list', async () => {
+    const { t, ids } = await seed(2)
+    const list = async (query: string) =>
+      (await (await t.scim('GET', `/Users?${query}`)).json()) as Json
+    const eq = encodeURIComponent('userName eq "USER1"')
+    const urn = encodeURIComponent('urn:ietf:params:scim:schemas:core:2.0:User:userName eq "user1"')
+    for (const filter of [eq, urn]) {
+      const found = await list(`filter=${filter}`)
+      expect(found).toMatchObject({ totalResults: 1, startIndex: 1, itemsPerPage: 1 })
+      expect(found.Resources[0]).toMatchObject({ id: ids[1], userName: 'user1' })
+    }
+    expect(await list(`filter=${eq}&startIndex=2`)).toMatchObject({
+      totalResults: 1,
+      startIndex: 2,
+      itemsPerPage: 0,
+      Resources: [],
+    })
+    expect(await list(`filter=${eq}&count=0`)).toMatchObject({ totalResults: 1, itemsPerPage: 0 })
+    expect(await list(`filter=${eq}&attributes=userName`)).toMatchObject({
+      Resources: [{ id: ids[1], userName: 'user1' }],
+    })
+    const projected = await list(`filter=${eq}&attributes=userName`)
+    expect(Object.keys(projected.Resources[0]).sort()).toEqual([
+      'id',
+      'meta',
+      'schemas',
+      'userName',
+    ])
+    expect(await list(`filter=${encodeURIComponent('userName eq "nobody"')}`)).toMatchObject({
+      totalResults: 0,
+      Resources: [],
+    })
+  })
+
   it('rejects a filter on an unknown attribute or with bad syntax as 400 invalidFilter', async () => {
     const t = await createTestApp()
     for (const filter of [

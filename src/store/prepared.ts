@@ -1,0 +1,71 @@
+/**
+ * Queries built and compiled once, then run with new parameters. Building a query with
+ * Kysely (builder, operation-node tree, compiler) cost more than running it on SQLite for
+ * the lookups every SCIM request makes (npm run bench -- --cpu-prof); the hot ones use this.
+ */
+import type { CompiledQuery, Kysely } from 'kysely'
+import type { Database } from './database.js'
+
+/** Stands in for the i-th parameter while the query is compiled. */
+class Slot {
+  readonly index: number
+  constructor(index: number) {
+    this.index = index
+  }
+}
+
+/** Runs SQL synchronously on a connection that never holds a transaction open. */
+export type DirectRunner = (sql: string, parameters: readonly unknown[]) => unknown[]
+
+const directRunners = new WeakMap<Kysely<Database>, DirectRunner>()
+
+/**
+ * Lets prepared queries on `db` skip Kysely's driver (its connection lock and promise
+ * hops) and run on the connection at once: only for SQLite's read connection, which has no
+ * transactions whose statements a direct read could slip between.
+ */
+export function runDirectly(db: Kysely<Database>, runner: DirectRunner): void {
+  directRunners.set(db, runner)
+}
+
+interface Template {
+  compiled: CompiledQuery
+  /** For each parameter of the SQL, which argument it takes. */
+  slots: number[]
+}
+
+/**
+ * `build` writes the query for the given arguments; it is called once per database handle,
+ * with placeholders, and must pass each argument to Kysely as one value (not spread it into
+ * a list or compute with it). The result runs the compiled SQL with the real arguments.
+ */
+export function preparedQuery<A extends unknown[], R>(
+  build: (db: Kysely<Database>, ...args: A) => CompiledQuery<R>,
+): (db: Kysely<Database>, ...args: A) => Promise<R[]> {
+  // Per handle: the SQL text depends on the dialect.
+  const templates = new WeakMap<Kysely<Database>, Template>()
+  const template = (db: Kysely<Database>, arity: number): Template => {
+    let found = templates.get(db)
+    if (!found) {
+      const slots = Array.from({ length: arity }, (_, i) => new Slot(i))
+      const compiled = build(db, ...(slots as unknown as A))
+      found = {
+        compiled,
+        slots: compiled.parameters.map((p) => {
+          if (!(p instanceof Slot)) throw new Error('a prepared query may only take its arguments')
+          return p.index
+        }),
+      }
+      templates.set(db, found)
+    }
+    return found
+  }
+  return async (db, ...args) => {
+    const { compiled, slots } = template(db, args.length)
+    const parameters = slots.map((i) => args[i])
+    const direct = directRunners.get(db)
+    if (direct) return direct(compiled.sql, parameters) as R[]
+    const result = await db.executeQuery<R>({ ...compiled, parameters } as CompiledQuery<R>)
+    return result.rows
+  }
+}

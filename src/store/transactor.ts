@@ -1,0 +1,131 @@
+/**
+ * How write transactions reach the database. PostgreSQL runs each in its own transaction on a
+ * pooled connection. SQLite has one writer, so concurrent requests' transactions already run
+ * one after another; group commit runs the ones that are waiting together in one SQLite
+ * transaction, each in its own savepoint, and pays the commit (writing every page it touched
+ * to the WAL) once per batch instead of once per request.
+ */
+import { type Kysely, sql, type Transaction } from 'kysely'
+import type { Database } from './database.js'
+
+export type TransactionWork<T> = (tx: Transaction<Database>) => Promise<T>
+
+export interface Transactor {
+  /**
+   * Runs `work` in a transaction: all of its writes are committed, or none. The promise
+   * settles after the commit. `work` may run more than once (see groupCommit), so it must not
+   * have effects outside `tx`.
+   */
+  run<T>(work: TransactionWork<T>): Promise<T>
+  /** Resolves when no transaction of this transactor is open (at once when none is). */
+  idle(): Promise<void>
+}
+
+/** One transaction per call: what PostgreSQL's row locks and pooled connections want. */
+export function transactionPerCall(db: Kysely<Database>): Transactor {
+  return {
+    run: (work) => db.transaction().execute(work),
+    idle: () => Promise.resolve(),
+  }
+}
+
+interface Pending {
+  work: TransactionWork<unknown>
+  resolve(value: unknown): void
+  reject(error: unknown): void
+}
+
+/** Largest batch: bounds how long one commit makes the first request of a batch wait. */
+const MAX_BATCH = 64
+
+const SAVEPOINT = sql.raw('scimd_request')
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/**
+ * Group commit for SQLite's single connection. Requests queue their work; while one batch
+ * runs, the next ones queue up behind it and become the next batch. Within a batch each
+ * work runs in a savepoint: a work that throws is rolled back to its savepoint and fails
+ * alone, the others commit. Each request's promise settles only after its batch committed,
+ * so a 2xx answer still means the write is in the database.
+ *
+ * If SQLite abandons the whole transaction (it does on some errors, e.g. a full disk), the
+ * work that caused it fails and the others of the batch, whose writes were lost with it,
+ * run again in the next batch.
+ */
+export function groupCommit(db: Kysely<Database>, maxBatch = MAX_BATCH): Transactor {
+  const queue: Pending[] = []
+  let draining: Promise<void> | undefined
+
+  const runBatch = async (batch: Pending[]): Promise<void> => {
+    const trx = await db.startTransaction().execute()
+    const succeeded: Array<{ item: Pending; value: unknown }> = []
+    const failed: Array<{ item: Pending; error: unknown }> = []
+    for (const [index, item] of batch.entries()) {
+      try {
+        await sql`savepoint ${SAVEPOINT}`.execute(trx)
+        const value = await item.work(trx)
+        await sql`release ${SAVEPOINT}`.execute(trx)
+        succeeded.push({ item, value })
+      } catch (error) {
+        failed.push({ item, error })
+        try {
+          await sql`rollback to ${SAVEPOINT}`.execute(trx)
+          await sql`release ${SAVEPOINT}`.execute(trx)
+        } catch {
+          // SQLite abandoned the transaction: the works that succeeded lost their writes
+          // with it and run again, as do the ones that have not run yet.
+          await trx
+            .rollback()
+            .execute()
+            .catch(() => undefined)
+          queue.unshift(...succeeded.map((s) => s.item), ...batch.slice(index + 1))
+          for (const f of failed) f.item.reject(f.error)
+          return
+        }
+      }
+    }
+    try {
+      await trx.commit().execute()
+    } catch (error) {
+      await trx
+        .rollback()
+        .execute()
+        .catch(() => undefined)
+      for (const item of batch) item.reject(error)
+      return
+    }
+    for (const s of succeeded) s.item.resolve(s.value)
+    for (const f of failed) f.item.reject(f.error)
+  }
+
+  const drain = async (): Promise<void> => {
+    try {
+      // Each batch starts after the event loop has read what arrived meanwhile (setImmediate
+      // runs after the I/O poll), so the requests of one loop turn share one commit.
+      for (;;) {
+        await nextTurn()
+        if (queue.length === 0) break
+        const batch = queue.splice(0, maxBatch)
+        try {
+          await runBatch(batch)
+        } catch (error) {
+          // Beginning the transaction failed: nothing of the batch ran.
+          for (const item of batch) item.reject(error)
+        }
+      }
+    } finally {
+      draining = undefined
+    }
+  }
+
+  return {
+    run<T>(work: TransactionWork<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ work, resolve: resolve as (value: unknown) => void, reject })
+        draining ??= drain()
+      })
+    },
+    idle: () => draining ?? Promise.resolve(),
+  }
+}
