@@ -52,7 +52,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     const started = performance.now()
     await next()
     deps.logger.debug('request', {
-      requestId: c.var.requestId,
+      requestId: c.get('requestId'),
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,
@@ -67,15 +67,19 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     await next()
   })
 
+  // The admin API reads bodies through the fetch Request (its validators), so Hono's
+  // bodyLimit guards it; SCIM routes read theirs with readJsonBody, which has its own limit.
   // Only methods with a body: on a GET, bodyLimit would make node-server build a full
-  // Request object for nothing (2% of a lookup's CPU time).
+  // Request object for nothing.
   const limitBody = bodyLimit({
     maxSize: deps.config.maxBodyBytes,
     onError: () => {
       throw ScimError.payloadTooLarge(deps.config.maxBodyBytes)
     },
   })
-  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', limitBody)
+  app.use(`${ADMIN_PREFIX}/*`, (c, next) =>
+    c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next),
+  )
 
   app.get('/-/health/live', (c) => c.body(null, 204))
   app.get('/-/health/ready', async (c) => {

@@ -19,7 +19,7 @@ export function bearerKey(authorization: string | undefined): string | undefined
  */
 export function scimAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const deps = c.var.deps
+    const deps = c.get('deps')
     const key = bearerKey(c.req.header('authorization'))
     if (!key) throw ScimError.unauthorized('Authentication credentials were not provided')
     const source = await tokens.verifySourceKey(deps, c.req.param('slug') ?? '', key)
@@ -38,7 +38,7 @@ export function scimAuth(): MiddlewareHandler<AppEnv> {
  */
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const deps = c.var.deps
+    const deps = c.get('deps')
     const key = bearerKey(c.req.header('authorization'))
     if (!key) throw ScimError.unauthorized('Authentication credentials were not provided.')
     const token = await tokens.verifyKey(deps, key)

@@ -1,8 +1,11 @@
 /** Typed request state shared by middleware and routes (Hono's c.var). */
+import type { HttpBindings } from '@hono/node-server'
 import type { DirectoryUser, Source, Token } from '../domain.js'
 import type { Deps } from '../services/deps.js'
 
 export interface AppEnv {
+  /** Node's request and response when served by @hono/node-server; absent in app.request(). */
+  Bindings: Partial<HttpBindings> | undefined
   Variables: {
     deps: Deps
     requestId: string

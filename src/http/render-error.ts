@@ -65,8 +65,8 @@ export function renderAdminError(c: Context<AppEnv>, err: unknown): Response {
 
 /** Logs an unexpected error with the request id and hides its details from the client. */
 function internalError(c: Context<AppEnv>, err: unknown): ScimError {
-  c.var.deps?.logger.error('unhandled error', {
-    requestId: c.var.requestId,
+  c.get('deps')?.logger.error('unhandled error', {
+    requestId: c.get('requestId'),
     error: err instanceof Error ? err.message : String(err),
     stack: err instanceof Error ? err.stack : undefined,
   })

@@ -67,7 +67,7 @@ export function groupRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(list, async (c) => {
     const query = c.req.valid('query')
     const controls = listControls<directory.GroupOrderField>(query)
-    const page = await directory.listGroups(c.var.deps, {
+    const page = await directory.listGroups(c.get('deps'), {
       ...controls,
       filter: {
         name: query.name,
@@ -81,14 +81,14 @@ export function groupRoutes(): OpenAPIHono<AppEnv> {
   })
 
   app.openapi(retrieve, async (c) => {
-    const detail = await directory.getGroup(c.var.deps, c.req.valid('param').group_uuid)
+    const detail = await directory.getGroup(c.get('deps'), c.req.valid('param').group_uuid)
     return c.json(serializeGroup(detail), 200)
   })
 
   app.openapi(members, async (c) => {
     const query = c.req.valid('query')
     const controls = listControls<directory.UserOrderField>(query)
-    const page = await directory.listGroupMembers(c.var.deps, c.req.valid('param').group_uuid, {
+    const page = await directory.listGroupMembers(c.get('deps'), c.req.valid('param').group_uuid, {
       ...controls,
       filter: { search: query.search },
     })

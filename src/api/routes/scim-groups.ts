@@ -55,7 +55,7 @@ export function scimGroupRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(list, async (c) => {
     const query = c.req.valid('query')
     const controls = listControls<connections.GroupConnectionOrderField>(query)
-    const page = await connections.listGroupConnections(c.var.deps, {
+    const page = await connections.listGroupConnections(c.get('deps'), {
       ...controls,
       filter: {
         sourceSlug: query.source__slug,
@@ -68,12 +68,12 @@ export function scimGroupRoutes(): OpenAPIHono<AppEnv> {
   })
 
   app.openapi(retrieve, async (c) => {
-    const detail = await connections.getGroupConnection(c.var.deps, c.req.valid('param').id)
+    const detail = await connections.getGroupConnection(c.get('deps'), c.req.valid('param').id)
     return c.json(serializeGroupConnection(detail), 200)
   })
 
   app.openapi(destroy, async (c) => {
-    await connections.deleteGroupConnection(c.var.deps, c.req.valid('param').id)
+    await connections.deleteGroupConnection(c.get('deps'), c.req.valid('param').id)
     return c.body(null, 204)
   })
 

@@ -56,7 +56,7 @@ export function scimUserRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(list, async (c) => {
     const query = c.req.valid('query')
     const controls = listControls<connections.UserConnectionOrderField>(query)
-    const page = await connections.listUserConnections(c.var.deps, {
+    const page = await connections.listUserConnections(c.get('deps'), {
       ...controls,
       filter: {
         sourceSlug: query.source__slug,
@@ -70,12 +70,12 @@ export function scimUserRoutes(): OpenAPIHono<AppEnv> {
   })
 
   app.openapi(retrieve, async (c) => {
-    const detail = await connections.getUserConnection(c.var.deps, c.req.valid('param').id)
+    const detail = await connections.getUserConnection(c.get('deps'), c.req.valid('param').id)
     return c.json(serializeUserConnection(detail), 200)
   })
 
   app.openapi(destroy, async (c) => {
-    await connections.deleteUserConnection(c.var.deps, c.req.valid('param').id)
+    await connections.deleteUserConnection(c.get('deps'), c.req.valid('param').id)
     return c.body(null, 204)
   })
 

@@ -29,7 +29,7 @@ const TAGS = ['sources']
 
 /** The external origin that root_url is built on. */
 function origin(c: Context<AppEnv>): string {
-  return c.var.deps.config.baseUrl ?? new URL(c.req.url).origin
+  return c.get('deps').config.baseUrl ?? new URL(c.req.url).origin
 }
 
 /** A taken slug is a field error, as authentik reports it, not a bare 409. */
@@ -152,7 +152,7 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(list, async (c) => {
     const query = c.req.valid('query')
     const controls = listControls<sources.SourceOrderField>(query)
-    const page = await sources.listSources(c.var.deps, {
+    const page = await sources.listSources(c.get('deps'), {
       ...controls,
       filter: { name: query.name, slug: query.slug, search: query.search },
     })
@@ -170,7 +170,7 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(create, async (c) => {
     const input = c.req.valid('json')
     const created = await slugMustBeFree(() =>
-      sources.createSource(c.var.deps, {
+      sources.createSource(c.get('deps'), {
         name: input.name,
         slug: input.slug,
         ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
@@ -181,7 +181,7 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
   })
 
   app.openapi(retrieve, async (c) => {
-    const detail = await sources.getSource(c.var.deps, c.req.valid('param').slug)
+    const detail = await sources.getSource(c.get('deps'), c.req.valid('param').slug)
     return c.json(serializeSource(detail, origin(c)), 200)
   })
 
@@ -189,7 +189,7 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
     const { slug } = c.req.valid('param')
     const input = c.req.valid('json')
     const detail = await slugMustBeFree(() =>
-      sources.updateSource(c.var.deps, slug, toChange(input)),
+      sources.updateSource(c.get('deps'), slug, toChange(input)),
     )
     return c.json(serializeSource(detail, origin(c)), 200)
   })
@@ -198,18 +198,22 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
     const { slug } = c.req.valid('param')
     const input = c.req.valid('json')
     const detail = await slugMustBeFree(() =>
-      sources.updateSource(c.var.deps, slug, toChange(input)),
+      sources.updateSource(c.get('deps'), slug, toChange(input)),
     )
     return c.json(serializeSource(detail, origin(c)), 200)
   })
 
   app.openapi(destroy, async (c) => {
-    await sources.deleteSource(c.var.deps, c.req.valid('param').slug)
+    await sources.deleteSource(c.get('deps'), c.req.valid('param').slug)
     return c.body(null, 204)
   })
 
   app.openapi(usedBy, async (c) => {
-    const entries = await sources.sourceUsedBy(c.var.deps, c.req.valid('param').slug, USED_BY_LIMIT)
+    const entries = await sources.sourceUsedBy(
+      c.get('deps'),
+      c.req.valid('param').slug,
+      USED_BY_LIMIT,
+    )
     return c.json(entries.map(serializeUsedBy), 200)
   })
 

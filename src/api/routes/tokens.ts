@@ -101,7 +101,7 @@ export function tokenRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(list, async (c) => {
     const query = c.req.valid('query')
     const controls = listControls<tokens.TokenOrderField>(query)
-    const page = await tokens.listTokens(c.var.deps, {
+    const page = await tokens.listTokens(c.get('deps'), {
       ...controls,
       filter: {
         identifier: query.identifier,
@@ -124,13 +124,13 @@ export function tokenRoutes(): OpenAPIHono<AppEnv> {
   })
 
   app.openapi(retrieve, async (c) => {
-    const detail = await tokens.getToken(c.var.deps, c.req.valid('param').identifier)
+    const detail = await tokens.getToken(c.get('deps'), c.req.valid('param').identifier)
     return c.json(serializeToken(detail.token, detail.user), 200)
   })
 
   app.openapi(partialUpdate, async (c) => {
     const input = c.req.valid('json')
-    const detail = await tokens.updateToken(c.var.deps, c.req.valid('param').identifier, {
+    const detail = await tokens.updateToken(c.get('deps'), c.req.valid('param').identifier, {
       description: input.description,
       expires:
         input.expires === undefined || input.expires === null
@@ -143,29 +143,29 @@ export function tokenRoutes(): OpenAPIHono<AppEnv> {
 
   app.openapi(viewKey, async (c) => {
     const { identifier } = c.req.valid('param')
-    const key = await tokens.viewKey(c.var.deps, identifier)
-    c.var.deps.logger.info('secret_view', { identifier, by: c.var.adminUser.username })
+    const key = await tokens.viewKey(c.get('deps'), identifier)
+    c.get('deps').logger.info('secret_view', { identifier, by: c.get('adminUser').username })
     return c.json({ key }, 200)
   })
 
   app.openapi(setKey, async (c) => {
     const { identifier } = c.req.valid('param')
     try {
-      await tokens.setKey(c.var.deps, identifier, c.req.valid('json').key)
+      await tokens.setKey(c.get('deps'), identifier, c.req.valid('json').key)
     } catch (err) {
       if (err instanceof ScimError && err.scimType === 'uniqueness') {
         throw new ValidationError({ key: ['This key is already in use.'] })
       }
       throw err
     }
-    c.var.deps.logger.info('token_key_set', { identifier, by: c.var.adminUser.username })
+    c.get('deps').logger.info('token_key_set', { identifier, by: c.get('adminUser').username })
     return c.body(null, 204)
   })
 
   app.openapi(rotate, async (c) => {
     const { identifier } = c.req.valid('param')
-    const key = await tokens.rotateKey(c.var.deps, identifier)
-    c.var.deps.logger.info('token_rotated', { identifier, by: c.var.adminUser.username })
+    const key = await tokens.rotateKey(c.get('deps'), identifier)
+    c.get('deps').logger.info('token_rotated', { identifier, by: c.get('adminUser').username })
     return c.json({ key }, 200)
   })
 

@@ -40,7 +40,7 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(list, async (c) => {
     const query = c.req.valid('query')
     const controls = listControls<directory.UserOrderField>(query)
-    const page = await directory.listUsers(c.var.deps, {
+    const page = await directory.listUsers(c.get('deps'), {
       ...controls,
       filter: {
         username: query.username,
@@ -61,7 +61,7 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
   })
 
   app.openapi(retrieve, async (c) => {
-    const detail = await directory.getUser(c.var.deps, c.req.valid('param').id)
+    const detail = await directory.getUser(c.get('deps'), c.req.valid('param').id)
     return c.json(serializeUserDetail(detail), 200)
   })
 

@@ -17,21 +17,21 @@ export function discoveryRoutes(): Hono<AppEnv> {
   app.get('/ServiceProviderConfig', (c) =>
     scimJson(
       c,
-      serviceProviderConfig(c.var.baseUrl, {
-        maxResults: c.var.deps.config.maxResults,
-        maxPayloadSize: c.var.deps.config.maxBodyBytes,
+      serviceProviderConfig(c.get('baseUrl'), {
+        maxResults: c.get('deps').config.maxResults,
+        maxPayloadSize: c.get('deps').config.maxBodyBytes,
       }),
     ),
   )
-  app.get('/ResourceTypes', (c) => scimJson(c, listResponse(resourceTypes(c.var.baseUrl))))
+  app.get('/ResourceTypes', (c) => scimJson(c, listResponse(resourceTypes(c.get('baseUrl')))))
   app.get('/ResourceTypes/:id', (c) => {
-    const found = resourceType(c.var.baseUrl, c.req.param('id'))
+    const found = resourceType(c.get('baseUrl'), c.req.param('id'))
     if (!found) throw ScimError.notFound(`ResourceType ${c.req.param('id')} not found`)
     return scimJson(c, found)
   })
-  app.get('/Schemas', (c) => scimJson(c, listResponse(schemaResources(c.var.baseUrl))))
+  app.get('/Schemas', (c) => scimJson(c, listResponse(schemaResources(c.get('baseUrl')))))
   app.get('/Schemas/:id', (c) => {
-    const found = schemaResource(c.var.baseUrl, c.req.param('id'))
+    const found = schemaResource(c.get('baseUrl'), c.req.param('id'))
     if (!found) throw ScimError.notFound(`Schema ${c.req.param('id')} not found`)
     return scimJson(c, found)
   })

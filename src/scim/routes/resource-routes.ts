@@ -50,7 +50,7 @@ export function resourceRoutes<V extends { record: { id: string; version: number
   const app = new Hono<AppEnv>()
   const { resource } = service
   const render = (c: Context<AppEnv>, view: V, projection: Projection) =>
-    project(resource, service.toWire(view, c.var.baseUrl), projection)
+    project(resource, service.toWire(view, c.get('baseUrl')), projection)
   const writeExtras = (c: Context<AppEnv>, projection: Projection) => ({
     ...service.readOptions(projection),
     ifMatch: c.req.header('if-match'),
@@ -58,7 +58,7 @@ export function resourceRoutes<V extends { record: { id: string; version: number
 
   const list = async (c: Context<AppEnv>, params: ListParams, projection: Projection) => {
     const opts = service.readOptions(projection)
-    const result = await service.list(c.var.deps, c.var.source, params, opts)
+    const result = await service.list(c.get('deps'), c.get('source'), params, opts)
     const resources = result.items.map((v) => render(c, v, projection))
     return scimJson(c, listResponse(resources, result.totalResults, params.startIndex))
   }
@@ -69,7 +69,7 @@ export function resourceRoutes<V extends { record: { id: string; version: number
     const { params, projection } = searchRequest(
       await readJsonBody(c),
       resource,
-      c.var.deps.config.maxResults,
+      c.get('deps').config.maxResults,
     )
     return list(c, params, projection)
   })
@@ -78,13 +78,13 @@ export function resourceRoutes<V extends { record: { id: string; version: number
     const projection = queryProjection(c, resource)
     const body = await readJsonBody(c)
     const view = await service.create(
-      c.var.deps,
-      c.var.source,
+      c.get('deps'),
+      c.get('source'),
       body,
       service.readOptions(projection),
     )
     return scimJson(c, render(c, view, projection), 201, {
-      Location: `${c.var.baseUrl}${resource.endpoint}/${view.record.id}`,
+      Location: `${c.get('baseUrl')}${resource.endpoint}/${view.record.id}`,
       ETag: etag(view.record.version),
     })
   })
@@ -92,7 +92,7 @@ export function resourceRoutes<V extends { record: { id: string; version: number
   app.get('/:id', async (c) => {
     const projection = queryProjection(c, resource)
     const opts = service.readOptions(projection)
-    const view = await service.get(c.var.deps, c.var.source, c.req.param('id'), opts)
+    const view = await service.get(c.get('deps'), c.get('source'), c.req.param('id'), opts)
     const tag = etag(view.record.version)
     if (notModified(c, tag)) return c.body(null, 304, { ETag: tag })
     return scimJson(c, render(c, view, projection), 200, { ETag: tag })
@@ -102,7 +102,13 @@ export function resourceRoutes<V extends { record: { id: string; version: number
     const projection = queryProjection(c, resource)
     const body = await readJsonBody(c)
     const opts = writeExtras(c, projection)
-    const view = await service.replace(c.var.deps, c.var.source, c.req.param('id'), body, opts)
+    const view = await service.replace(
+      c.get('deps'),
+      c.get('source'),
+      c.req.param('id'),
+      body,
+      opts,
+    )
     return scimJson(c, render(c, view, projection), 200, { ETag: etag(view.record.version) })
   })
 
@@ -114,14 +120,19 @@ export function resourceRoutes<V extends { record: { id: string; version: number
     const opts = noContent
       ? { ...service.bodylessReadOptions, ifMatch: c.req.header('if-match') }
       : writeExtras(c, projection)
-    const view = await service.patch(c.var.deps, c.var.source, c.req.param('id'), body, opts)
+    const view = await service.patch(c.get('deps'), c.get('source'), c.req.param('id'), body, opts)
     const tag = etag(view.record.version)
     if (noContent) return c.body(null, 204, { ETag: tag })
     return scimJson(c, render(c, view, projection), 200, { ETag: tag })
   })
 
   app.delete('/:id', async (c) => {
-    await service.remove(c.var.deps, c.var.source, c.req.param('id'), c.req.header('if-match'))
+    await service.remove(
+      c.get('deps'),
+      c.get('source'),
+      c.req.param('id'),
+      c.req.header('if-match'),
+    )
     return c.body(null, 204)
   })
 

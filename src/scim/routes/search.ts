@@ -22,21 +22,21 @@ export function searchRoutes(): Hono<AppEnv> {
     users: Projection,
     groups: Projection,
   ) => {
-    const result = await searchResources(c.var.deps, c.var.source, params, {
+    const result = await searchResources(c.get('deps'), c.get('source'), params, {
       withGroups: isRequested(USER_RESOURCE, users, 'groups'),
       withMembers: isRequested(GROUP_RESOURCE, groups, 'members'),
     })
     const resources = result.items.map((item) =>
       item.resourceType === 'User'
-        ? project(USER_RESOURCE, toScimUser(item.record, c.var.baseUrl, item.groups), users)
-        : project(GROUP_RESOURCE, toScimGroup(item.record, c.var.baseUrl, item.members), groups),
+        ? project(USER_RESOURCE, toScimUser(item.record, c.get('baseUrl'), item.groups), users)
+        : project(GROUP_RESOURCE, toScimGroup(item.record, c.get('baseUrl'), item.members), groups),
     )
     return scimJson(c, listResponse(resources, result.totalResults, params.startIndex))
   }
 
   app.post('/.search', async (c) => {
     const body = await readJsonBody(c)
-    const maxResults = c.var.deps.config.maxResults
+    const maxResults = c.get('deps').config.maxResults
     // Each type reads the projection against its own schema; the list parameters are shared.
     const users = searchRequest(body, USER_RESOURCE, maxResults)
     const groups = searchRequest(body, GROUP_RESOURCE, maxResults)

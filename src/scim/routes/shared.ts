@@ -21,9 +21,20 @@ function projectionFrom(
   return { ...(a ? { attributes: a } : {}), ...(e ? { excludedAttributes: e } : {}) }
 }
 
+/** The query string's parameters, read case-insensitively; parsed once per request. */
+const queryOf = new WeakMap<Context<AppEnv>, (name: string) => string | undefined>()
+function queryParams(c: Context<AppEnv>): (name: string) => string | undefined {
+  let get = queryOf.get(c)
+  if (!get) {
+    get = caseInsensitiveParams(c.req.query())
+    queryOf.set(c, get)
+  }
+  return get
+}
+
 /** `attributes` / `excludedAttributes` of the query string (RFC 7644 §3.9). */
 export function queryProjection(c: Context<AppEnv>, resource: ResourceSchema): Projection {
-  const get = caseInsensitiveParams(c.req.query())
+  const get = queryParams(c)
   return projectionFrom(resource, get('attributes'), get('excludedAttributes'))
 }
 
@@ -33,8 +44,8 @@ export function asksForAttributes(projection: Projection): boolean {
 }
 
 export function queryListParams(c: Context<AppEnv>): ListParams {
-  const get = caseInsensitiveParams(c.req.query())
-  const parsed = parseListParams(get, c.var.deps.config.maxResults)
+  const get = queryParams(c)
+  const parsed = parseListParams(get, c.get('deps').config.maxResults)
   if (!parsed.ok) throw parsed.error
   return parsed.value
 }

@@ -1,0 +1,137 @@
+/**
+ * scimd as it runs in production: a SQLite file (writer connection with group commit, plus
+ * the query-only read connection) behind @hono/node-server on 127.0.0.1, over real HTTP.
+ * Bodies are read from Node's request stream there, not through a fetch Request.
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { serve } from '@hono/node-server'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../src/config.js'
+import { createApp } from '../../src/http/app.js'
+import { createLogger } from '../../src/logger.js'
+import { type Runtime, startRuntime } from '../../src/runtime.js'
+import * as sources from '../../src/services/sources.js'
+
+const MAX_BODY = 64 * 1024
+let dir: string
+let runtime: Runtime
+let server: ReturnType<typeof serve>
+let base: string
+let key: string
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'scimd-served-'))
+  const config = loadConfig({
+    DATABASE_URL: `sqlite:${join(dir, 'scimd.db')}`,
+    SCIMD_SECRET_KEY: 'served-test-secret-key-0123456789abcdef',
+    SCIMD_MAX_BODY_BYTES: String(MAX_BODY),
+    LOG_LEVEL: 'silent',
+  })
+  runtime = await startRuntime(config, { logger: createLogger('silent') })
+  key = (await sources.createSource(runtime.deps, { name: 'Served', slug: 'served' })).key
+  server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: createApp(runtime.deps).fetch, hostname: '127.0.0.1', port: 0 }, () =>
+      resolve(s),
+    )
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  base = `http://127.0.0.1:${port}/source/scim/served/v2`
+})
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve))
+  await runtime.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const headers = () => ({
+  Authorization: `Bearer ${key}`,
+  'Content-Type': 'application/scim+json',
+})
+
+const user = (userName: string) => ({
+  schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+  userName,
+  emails: [{ value: userName, primary: true }],
+})
+
+async function existence(userName: string): Promise<number> {
+  const filter = encodeURIComponent(`userName eq "${userName}"`)
+  const res = await fetch(`${base}/Users?filter=${filter}`, { headers: headers() })
+  expect(res.status).toBe(200)
+  return ((await res.json()) as { totalResults: number }).totalResults
+}
+
+/** A POST whose body arrives in chunks without a Content-Length (Transfer-Encoding: chunked). */
+function chunkedPost(path: string, chunks: string[]): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${base}${path}`, { method: 'POST', headers: headers() }, (res) => {
+      let body = ''
+      res.on('data', (c) => {
+        body += c
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+    for (const chunk of chunks) req.write(chunk)
+    req.end()
+  })
+}
+
+describe('served over HTTP on a SQLite file', () => {
+  it('answers concurrent creates one by one: duplicates 409, the rest 201 and readable at once', async () => {
+    const names = Array.from({ length: 24 }, (_, i) => `served-${i % 16}@example.com`)
+    const responses = await Promise.all(
+      names.map((name) =>
+        fetch(`${base}/Users`, {
+          method: 'POST',
+          headers: headers(),
+          body: JSON.stringify(user(name)),
+        }),
+      ),
+    )
+    const statuses = responses.map((r) => r.status)
+    expect(statuses.filter((s) => s === 201)).toHaveLength(16)
+    expect(statuses.filter((s) => s === 409)).toHaveLength(8)
+    for (const res of responses.filter((r) => r.status === 201)) {
+      const created = (await res.json()) as { id: string; userName: string }
+      // Read back on the read connection right after the 201: the commit is visible.
+      const got = await fetch(`${base}/Users/${created.id}`, { headers: headers() })
+      expect(got.status).toBe(200)
+      expect(((await got.json()) as { userName: string }).userName).toBe(created.userName)
+      expect(await existence(created.userName.toUpperCase())).toBe(1)
+    }
+  })
+
+  it('reads a chunked body without a Content-Length', async () => {
+    const body = JSON.stringify(user('chunked@example.com'))
+    const res = await chunkedPost('/Users', [body.slice(0, 10), body.slice(10, 40), body.slice(40)])
+    expect(res.status).toBe(201)
+    expect(await existence('chunked@example.com')).toBe(1)
+  })
+
+  it('refuses a chunked body over the limit with 413 and writes nothing', async () => {
+    const padding = 'x'.repeat(8 * 1024)
+    const body = JSON.stringify({ ...user('too-big@example.com'), displayName: padding.repeat(10) })
+    const chunks = body.match(/[\s\S]{1,8192}/g) as string[]
+    const res = await chunkedPost('/Users', chunks)
+    expect(res.status).toBe(413)
+    expect(JSON.parse(res.body)).toMatchObject({ status: '413' })
+    expect(await existence('too-big@example.com')).toBe(0)
+  })
+
+  it('refuses a declared Content-Length over the limit with 413', async () => {
+    const body = JSON.stringify({
+      ...user('declared@example.com'),
+      displayName: 'x'.repeat(MAX_BODY),
+    })
+    const res = await fetch(`${base}/Users`, { method: 'POST', headers: headers(), body })
+    expect(res.status).toBe(413)
+    expect(await existence('declared@example.com')).toBe(0)
+  })
+})
