@@ -6,7 +6,7 @@ import { compileFilter, type Filter, isIndexNarrowed, parseFilter } from '../sci
 import type { ListParams } from '../scim/list.js'
 import { normalizeResource } from '../scim/normalize.js'
 import { applyPatch, parsePatchRequest } from '../scim/patch.js'
-import { CORE_USER_URN, USER_RESOURCE } from '../scim/schemas.js'
+import { resolveAttributePath, USER_RESOURCE } from '../scim/schemas.js'
 import { sortExpression } from '../scim/sort.js'
 import { hashPassword } from '../secrets.js'
 import type { Executor } from '../store/database.js'
@@ -317,10 +317,14 @@ export async function listUsers(
   return { items: await views(deps.reader, source, records, opts), totalResults }
 }
 
-const USER_NAME_PATHS = new Set(['username', `${CORE_USER_URN}:userName`.toLowerCase()])
-
-/** The userName of a `userName eq "…"` filter; undefined for any other filter. */
+/** The userName of a `userName eq "…"` filter (URN-qualified or not); undefined for any other. */
 function userNameEquals(filter: Filter): string | undefined {
   if (filter.op !== 'eq' || typeof filter.compValue !== 'string') return undefined
-  return USER_NAME_PATHS.has(filter.attrPath.toLowerCase()) ? filter.compValue : undefined
+  const resolved = resolveAttributePath(USER_RESOURCE, filter.attrPath)
+  const isUserName =
+    resolved !== undefined &&
+    !resolved.isExtension &&
+    resolved.subAttribute === undefined &&
+    resolved.attribute.name === 'userName'
+  return isUserName ? filter.compValue : undefined
 }
