@@ -19,6 +19,7 @@ import pg from 'pg'
 import type { DatabaseTarget } from '../config.js'
 import type { Database, Dialect } from './database.js'
 import { runDirectly } from './prepared.js'
+import { TurnSnapshot } from './read-snapshot.js'
 import { groupCommit, type Transactor, transactionPerCall } from './transactor.js'
 
 export interface Store {
@@ -72,9 +73,19 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
   }
   const inMemory = target.path === ':memory:'
   if (!inMemory) mkdirSync(dirname(target.path), { recursive: true })
-  const db = sqliteKysely(openSqlite(target.path))
   // An in-memory database exists only on its own connection.
-  const reader = inMemory ? db : readConnection(target.path)
+  const read = inMemory ? undefined : readConnection(target.path)
+  const db = sqliteKysely(
+    withStatementCache(openSqlite(target.path), {
+      // A write ends the reader's shared snapshot, so the reads after it see it.
+      beforeStatement:
+        read &&
+        ((statement) => {
+          if (!statement.reader) read.snapshot.end()
+        }),
+    }),
+  )
+  const reader = read?.db ?? db
   const transactor = groupCommit(db)
   return {
     db,
@@ -83,7 +94,10 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
     transactor,
     close: async () => {
       await transactor.idle()
-      if (reader !== db) await reader.destroy()
+      if (read) {
+        read.snapshot.end()
+        await read.db.destroy()
+      }
       await db.destroy()
     },
   }
@@ -101,18 +115,21 @@ function openSqlite(path: string, options: { queryOnly?: boolean } = {}): SQLite
   return sqlite
 }
 
-function sqliteKysely(sqlite: SQLite.Database): Kysely<Database> {
-  return new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
-  })
+function sqliteKysely(database: SqliteDatabase): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
 }
 
-/** The query-only second connection; prepared lookups run on it directly (prepared.ts). */
-function readConnection(path: string): Kysely<Database> {
-  const statements = withStatementCache(openSqlite(path, { queryOnly: true }))
-  const reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) })
-  runDirectly(reader, (sql, parameters) => statements.prepare(sql).all(parameters))
-  return reader
+/**
+ * The query-only second connection, whose reads of one event-loop turn share a snapshot
+ * (read-snapshot.ts); prepared lookups run on it directly (prepared.ts).
+ */
+function readConnection(path: string): { db: Kysely<Database>; snapshot: TurnSnapshot } {
+  const sqlite = openSqlite(path, { queryOnly: true })
+  const snapshot = new TurnSnapshot(sqlite)
+  const statements = withStatementCache(sqlite, { beforeStatement: () => snapshot.enter() })
+  const db = sqliteKysely(statements)
+  runDirectly(db, (sql, parameters) => statements.prepare(sql).all(parameters))
+  return { db, snapshot }
 }
 
 /**
@@ -202,13 +219,25 @@ class CurrentSchemaIntrospector implements DatabaseIntrospector {
   }
 }
 
+interface StatementCacheOptions {
+  capacity?: number
+  /**
+   * Called with each statement as it is handed out. Kysely's driver, like prepared.ts's
+   * direct runner, runs a statement right after preparing it, so this runs just before it.
+   */
+  beforeStatement?: ((statement: SQLite.Statement) => void) | undefined
+}
+
 /**
  * better-sqlite3 behind a bounded LRU cache of prepared statements. Kysely's SQLite driver
  * prepares every query anew, which was a fifth of a lookup's CPU time (npm run bench
  * --cpu-prof). Reusing a statement is safe: the driver runs one query at a time on its
  * single connection, and SQLite re-prepares a statement by itself after a schema change.
  */
-export function withStatementCache(sqlite: SQLite.Database, capacity = 500): SqliteDatabase {
+function withStatementCache(
+  sqlite: SQLite.Database,
+  { capacity = 500, beforeStatement }: StatementCacheOptions = {},
+): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>()
   return {
     close: () => sqlite.close(),
@@ -221,6 +250,7 @@ export function withStatementCache(sqlite: SQLite.Database, capacity = 500): Sql
         if (cache.size >= capacity) cache.delete(cache.keys().next().value as string)
       }
       cache.set(sql, statement)
+      beforeStatement?.(statement)
       return statement
     },
   }

@@ -1,0 +1,99 @@
+/**
+ * The read connection's shared snapshot (src/store/read-snapshot.ts) on a real SQLite file:
+ * reads of one event-loop turn share a read transaction, which never hides a write of this
+ * process, ends with the turn, and holds nothing while the server is idle.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import SQLite from 'better-sqlite3'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { connect, type Store } from '../../src/store/connect.js'
+import { migrateToLatest } from '../../src/store/migrate.js'
+
+let dir: string
+let path: string
+let store: Store
+/** Another process's connection, like the CLI's. */
+let other: SQLite.Database
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'scimd-snapshot-'))
+  path = join(dir, 'scimd.db')
+  store = connect({ kind: 'sqlite', path })
+  await migrateToLatest(store.db)
+  other = new SQLite(path)
+  other.pragma('busy_timeout = 5000')
+})
+
+afterEach(async () => {
+  other.close()
+  await store.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+function insertByOther(name: string): void {
+  other
+    .prepare('insert into groups (id, name, created_at, last_updated) values (?, ?, ?, ?)')
+    .run(name, name, 'now', 'now')
+}
+
+async function readerSees(name: string): Promise<boolean> {
+  const row = await store.reader
+    .selectFrom('groups')
+    .select('id')
+    .where('id', '=', name)
+    .executeTakeFirst()
+  return row !== undefined
+}
+
+describe('the read connection', () => {
+  it('shares one snapshot among the reads of a turn, and takes a new one the next turn', async () => {
+    expect(await readerSees('g1')).toBe(false)
+    insertByOther('g1')
+    // Same turn: the snapshot the first read opened is still the one read.
+    expect(await readerSees('g1')).toBe(false)
+    await nextTurn()
+    expect(await readerSees('g1')).toBe(true)
+  })
+
+  it("sees this process's own writes at once, even within the turn", async () => {
+    expect(await readerSees('g2')).toBe(false)
+    await store.db
+      .insertInto('groups')
+      .values({ id: 'g2', name: 'g2', created_at: 'now', last_updated: 'now' })
+      .execute()
+    expect(await readerSees('g2')).toBe(true)
+  })
+
+  it('sees a group commit as soon as its promise settles', async () => {
+    expect(await readerSees('g3')).toBe(false)
+    const committed = store.transactor.run(async (tx) => {
+      await tx
+        .insertInto('groups')
+        .values({ id: 'g3', name: 'g3', created_at: 'now', last_updated: 'now' })
+        .execute()
+    })
+    // Read while the batch is open: the write is not committed yet.
+    expect(await readerSees('g3')).toBe(false)
+    await committed
+    expect(await readerSees('g3')).toBe(true)
+  })
+
+  it('holds no read lock once the turn is over: a full checkpoint by another connection succeeds', async () => {
+    await store.db
+      .insertInto('groups')
+      .values({ id: 'g4', name: 'g4', created_at: 'now', last_updated: 'now' })
+      .execute()
+    expect(await readerSees('g4')).toBe(true)
+    other.pragma('busy_timeout = 0')
+    // While the snapshot is open, the WAL cannot be truncated.
+    const during = other.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>
+    expect(during[0]?.busy).toBe(1)
+    await nextTurn()
+    const after = other.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>
+    expect(after[0]?.busy).toBe(0)
+  })
+})
