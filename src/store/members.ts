@@ -135,7 +135,9 @@ export async function listMembers(
 
 /**
  * The groups of users within a source (RFC 7643 §4.1.2): `direct` memberships and the
- * `indirect` ones reached through nested groups. One query for a whole page of users.
+ * `indirect` ones reached through nested groups. One query for a whole page of users, and
+ * the recursive walk only when one of their groups is itself a member of another: Entra,
+ * Okta and Google push flat groups, and the walk cost more than the rest of a GET.
  */
 export async function listGroupsOfUsers(
   db: Executor,
@@ -144,10 +146,13 @@ export async function listGroupsOfUsers(
 ): Promise<Map<number, UserGroupRef[]>> {
   const byUser = new Map<number, UserGroupRef[]>(userPks.map((pk) => [pk, []]))
   if (userPks.length === 0) return byUser
-  const rows =
+  const direct =
     userPks.length === 1
-      ? await groupsOfOneUser(db, sourceId, userPks[0] as number)
-      : (await groupsOfUsers(sql`in (${sql.join(userPks)})`, sourceId).execute(db)).rows
+      ? await directGroupsOfOneUser(db, sourceId, userPks[0] as number)
+      : (await directGroupsOfUsers(sql`in (${sql.join(userPks)})`, sourceId).execute(db)).rows
+  const rows = direct.some((r) => Number(r.nested) !== 0)
+    ? (await groupsOfUsers(sql`in (${sql.join(userPks)})`, sourceId).execute(db)).rows
+    : direct
   for (const r of rows) {
     byUser.get(Number(r.user_id))?.push({
       value: r.id,
@@ -158,14 +163,37 @@ export async function listGroupsOfUsers(
   return byUser
 }
 
-/** One user's groups (a GET of one user): the same query, compiled once. */
-const groupsOfOneUser = preparedQuery((db, sourceId: string, userPk: number) =>
-  groupsOfUsers(sql`= ${userPk}`, sourceId).compile(db),
+/** One user's direct groups (a GET of one user): the same query, compiled once. */
+const directGroupsOfOneUser = preparedQuery((db, sourceId: string, userPk: number) =>
+  directGroupsOfUsers(sql`= ${userPk}`, sourceId).compile(db),
 )
 
-/** `users` is the condition on group_members.user_id that picks the users. */
+interface GroupOfUserRow {
+  user_id: number
+  id: string
+  name: string
+  /** 0 for a direct membership. */
+  depth: number
+}
+
+/**
+ * Direct memberships, each with whether its group is nested in another (then the caller
+ * walks the nesting). `users` is the condition on group_members.user_id.
+ */
+function directGroupsOfUsers(users: RawBuilder<unknown>, sourceId: string) {
+  return sql<GroupOfUserRow & { nested: number | boolean }>`
+    select gm.user_id, g.id, g.name, 0 as depth,
+      exists(select 1 from group_parents gp where gp.group_id = gm.group_id) as nested
+    from group_members gm
+    join groups g on g.id = gm.group_id
+    join scim_source_groups sg on sg.group_id = gm.group_id and sg.source_id = ${sourceId}
+    where gm.user_id ${users}
+    order by gm.user_id, gm.group_id`
+}
+
+/** Direct and indirect memberships; `users` is the condition on group_members.user_id. */
 function groupsOfUsers(users: RawBuilder<unknown>, sourceId: string) {
-  return sql<{ user_id: number; id: string; name: string; depth: number }>`
+  return sql<GroupOfUserRow>`
     with recursive reach(user_id, id, depth) as (
       select user_id, group_id, 0 from group_members where user_id ${users}
       union
