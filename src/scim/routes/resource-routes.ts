@@ -49,15 +49,23 @@ export function resourceRoutes<V extends { record: { id: string; version: number
 ): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   const { resource } = service
-  const render = (c: Context<AppEnv>, view: V, projection: Projection) =>
-    project(resource, service.toWire(view, c.get('baseUrl')), projection)
+  // Stored documents are kept in the form the default projection returns (no `returned:
+  // never` attributes, no empty values: test/unit/stored-form.test.ts), so a request without
+  // `attributes` or `excludedAttributes` needs no projection pass.
+  const render = (c: Context<AppEnv>, view: V, projection: Projection) => {
+    const wire = service.toWire(view, c.get('baseUrl'))
+    return asksForAttributes(projection) ? project(resource, wire, projection) : wire
+  }
+  const defaultReadOptions = service.readOptions({})
+  const readOptions = (projection: Projection) =>
+    asksForAttributes(projection) ? service.readOptions(projection) : defaultReadOptions
   const writeExtras = (c: Context<AppEnv>, projection: Projection) => ({
-    ...service.readOptions(projection),
+    ...readOptions(projection),
     ifMatch: c.req.header('if-match'),
   })
 
   const list = async (c: Context<AppEnv>, params: ListParams, projection: Projection) => {
-    const opts = service.readOptions(projection)
+    const opts = readOptions(projection)
     const result = await service.list(c.get('deps'), c.get('source'), params, opts)
     const resources = result.items.map((v) => render(c, v, projection))
     return scimJson(c, listResponse(resources, result.totalResults, params.startIndex))
@@ -65,24 +73,10 @@ export function resourceRoutes<V extends { record: { id: string; version: number
 
   app.get('/', (c) => list(c, queryListParams(c), queryProjection(c, resource)))
 
-  app.post('/.search', async (c) => {
-    const { params, projection } = searchRequest(
-      await readJsonBody(c),
-      resource,
-      c.get('deps').config.maxResults,
-    )
-    return list(c, params, projection)
-  })
-
   app.post('/', async (c) => {
     const projection = queryProjection(c, resource)
     const body = await readJsonBody(c)
-    const view = await service.create(
-      c.get('deps'),
-      c.get('source'),
-      body,
-      service.readOptions(projection),
-    )
+    const view = await service.create(c.get('deps'), c.get('source'), body, readOptions(projection))
     return scimJson(c, render(c, view, projection), 201, {
       Location: `${c.get('baseUrl')}${resource.endpoint}/${view.record.id}`,
       ETag: etag(view.record.version),
@@ -91,7 +85,7 @@ export function resourceRoutes<V extends { record: { id: string; version: number
 
   app.get('/:id', async (c) => {
     const projection = queryProjection(c, resource)
-    const opts = service.readOptions(projection)
+    const opts = readOptions(projection)
     const view = await service.get(c.get('deps'), c.get('source'), c.req.param('id'), opts)
     const tag = etag(view.record.version)
     if (notModified(c, tag)) return c.body(null, 304, { ETag: tag })
@@ -139,8 +133,17 @@ export function resourceRoutes<V extends { record: { id: string; version: number
   app.on(['PUT', 'PATCH', 'DELETE'], '/', () => {
     throw ScimError.methodNotAllowed()
   })
-  app.post('/:id', () => {
-    throw ScimError.methodNotAllowed()
+  // POST /<type>/.search (RFC 7644 §3.4.3) shares the `/:id` route: Hono's fastest router
+  // (RegExpRouter) cannot have a static segment and a parameter in the same place, and
+  // without it every request went through the slower TrieRouter.
+  app.post('/:id', async (c) => {
+    if (c.req.param('id') !== '.search') throw ScimError.methodNotAllowed()
+    const { params, projection } = searchRequest(
+      await readJsonBody(c),
+      resource,
+      c.get('deps').config.maxResults,
+    )
+    return list(c, params, projection)
   })
   return app
 }
