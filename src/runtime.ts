@@ -33,6 +33,7 @@ export async function startRuntime(
     const deps: Deps = {
       db: store.db,
       reader: store.reader,
+      readVersion: store.readVersion,
       dialect: store.dialect,
       transactor: store.transactor,
       secrets: createSecrets(secretKey),

@@ -12,6 +12,8 @@ export interface Deps {
   db: Kysely<Database>
   /** For reads outside a transaction (store/connect.ts): never waits for a write batch. */
   reader: Kysely<Database>
+  /** The database state `reader` sees, where known (store/connect.ts Store.readVersion). */
+  readVersion(): number | undefined
   dialect: Dialect
   /** Runs write transactions (store/transactor.ts): use inTransaction. */
   transactor: Transactor

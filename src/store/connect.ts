@@ -31,6 +31,12 @@ export interface Store {
    * a commit). Elsewhere it is `db`.
    */
   reader: Kysely<Database>
+  /**
+   * Names the state of the database as `reader` sees it: unchanged for as long as nothing
+   * is committed, by this process or another (read-snapshot.ts). Undefined where that is
+   * not known (PostgreSQL, in-memory SQLite), so callers must then not cache reads.
+   */
+  readVersion(): number | undefined
   dialect: Dialect
   /** Where write transactions go: group commit on SQLite, one per call on PostgreSQL. */
   transactor: Transactor
@@ -66,6 +72,7 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
     return {
       db,
       reader: db,
+      readVersion: () => undefined,
       dialect: 'postgres',
       transactor: transactionPerCall(db),
       close: () => db.destroy(),
@@ -90,6 +97,7 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
   return {
     db,
     reader,
+    readVersion: read ? () => read.snapshot.version() : () => undefined,
     dialect: 'sqlite',
     transactor,
     close: async () => {

@@ -13,18 +13,26 @@
  *   made before it arrived, by this process or any other;
  * - it ends before each write statement of this process (the writer connection calls
  *   `end()`), so a read that follows a commit here always sees it.
+ *
+ * Each snapshot also tells whether the database changed since the one before (SQLite's
+ * data_version, which any commit on another connection moves, this process's writer
+ * included): `version()` names the database state, for caches of what reads return.
  */
 import type SQLite from 'better-sqlite3'
 
 export class TurnSnapshot {
   readonly #begin: SQLite.Statement
   readonly #commit: SQLite.Statement
+  readonly #dataVersion: SQLite.Statement
   #open = false
   #endScheduled = false
+  #lastDataVersion: unknown
+  #version = 0
 
   constructor(connection: SQLite.Database) {
     this.#begin = connection.prepare('begin')
     this.#commit = connection.prepare('commit')
+    this.#dataVersion = connection.prepare('pragma data_version').pluck()
   }
 
   /** Called before each read: opens the turn's snapshot if none is open. */
@@ -32,10 +40,25 @@ export class TurnSnapshot {
     if (this.#open) return
     this.#begin.run()
     this.#open = true
+    // Reading data_version starts the read transaction, so it belongs to this snapshot.
+    const dataVersion = this.#dataVersion.get()
+    if (dataVersion !== this.#lastDataVersion) {
+      this.#lastDataVersion = dataVersion
+      this.#version++
+    }
     if (!this.#endScheduled) {
       this.#endScheduled = true
       setImmediate(this.#endOfTurn)
     }
+  }
+
+  /**
+   * A number that stays the same for as long as the database does, as reads see it now:
+   * two reads made under the same version return the same rows.
+   */
+  version(): number {
+    this.enter()
+    return this.#version
   }
 
   /** Ends the snapshot now, if one is open; the next read opens a new one. */

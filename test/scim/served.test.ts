@@ -9,12 +9,14 @@ import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
+import SQLite from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { createApp } from '../../src/http/app.js'
 import { createLogger } from '../../src/logger.js'
 import { type Runtime, startRuntime } from '../../src/runtime.js'
 import * as sources from '../../src/services/sources.js'
+import * as tokens from '../../src/services/tokens.js'
 
 const MAX_BODY = 64 * 1024
 let dir: string
@@ -22,6 +24,7 @@ let runtime: Runtime
 let server: ReturnType<typeof serve>
 let base: string
 let key: string
+let tokenIdentifier: string
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'scimd-served-'))
@@ -32,7 +35,9 @@ beforeAll(async () => {
     LOG_LEVEL: 'silent',
   })
   runtime = await startRuntime(config, { logger: createLogger('silent') })
-  key = (await sources.createSource(runtime.deps, { name: 'Served', slug: 'served' })).key
+  const created = await sources.createSource(runtime.deps, { name: 'Served', slug: 'served' })
+  key = created.key
+  tokenIdentifier = created.token?.identifier ?? ''
   server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: createApp(runtime.deps).fetch, hostname: '127.0.0.1', port: 0 }, () =>
       resolve(s),
@@ -133,5 +138,46 @@ describe('served over HTTP on a SQLite file', () => {
     const res = await fetch(`${base}/Users`, { method: 'POST', headers: headers(), body })
     expect(res.status).toBe(413)
     expect(await existence('declared@example.com')).toBe(0)
+  })
+
+  describe('token checks, which are cached while the database is unchanged', () => {
+    const status = async (bearer: string) =>
+      (await fetch(`${base}/Users?count=1`, { headers: { Authorization: `Bearer ${bearer}` } }))
+        .status
+
+    it('refuse a rotated key at once, and take the new one', async () => {
+      const old = key
+      expect(await status(old)).toBe(200)
+      expect(await status(old)).toBe(200)
+      key = await tokens.rotateKey(runtime.deps, tokenIdentifier)
+      expect(await status(old)).toBe(401)
+      expect(await status(key)).toBe(200)
+    })
+
+    it('see a change another process commits: a disabled source, then a new key', async () => {
+      expect(await status(key)).toBe(200)
+      // The CLI's own connection to the same file.
+      const cli = new SQLite(join(dir, 'scimd.db'))
+      try {
+        cli.prepare("update sources set enabled = 0 where slug = 'served'").run()
+        expect(await status(key)).toBe(403)
+        cli.prepare("update sources set enabled = 1 where slug = 'served'").run()
+        expect(await status(key)).toBe(200)
+        cli
+          .prepare('update tokens set key_digest = ? where identifier = ?')
+          .run('x', tokenIdentifier)
+        expect(await status(key)).toBe(401)
+      } finally {
+        cli.close()
+      }
+      key = await tokens.rotateKey(runtime.deps, tokenIdentifier)
+      expect(await status(key)).toBe(200)
+    })
+
+    it('never take a wrong key, however often a right one was seen', async () => {
+      for (let i = 0; i < 3; i++) expect(await status(key)).toBe(200)
+      expect(await status(`${key.slice(0, -1)}x`)).toBe(401)
+      expect(await status('')).toBe(401)
+    })
   })
 })

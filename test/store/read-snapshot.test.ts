@@ -96,4 +96,24 @@ describe('the read connection', () => {
     const after = other.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>
     expect(after[0]?.busy).toBe(0)
   })
+
+  it('keeps its version while nothing is committed, and moves it on any commit', async () => {
+    const first = store.readVersion()
+    expect(first).toBeTypeOf('number')
+    await nextTurn()
+    await readerSees('nothing')
+    expect(store.readVersion()).toBe(first)
+    insertByOther('g5')
+    // Another connection's commit shows from the next snapshot on.
+    expect(store.readVersion()).toBe(first)
+    await nextTurn()
+    const second = store.readVersion()
+    expect(second).not.toBe(first)
+    await store.db
+      .insertInto('groups')
+      .values({ id: 'g6', name: 'g6', created_at: 'now', last_updated: 'now' })
+      .execute()
+    // This process's own write: at once.
+    expect(store.readVersion()).not.toBe(second)
+  })
 })
