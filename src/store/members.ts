@@ -7,7 +7,28 @@ import type { ResourceRef, UserGroupRef } from '../domain.js'
 import type { Executor } from './database.js'
 import { preparedQuery } from './prepared.js'
 
-/** Looks up which of the given SCIM ids are users or groups of this source. */
+const userPkById = preparedQuery((db, sourceId: string, id: string) =>
+  db
+    .selectFrom('scim_source_users')
+    .select(['id', 'user_id'])
+    .where('source_id', '=', sourceId)
+    .where('id', '=', id)
+    .compile(),
+)
+
+const groupIdById = preparedQuery((db, sourceId: string, id: string) =>
+  db
+    .selectFrom('scim_source_groups')
+    .select('id')
+    .where('source_id', '=', sourceId)
+    .where('id', '=', id)
+    .compile(),
+)
+
+/**
+ * Looks up which of the given SCIM ids are users or groups of this source. One id (what
+ * Entra and Okta send per PATCH) takes prepared lookups; more take `in` lists of 500.
+ */
 export async function resolveMemberIds(
   db: Executor,
   sourceId: string,
@@ -16,6 +37,13 @@ export async function resolveMemberIds(
   const users = new Map<string, number>()
   const groups = new Set<string>()
   const unique = [...new Set(ids)]
+  if (unique.length === 1) {
+    const id = unique[0] as string
+    const [user] = await userPkById(db, sourceId, id)
+    if (user) users.set(user.id, user.user_id)
+    else if ((await groupIdById(db, sourceId, id)).length > 0) groups.add(id)
+    return { users, groups }
+  }
   for (let i = 0; i < unique.length; i += 500) {
     const chunk = unique.slice(i, i + 500)
     const userRows = await db
@@ -38,11 +66,23 @@ export async function resolveMemberIds(
   return { users, groups }
 }
 
+const addUserMember = preparedQuery((db, groupId: string, userPk: number) =>
+  db
+    .insertInto('group_members')
+    .values({ group_id: groupId, user_id: userPk })
+    .onConflict((oc) => oc.doNothing())
+    .compile(),
+)
+
 export async function addUserMembers(
   db: Executor,
   groupId: string,
   userPks: readonly number[],
 ): Promise<void> {
+  if (userPks.length === 1) {
+    await addUserMember(db, groupId, userPks[0] as number)
+    return
+  }
   for (let i = 0; i < userPks.length; i += 500) {
     const values = userPks.slice(i, i + 500).map((user_id) => ({ group_id: groupId, user_id }))
     await db
@@ -68,11 +108,23 @@ export async function addGroupMembers(
   }
 }
 
+const removeUserMember = preparedQuery((db, groupId: string, userPk: number) =>
+  db
+    .deleteFrom('group_members')
+    .where('group_id', '=', groupId)
+    .where('user_id', '=', userPk)
+    .compile(),
+)
+
 export async function removeUserMembers(
   db: Executor,
   groupId: string,
   userPks: readonly number[],
 ): Promise<void> {
+  if (userPks.length === 1) {
+    await removeUserMember(db, groupId, userPks[0] as number)
+    return
+  }
   for (let i = 0; i < userPks.length; i += 500) {
     await db
       .deleteFrom('group_members')

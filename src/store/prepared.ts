@@ -35,17 +35,20 @@ interface Template {
 }
 
 /**
- * `build` writes the query for the given arguments; it is called once per database handle,
- * with placeholders, and must pass each argument to Kysely as one value (not spread it into
- * a list or compute with it). The result runs the compiled SQL with the real arguments.
+ * `build` writes the query for the given arguments; it is called once per dialect, with
+ * placeholders, and must pass each argument to Kysely as one value (not spread it into a
+ * list or compute with it). The result runs the compiled SQL with the real arguments, on
+ * any handle: a database or one of its transactions.
  */
 export function preparedQuery<A extends unknown[], R>(
   build: (db: Kysely<Database>, ...args: A) => CompiledQuery<R>,
 ): (db: Kysely<Database>, ...args: A) => Promise<R[]> {
-  // Per handle: the SQL text depends on the dialect.
-  const templates = new WeakMap<Kysely<Database>, Template>()
+  // By the handle's dialect adapter, which its transactions share: the SQL text depends on
+  // the dialect only (scimd uses no Kysely plugins).
+  const templates = new WeakMap<object, Template>()
   const template = (db: Kysely<Database>, arity: number): Template => {
-    let found = templates.get(db)
+    const dialect = db.getExecutor().adapter
+    let found = templates.get(dialect)
     if (!found) {
       const slots = Array.from({ length: arity }, (_, i) => new Slot(i))
       const compiled = build(db, ...(slots as unknown as A))
@@ -56,7 +59,7 @@ export function preparedQuery<A extends unknown[], R>(
           return p.index
         }),
       }
-      templates.set(db, found)
+      templates.set(dialect, found)
     }
     return found
   }

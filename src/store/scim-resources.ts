@@ -303,18 +303,31 @@ export async function insertScimGroup(
 }
 
 /** findScimGroup that locks the row until the transaction ends; see findScimUserForUpdate. */
+/** The group row, locked for the rest of the transaction where the database has row locks. */
+const groupByIdForUpdate = preparedQuery((db, sourceId: string, id: string) => {
+  const query = db
+    .selectFrom('scim_source_groups')
+    .selectAll()
+    .where('source_id', '=', sourceId)
+    .where('id', '=', id)
+  return (hasRowLocks(db) ? query.forNoKeyUpdate() : query).compile()
+})
+
+const groupById = preparedQuery((db, sourceId: string, id: string) =>
+  db
+    .selectFrom('scim_source_groups')
+    .selectAll()
+    .where('source_id', '=', sourceId)
+    .where('id', '=', id)
+    .compile(),
+)
+
 export async function findScimGroupForUpdate(
   db: Executor,
   sourceId: string,
   id: string,
 ): Promise<ScimGroupRecord | undefined> {
-  let query = db
-    .selectFrom('scim_source_groups')
-    .selectAll()
-    .where('source_id', '=', sourceId)
-    .where('id', '=', id)
-  if (hasRowLocks(db)) query = query.forNoKeyUpdate()
-  const row = await query.executeTakeFirst()
+  const [row] = await groupByIdForUpdate(db, sourceId, id)
   return row && toScimGroupRecord(row)
 }
 
@@ -342,18 +355,22 @@ export async function updateScimGroup(
 }
 
 /** Bumps a group's version and lastModified after a membership-only change. */
+const touchGroup = preparedQuery((db, sourceId: string, id: string, now: string) =>
+  db
+    .updateTable('scim_source_groups')
+    .set({ last_modified: now, version: sql<number>`version + 1` })
+    .where('source_id', '=', sourceId)
+    .where('id', '=', id)
+    .compile(),
+)
+
 export async function touchScimGroup(
   db: Executor,
   sourceId: string,
   id: string,
   now: string,
 ): Promise<void> {
-  await db
-    .updateTable('scim_source_groups')
-    .set((eb) => ({ last_modified: now, version: eb('version', '+', 1) }))
-    .where('source_id', '=', sourceId)
-    .where('id', '=', id)
-    .execute()
+  await touchGroup(db, sourceId, id, now)
 }
 
 export async function findScimGroup(
@@ -361,12 +378,7 @@ export async function findScimGroup(
   sourceId: string,
   id: string,
 ): Promise<ScimGroupRecord | undefined> {
-  const row = await db
-    .selectFrom('scim_source_groups')
-    .selectAll()
-    .where('source_id', '=', sourceId)
-    .where('id', '=', id)
-    .executeTakeFirst()
+  const [row] = await groupById(db, sourceId, id)
   return row && toScimGroupRecord(row)
 }
 
