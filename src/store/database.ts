@@ -87,6 +87,7 @@ export interface ScimSourceUserTable {
   version: Generated<number>
 }
 export type ScimSourceUserRow = Selectable<ScimSourceUserTable>
+export type InsertableScimSourceUserRow = Insertable<ScimSourceUserTable>
 
 export interface ScimSourceUserEmailTable {
   user_id: string

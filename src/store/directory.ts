@@ -16,6 +16,7 @@ import type {
   UpdateableUserRow,
   UserRow,
 } from './database.js'
+import { preparedRowQuery } from './prepared.js'
 
 /** Ordering fields whose column may be NULL (ordered alike on both dialects). */
 const NULLABLE_ORDER_FIELDS = new Set<string>(['last_login'])
@@ -46,9 +47,14 @@ export function toDirectoryGroup(row: GroupRow): DirectoryGroup {
   }
 }
 
+const insertUserRow = preparedRowQuery((db, row: InsertableUserRow) =>
+  db.insertInto('users').values(row).returning('id').compile(),
+)
+
 export async function insertUser(db: Executor, row: InsertableUserRow): Promise<number> {
-  const { id } = await db.insertInto('users').values(row).returning('id').executeTakeFirstOrThrow()
-  return id
+  const [inserted] = await insertUserRow(db, row)
+  if (!inserted) throw new Error('insert into users returned no id')
+  return inserted.id
 }
 
 export async function updateUser(db: Executor, pk: number, row: UpdateableUserRow): Promise<void> {

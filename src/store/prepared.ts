@@ -72,3 +72,28 @@ export function preparedQuery<A extends unknown[], R>(
     return result.rows
   }
 }
+
+/**
+ * A query over one row object (an insert, typically), prepared per set of columns the row
+ * has: `build` is called once per dialect and column list with placeholders for the
+ * values, as in preparedQuery. Columns whose value is undefined are left out, as Kysely
+ * leaves them out of an insert.
+ */
+export function preparedRowQuery<T extends object, R>(
+  build: (db: Kysely<Database>, row: T) => CompiledQuery<R>,
+): (db: Kysely<Database>, row: T) => Promise<R[]> {
+  const byColumns = new Map<string, (db: Kysely<Database>, ...values: unknown[]) => Promise<R[]>>()
+  return (db, row) => {
+    const entries = Object.entries(row).filter(([, value]) => value !== undefined)
+    const columns = entries.map(([column]) => column)
+    const signature = columns.join(',')
+    let run = byColumns.get(signature)
+    if (!run) {
+      run = preparedQuery((handle, ...values: unknown[]) =>
+        build(handle, Object.fromEntries(columns.map((c, i) => [c, values[i]])) as T),
+      )
+      byColumns.set(signature, run)
+    }
+    return run(db, ...entries.map(([, value]) => value))
+  }
+}

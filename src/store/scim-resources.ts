@@ -5,11 +5,12 @@ import type {
   Database,
   Executor,
   InsertableScimSourceUserEmailRow,
+  InsertableScimSourceUserRow,
   ScimSourceGroupRow,
   ScimSourceUserRow,
 } from './database.js'
 import { hasRowLocks } from './locks.js'
-import { preparedQuery } from './prepared.js'
+import { preparedQuery, preparedRowQuery } from './prepared.js'
 
 export function toScimUserRecord(row: ScimSourceUserRow): ScimUserRecord {
   return {
@@ -43,24 +44,25 @@ export interface ScimUserWrite {
   now: string
 }
 
+const insertScimUserRow = preparedRowQuery((db, row: InsertableScimSourceUserRow) =>
+  db.insertInto('scim_source_users').values(row).compile(),
+)
+
 export async function insertScimUser(
   db: Executor,
   row: { id: string; sourceId: string; userId: number } & ScimUserWrite,
 ): Promise<void> {
-  await db
-    .insertInto('scim_source_users')
-    .values({
-      id: row.id,
-      source_id: row.sourceId,
-      user_id: row.userId,
-      external_id: row.externalId,
-      user_name_key: row.userNameKey,
-      resource: JSON.stringify(row.document),
-      created: row.now,
-      last_modified: row.now,
-      version: 1,
-    })
-    .execute()
+  await insertScimUserRow(db, {
+    id: row.id,
+    source_id: row.sourceId,
+    user_id: row.userId,
+    external_id: row.externalId,
+    user_name_key: row.userNameKey,
+    resource: JSON.stringify(row.document),
+    created: row.now,
+    last_modified: row.now,
+    version: 1,
+  })
 }
 
 /**
@@ -161,7 +163,7 @@ export async function replaceScimUserEmails(
   emails: ReadonlyArray<{ value: string; type: string | null; primary: boolean }>,
   isNew: boolean,
 ): Promise<void> {
-  if (!isNew) await db.deleteFrom('scim_source_user_emails').where('user_id', '=', userId).execute()
+  if (!isNew) await deleteEmails(db, userId)
   if (emails.length === 0) return
   const rows: InsertableScimSourceUserEmailRow[] = emails.map((e, position) => ({
     user_id: userId,
@@ -172,8 +174,18 @@ export async function replaceScimUserEmails(
     type: e.type,
     is_primary: e.primary ? 1 : 0,
   }))
-  await db.insertInto('scim_source_user_emails').values(rows).execute()
+  if (rows.length === 1) await insertEmailRow(db, rows[0] as InsertableScimSourceUserEmailRow)
+  else await db.insertInto('scim_source_user_emails').values(rows).execute()
 }
+
+const deleteEmails = preparedQuery((db, userId: string) =>
+  db.deleteFrom('scim_source_user_emails').where('user_id', '=', userId).compile(),
+)
+
+/** Most users have one email: that insert is prepared. */
+const insertEmailRow = preparedRowQuery((db, row: InsertableScimSourceUserEmailRow) =>
+  db.insertInto('scim_source_user_emails').values(row).compile(),
+)
 
 /** A sort key and direction; resources without a value come last ascending, first descending. */
 export interface PageSort {
