@@ -25,6 +25,7 @@ import * as members from '../store/members.js'
 import * as store from '../store/scim-resources.js'
 import { type Deps, inTransaction, VersionConflict } from './deps.js'
 import {
+  cachedCount,
   checkIfMatch,
   type ListResult,
   pageWithTotal,
@@ -300,7 +301,9 @@ export async function listGroups(
     params,
     (offset, limit) =>
       store.listScimGroups(deps.reader, source.id, { where, offset, limit, sort, narrowed }),
-    () => store.countScimGroups(deps.reader, source.id, where),
+    cachedCount(deps, { resourceType: 'Group', sourceId: source.id, filter: params.filter }, () =>
+      store.countScimGroups(deps.reader, source.id, where),
+    ),
   )
   const items = await Promise.all(records.map((r) => view(deps.reader, source, r, opts)))
   return { items, totalResults }

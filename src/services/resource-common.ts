@@ -3,6 +3,8 @@ import type { ScimDocument } from '../domain.js'
 import { ScimError } from '../scim/errors.js'
 import type { ListParams } from '../scim/list.js'
 import { etag } from '../scim/resources.js'
+import type { Deps } from './deps.js'
+import { ReadCache } from './read-cache.js'
 
 export interface ListResult<T> {
   items: T[]
@@ -43,6 +45,24 @@ export function checkIfMatch(ifMatch: string | undefined, version: number): void
  * every match, except when the first page already holds them all, as it does for every
  * identity provider's existence check (zero or one match).
  */
+/**
+ * Totals of list queries, by resource type, source and filter text, while the database is
+ * unchanged (read-cache.ts): a client paging through a source (Okta's import, a
+ * reconciliation job) counts every match again on every page, and on a deep page the count
+ * cost more than the page.
+ */
+const totals = new ReadCache<number>(1000)
+
+/** `countAll` of pageWithTotal, answered from the cache of totals when it can be. */
+export function cachedCount(
+  deps: Deps,
+  key: { resourceType: string; sourceId: string; filter: string | undefined },
+  countAll: () => Promise<number>,
+): () => Promise<number> {
+  const cacheKey = `${key.resourceType}\n${key.sourceId}\n${key.filter ?? ''}`
+  return async () => (await totals.get(deps, cacheKey, countAll)) ?? 0
+}
+
 export async function pageWithTotal<R>(
   params: Pick<ListParams, 'startIndex' | 'count'>,
   fetchPage: (offset: number, limit: number) => Promise<R[]>,

@@ -11,6 +11,7 @@ import * as tokens from '../store/tokens.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inTransaction } from './deps.js'
 import { type UserDetail, userDetails } from './directory.js'
+import { ReadCache } from './read-cache.js'
 
 export { TOKEN_ORDER_FIELDS, type TokenFilter, type TokenOrderField } from '../store/tokens.js'
 
@@ -87,46 +88,22 @@ export async function verifySourceKey(
   return found.source
 }
 
-type SourceWithToken = NonNullable<Awaited<ReturnType<typeof findSourceByTokenDigest>>>
-
-/** Most sources a cache holds at once; past it the cache starts over. */
-const MAX_CACHED_SOURCES = 1000
-
 /**
- * What the token query returned, by slug and key digest, for as long as the database stays
- * as it was (deps.readVersion): identity providers send thousands of requests with one
- * token, and the query was a tenth of a GET's time. Any commit, by this process or another
- * (a rotation, a disabled source, the CLI), starts it over, so a revoked key stops working
- * as soon as without it. Only found tokens are kept, and only by digest, never the key; the
- * digest comparison and the expiry check still run on every request.
+ * What the token query returned, by slug and key digest, while the database is unchanged
+ * (read-cache.ts): identity providers send thousands of requests with one token, and the
+ * query was a tenth of a GET's time. A rotation, a disabled source or a change by the CLI
+ * starts it over, so a revoked key stops working exactly when it would without the cache.
+ * Only found tokens are kept, and only by digest, never the key; the digest comparison and
+ * the expiry check still run on every request.
  */
-const tokenCaches = new WeakMap<
-  Deps['reader'],
-  { version: number; bySlugDigest: Map<string, SourceWithToken> }
->()
+const sourcesByDigest = new ReadCache<
+  NonNullable<Awaited<ReturnType<typeof findSourceByTokenDigest>>>
+>(1000)
 
-async function sourceByDigest(
-  deps: Deps,
-  slug: string,
-  digest: string,
-): Promise<SourceWithToken | undefined> {
-  const version = deps.readVersion()
-  if (version === undefined) return findSourceByTokenDigest(deps.reader, slug, digest)
-  let cache = tokenCaches.get(deps.reader)
-  if (cache?.version !== version) {
-    cache = { version, bySlugDigest: new Map() }
-    tokenCaches.set(deps.reader, cache)
-  }
-  const cacheKey = `${slug}\n${digest}`
-  const cached = cache.bySlugDigest.get(cacheKey)
-  if (cached) return cached
-  const found = await findSourceByTokenDigest(deps.reader, slug, digest)
-  // Kept only if it was read in the version the cache stands for.
-  if (found && deps.readVersion() === version) {
-    if (cache.bySlugDigest.size >= MAX_CACHED_SOURCES) cache.bySlugDigest.clear()
-    cache.bySlugDigest.set(cacheKey, found)
-  }
-  return found
+function sourceByDigest(deps: Deps, slug: string, digest: string) {
+  return sourcesByDigest.get(deps, `${slug}\n${digest}`, () =>
+    findSourceByTokenDigest(deps.reader, slug, digest),
+  )
 }
 
 /** The key of a token, unsealed (authentik's view_key). */

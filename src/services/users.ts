@@ -16,6 +16,7 @@ import { listGroupsOfUsers } from '../store/members.js'
 import * as store from '../store/scim-resources.js'
 import { type Deps, inTransaction, VersionConflict } from './deps.js'
 import {
+  cachedCount,
   checkIfMatch,
   type ListResult,
   pageWithTotal,
@@ -312,7 +313,9 @@ export async function listUsers(
     params,
     (offset, limit) =>
       store.listScimUsers(deps.reader, source.id, { where, offset, limit, sort, narrowed }),
-    () => store.countScimUsers(deps.reader, source.id, where),
+    cachedCount(deps, { resourceType: 'User', sourceId: source.id, filter: params.filter }, () =>
+      store.countScimUsers(deps.reader, source.id, where),
+    ),
   )
   return { items: await views(deps.reader, source, records, opts), totalResults }
 }

@@ -180,4 +180,30 @@ describe('served over HTTP on a SQLite file', () => {
       expect(await status('')).toBe(401)
     })
   })
+
+  it('keeps list totals exact across writes, though totals are cached between them', async () => {
+    const total = async (filter?: string) => {
+      const query = `startIndex=2&count=1${filter ? `&filter=${encodeURIComponent(filter)}` : ''}`
+      const res = await fetch(`${base}/Users?${query}`, { headers: headers() })
+      expect(res.status).toBe(200)
+      return ((await res.json()) as { totalResults: number }).totalResults
+    }
+    const filter = 'userName sw "total-"'
+    const before = await total()
+    expect(await total()).toBe(before)
+    expect(await total(filter)).toBe(0)
+    const created = await fetch(`${base}/Users`, {
+      method: 'POST',
+      headers: headers(),
+      body: JSON.stringify(user('total-1@example.com')),
+    })
+    expect(created.status).toBe(201)
+    expect(await total()).toBe(before + 1)
+    expect(await total(filter)).toBe(1)
+    const { id } = (await created.json()) as { id: string }
+    const removed = await fetch(`${base}/Users/${id}`, { method: 'DELETE', headers: headers() })
+    expect(removed.status).toBe(204)
+    expect(await total()).toBe(before)
+    expect(await total(filter)).toBe(0)
+  })
 })
