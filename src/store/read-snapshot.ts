@@ -21,8 +21,10 @@
 import type SQLite from 'better-sqlite3'
 
 export class TurnSnapshot {
+  readonly #connection: SQLite.Database
   readonly #begin: SQLite.Statement
   readonly #commit: SQLite.Statement
+  readonly #rollback: SQLite.Statement
   readonly #dataVersion: SQLite.Statement
   #open = false
   #endScheduled = false
@@ -30,25 +32,29 @@ export class TurnSnapshot {
   #version = 0
 
   constructor(connection: SQLite.Database) {
+    this.#connection = connection
     this.#begin = connection.prepare('begin')
     this.#commit = connection.prepare('commit')
+    this.#rollback = connection.prepare('rollback')
     this.#dataVersion = connection.prepare('pragma data_version').pluck()
   }
 
   /** Called before each read: opens the turn's snapshot if none is open. */
   enter(): void {
-    if (this.#open) return
-    this.#begin.run()
+    // SQLite ends a transaction by itself on some errors (I/O, memory): ask it, not a flag.
+    if (this.#open && this.#connection.inTransaction) return
+    // Scheduled first, so that a statement failing below cannot leave a snapshot open.
+    if (!this.#endScheduled) {
+      this.#endScheduled = true
+      setImmediate(this.#endOfTurn)
+    }
+    if (!this.#connection.inTransaction) this.#begin.run()
     this.#open = true
     // Reading data_version starts the read transaction, so it belongs to this snapshot.
     const dataVersion = this.#dataVersion.get()
     if (dataVersion !== this.#lastDataVersion) {
       this.#lastDataVersion = dataVersion
       this.#version++
-    }
-    if (!this.#endScheduled) {
-      this.#endScheduled = true
-      setImmediate(this.#endOfTurn)
     }
   }
 
@@ -61,11 +67,19 @@ export class TurnSnapshot {
     return this.#version
   }
 
-  /** Ends the snapshot now, if one is open; the next read opens a new one. */
+  /**
+   * Ends the snapshot now, if one is open; the next read opens a new one. A read
+   * transaction has nothing to lose, so if it cannot commit it is rolled back; only if
+   * that fails too (the connection is broken) does this throw.
+   */
   end(): void {
-    if (!this.#open) return
-    this.#commit.run()
     this.#open = false
+    if (!this.#connection.inTransaction) return
+    try {
+      this.#commit.run()
+    } catch {
+      if (this.#connection.inTransaction) this.#rollback.run()
+    }
   }
 
   readonly #endOfTurn = (): void => {
@@ -73,10 +87,8 @@ export class TurnSnapshot {
     try {
       this.end()
     } catch {
-      // Cannot happen while no statement streams rows across turns; if it did, the snapshot
-      // stays open and the next turn ends it.
-      this.#endScheduled = true
-      setImmediate(this.#endOfTurn)
+      // A broken connection: the next read fails with SQLite's own error, and schedules
+      // another attempt. Nothing is retried while no one reads.
     }
   }
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
+import { sql } from 'kysely'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { connect, type Store } from '../../src/store/connect.js'
 import { migrateToLatest } from '../../src/store/migrate.js'
@@ -115,5 +116,25 @@ describe('the read connection', () => {
       .execute()
     // This process's own write: at once.
     expect(store.readVersion()).not.toBe(second)
+  })
+
+  it('recovers when SQLite ends the read transaction by itself', async () => {
+    expect(await readerSees('g7')).toBe(false)
+    // What SQLite does on an I/O or out-of-memory error: the snapshot's transaction is gone.
+    await sql`rollback`.execute(store.reader)
+    // Writes must not fail on the vanished snapshot, and reads see them.
+    await store.db
+      .insertInto('groups')
+      .values({ id: 'g7', name: 'g7', created_at: 'now', last_updated: 'now' })
+      .execute()
+    expect(await readerSees('g7')).toBe(true)
+    await sql`rollback`.execute(store.reader)
+    insertByOther('g8')
+    await nextTurn()
+    expect(await readerSees('g8')).toBe(true)
+    await nextTurn()
+    other.pragma('busy_timeout = 0')
+    const checkpoint = other.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>
+    expect(checkpoint[0]?.busy).toBe(0)
   })
 })
