@@ -204,7 +204,7 @@ export async function listGroupsOfUsers(
       : (await directGroupsOfUsers(sql`in (${sql.join(userPks)})`, sourceId).execute(db)).rows
   const rows = direct.some((r) => Number(r.nested) !== 0)
     ? (await groupsOfUsers(sql`in (${sql.join(userPks)})`, sourceId).execute(db)).rows
-    : direct
+    : direct.filter((r) => r.in_source !== null)
   for (const r of rows) {
     byUser.get(Number(r.user_id))?.push({
       value: r.id,
@@ -230,15 +230,17 @@ interface GroupOfUserRow {
 
 /**
  * Direct memberships, each with whether its group is nested in another (then the caller
- * walks the nesting). `users` is the condition on group_members.user_id.
+ * walks the nesting) and whether it is a group of this source (`in_source` not null). All
+ * direct groups count for the nesting: a group outside the source can be a member of one
+ * inside it. `users` is the condition on group_members.user_id.
  */
 function directGroupsOfUsers(users: RawBuilder<unknown>, sourceId: string) {
-  return sql<GroupOfUserRow & { nested: number | boolean }>`
-    select gm.user_id, g.id, g.name, 0 as depth,
+  return sql<GroupOfUserRow & { nested: number | boolean; in_source: string | null }>`
+    select gm.user_id, g.id, g.name, 0 as depth, sg.id as in_source,
       exists(select 1 from group_parents gp where gp.group_id = gm.group_id) as nested
     from group_members gm
     join groups g on g.id = gm.group_id
-    join scim_source_groups sg on sg.group_id = gm.group_id and sg.source_id = ${sourceId}
+    left join scim_source_groups sg on sg.group_id = gm.group_id and sg.source_id = ${sourceId}
     where gm.user_id ${users}
     order by gm.user_id, gm.group_id`
 }

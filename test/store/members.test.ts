@@ -1,0 +1,76 @@
+/**
+ * A user's groups (src/store/members.ts listGroupsOfUsers) where the data is unusual: a
+ * direct group that is not one of the source's, nested in one that is.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { connect, type Store } from '../../src/store/connect.js'
+import { listGroupsOfUsers } from '../../src/store/members.js'
+import { migrateToLatest } from '../../src/store/migrate.js'
+
+let store: Store
+const NOW = '2026-01-01T00:00:00.000Z'
+
+beforeEach(async () => {
+  store = connect({ kind: 'sqlite', path: ':memory:' })
+  await migrateToLatest(store.db)
+  await store.db
+    .insertInto('sources')
+    .values({ id: 's1', slug: 's1', name: 'S1', created_at: NOW, updated_at: NOW })
+    .execute()
+  await store.db
+    .insertInto('users')
+    .values({ id: 7, uuid: 'u7', username: 'ann', date_joined: NOW, last_updated: NOW })
+    .execute()
+  for (const id of ['core', 'scim-parent', 'scim-direct']) {
+    await store.db
+      .insertInto('groups')
+      .values({ id, name: id, created_at: NOW, last_updated: NOW })
+      .execute()
+  }
+  for (const id of ['scim-parent', 'scim-direct']) {
+    await store.db
+      .insertInto('scim_source_groups')
+      .values({
+        id,
+        source_id: 's1',
+        group_id: id,
+        display_name_key: id,
+        resource: '{}',
+        created: NOW,
+        last_modified: NOW,
+      })
+      .execute()
+  }
+})
+
+afterEach(async () => {
+  await store.close()
+})
+
+describe('listGroupsOfUsers', () => {
+  it('returns the direct groups of the source, without the walk when nothing is nested', async () => {
+    await store.db
+      .insertInto('group_members')
+      .values([
+        { group_id: 'scim-direct', user_id: 7 },
+        { group_id: 'core', user_id: 7 },
+      ])
+      .execute()
+    const groups = await listGroupsOfUsers(store.db, 's1', [7])
+    expect(groups.get(7)).toEqual([
+      { value: 'scim-direct', display: 'scim-direct', type: 'direct' },
+    ])
+  })
+
+  it('finds a group of the source reached through a group outside it', async () => {
+    await store.db.insertInto('group_members').values({ group_id: 'core', user_id: 7 }).execute()
+    await store.db
+      .insertInto('group_parents')
+      .values({ group_id: 'core', parent_id: 'scim-parent' })
+      .execute()
+    const groups = await listGroupsOfUsers(store.db, 's1', [7])
+    expect(groups.get(7)).toEqual([
+      { value: 'scim-parent', display: 'scim-parent', type: 'indirect' },
+    ])
+  })
+})
