@@ -41,11 +41,6 @@ export function checkIfMatch(ifMatch: string | undefined, version: number): void
 }
 
 /**
- * One page of a list and its exact total (RFC 7644 §3.4.2.4). The total costs a count over
- * every match, except when the first page already holds them all, as it does for every
- * identity provider's existence check (zero or one match).
- */
-/**
  * Totals of list queries, by resource type, source and filter text, while the database is
  * unchanged (read-cache.ts): a client paging through a source (Okta's import, a
  * reconciliation job) counts every match again on every page, and on a deep page the count
@@ -63,6 +58,11 @@ export function cachedCount(
   return async () => (await totals.get(deps, cacheKey, countAll)) ?? 0
 }
 
+/**
+ * One page of a list and its exact total (RFC 7644 §3.4.2.4). The total costs a count over
+ * every match, except when the first page already holds them all, as it does for every
+ * identity provider's existence check (zero or one match).
+ */
 export async function pageWithTotal<R>(
   params: Pick<ListParams, 'startIndex' | 'count'>,
   fetchPage: (offset: number, limit: number) => Promise<R[]>,
