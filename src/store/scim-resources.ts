@@ -1,5 +1,12 @@
 /** SCIM connection rows (scim_source_users / scim_source_groups) and the indexed email side table. */
-import { type Expression, type Kysely, type SelectQueryBuilder, type SqlBool, sql } from 'kysely'
+import {
+  type CompiledQuery,
+  type Expression,
+  type Kysely,
+  type SelectQueryBuilder,
+  type SqlBool,
+  sql,
+} from 'kysely'
 import type { ScimDocument, ScimGroupRecord, ScimUserRecord } from '../domain.js'
 import type {
   Database,
@@ -66,6 +73,33 @@ export async function insertScimUser(
 }
 
 /**
+ * A source's user or group row by SCIM id, prepared. `lock`: for a read-modify-write, the
+ * row stays locked until the transaction ends where the database has row locks (see
+ * findScimUserForUpdate).
+ */
+function rowById<T extends keyof ScimRowOf>(table: T, lock: boolean) {
+  return preparedQuery((db, sourceId: string, id: string) => {
+    const query = db
+      .selectFrom(table as keyof ScimRowOf)
+      .selectAll()
+      .where('source_id', '=', sourceId)
+      .where('id', '=', id)
+    // Kysely types a select from a union of tables loosely; the row is the table's.
+    return (lock && hasRowLocks(db) ? query.forNoKeyUpdate() : query).compile() as CompiledQuery<
+      ScimRowOf[T]
+    >
+  })
+}
+
+interface ScimRowOf {
+  scim_source_users: ScimSourceUserRow
+  scim_source_groups: ScimSourceGroupRow
+}
+
+const userById = rowById('scim_source_users', false)
+const userByIdForUpdate = rowById('scim_source_users', true)
+
+/**
  * Reads a user for a read-modify-write and, on PostgreSQL, locks its row until the
  * transaction ends (`for no key update`: it does not block foreign-key checks of rows that
  * reference it). A concurrent PATCH from any instance waits here and then reads the state
@@ -76,13 +110,7 @@ export async function findScimUserForUpdate(
   sourceId: string,
   id: string,
 ): Promise<ScimUserRecord | undefined> {
-  let query = db
-    .selectFrom('scim_source_users')
-    .selectAll()
-    .where('source_id', '=', sourceId)
-    .where('id', '=', id)
-  if (hasRowLocks(db)) query = query.forNoKeyUpdate()
-  const row = await query.executeTakeFirst()
+  const [row] = await userByIdForUpdate(db, sourceId, id)
   return row && toScimUserRecord(row)
 }
 
@@ -112,15 +140,6 @@ export async function updateScimUser(
     .executeTakeFirst()
   return result.numUpdatedRows === 1n
 }
-
-const userById = preparedQuery((db, sourceId: string, id: string) =>
-  db
-    .selectFrom('scim_source_users')
-    .selectAll()
-    .where('source_id', '=', sourceId)
-    .where('id', '=', id)
-    .compile(),
-)
 
 const userByNameKey = preparedQuery((db, sourceId: string, userNameKey: string) =>
   db
@@ -315,24 +334,8 @@ export async function insertScimGroup(
 }
 
 /** findScimGroup that locks the row until the transaction ends; see findScimUserForUpdate. */
-/** The group row, locked for the rest of the transaction where the database has row locks. */
-const groupByIdForUpdate = preparedQuery((db, sourceId: string, id: string) => {
-  const query = db
-    .selectFrom('scim_source_groups')
-    .selectAll()
-    .where('source_id', '=', sourceId)
-    .where('id', '=', id)
-  return (hasRowLocks(db) ? query.forNoKeyUpdate() : query).compile()
-})
-
-const groupById = preparedQuery((db, sourceId: string, id: string) =>
-  db
-    .selectFrom('scim_source_groups')
-    .selectAll()
-    .where('source_id', '=', sourceId)
-    .where('id', '=', id)
-    .compile(),
-)
+const groupById = rowById('scim_source_groups', false)
+const groupByIdForUpdate = rowById('scim_source_groups', true)
 
 export async function findScimGroupForUpdate(
   db: Executor,
