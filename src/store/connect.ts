@@ -82,18 +82,25 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
   if (!inMemory) mkdirSync(dirname(target.path), { recursive: true })
   // An in-memory database exists only on its own connection.
   const read = inMemory ? undefined : readConnection(target.path)
-  const db = sqliteKysely(
-    withStatementCache(openSqlite(target.path), {
-      // A write ends the reader's shared snapshot, so the reads after it see it.
-      beforeStatement:
-        read &&
-        ((statement) => {
-          if (!statement.reader) read.snapshot.end()
-        }),
-    }),
-  )
+  const statements = withStatementCache(openSqlite(target.path), {
+    // A write ends the reader's shared snapshot, so the reads after it see it.
+    beforeStatement:
+      read &&
+      ((statement) => {
+        if (!statement.reader) read.snapshot.end()
+      }),
+  })
+  const db = sqliteKysely(statements)
   const reader = read?.db ?? db
-  const transactor = groupCommit(db)
+  // As Kysely's SQLite driver runs a query: rows from a statement that returns them.
+  const transactor = groupCommit(db, {
+    direct: (sql, parameters) => {
+      const statement = statements.prepare(sql)
+      if (statement.reader) return statement.all(parameters)
+      statement.run(parameters)
+      return []
+    },
+  })
   return {
     db,
     reader,

@@ -14,15 +14,17 @@ class Slot {
   }
 }
 
-/** Runs SQL synchronously on a connection that never holds a transaction open. */
+/** Runs SQL synchronously on a SQLite connection, returning the rows it returns. */
 export type DirectRunner = (sql: string, parameters: readonly unknown[]) => unknown[]
 
 const directRunners = new WeakMap<Kysely<Database>, DirectRunner>()
 
 /**
  * Lets prepared queries on `db` skip Kysely's driver (its connection lock and promise
- * hops) and run on the connection at once: only for SQLite's read connection, which has no
- * transactions whose statements a direct read could slip between.
+ * hops) and run on the connection at once. Only for a handle that owns its connection
+ * outright, so that no statement of another transaction can slip between: SQLite's read
+ * connection, which holds no transactions of Kysely's, and a group commit's transaction
+ * (transactor.ts), which holds the writer until it ends.
  */
 export function runDirectly(db: Kysely<Database>, runner: DirectRunner): void {
   directRunners.set(db, runner)

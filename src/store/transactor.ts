@@ -7,6 +7,7 @@
  */
 import { type Kysely, sql, type Transaction } from 'kysely'
 import type { Database } from './database.js'
+import { type DirectRunner, runDirectly } from './prepared.js'
 
 export type TransactionWork<T> = (tx: Transaction<Database>) => Promise<T>
 
@@ -38,8 +39,6 @@ interface Pending {
 /** Largest batch: bounds how long one commit makes the first request of a batch wait. */
 const MAX_BATCH = 64
 
-const SAVEPOINT = sql.raw('scimd_request')
-
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /**
@@ -52,26 +51,37 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
  * If SQLite abandons the whole transaction (it does on some errors, e.g. a full disk), the
  * work that caused it fails and the others of the batch, whose writes were lost with it,
  * run again in the next batch.
+ *
+ * `direct` runs SQL on the connection itself. A batch's transaction owns the connection
+ * until it ends, so its savepoints and its prepared queries (prepared.ts) run that way,
+ * without Kysely's driver: its promise hops were a tenth of a create's CPU time (perf).
  */
-export function groupCommit(db: Kysely<Database>, maxBatch = MAX_BATCH): Transactor {
+export function groupCommit(
+  db: Kysely<Database>,
+  { maxBatch = MAX_BATCH, direct }: { maxBatch?: number; direct?: DirectRunner } = {},
+): Transactor {
   const queue: Pending[] = []
   let draining: Promise<void> | undefined
 
   const runBatch = async (batch: Pending[]): Promise<void> => {
     const trx = await db.startTransaction().execute()
+    if (direct) runDirectly(trx, direct)
+    const savepoint = direct
+      ? async (statement: string) => void direct(statement, [])
+      : async (statement: string) => void (await sql.raw(statement).execute(trx))
     const succeeded: Array<{ item: Pending; value: unknown }> = []
     const failed: Array<{ item: Pending; error: unknown }> = []
     for (const [index, item] of batch.entries()) {
       try {
-        await sql`savepoint ${SAVEPOINT}`.execute(trx)
+        await savepoint('savepoint scimd_request')
         const value = await item.work(trx)
-        await sql`release ${SAVEPOINT}`.execute(trx)
+        await savepoint('release scimd_request')
         succeeded.push({ item, value })
       } catch (error) {
         failed.push({ item, error })
         try {
-          await sql`rollback to ${SAVEPOINT}`.execute(trx)
-          await sql`release ${SAVEPOINT}`.execute(trx)
+          await savepoint('rollback to scimd_request')
+          await savepoint('release scimd_request')
         } catch {
           // SQLite abandoned the transaction: the works that succeeded lost their writes
           // with it and run again, as do the ones that have not run yet.

@@ -9,6 +9,7 @@ import { sql } from 'kysely'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { connect, type Store } from '../../src/store/connect.js'
 import { migrateToLatest } from '../../src/store/migrate.js'
+import { preparedQuery } from '../../src/store/prepared.js'
 
 let dir: string
 let store: Store
@@ -80,6 +81,37 @@ describe('groupCommit', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled'])
     expect(String((results[1] as PromiseRejectedResult).reason)).toContain('refused half-way')
     expect(await groupNames()).toEqual(['g1', 'g3'])
+  })
+
+  it('runs prepared queries inside the savepoint of their work, beside builder queries', async () => {
+    // Prepared queries of a batch run on the writer directly (not through Kysely's driver).
+    const insertPrepared = preparedQuery((db, name: string) =>
+      db
+        .insertInto('groups')
+        .values({ id: name, name, created_at: name, last_updated: name })
+        .returning('name')
+        .compile(),
+    )
+    const results = await Promise.allSettled([
+      store.transactor.run(async (tx) => {
+        await insertPrepared(tx, 'g1')
+        await insertGroup('g2')(tx)
+        // The builder sees the prepared write: one connection, one transaction.
+        return (await tx.selectFrom('groups').select('name').where('name', '=', 'g1').execute())
+          .length
+      }),
+      store.transactor.run(async (tx) => {
+        await insertGroup('g3')(tx)
+        await insertPrepared(tx, 'g4')
+        throw new Error('refused half-way')
+      }),
+      // The same primary key as g1, from a prepared insert.
+      store.transactor.run((tx) => insertPrepared(tx, 'g1')),
+      store.transactor.run((tx) => insertPrepared(tx, 'g5')),
+    ])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled'])
+    expect((results[0] as PromiseFulfilledResult<number>).value).toBe(1)
+    expect(await groupNames()).toEqual(['g1', 'g2', 'g5'])
   })
 
   it('runs the innocent transactions again when one ends the whole SQLite transaction', async () => {
