@@ -15,13 +15,27 @@ export interface Runtime {
 
 export async function startRuntime(
   config: Config,
-  opts: { logger?: Logger; migrate?: boolean; searchPath?: string } = {},
+  opts: {
+    logger?: Logger
+    migrate?: boolean
+    searchPath?: string
+    /** A long-running server: SQLite's WAL checkpoints on a worker thread (checkpointer.ts). */
+    serving?: boolean
+  } = {},
 ): Promise<Runtime> {
   const logger = opts.logger ?? createLogger(config.logLevel)
   const store = connect(config.database, {
     poolMax: config.pgPoolMax,
     ...(opts.searchPath ? { searchPath: opts.searchPath } : {}),
     onPoolError: (err) => logger.warn('database connection lost', { error: err.message }),
+    ...(opts.serving
+      ? {
+          backgroundCheckpoints: {
+            onError: (message: string) =>
+              logger.warn('background WAL checkpoint failed', { error: message }),
+          },
+        }
+      : {}),
   })
   try {
     if (opts.migrate ?? true) await migrateToLatest(store.db)

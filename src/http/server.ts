@@ -5,7 +5,7 @@ import { startRuntime } from '../runtime.js'
 import { createApp } from './app.js'
 
 export async function runServer(config: Config): Promise<void> {
-  const runtime = await startRuntime(config)
+  const runtime = await startRuntime(config, { serving: true })
   const { logger } = runtime.deps
   const app = createApp(runtime.deps)
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {

@@ -17,6 +17,7 @@ import {
 } from 'kysely'
 import pg from 'pg'
 import type { DatabaseTarget } from '../config.js'
+import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js'
 import type { Database, Dialect } from './database.js'
 import { runDirectly } from './prepared.js'
 import { TurnSnapshot } from './read-snapshot.js'
@@ -54,6 +55,11 @@ export interface ConnectOptions {
    * demand; without a listener pg's 'error' event would crash the process.
    */
   onPoolError?: (err: Error) => void
+  /**
+   * On a SQLite file: WAL checkpoints on a worker thread instead of inside commits
+   * (checkpointer.ts), for a long-running server. Told if the worker fails.
+   */
+  backgroundCheckpoints?: { onError(message: string): void }
 }
 
 export function connect(target: DatabaseTarget, options: ConnectOptions = {}): Store {
@@ -82,7 +88,13 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
   if (!inMemory) mkdirSync(dirname(target.path), { recursive: true })
   // An in-memory database exists only on its own connection.
   const read = inMemory ? undefined : readConnection(target.path)
-  const statements = withStatementCache(openSqlite(target.path), {
+  const writer = openSqlite(target.path)
+  const checkpointer =
+    options.backgroundCheckpoints && !inMemory
+      ? startCheckpointer(target.path, options.backgroundCheckpoints.onError)
+      : undefined
+  if (checkpointer) writer.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`)
+  const statements = withStatementCache(writer, {
     // A write ends the reader's shared snapshot, so the reads after it see it.
     beforeStatement:
       read &&
@@ -109,6 +121,7 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
     transactor,
     close: async () => {
       await transactor.idle()
+      await checkpointer?.stop()
       if (read) {
         read.snapshot.end()
         await read.db.destroy()
