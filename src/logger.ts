@@ -8,6 +8,8 @@ export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void
   warn(msg: string, fields?: Record<string, unknown>): void
   error(msg: string, fields?: Record<string, unknown>): void
+  /** Whether entries of this level are written, for callers whose fields cost to build. */
+  enabled(level: Exclude<LogLevel, 'silent'>): boolean
 }
 
 /** Field names whose values are always replaced, whatever a caller passes. */
@@ -28,6 +30,7 @@ export function createLogger(level: LogLevel, write: (line: string) => void = st
     info: (m, f) => log('info', m, f),
     warn: (m, f) => log('warn', m, f),
     error: (m, f) => log('error', m, f),
+    enabled: (lvl) => ORDER[lvl] >= threshold,
   }
 }
 

@@ -47,8 +47,10 @@ function isAdminPath(path: string): boolean {
 export function createApp(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>({ getPath: canonicalPath })
 
+  const logRequests = deps.logger.enabled('debug')
   app.use('*', requestId(), async (c, next) => {
     c.set('deps', deps)
+    if (!logRequests) return next()
     const started = performance.now()
     await next()
     deps.logger.debug('request', {

@@ -13,6 +13,15 @@ export function bearerKey(authorization: string | undefined): string | undefined
 }
 
 /**
+ * `scheme://host[:port]` of an absolute request URL, as `new URL(url).origin` gives it for
+ * the URLs the server builds, without parsing the whole URL on every request.
+ */
+export function originOf(url: string): string {
+  const pathStart = url.indexOf('/', url.indexOf('//') + 2)
+  return pathStart === -1 ? url : url.slice(0, pathStart)
+}
+
+/**
  * Authenticates a SCIM request: the token must be the one of the source named in the URL.
  * A missing, wrong, expired or other source's token is 401 with a WWW-Authenticate
  * challenge; a disabled source is 403.
@@ -25,7 +34,7 @@ export function scimAuth(): MiddlewareHandler<AppEnv> {
     const source = await tokens.verifySourceKey(deps, c.req.param('slug') ?? '', key)
     if (!source) throw ScimError.unauthorized('Invalid token', 'invalid_token')
     if (!source.enabled) throw ScimError.forbidden('This source is disabled')
-    const origin = deps.config.baseUrl ?? new URL(c.req.url).origin
+    const origin = deps.config.baseUrl ?? originOf(c.req.url)
     c.set('source', source)
     c.set('baseUrl', `${origin}/source/scim/${encodeURIComponent(source.slug)}/v2`)
     await next()

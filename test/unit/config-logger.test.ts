@@ -61,4 +61,12 @@ describe('logger', () => {
     })
     expect(lines[0]).not.toContain('abc')
   })
+
+  it('says which levels it writes', () => {
+    const logger = createLogger('info', () => undefined)
+    expect(logger.enabled('debug')).toBe(false)
+    expect(logger.enabled('info')).toBe(true)
+    expect(logger.enabled('error')).toBe(true)
+    expect(createLogger('silent', () => undefined).enabled('error')).toBe(false)
+  })
 })

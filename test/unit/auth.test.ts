@@ -1,0 +1,27 @@
+/** Pure helpers of src/http/auth.ts. */
+import { describe, expect, it } from 'vitest'
+import { bearerKey, originOf } from '../../src/http/auth.js'
+
+describe('originOf', () => {
+  it('is what new URL(url).origin gives for the URLs the server builds', () => {
+    for (const url of [
+      'http://127.0.0.1:9000/source/scim/a/v2/Users?filter=userName%20eq%20%22x%22',
+      'http://localhost/source/scim/a/v2/Users/abc',
+      'https://scim.example.com:8443/source/scim/a//v2',
+      'http://[::1]:9000/source/scim/a/v2/Groups',
+      'http://example.com',
+    ]) {
+      expect(originOf(url)).toBe(new URL(url).origin)
+    }
+  })
+})
+
+describe('bearerKey', () => {
+  it('reads the credential of a Bearer header, scheme case-insensitive', () => {
+    expect(bearerKey('Bearer abc')).toBe('abc')
+    expect(bearerKey('bearer   abc  ')).toBe('abc')
+    expect(bearerKey('Basic abc')).toBeUndefined()
+    expect(bearerKey('Bearer a b')).toBeUndefined()
+    expect(bearerKey(undefined)).toBeUndefined()
+  })
+})
