@@ -3,10 +3,11 @@ import type { SyncResult } from './entra-sync.js'
 import type { WrkResult } from './wrk.js'
 
 /** Bumped whenever a field of the JSON document changes meaning or goes away. */
-export const REPORT_FORMAT = 'scimd-bench/1'
+export const REPORT_FORMAT = 'scimd-bench/2'
 
 export type WorkloadName =
   | 'ceiling'
+  | 'ceiling-end'
   | 'existence'
   | 'get'
   | 'deep-page'
@@ -30,7 +31,7 @@ export interface WorkloadReport {
   /** What went wrong in a FAILED workload (its figures are withheld). */
   errors?: Pick<WrkResult, 'requests' | 'non2xx' | 'socketErrors' | 'failure'>
   ok: boolean
-  /** requests/s ÷ the bare app's requests/s; only for successful runs. */
+  /** requests/s ÷ Report.ceilingRps; only for successful runs. */
   ratio?: number
   target?: Target
   /** The value compared with target.min (ratio, or ÷ the OFFSET baseline). */
@@ -60,6 +61,11 @@ export interface Report {
     cpuProfile: boolean
   }
   workloads: WorkloadReport[]
+  /**
+   * The bare app's requests/s that ratios divide by: the mean of its runs before (`ceiling`)
+   * and after (`ceiling-end`) scimd's workloads, or the one that succeeded.
+   */
+  ceilingRps?: number
   /** Median (p50) latency of the one-member PATCH in each group, measured in the same run. */
   patchMedians?: { smallGroupMs: number; bigGroupMs: number; bigOverSmall: number }
   entraSync?: SyncResult & { ok: boolean }
@@ -124,6 +130,12 @@ export function formatTable(report: Report): string {
     }
   }
   lines.push('')
+  if (report.ceilingRps !== undefined) {
+    lines.push(
+      `ratios divide by ${report.ceilingRps.toFixed(1)} req/s, the mean of the bare app's runs ` +
+        'before and after the scimd workloads',
+    )
+  }
   if (report.patchMedians) {
     const p = report.patchMedians
     lines.push(
