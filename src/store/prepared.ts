@@ -24,7 +24,8 @@ const directRunners = new WeakMap<Kysely<Database>, DirectRunner>()
  * hops) and run on the connection at once. Only for a handle that owns its connection
  * outright, so that no statement of another transaction can slip between: SQLite's read
  * connection, which holds no transactions of Kysely's, and a group commit's transaction
- * (transactor.ts), which holds the writer until it ends.
+ * (transactor.ts), which holds the writer until it ends and whose works run their queries
+ * one after another.
  */
 export function runDirectly(db: Kysely<Database>, runner: DirectRunner): void {
   directRunners.set(db, runner)

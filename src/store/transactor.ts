@@ -5,10 +5,16 @@
  * transaction, each in its own savepoint, and pays the commit (writing every page it touched
  * to the WAL) once per batch instead of once per request.
  */
-import { type Kysely, sql, type Transaction } from 'kysely'
+import { type ControlledTransaction, type Kysely, sql, type Transaction } from 'kysely'
 import type { Database } from './database.js'
 import { type DirectRunner, runDirectly } from './prepared.js'
 
+/**
+ * A transaction's work. Its queries must run one after another (each awaited before the
+ * next, none left running when it settles): within a group commit its savepoint is
+ * released or rolled back as soon as its promise settles, so a query still in flight then
+ * would land outside it.
+ */
 export type TransactionWork<T> = (tx: Transaction<Database>) => Promise<T>
 
 export interface Transactor {
@@ -53,8 +59,9 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
  * run again in the next batch.
  *
  * `direct` runs SQL on the connection itself. A batch's transaction owns the connection
- * until it ends, so its savepoints and its prepared queries (prepared.ts) run that way,
- * without Kysely's driver: its promise hops were a tenth of a create's CPU time (perf).
+ * until it ends, so the savepoints of works that succeed and the prepared queries of its
+ * works (prepared.ts) run that way, without Kysely's driver: its promise hops were a tenth
+ * of a create's CPU time (perf).
  */
 export function groupCommit(
   db: Kysely<Database>,
@@ -65,10 +72,36 @@ export function groupCommit(
 
   const runBatch = async (batch: Pending[]): Promise<void> => {
     const trx = await db.startTransaction().execute()
-    if (direct) runDirectly(trx, direct)
-    const savepoint = direct
-      ? async (statement: string) => void direct(statement, [])
-      : async (statement: string) => void (await sql.raw(statement).execute(trx))
+    // Refused once the transaction has ended, as Kysely refuses a builder query then: a
+    // work that kept `tx` must not write outside it (or into a later batch).
+    let open = true
+    const onConnection: DirectRunner | undefined =
+      direct &&
+      ((statement, parameters) => {
+        if (!open) throw new Error('Transaction is already committed or rolled back')
+        return direct(statement, parameters)
+      })
+    if (onConnection) runDirectly(trx, onConnection)
+    let settle: () => void
+    try {
+      settle = await runWorks(trx, batch, onConnection)
+    } finally {
+      open = false
+    }
+    // Only now: a work's caller resumes as its promise settles and may still hold `tx`.
+    settle()
+  }
+
+  /** Runs a batch's works and ends its transaction; returns how to settle their promises. */
+  const runWorks = async (
+    trx: ControlledTransaction<Database>,
+    batch: Pending[],
+    onConnection: DirectRunner | undefined,
+  ): Promise<() => void> => {
+    const viaKysely = async (statement: string) => void (await sql.raw(statement).execute(trx))
+    const savepoint = onConnection
+      ? async (statement: string) => void onConnection(statement, [])
+      : viaKysely
     const succeeded: Array<{ item: Pending; value: unknown }> = []
     const failed: Array<{ item: Pending; error: unknown }> = []
     for (const [index, item] of batch.entries()) {
@@ -80,8 +113,9 @@ export function groupCommit(
       } catch (error) {
         failed.push({ item, error })
         try {
-          await savepoint('rollback to scimd_request')
-          await savepoint('release scimd_request')
+          // Through Kysely, so that it runs after any query of the work still queued there.
+          await viaKysely('rollback to scimd_request')
+          await viaKysely('release scimd_request')
         } catch {
           // SQLite abandoned the transaction: the works that succeeded lost their writes
           // with it and run again, as do the ones that have not run yet.
@@ -90,8 +124,9 @@ export function groupCommit(
             .execute()
             .catch(() => undefined)
           queue.unshift(...succeeded.map((s) => s.item), ...batch.slice(index + 1))
-          for (const f of failed) f.item.reject(f.error)
-          return
+          return () => {
+            for (const f of failed) f.item.reject(f.error)
+          }
         }
       }
     }
@@ -102,11 +137,14 @@ export function groupCommit(
         .rollback()
         .execute()
         .catch(() => undefined)
-      for (const item of batch) item.reject(error)
-      return
+      return () => {
+        for (const item of batch) item.reject(error)
+      }
     }
-    for (const s of succeeded) s.item.resolve(s.value)
-    for (const f of failed) f.item.reject(f.error)
+    return () => {
+      for (const s of succeeded) s.item.resolve(s.value)
+      for (const f of failed) f.item.reject(f.error)
+    }
   }
 
   const drain = async (): Promise<void> => {

@@ -114,6 +114,24 @@ describe('groupCommit', () => {
     expect(await groupNames()).toEqual(['g1', 'g2', 'g5'])
   })
 
+  it('refuses a prepared query on a transaction that has ended, as Kysely does a builder one', async () => {
+    const insertPrepared = preparedQuery((db, name: string) =>
+      db
+        .insertInto('groups')
+        .values({ id: name, name, created_at: name, last_updated: name })
+        .compile(),
+    )
+    let kept: typeof store.db | undefined
+    await store.transactor.run(async (tx) => {
+      kept = tx
+      await insertPrepared(tx, 'g1')
+    })
+    const stale = kept as typeof store.db
+    await expect(insertPrepared(stale, 'g2')).rejects.toThrow(/already committed/)
+    await expect(insertGroup('g3')(stale)).rejects.toThrow(/already committed/)
+    expect(await groupNames()).toEqual(['g1'])
+  })
+
   it('runs the innocent transactions again when one ends the whole SQLite transaction', async () => {
     let attempts = 0
     const results = await Promise.allSettled([
