@@ -20,7 +20,9 @@ const IDLE_INTERVAL_MS = 1000
 
 /**
  * The writer's own automatic checkpoint, in pages, while the worker runs: 4× SQLite's
- * default, so it only acts if the worker stops keeping up, and the WAL stays bounded.
+ * default, so it only acts if the worker stops keeping up: how far checkpoints lag stays
+ * bounded either way. (The WAL file is reused from its start after a complete checkpoint,
+ * not shrunk.)
  */
 export const FALLBACK_AUTOCHECKPOINT_PAGES = 4000
 
@@ -40,7 +42,8 @@ let reported = false
 let timer
 const tick = () => {
   try {
-    db ??= new (require(workerData.module))(workerData.path)
+    // Never creates the file: if it is gone, that is reported, not papered over.
+    db ??= new (require(workerData.module))(workerData.path, { fileMustExist: true })
     checkpoint ??= db.prepare('pragma wal_checkpoint(PASSIVE)')
     // log: frames in the WAL; it changes when something was written since the last time.
     const { log } = checkpoint.get()
@@ -75,6 +78,9 @@ export function startCheckpointer(
   const module = createRequire(import.meta.url).resolve('better-sqlite3')
   const worker = new Worker(PROGRAM, {
     eval: true,
+    // Not the parent's flags: `--input-type=module` would make the program ESM, and a
+    // loader such as tsx's has nothing to do here.
+    execArgv: [],
     workerData: { path, module, busyMs, idleMs },
   })
   // A server that is otherwise done must not be kept alive by its checkpointer.
@@ -86,6 +92,9 @@ export function startCheckpointer(
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
   return {
     stop: async () => {
+      // Referenced again, or a process with nothing else to do would exit before the worker
+      // has closed its connection, and whoever awaits stop() would never resume.
+      worker.ref()
       worker.postMessage('stop')
       await exited
     },

@@ -2,7 +2,8 @@
  * WAL checkpoints on a worker thread (src/store/checkpointer.ts), on real SQLite files: what
  * the writer commits reaches the database file itself without the writer checkpointing.
  */
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
@@ -84,6 +85,42 @@ describe('background WAL checkpoints', () => {
     await addGroups(store, ['g1'])
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(groupsInMainFile(path)).not.toContain('g1')
+  })
+
+  it('lets a process that has nothing else to do close the store completely', () => {
+    // In its own process: the test runner keeps the event loop alive, a server that is
+    // shutting down does not, and an unreferenced worker would let it exit mid-close.
+    const path = join(dir, 'scimd.db')
+    const script = `
+      import { connect } from './src/store/connect.ts'
+      import { migrateToLatest } from './src/store/migrate.ts'
+      const store = connect({ kind: 'sqlite', path: ${JSON.stringify(path)} },
+        { backgroundCheckpoints: { onError: (m) => console.log('error', m) } })
+      await migrateToLatest(store.db)
+      await store.close()
+      console.log('closed')`
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8', timeout: 30_000 },
+    )
+    expect(run.stderr).toBe('')
+    expect(run.stdout.trim()).toBe('closed')
+    expect(run.status).toBe(0)
+    // The last connection closed: SQLite checkpointed and removed the WAL.
+    expect(existsSync(`${path}-wal`)).toBe(false)
+  })
+
+  it('never creates a database that is not there', async () => {
+    const missing = join(dir, 'missing.db')
+    const errors: string[] = []
+    const checkpointer = startCheckpointer(missing, (message) => errors.push(message), {
+      busyMs: 5,
+      idleMs: 5,
+    })
+    expect(await eventually(() => errors.length > 0)).toBe(true)
+    await checkpointer.stop()
+    expect(existsSync(missing)).toBe(false)
   })
 
   it('reports a worker that cannot open the database, and still stops', async () => {
