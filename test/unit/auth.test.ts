@@ -10,6 +10,13 @@ describe('originOf', () => {
       'https://scim.example.com:8443/source/scim/a//v2',
       'http://[::1]:9000/source/scim/a/v2/Groups',
       'http://example.com',
+      'http://example.com?x=1',
+      // Not plain: what the URL parser rewrites.
+      'http://1.2.3/source/scim/a/v2/Users',
+      'http://010.0.0.1:9000/x',
+      'http://u:p@example.com/x',
+      'http://EXAMPLE.com:80/x',
+      'http://0x7f.1/x',
     ]) {
       expect(originOf(url)).toBe(new URL(url).origin)
     }
