@@ -253,25 +253,63 @@ function ordered<DB, TB extends keyof DB, O>(
 }
 
 /**
- * The query of one page of a source's users, filtered and sorted in SQL. The page's ids are
- * chosen by an id-only subquery (for the default order it walks the (source_id, id) index)
- * and only those rows are read, so a deep OFFSET skips index entries, not whole rows.
+ * `<table> as r`, typed as the users table: Kysely cannot type a select from a union of
+ * tables, and the queries below use only the columns both have (id, source_id) or all of
+ * them (their callers give the rows their table's type).
  */
-export function selectScimUserPage(db: Executor, sourceId: string, page: PageQuery) {
-  let ids = db
-    .selectFrom('scim_source_users as r')
-    .select('r.id')
-    .where('r.source_id', '=', sourceId)
+function aliased(table: keyof ScimRowOf): 'scim_source_users as r' {
+  return `${table} as r` as 'scim_source_users as r'
+}
+
+/**
+ * The query of one page of a source's users or groups, filtered and sorted in SQL. The
+ * page's ids are chosen by an id-only subquery (for the default order it walks the
+ * (source_id, id) index) and only those rows are read, so a deep OFFSET skips index
+ * entries, not whole rows.
+ */
+export function selectResourcePage(
+  db: Executor,
+  table: keyof ScimRowOf,
+  sourceId: string,
+  page: PageQuery,
+) {
+  const from = aliased(table)
+  let ids = db.selectFrom(from).select('r.id').where('r.source_id', '=', sourceId)
   if (page.where) ids = ids.where(page.where)
   ids = ordered(ids, page.sort, sql.ref('r.id'), page.narrowed)
     .limit(page.limit)
     .offset(page.offset)
   const query = db
-    .selectFrom('scim_source_users as r')
+    .selectFrom(from)
     .selectAll('r')
     .where('r.source_id', '=', sourceId)
     .where('r.id', 'in', ids)
   return ordered(query, page.sort, sql.ref('r.id'))
+}
+
+/** The count query of a filter over a source's users or groups (totalResults). */
+export function selectResourceCount(
+  db: Executor,
+  table: keyof ScimRowOf,
+  sourceId: string,
+  where: Expression<SqlBool> | undefined,
+) {
+  let query = db
+    .selectFrom(aliased(table))
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+    .where('r.source_id', '=', sourceId)
+  if (where) query = query.where(where)
+  return query
+}
+
+async function countResources(
+  db: Executor,
+  table: keyof ScimRowOf,
+  sourceId: string,
+  where: Expression<SqlBool> | undefined,
+): Promise<number> {
+  const { n } = await selectResourceCount(db, table, sourceId, where).executeTakeFirstOrThrow()
+  return Number(n)
 }
 
 export async function listScimUsers(
@@ -279,31 +317,16 @@ export async function listScimUsers(
   sourceId: string,
   page: PageQuery,
 ): Promise<ScimUserRecord[]> {
-  const rows = await selectScimUserPage(db, sourceId, page).execute()
+  const rows = await selectResourcePage(db, 'scim_source_users', sourceId, page).execute()
   return rows.map(toScimUserRecord)
 }
 
-/** The count query of a filter over a source's users (totalResults). */
-export function selectScimUserCount(
-  db: Executor,
-  sourceId: string,
-  where: Expression<SqlBool> | undefined,
-) {
-  let query = db
-    .selectFrom('scim_source_users as r')
-    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-    .where('r.source_id', '=', sourceId)
-  if (where) query = query.where(where)
-  return query
-}
-
-export async function countScimUsers(
+export function countScimUsers(
   db: Executor,
   sourceId: string,
   where: Expression<SqlBool> | undefined,
 ): Promise<number> {
-  const { n } = await selectScimUserCount(db, sourceId, where).executeTakeFirstOrThrow()
-  return Number(n)
+  return countResources(db, 'scim_source_users', sourceId, where)
 }
 
 export interface ScimGroupWrite {
@@ -397,54 +420,21 @@ export async function findScimGroup(
   return row && toScimGroupRecord(row)
 }
 
-/** The query of one page of a source's groups; see selectScimUserPage. */
-export function selectScimGroupPage(db: Executor, sourceId: string, page: PageQuery) {
-  let ids = db
-    .selectFrom('scim_source_groups as r')
-    .select('r.id')
-    .where('r.source_id', '=', sourceId)
-  if (page.where) ids = ids.where(page.where)
-  ids = ordered(ids, page.sort, sql.ref('r.id'), page.narrowed)
-    .limit(page.limit)
-    .offset(page.offset)
-  const query = db
-    .selectFrom('scim_source_groups as r')
-    .selectAll('r')
-    .where('r.source_id', '=', sourceId)
-    .where('r.id', 'in', ids)
-  return ordered(query, page.sort, sql.ref('r.id'))
-}
-
 export async function listScimGroups(
   db: Executor,
   sourceId: string,
   page: PageQuery,
 ): Promise<ScimGroupRecord[]> {
-  const rows = await selectScimGroupPage(db, sourceId, page).execute()
-  return rows.map(toScimGroupRecord)
+  const rows = await selectResourcePage(db, 'scim_source_groups', sourceId, page).execute()
+  return (rows as unknown as ScimSourceGroupRow[]).map(toScimGroupRecord)
 }
 
-/** The count query of a filter over a source's groups. */
-export function selectScimGroupCount(
-  db: Executor,
-  sourceId: string,
-  where: Expression<SqlBool> | undefined,
-) {
-  let query = db
-    .selectFrom('scim_source_groups as r')
-    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-    .where('r.source_id', '=', sourceId)
-  if (where) query = query.where(where)
-  return query
-}
-
-export async function countScimGroups(
+export function countScimGroups(
   db: Executor,
   sourceId: string,
   where: Expression<SqlBool> | undefined,
 ): Promise<number> {
-  const { n } = await selectScimGroupCount(db, sourceId, where).executeTakeFirstOrThrow()
-  return Number(n)
+  return countResources(db, 'scim_source_groups', sourceId, where)
 }
 
 /** The page of a search across Users and Groups (RFC 7644 §3.4.3): a filter and sort key per type. */

@@ -52,14 +52,14 @@ async function setup() {
       count: await plan(
         t,
         isUser
-          ? store.selectScimUserCount(t.runtime.deps.db, source.id, where)
-          : store.selectScimGroupCount(t.runtime.deps.db, source.id, where),
+          ? store.selectResourceCount(t.runtime.deps.db, 'scim_source_users', source.id, where)
+          : store.selectResourceCount(t.runtime.deps.db, 'scim_source_groups', source.id, where),
       ),
       page: await plan(
         t,
         isUser
-          ? store.selectScimUserPage(t.runtime.deps.db, source.id, page)
-          : store.selectScimGroupPage(t.runtime.deps.db, source.id, page),
+          ? store.selectResourcePage(t.runtime.deps.db, 'scim_source_users', source.id, page)
+          : store.selectResourcePage(t.runtime.deps.db, 'scim_source_groups', source.id, page),
       ),
     }
   }
