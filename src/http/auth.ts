@@ -4,34 +4,13 @@ import { ScimError } from '../scim/errors.js'
 import * as tokens from '../services/tokens.js'
 import * as directory from '../store/directory.js'
 import type { AppEnv } from './env.js'
+import { externalOrigin } from './origin.js'
 
 /** The bearer credential of a request (RFC 6750 §2.1), scheme case-insensitive. */
 export function bearerKey(authorization: string | undefined): string | undefined {
   if (!authorization) return undefined
   const match = /^bearer\s+(\S+)\s*$/i.exec(authorization)
   return match?.[1]
-}
-
-/**
- * An authority `new URL()` leaves as it is: a lower-case host name whose last label starts
- * with a letter (else WHATWG reads it as an IPv4 address), or a dotted quad without leading
- * zeros, with a port without them; no user info.
- */
-const PLAIN_AUTHORITY =
-  /^(?:(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*|(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d))(?::[1-9]\d{0,4})?$/
-
-/**
- * `new URL(url).origin`, without parsing the whole URL on every request when the authority
- * is a plain one (node-server passes those through as the client sent them).
- */
-export function originOf(url: string): string {
-  const authorityStart = url.indexOf('//') + 2
-  const pathStart = url.indexOf('/', authorityStart)
-  const end = pathStart === -1 ? url.length : pathStart
-  if (authorityStart < 2 || !PLAIN_AUTHORITY.test(url.slice(authorityStart, end))) {
-    return new URL(url).origin
-  }
-  return url.slice(0, end)
 }
 
 /**
@@ -47,9 +26,8 @@ export function scimAuth(): MiddlewareHandler<AppEnv> {
     const source = await tokens.verifySourceKey(deps, c.req.param('slug') ?? '', key)
     if (!source) throw ScimError.unauthorized('Invalid token', 'invalid_token')
     if (!source.enabled) throw ScimError.forbidden('This source is disabled')
-    const origin = deps.config.baseUrl ?? originOf(c.req.url)
     c.set('source', source)
-    c.set('baseUrl', `${origin}/source/scim/${encodeURIComponent(source.slug)}/v2`)
+    c.set('baseUrl', `${externalOrigin(c)}/source/scim/${encodeURIComponent(source.slug)}/v2`)
     await next()
   }
 }

@@ -1,6 +1,7 @@
-/** Pure helpers of src/http/auth.ts. */
+/** Pure helpers of src/http/auth.ts and src/http/origin.ts. */
 import { describe, expect, it } from 'vitest'
-import { bearerKey, originOf } from '../../src/http/auth.js'
+import { bearerKey } from '../../src/http/auth.js'
+import { originOf } from '../../src/http/origin.js'
 
 describe('originOf', () => {
   it('is what new URL(url).origin gives for the URLs the server builds', () => {

@@ -1,7 +1,7 @@
 /** /api/v3/sources/scim/: SCIM sources, authentik-compatible. */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
 import type { AppEnv } from '../../http/env.js'
+import { externalOrigin } from '../../http/origin.js'
 import { ValidationError } from '../../http/render-error.js'
 import { ScimError } from '../../scim/errors.js'
 import * as sources from '../../services/sources.js'
@@ -26,11 +26,6 @@ import {
 import { serializeSource, serializeUsedBy } from '../serializers.js'
 
 const TAGS = ['sources']
-
-/** The external origin that root_url is built on. */
-function origin(c: Context<AppEnv>): string {
-  return c.get('deps').config.baseUrl ?? new URL(c.req.url).origin
-}
 
 /** A taken slug is a field error, as authentik reports it, not a bare 409. */
 async function slugMustBeFree<T>(work: () => Promise<T>): Promise<T> {
@@ -156,7 +151,7 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
       ...controls,
       filter: { name: query.name, slug: query.slug, search: query.search },
     })
-    const base = origin(c)
+    const base = externalOrigin(c)
     return c.json(
       paginate(
         controls,
@@ -177,12 +172,12 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
         ...(input.user_path_template ? { userPathTemplate: input.user_path_template } : {}),
       }),
     )
-    return c.json(serializeSource(created, origin(c)), 201)
+    return c.json(serializeSource(created, externalOrigin(c)), 201)
   })
 
   app.openapi(retrieve, async (c) => {
     const detail = await sources.getSource(c.get('deps'), c.req.valid('param').slug)
-    return c.json(serializeSource(detail, origin(c)), 200)
+    return c.json(serializeSource(detail, externalOrigin(c)), 200)
   })
 
   app.openapi(update, async (c) => {
@@ -191,7 +186,7 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
     const detail = await slugMustBeFree(() =>
       sources.updateSource(c.get('deps'), slug, toChange(input)),
     )
-    return c.json(serializeSource(detail, origin(c)), 200)
+    return c.json(serializeSource(detail, externalOrigin(c)), 200)
   })
 
   app.openapi(partialUpdate, async (c) => {
@@ -200,7 +195,7 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
     const detail = await slugMustBeFree(() =>
       sources.updateSource(c.get('deps'), slug, toChange(input)),
     )
-    return c.json(serializeSource(detail, origin(c)), 200)
+    return c.json(serializeSource(detail, externalOrigin(c)), 200)
   })
 
   app.openapi(destroy, async (c) => {
