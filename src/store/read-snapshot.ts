@@ -26,7 +26,6 @@ export class TurnSnapshot {
   readonly #commit: SQLite.Statement
   readonly #rollback: SQLite.Statement
   readonly #dataVersion: SQLite.Statement
-  #open = false
   #endScheduled = false
   #lastDataVersion: unknown
   #version = 0
@@ -41,15 +40,15 @@ export class TurnSnapshot {
 
   /** Called before each read: opens the turn's snapshot if none is open. */
   enter(): void {
-    // SQLite ends a transaction by itself on some errors (I/O, memory): ask it, not a flag.
-    if (this.#open && this.#connection.inTransaction) return
+    // Only snapshots are transactions on this connection. SQLite ends one by itself on some
+    // errors (I/O, memory), so it is asked, not a flag.
+    if (this.#connection.inTransaction) return
     // Scheduled first, so that a statement failing below cannot leave a snapshot open.
     if (!this.#endScheduled) {
       this.#endScheduled = true
       setImmediate(this.#endOfTurn)
     }
-    if (!this.#connection.inTransaction) this.#begin.run()
-    this.#open = true
+    this.#begin.run()
     // Reading data_version starts the read transaction, so it belongs to this snapshot.
     const dataVersion = this.#dataVersion.get()
     if (dataVersion !== this.#lastDataVersion) {
@@ -73,7 +72,6 @@ export class TurnSnapshot {
    * that fails too (the connection is broken) does this throw.
    */
   end(): void {
-    this.#open = false
     if (!this.#connection.inTransaction) return
     try {
       this.#commit.run()

@@ -98,6 +98,8 @@ interface ScimRowOf {
 
 const userById = rowById('scim_source_users', false)
 const userByIdForUpdate = rowById('scim_source_users', true)
+const groupById = rowById('scim_source_groups', false)
+const groupByIdForUpdate = rowById('scim_source_groups', true)
 
 /**
  * Reads a user for a read-modify-write and, on PostgreSQL, locks its row until the
@@ -357,9 +359,6 @@ export async function insertScimGroup(
 }
 
 /** findScimGroup that locks the row until the transaction ends; see findScimUserForUpdate. */
-const groupById = rowById('scim_source_groups', false)
-const groupByIdForUpdate = rowById('scim_source_groups', true)
-
 export async function findScimGroupForUpdate(
   db: Executor,
   sourceId: string,
@@ -392,7 +391,6 @@ export async function updateScimGroup(
   return result.numUpdatedRows === 1n
 }
 
-/** Bumps a group's version and lastModified after a membership-only change. */
 const touchGroup = preparedQuery((db, sourceId: string, id: string, now: string) =>
   db
     .updateTable('scim_source_groups')
@@ -402,6 +400,7 @@ const touchGroup = preparedQuery((db, sourceId: string, id: string, now: string)
     .compile(),
 )
 
+/** Bumps a group's version and lastModified after a membership-only change. */
 export async function touchScimGroup(
   db: Executor,
   sourceId: string,
