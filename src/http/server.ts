@@ -3,17 +3,21 @@ import { serve } from '@hono/node-server'
 import type { Config } from '../config.js'
 import { startRuntime } from '../runtime.js'
 import { createApp } from './app.js'
+import { batchResponses } from './batch-responses.js'
 
 export async function runServer(config: Config): Promise<void> {
   const runtime = await startRuntime(config, { serving: true })
   const { logger } = runtime.deps
   const app = createApp(runtime.deps)
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
-    logger.info('scimd listening', {
-      url: `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`,
-      database: config.database.kind,
-    })
-  })
+  const server = serve(
+    { fetch: batchResponses(app.fetch), hostname: config.host, port: config.port },
+    (info) => {
+      logger.info('scimd listening', {
+        url: `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`,
+        database: config.database.kind,
+      })
+    },
+  )
   let closing = false
   const shutdown = (signal: string) => {
     if (closing) return

@@ -13,6 +13,7 @@ import SQLite from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { createApp } from '../../src/http/app.js'
+import { batchResponses } from '../../src/http/batch-responses.js'
 import { createLogger } from '../../src/logger.js'
 import { type Runtime, startRuntime } from '../../src/runtime.js'
 import * as sources from '../../src/services/sources.js'
@@ -39,8 +40,9 @@ beforeAll(async () => {
   key = created.key
   tokenIdentifier = created.token?.identifier ?? ''
   server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: createApp(runtime.deps).fetch, hostname: '127.0.0.1', port: 0 }, () =>
-      resolve(s),
+    const s = serve(
+      { fetch: batchResponses(createApp(runtime.deps).fetch), hostname: '127.0.0.1', port: 0 },
+      () => resolve(s),
     )
   })
   const address = server.address()
