@@ -16,7 +16,9 @@
 
 type Fetch<A extends unknown[]> = (request: Request, ...rest: A) => Response | Promise<Response>
 
-export function batchResponses<A extends unknown[]>(fetch: Fetch<A>): Fetch<A> {
+export function batchResponses<A extends unknown[]>(
+  fetch: Fetch<A>,
+): (request: Request, ...rest: A) => Promise<Response> {
   let held: Array<() => void> = []
   // In the loop's check phase (setImmediate), which follows the poll phase that handled
   // the batch of sockets; responses finished during a check phase go out in the next one.

@@ -51,6 +51,17 @@ describe('admin API authentication', () => {
     }
   })
 
+  it('names admin responses with X-Request-Id, refusals included', async () => {
+    const t = await createTestApp()
+    const ok = await t.admin('GET', '/sources/scim/', undefined, {
+      'X-Request-Id': 'admin-1',
+    })
+    expect([ok.status, ok.headers.get('x-request-id')]).toEqual([200, 'admin-1'])
+    const refused = await t.raw('GET', '/api/v3/sources/scim/')
+    expect(refused.status).toBe(401)
+    expect(refused.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
   it('serves the OpenAPI document without a token', async () => {
     const t = await createTestApp()
     const res = await t.raw('GET', '/api/v3/schema/')

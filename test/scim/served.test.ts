@@ -142,6 +142,50 @@ describe('served over HTTP on a SQLite file', () => {
     expect(await existence('declared@example.com')).toBe(0)
   })
 
+  it("names every response with X-Request-Id: the client's own if sane, else a new UUID", async () => {
+    const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+    const send = (
+      method: string,
+      path: string,
+      extra: Record<string, string> = {},
+      body?: unknown,
+    ) =>
+      fetch(`${base}${path}`, {
+        method,
+        headers: { ...headers(), ...extra },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+    const created = await send('POST', '/Users', {}, user('request-id@example.com'))
+    expect(created.status).toBe(201)
+    expect(created.headers.get('x-request-id')).toMatch(UUID)
+    const { id } = (await created.json()) as { id: string }
+    const etag = created.headers.get('etag') ?? ''
+
+    const echoed = await send('GET', `/Users/${id}`, { 'X-Request-Id': 'trace-42=a_b' })
+    expect(echoed.headers.get('x-request-id')).toBe('trace-42=a_b')
+    const replaced = await send('GET', `/Users/${id}`, { 'X-Request-Id': 'not sane!' })
+    expect(replaced.headers.get('x-request-id')).toMatch(UUID)
+    const tooLong = await send('GET', `/Users/${id}`, { 'X-Request-Id': 'a'.repeat(256) })
+    expect(tooLong.headers.get('x-request-id')).toMatch(UUID)
+
+    // Without a body (304, 204), an error, a discovery document, a health check.
+    const notModified = await send('GET', `/Users/${id}`, {
+      'If-None-Match': etag,
+      'X-Request-Id': 'r304',
+    })
+    expect([notModified.status, notModified.headers.get('x-request-id')]).toEqual([304, 'r304'])
+    const missing = await send('GET', '/Users/nope', { 'X-Request-Id': 'r404' })
+    expect([missing.status, missing.headers.get('x-request-id')]).toEqual([404, 'r404'])
+    const config = await send('GET', '/ServiceProviderConfig', { 'X-Request-Id': 'rspc' })
+    expect([config.status, config.headers.get('x-request-id')]).toEqual([200, 'rspc'])
+    const live = await fetch(new URL('/-/health/live', base), {
+      headers: { 'X-Request-Id': 'rlive' },
+    })
+    expect([live.status, live.headers.get('x-request-id')]).toEqual([204, 'rlive'])
+    const deleted = await send('DELETE', `/Users/${id}`, { 'X-Request-Id': 'r204' })
+    expect([deleted.status, deleted.headers.get('x-request-id')]).toEqual([204, 'r204'])
+  })
+
   describe('token checks, which are cached while the database is unchanged', () => {
     const status = async (bearer: string) =>
       (await fetch(`${base}/Users?count=1`, { headers: { Authorization: `Bearer ${bearer}` } }))
