@@ -73,13 +73,25 @@ type Literal = { kind: 'string'; value: string } | { kind: 'number'; value: numb
 /** The text of number literals, kept so that `employeeNumber eq 007` compares with "007". */
 const NUMBER_TEXT = new WeakMap<object, string>()
 
+/** Whitespace as `\s` reads it; ASCII answered without a regular expression. */
+function isSpace(ch: string): boolean {
+  const code = ch.charCodeAt(0)
+  if (code < 128) return code === 32 || (code >= 9 && code <= 13)
+  return /\s/.test(ch)
+}
+
+/** Characters that end a bare word: whitespace, brackets, parentheses, a quote. */
+function endsWord(ch: string): boolean {
+  return ch === '(' || ch === ')' || ch === '[' || ch === ']' || ch === '"' || isSpace(ch)
+}
+
 function tokenize(text: string): Token[] {
   const tokens: Token[] = []
   let depth = 0
   let i = 0
   while (i < text.length) {
     const ch = text[i] as string
-    if (/\s/.test(ch)) {
+    if (isSpace(ch)) {
       i++
     } else if (ch === '"') {
       let j = i + 1
@@ -95,7 +107,7 @@ function tokenize(text: string): Token[] {
       i++
     } else {
       let j = i
-      while (j < text.length && !/[\s()[\]"]/.test(text[j] as string)) j++
+      while (j < text.length && !endsWord(text[j] as string)) j++
       tokens.push({ kind: 'word', text: text.slice(i, j) })
       i = j
     }
@@ -214,15 +226,31 @@ export function parseFilter(text: string): Filter {
   if (text.trim() === '') throw ScimError.invalidFilter('Empty filter')
   if (text.length > MAX_LENGTH) throw ScimError.invalidFilter('Filter is too long')
   const prepared = prepare(text)
+  return restore(parseShape(prepared.text), prepared.literals, { terms: MAX_TERMS })
+}
+
+/**
+ * Parsed filters by their prepared text, in which every value is a numbered placeholder:
+ * the existence checks of a whole sync (`userName eq "…"`) are one shape, parsed once.
+ * restore() builds a new tree, so a kept one is never handed out or changed.
+ */
+const shapes = new Map<string, Filter>()
+const MAX_SHAPES = 500
+
+function parseShape(prepared: string): Filter {
+  const kept = shapes.get(prepared)
+  if (kept) return kept
   let parsed: Filter
   try {
-    parsed = parse(prepared.text)
+    parsed = parse(prepared)
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err)
     // The parser's messages quote placeholders, not the client's values: keep them short.
     throw ScimError.invalidFilter(`Invalid filter: ${detail.replace(/"\d+"/g, '"…"')}`)
   }
-  return restore(parsed, prepared.literals, { terms: MAX_TERMS })
+  if (shapes.size >= MAX_SHAPES) shapes.clear()
+  shapes.set(prepared, parsed)
+  return parsed
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -143,6 +143,26 @@ describe('parseFilter', () => {
     })
   })
 
+  it('gives each filter its own values and tree, however many share a shape', () => {
+    const first = parseFilter('userName eq "a@example.com" and active eq true')
+    // A caller changing its tree must not change what the next filter of that shape reads.
+    ;(first as { filters: unknown[] }).filters.length = 0
+    expect(parseFilter('userName eq "b@example.com" and active eq false')).toEqual({
+      op: 'and',
+      filters: [
+        { op: 'eq', attrPath: 'userName', compValue: 'b@example.com' },
+        { op: 'eq', attrPath: 'active', compValue: false },
+      ],
+    })
+    expect(parseFilter('userName\teq\u00a0"c"')).toEqual({
+      op: 'eq',
+      attrPath: 'userName',
+      compValue: 'c',
+    })
+    // A shape that failed to parse fails again: nothing was kept for it.
+    for (let i = 0; i < 2; i++) expect(() => parseFilter('userName eq')).toThrow(ScimError)
+  })
+
   it('rejects bad syntax, empty, unterminated, too deep and too long filters with invalidFilter', () => {
     for (const bad of [
       '',
