@@ -109,7 +109,7 @@ export function formatTable(report: Report): string {
       ? `FAILED${failures !== undefined ? `(${failures})` : ''}`
       : w.target === undefined
         ? 'ok'
-        : `${w.met ? 'met' : 'MISSED'} ${w.measured?.toFixed(2)}`
+        : `${w.met ? 'met' : 'MISSED'} ${w.measured?.toFixed(3)}`
     lines.push(
       `${pad(w.name, 16)}${pad(w.server, 7)}${num(r?.requestsPerSecond, 1, 10)}` +
         `${num(r?.p50Ms, 2, 9)}${num(r?.p99Ms, 2, 9)}` +
