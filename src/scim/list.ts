@@ -14,15 +14,6 @@ export interface ListParams {
   excludedAttributes: string | undefined
 }
 
-/** Reads parameters by name ignoring case (Entra's inbound collection sends `startindex`). */
-export function caseInsensitiveParams(
-  params: Record<string, string | undefined>,
-): (name: string) => string | undefined {
-  const lower = new Map<string, string>()
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) lower.set(k.toLowerCase(), v)
-  return (name) => lower.get(name.toLowerCase())
-}
-
 function parseInteger(name: string, raw: string | number | undefined): Parsed<number | undefined> {
   if (raw === undefined || raw === '') return { ok: true, value: undefined }
   const n = typeof raw === 'number' ? raw : Number(raw.trim())
