@@ -19,10 +19,30 @@ import type {
 import { hasRowLocks } from './locks.js'
 import { preparedQuery, preparedRowQuery } from './prepared.js'
 
-export function toScimUserRecord(row: ScimSourceUserRow): ScimUserRecord {
+/** A record's columns but its id and source, which a lookup by id already has. */
+type UserColumns = Omit<ScimSourceUserRow, 'id' | 'source_id' | 'user_name_key'>
+type GroupColumns = Omit<ScimSourceGroupRow, 'id' | 'source_id' | 'group_id' | 'display_name_key'>
+
+const USER_COLUMNS = [
+  'user_id',
+  'external_id',
+  'resource',
+  'created',
+  'last_modified',
+  'version',
+] as const satisfies readonly (keyof UserColumns)[]
+const GROUP_COLUMNS = [
+  'external_id',
+  'resource',
+  'created',
+  'last_modified',
+  'version',
+] as const satisfies readonly (keyof GroupColumns)[]
+
+function userRecord(id: string, sourceId: string, row: UserColumns): ScimUserRecord {
   return {
-    id: row.id,
-    sourceId: row.source_id,
+    id,
+    sourceId,
     userId: row.user_id,
     externalId: row.external_id,
     document: JSON.parse(row.resource) as ScimDocument,
@@ -32,16 +52,24 @@ export function toScimUserRecord(row: ScimSourceUserRow): ScimUserRecord {
   }
 }
 
-export function toScimGroupRecord(row: ScimSourceGroupRow): ScimGroupRecord {
+function groupRecord(id: string, sourceId: string, row: GroupColumns): ScimGroupRecord {
   return {
-    id: row.id,
-    sourceId: row.source_id,
+    id,
+    sourceId,
     externalId: row.external_id,
     document: JSON.parse(row.resource) as ScimDocument,
     created: row.created,
     lastModified: row.last_modified,
     version: row.version,
   }
+}
+
+export function toScimUserRecord(row: ScimSourceUserRow): ScimUserRecord {
+  return userRecord(row.id, row.source_id, row)
+}
+
+export function toScimGroupRecord(row: ScimSourceGroupRow): ScimGroupRecord {
+  return groupRecord(row.id, row.source_id, row)
 }
 
 export interface ScimUserWrite {
@@ -73,22 +101,29 @@ export async function insertScimUser(
 }
 
 /**
- * A source's user or group row by SCIM id, prepared. `lock`: for a read-modify-write, the
- * row stays locked until the transaction ends where the database has row locks (see
- * findScimUserForUpdate).
+ * A source's user or group by SCIM id, prepared: only the columns its record is built from
+ * (turning a column into a JS value is a good part of a lookup's cost). `lock`: for a
+ * read-modify-write, the row stays locked until the transaction ends where the database has
+ * row locks (see findScimUserForUpdate).
  */
-function rowById<T extends keyof ScimRowOf>(table: T, lock: boolean) {
+function rowById<T extends keyof ColumnsOf>(table: T, lock: boolean) {
+  const columns = table === 'scim_source_users' ? USER_COLUMNS : GROUP_COLUMNS
   return preparedQuery((db, sourceId: string, id: string) => {
     const query = db
-      .selectFrom(table as keyof ScimRowOf)
-      .selectAll()
+      .selectFrom(table as keyof ColumnsOf)
+      .select(columns)
       .where('source_id', '=', sourceId)
       .where('id', '=', id)
     // Kysely types a select from a union of tables loosely; the row is the table's.
     return (lock && hasRowLocks(db) ? query.forNoKeyUpdate() : query).compile() as CompiledQuery<
-      ScimRowOf[T]
+      ColumnsOf[T]
     >
   })
+}
+
+interface ColumnsOf {
+  scim_source_users: UserColumns
+  scim_source_groups: GroupColumns
 }
 
 interface ScimRowOf {
@@ -113,7 +148,7 @@ export async function findScimUserForUpdate(
   id: string,
 ): Promise<ScimUserRecord | undefined> {
   const [row] = await userByIdForUpdate(db, sourceId, id)
-  return row && toScimUserRecord(row)
+  return row && userRecord(id, sourceId, row)
 }
 
 /**
@@ -158,7 +193,7 @@ export async function findScimUser(
   id: string,
 ): Promise<ScimUserRecord | undefined> {
   const [row] = await userById(db, sourceId, id)
-  return row && toScimUserRecord(row)
+  return row && userRecord(id, sourceId, row)
 }
 
 /** The user with this userName (compared case-insensitively: the key is lower-cased). */
@@ -365,7 +400,7 @@ export async function findScimGroupForUpdate(
   id: string,
 ): Promise<ScimGroupRecord | undefined> {
   const [row] = await groupByIdForUpdate(db, sourceId, id)
-  return row && toScimGroupRecord(row)
+  return row && groupRecord(id, sourceId, row)
 }
 
 export async function updateScimGroup(
@@ -416,7 +451,7 @@ export async function findScimGroup(
   id: string,
 ): Promise<ScimGroupRecord | undefined> {
   const [row] = await groupById(db, sourceId, id)
-  return row && toScimGroupRecord(row)
+  return row && groupRecord(id, sourceId, row)
 }
 
 export async function listScimGroups(

@@ -60,6 +60,8 @@ export function queryStringParams(url: string): (name: string) => string | undef
 /** The query string's parameters, read case-insensitively; parsed once per request. */
 const queryOf = new WeakMap<Context<AppEnv>, (name: string) => string | undefined>()
 function queryParams(c: Context<AppEnv>): (name: string) => string | undefined {
+  // Most reads have no query string at all: nothing to parse, nothing to keep.
+  if (!c.req.url.includes('?')) return NO_PARAMS
   let get = queryOf.get(c)
   if (!get) {
     get = queryStringParams(c.req.url)
