@@ -26,7 +26,17 @@ export function scimJson(
   status: ContentfulStatusCode = 200,
   headers: Record<string, string> = {},
 ): Response {
-  return c.body(JSON.stringify(body), status, { 'Content-Type': scimMediaType(c), ...headers })
+  return scimJsonText(c, JSON.stringify(body), status, headers)
+}
+
+/** scimJson for a body already serialized. */
+export function scimJsonText(
+  c: Context<AppEnv>,
+  json: string,
+  status: ContentfulStatusCode = 200,
+  headers: Record<string, string> = {},
+): Response {
+  return c.body(json, status, { 'Content-Type': scimMediaType(c), ...headers })
 }
 
 /**

@@ -6,7 +6,14 @@ import type {
   ScimUserRecord,
   UserGroupRef,
 } from '../domain.js'
-import { CORE_GROUP_URN, LIST_RESPONSE_URN, type ResourceSchema, USER_RESOURCE } from './schemas.js'
+import { storedDocumentJson } from '../stored-document.js'
+import {
+  CORE_GROUP_URN,
+  CORE_USER_URN,
+  LIST_RESPONSE_URN,
+  type ResourceSchema,
+  USER_RESOURCE,
+} from './schemas.js'
 
 export type ScimResource = Record<string, unknown>
 
@@ -30,6 +37,38 @@ function withoutSchemas(document: ScimDocument): ScimDocument {
   return rest
 }
 
+function userGroupsWire(groups: readonly UserGroupRef[], baseUrl: string) {
+  return groups.map((g) => ({
+    value: g.value,
+    $ref: `${baseUrl}/Groups/${g.value}`,
+    display: g.display,
+    type: g.type,
+  }))
+}
+
+function membersWire(members: readonly ResourceRef[], baseUrl: string) {
+  return members.map((m) => ({
+    value: m.value,
+    $ref: `${baseUrl}/${m.type === 'User' ? 'Users' : 'Groups'}/${m.value}`,
+    display: m.display,
+    type: m.type,
+  }))
+}
+
+function metaOf(
+  resourceType: 'User' | 'Group',
+  record: ScimUserRecord | ScimGroupRecord,
+  baseUrl: string,
+) {
+  return {
+    resourceType,
+    created: record.created,
+    lastModified: record.lastModified,
+    location: `${baseUrl}/${resourceType === 'User' ? 'Users' : 'Groups'}/${record.id}`,
+    version: etag(record.version),
+  }
+}
+
 export function toScimUser(
   record: ScimUserRecord,
   baseUrl: string,
@@ -41,21 +80,8 @@ export function toScimUser(
     ...(record.externalId !== null ? { externalId: record.externalId } : {}),
     ...withoutSchemas(record.document),
   }
-  if (groups && groups.length > 0) {
-    wire.groups = groups.map((g) => ({
-      value: g.value,
-      $ref: `${baseUrl}/Groups/${g.value}`,
-      display: g.display,
-      type: g.type,
-    }))
-  }
-  wire.meta = {
-    resourceType: 'User',
-    created: record.created,
-    lastModified: record.lastModified,
-    location: `${baseUrl}/Users/${record.id}`,
-    version: etag(record.version),
-  }
+  if (groups && groups.length > 0) wire.groups = userGroupsWire(groups, baseUrl)
+  wire.meta = metaOf('User', record, baseUrl)
   return wire
 }
 
@@ -70,35 +96,82 @@ export function toScimGroup(
     ...(record.externalId !== null ? { externalId: record.externalId } : {}),
     ...withoutSchemas(record.document),
   }
-  if (members) {
-    wire.members = members.map((m) => ({
-      value: m.value,
-      $ref: `${baseUrl}/${m.type === 'User' ? 'Users' : 'Groups'}/${m.value}`,
-      display: m.display,
-      type: m.type,
-    }))
-  }
-  wire.meta = {
-    resourceType: 'Group',
-    created: record.created,
-    lastModified: record.lastModified,
-    location: `${baseUrl}/Groups/${record.id}`,
-    version: etag(record.version),
-  }
+  if (members) wire.members = membersWire(members, baseUrl)
+  wire.meta = metaOf('Group', record, baseUrl)
   return wire
 }
 
-/** RFC 7644 §3.4.2: a ListResponse; itemsPerPage is the number of resources returned. */
-export function listResponse(
-  resources: readonly ScimResource[],
+const SCHEMAS_FIRST = '{"schemas":'
+
+/**
+ * The members of a stored document after its `schemas`, as JSON text without the closing
+ * brace (empty, or starting with a comma): a normalized document is stored with its
+ * computed `schemas` first (normalize.ts, patch.ts), whose URNs contain no `]`. Undefined
+ * when the record has no stored text or the text is not in that form.
+ */
+function storedMembersAfterSchemas(
+  record: ScimUserRecord | ScimGroupRecord,
+  coreUrn: string,
+): { schemas: string; rest: string } | undefined {
+  const json = storedDocumentJson(record)
+  if (json === undefined || !json.startsWith(`${SCHEMAS_FIRST}["${coreUrn}"`)) return undefined
+  const end = json.indexOf(']') + 1
+  return { schemas: json.slice(SCHEMAS_FIRST.length, end), rest: json.slice(end, -1) }
+}
+
+function idMembers(record: ScimUserRecord | ScimGroupRecord): string {
+  const id = `,"id":${JSON.stringify(record.id)}`
+  return record.externalId === null ? id : `${id},"externalId":${JSON.stringify(record.externalId)}`
+}
+
+/**
+ * `JSON.stringify(toScimUser(record, baseUrl, groups))`, byte for byte. A record read from
+ * the database (stored-document.ts) is answered with its stored text and the members the
+ * wire adds spliced in, so its document is never parsed nor serialized again.
+ */
+export function scimUserJson(
+  record: ScimUserRecord,
+  baseUrl: string,
+  groups?: readonly UserGroupRef[],
+): string {
+  const stored = storedMembersAfterSchemas(record, CORE_USER_URN)
+  if (!stored) return JSON.stringify(toScimUser(record, baseUrl, groups))
+  const groupsJson =
+    groups && groups.length > 0
+      ? `,"groups":${JSON.stringify(userGroupsWire(groups, baseUrl))}`
+      : ''
+  const meta = JSON.stringify(metaOf('User', record, baseUrl))
+  return `{"schemas":${stored.schemas}${idMembers(record)}${stored.rest}${groupsJson},"meta":${meta}}`
+}
+
+/** `JSON.stringify(toScimGroup(record, baseUrl, members))`, byte for byte, as scimUserJson. */
+export function scimGroupJson(
+  record: ScimGroupRecord,
+  baseUrl: string,
+  members?: readonly ResourceRef[],
+): string {
+  const stored = storedMembersAfterSchemas(record, CORE_GROUP_URN)
+  if (!stored) return JSON.stringify(toScimGroup(record, baseUrl, members))
+  const membersJson = members ? `,"members":${JSON.stringify(membersWire(members, baseUrl))}` : ''
+  const meta = JSON.stringify(metaOf('Group', record, baseUrl))
+  // A group's wire `schemas` is the core URN alone, whatever the document lists.
+  return `{"schemas":["${CORE_GROUP_URN}"]${idMembers(record)}${stored.rest}${membersJson},"meta":${meta}}`
+}
+
+/**
+ * RFC 7644 §3.4.2: a ListResponse of resources already in JSON text; itemsPerPage is the
+ * number of resources returned.
+ */
+export function listResponseJson(
+  resources: readonly string[],
   totalResults: number,
   startIndex: number,
-): ScimResource {
-  return {
+): string {
+  const head = JSON.stringify({
     schemas: [LIST_RESPONSE_URN],
     totalResults,
     itemsPerPage: resources.length,
     startIndex,
-    Resources: resources,
-  }
+  })
+  return `${head.slice(0, -1)},"Resources":[${resources.join(',')}]}`
 }

@@ -8,6 +8,7 @@ import {
   sql,
 } from 'kysely'
 import type { ScimDocument, ScimGroupRecord, ScimUserRecord } from '../domain.js'
+import { StoredDocument } from '../stored-document.js'
 import type {
   Database,
   Executor,
@@ -39,37 +40,53 @@ const GROUP_COLUMNS = [
   'version',
 ] as const satisfies readonly (keyof GroupColumns)[]
 
-function userRecord(id: string, sourceId: string, row: UserColumns): ScimUserRecord {
-  return {
-    id,
-    sourceId,
-    userId: row.user_id,
-    externalId: row.external_id,
-    document: JSON.parse(row.resource) as ScimDocument,
-    created: row.created,
-    lastModified: row.last_modified,
-    version: row.version,
+/** Records read from the database: the document is parsed when first read (stored-document.ts). */
+export class StoredUserRecord extends StoredDocument implements ScimUserRecord {
+  id: string
+  sourceId: string
+  userId: number
+  externalId: string | null
+  created: string
+  lastModified: string
+  version: number
+
+  constructor(id: string, sourceId: string, row: UserColumns) {
+    super(row.resource)
+    this.id = id
+    this.sourceId = sourceId
+    this.userId = row.user_id
+    this.externalId = row.external_id
+    this.created = row.created
+    this.lastModified = row.last_modified
+    this.version = row.version
   }
 }
 
-function groupRecord(id: string, sourceId: string, row: GroupColumns): ScimGroupRecord {
-  return {
-    id,
-    sourceId,
-    externalId: row.external_id,
-    document: JSON.parse(row.resource) as ScimDocument,
-    created: row.created,
-    lastModified: row.last_modified,
-    version: row.version,
+export class StoredGroupRecord extends StoredDocument implements ScimGroupRecord {
+  id: string
+  sourceId: string
+  externalId: string | null
+  created: string
+  lastModified: string
+  version: number
+
+  constructor(id: string, sourceId: string, row: GroupColumns) {
+    super(row.resource)
+    this.id = id
+    this.sourceId = sourceId
+    this.externalId = row.external_id
+    this.created = row.created
+    this.lastModified = row.last_modified
+    this.version = row.version
   }
 }
 
 export function toScimUserRecord(row: ScimSourceUserRow): ScimUserRecord {
-  return userRecord(row.id, row.source_id, row)
+  return new StoredUserRecord(row.id, row.source_id, row)
 }
 
 export function toScimGroupRecord(row: ScimSourceGroupRow): ScimGroupRecord {
-  return groupRecord(row.id, row.source_id, row)
+  return new StoredGroupRecord(row.id, row.source_id, row)
 }
 
 export interface ScimUserWrite {
@@ -148,7 +165,7 @@ export async function findScimUserForUpdate(
   id: string,
 ): Promise<ScimUserRecord | undefined> {
   const [row] = await userByIdForUpdate(db, sourceId, id)
-  return row && userRecord(id, sourceId, row)
+  return row && new StoredUserRecord(id, sourceId, row)
 }
 
 /**
@@ -193,7 +210,7 @@ export async function findScimUser(
   id: string,
 ): Promise<ScimUserRecord | undefined> {
   const [row] = await userById(db, sourceId, id)
-  return row && userRecord(id, sourceId, row)
+  return row && new StoredUserRecord(id, sourceId, row)
 }
 
 /** The user with this userName (compared case-insensitively: the key is lower-cased). */
@@ -400,7 +417,7 @@ export async function findScimGroupForUpdate(
   id: string,
 ): Promise<ScimGroupRecord | undefined> {
   const [row] = await groupByIdForUpdate(db, sourceId, id)
-  return row && groupRecord(id, sourceId, row)
+  return row && new StoredGroupRecord(id, sourceId, row)
 }
 
 export async function updateScimGroup(
@@ -451,7 +468,7 @@ export async function findScimGroup(
   id: string,
 ): Promise<ScimGroupRecord | undefined> {
   const [row] = await groupById(db, sourceId, id)
-  return row && groupRecord(id, sourceId, row)
+  return row && new StoredGroupRecord(id, sourceId, row)
 }
 
 export async function listScimGroups(

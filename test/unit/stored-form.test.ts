@@ -2,17 +2,20 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { ScimGroupRecord, ScimUserRecord } from '../../src/domain.js'
+import type { ResourceRef, UserGroupRef } from '../../src/domain.js'
 import { normalizeResource } from '../../src/scim/normalize.js'
 import { applyPatch, parsePatchRequest } from '../../src/scim/patch.js'
 import { project } from '../../src/scim/projection.js'
-import { toScimGroup, toScimUser } from '../../src/scim/resources.js'
+import { scimGroupJson, scimUserJson, toScimGroup, toScimUser } from '../../src/scim/resources.js'
 import {
   ENTERPRISE_USER_URN,
   GROUP_RESOURCE,
   type ResourceSchema,
   USER_RESOURCE,
 } from '../../src/scim/schemas.js'
+import { splitExternalId } from '../../src/services/resource-common.js'
+import { StoredGroupRecord, StoredUserRecord } from '../../src/store/scim-resources.js'
+import { storedDocumentJson } from '../../src/stored-document.js'
 
 /**
  * Stored documents are in the form the default projection returns: a GET or list without
@@ -24,40 +27,45 @@ import {
 const PATCH_OP_URN = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
 const FIXTURES = join(import.meta.dirname, '../../fixtures')
 
-function userWire(document: Record<string, unknown>) {
-  const record: ScimUserRecord = {
-    id: 'u1',
-    sourceId: 's1',
-    userId: 1,
-    externalId: 'ext-1',
-    // As read back from the database.
-    document: JSON.parse(JSON.stringify(document)),
+const BASE_URL = 'https://scimd.example/source/scim/s/v2'
+const GROUPS: UserGroupRef[] = [{ value: 'g1', display: 'Staff', type: 'direct' }]
+const MEMBERS: ResourceRef[] = [{ value: 'u1', display: 'Ann', type: 'User' }]
+
+/** The row the services write for a document (externalId in its own column), read back. */
+function storedRow(document: Record<string, unknown>) {
+  const { externalId, rest } = splitExternalId(document)
+  return {
+    external_id: externalId,
+    resource: JSON.stringify(rest),
     created: '2026-01-01T00:00:00.000Z',
-    lastModified: '2026-01-02T00:00:00.000Z',
+    last_modified: '2026-01-02T00:00:00.000Z',
     version: 2,
   }
-  return toScimUser(record, 'https://scimd.example/source/scim/s/v2', [
-    { value: 'g1', display: 'Staff', type: 'direct' },
-  ])
 }
 
-function groupWire(document: Record<string, unknown>) {
-  const record: ScimGroupRecord = {
-    id: 'g1',
-    sourceId: 's1',
-    externalId: null,
-    document: JSON.parse(JSON.stringify(document)),
-    created: '2026-01-01T00:00:00.000Z',
-    lastModified: '2026-01-02T00:00:00.000Z',
-    version: 1,
-  }
-  return toScimGroup(record, 'https://scimd.example/source/scim/s/v2', [
-    { value: 'u1', display: 'Ann', type: 'User' },
-  ])
-}
+const userRecord = (document: Record<string, unknown>) =>
+  new StoredUserRecord('u1', 's1', { user_id: 1, ...storedRow(document) })
+const groupRecord = (document: Record<string, unknown>) =>
+  new StoredGroupRecord('g1', 's1', storedRow(document))
 
-function expectDefaultForm(resource: ResourceSchema, wire: Record<string, unknown>): void {
+/**
+ * What a create, replace or PATCH stores comes back unchanged through project(), and a
+ * record read back answers with the stored text spliced (scimUserJson): byte for byte the
+ * wire resource serialized, without parsing the document.
+ */
+function expectStoredForm(resource: ResourceSchema, document: Record<string, unknown>): void {
+  const isUser = resource === USER_RESOURCE
+  const wire = isUser
+    ? toScimUser(userRecord(document), BASE_URL, GROUPS)
+    : toScimGroup(groupRecord(document), BASE_URL, MEMBERS)
   expect(project(resource, wire, {})).toEqual(wire)
+  const record = isUser ? userRecord(document) : groupRecord(document)
+  const json = isUser
+    ? scimUserJson(record as StoredUserRecord, BASE_URL, GROUPS)
+    : scimGroupJson(record, BASE_URL, MEMBERS)
+  expect(json).toBe(JSON.stringify(wire))
+  // Spliced: the document was never parsed.
+  expect(storedDocumentJson(record)).toBe(storedRow(document).resource)
 }
 
 /** Recorded request bodies of every client (fixtures/<client>/*.json), by kind. */
@@ -169,13 +177,13 @@ describe('stored documents are in default-projection form', () => {
     const groups = recordedBodies('create-group').map((b) => created(GROUP_RESOURCE, b))
     expect(users.length).toBeGreaterThan(5)
     expect(groups.length).toBeGreaterThan(3)
-    for (const document of users) expectDefaultForm(USER_RESOURCE, userWire(document ?? {}))
-    for (const document of groups) expectDefaultForm(GROUP_RESOURCE, groupWire(document ?? {}))
+    for (const document of users) expectStoredForm(USER_RESOURCE, document ?? {})
+    for (const document of groups) expectStoredForm(GROUP_RESOURCE, document ?? {})
     const base = users.find((d) => d !== undefined) ?? {}
     for (const patch of recordedBodies('patch-user')) {
       const ops = (patch as { Operations?: unknown }).Operations
       const document = patched(USER_RESOURCE, base, ops)
-      if (document) expectDefaultForm(USER_RESOURCE, userWire(document))
+      if (document) expectStoredForm(USER_RESOURCE, document)
     }
   })
 
@@ -184,9 +192,9 @@ describe('stored documents are in default-projection form', () => {
       fc.property(body, fc.array(operation, { maxLength: 4 }), (input, ops) => {
         const document = created(USER_RESOURCE, { userName: 'u', ...input })
         if (!document) return
-        expectDefaultForm(USER_RESOURCE, userWire(document))
+        expectStoredForm(USER_RESOURCE, document)
         const after = patched(USER_RESOURCE, document, ops)
-        if (after) expectDefaultForm(USER_RESOURCE, userWire(after))
+        if (after) expectStoredForm(USER_RESOURCE, after)
       }),
       { numRuns: 3000 },
     )
@@ -196,7 +204,7 @@ describe('stored documents are in default-projection form', () => {
     fc.assert(
       fc.property(body, (input) => {
         const document = created(GROUP_RESOURCE, { displayName: 'g', ...input })
-        if (document) expectDefaultForm(GROUP_RESOURCE, groupWire(document))
+        if (document) expectStoredForm(GROUP_RESOURCE, document)
       }),
       { numRuns: 2000 },
     )

@@ -1,7 +1,7 @@
 /** /Groups: members load only when asked for; PATCH answers 204 (Entra's recommendation). */
 import * as groups from '../../services/groups.js'
 import { isRequested } from '../projection.js'
-import { toScimGroup } from '../resources.js'
+import { scimGroupJson, toScimGroup } from '../resources.js'
 import { GROUP_RESOURCE } from '../schemas.js'
 import { resourceRoutes } from './resource-routes.js'
 
@@ -11,6 +11,7 @@ export const groupRoutes = () =>
     readOptions: (p) => ({ withMembers: isRequested(GROUP_RESOURCE, p, 'members') }),
     bodylessReadOptions: { withMembers: false },
     toWire: (view: groups.GroupView, baseUrl) => toScimGroup(view.record, baseUrl, view.members),
+    toJson: (view: groups.GroupView, baseUrl) => scimGroupJson(view.record, baseUrl, view.members),
     create: groups.createGroup,
     get: groups.getGroup,
     replace: groups.replaceGroup,

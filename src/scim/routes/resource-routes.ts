@@ -2,13 +2,12 @@
 import { type Context, Hono } from 'hono'
 import type { Source } from '../../domain.js'
 import type { AppEnv } from '../../http/env.js'
-import { readJsonBody, scimJson } from '../../http/scim-response.js'
+import { readJsonBody, scimJsonText } from '../../http/scim-response.js'
 import type { Deps } from '../../services/deps.js'
 import type { ListResult } from '../../services/resource-common.js'
 import { ScimError } from '../errors.js'
 import type { ListParams } from '../list.js'
-import { project } from '../projection.js'
-import { etag, listResponse, type ScimResource } from '../resources.js'
+import { etag, listResponseJson, type ScimResource } from '../resources.js'
 import type { ResourceSchema } from '../schemas.js'
 import {
   asksForAttributes,
@@ -16,6 +15,7 @@ import {
   type Projection,
   queryListParams,
   queryProjection,
+  renderResource,
   searchRequest,
 } from './shared.js'
 
@@ -30,6 +30,8 @@ export interface ResourceService<V extends { record: { id: string; version: numb
   /** Read options that load nothing extra, for responses without a body. */
   bodylessReadOptions: O
   toWire(view: V, baseUrl: string): ScimResource
+  /** `JSON.stringify(toWire(view, baseUrl))`, made without the object where it can be. */
+  toJson(view: V, baseUrl: string): string
   create(deps: Deps, source: Source, body: unknown, opts: O): Promise<V>
   get(deps: Deps, source: Source, id: string, opts: O): Promise<V>
   replace(deps: Deps, source: Source, id: string, body: unknown, opts: O & WriteExtras): Promise<V>
@@ -49,13 +51,13 @@ export function resourceRoutes<V extends { record: { id: string; version: number
 ): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   const { resource } = service
-  // Stored documents are kept in the form the default projection returns (no `returned:
-  // never` attributes, no empty values: test/unit/stored-form.test.ts), so a request without
-  // `attributes` or `excludedAttributes` needs no projection pass.
-  const render = (c: Context<AppEnv>, view: V, projection: Projection) => {
-    const wire = service.toWire(view, c.get('baseUrl'))
-    return asksForAttributes(projection) ? project(resource, wire, projection) : wire
-  }
+  const render = (c: Context<AppEnv>, view: V, projection: Projection): string =>
+    renderResource(
+      resource,
+      projection,
+      () => service.toWire(view, c.get('baseUrl')),
+      () => service.toJson(view, c.get('baseUrl')),
+    )
   const defaultReadOptions = service.readOptions({})
   const readOptions = (projection: Projection) =>
     asksForAttributes(projection) ? service.readOptions(projection) : defaultReadOptions
@@ -68,7 +70,7 @@ export function resourceRoutes<V extends { record: { id: string; version: number
     const opts = readOptions(projection)
     const result = await service.list(c.get('deps'), c.get('source'), params, opts)
     const resources = result.items.map((v) => render(c, v, projection))
-    return scimJson(c, listResponse(resources, result.totalResults, params.startIndex))
+    return scimJsonText(c, listResponseJson(resources, result.totalResults, params.startIndex))
   }
 
   app.get('/', (c) => list(c, queryListParams(c), queryProjection(c, resource)))
@@ -77,7 +79,7 @@ export function resourceRoutes<V extends { record: { id: string; version: number
     const projection = queryProjection(c, resource)
     const body = await readJsonBody(c)
     const view = await service.create(c.get('deps'), c.get('source'), body, readOptions(projection))
-    return scimJson(c, render(c, view, projection), 201, {
+    return scimJsonText(c, render(c, view, projection), 201, {
       Location: `${c.get('baseUrl')}${resource.endpoint}/${view.record.id}`,
       ETag: etag(view.record.version),
     })
@@ -89,7 +91,7 @@ export function resourceRoutes<V extends { record: { id: string; version: number
     const view = await service.get(c.get('deps'), c.get('source'), c.req.param('id'), opts)
     const tag = etag(view.record.version)
     if (notModified(c, tag)) return c.body(null, 304, { ETag: tag })
-    return scimJson(c, render(c, view, projection), 200, { ETag: tag })
+    return scimJsonText(c, render(c, view, projection), 200, { ETag: tag })
   })
 
   app.put('/:id', async (c) => {
@@ -103,7 +105,7 @@ export function resourceRoutes<V extends { record: { id: string; version: number
       body,
       opts,
     )
-    return scimJson(c, render(c, view, projection), 200, { ETag: etag(view.record.version) })
+    return scimJsonText(c, render(c, view, projection), 200, { ETag: etag(view.record.version) })
   })
 
   app.patch('/:id', async (c) => {
@@ -117,7 +119,7 @@ export function resourceRoutes<V extends { record: { id: string; version: number
     const view = await service.patch(c.get('deps'), c.get('source'), c.req.param('id'), body, opts)
     const tag = etag(view.record.version)
     if (noContent) return c.body(null, 204, { ETag: tag })
-    return scimJson(c, render(c, view, projection), 200, { ETag: tag })
+    return scimJsonText(c, render(c, view, projection), 200, { ETag: tag })
   })
 
   app.delete('/:id', async (c) => {

@@ -5,13 +5,25 @@
  */
 import { type Context, Hono } from 'hono'
 import type { AppEnv } from '../../http/env.js'
-import { readJsonBody, scimJson } from '../../http/scim-response.js'
+import { readJsonBody, scimJsonText } from '../../http/scim-response.js'
 import { searchResources } from '../../services/search.js'
 import type { ListParams } from '../list.js'
-import { isRequested, project } from '../projection.js'
-import { listResponse, toScimGroup, toScimUser } from '../resources.js'
+import { isRequested } from '../projection.js'
+import {
+  listResponseJson,
+  scimGroupJson,
+  scimUserJson,
+  toScimGroup,
+  toScimUser,
+} from '../resources.js'
 import { GROUP_RESOURCE, USER_RESOURCE } from '../schemas.js'
-import { type Projection, queryListParams, queryProjection, searchRequest } from './shared.js'
+import {
+  type Projection,
+  queryListParams,
+  queryProjection,
+  renderResource,
+  searchRequest,
+} from './shared.js'
 
 export function searchRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
@@ -26,12 +38,23 @@ export function searchRoutes(): Hono<AppEnv> {
       withGroups: isRequested(USER_RESOURCE, users, 'groups'),
       withMembers: isRequested(GROUP_RESOURCE, groups, 'members'),
     })
+    const baseUrl = c.get('baseUrl')
     const resources = result.items.map((item) =>
       item.resourceType === 'User'
-        ? project(USER_RESOURCE, toScimUser(item.record, c.get('baseUrl'), item.groups), users)
-        : project(GROUP_RESOURCE, toScimGroup(item.record, c.get('baseUrl'), item.members), groups),
+        ? renderResource(
+            USER_RESOURCE,
+            users,
+            () => toScimUser(item.record, baseUrl, item.groups),
+            () => scimUserJson(item.record, baseUrl, item.groups),
+          )
+        : renderResource(
+            GROUP_RESOURCE,
+            groups,
+            () => toScimGroup(item.record, baseUrl, item.members),
+            () => scimGroupJson(item.record, baseUrl, item.members),
+          ),
     )
-    return scimJson(c, listResponse(resources, result.totalResults, params.startIndex))
+    return scimJsonText(c, listResponseJson(resources, result.totalResults, params.startIndex))
   }
 
   app.post('/.search', async (c) => {

@@ -4,7 +4,8 @@ import { tryDecode } from 'hono/utils/url'
 import type { AppEnv } from '../../http/env.js'
 import { ScimError } from '../errors.js'
 import { type ListParams, parseListParams } from '../list.js'
-import { parseAttributeList } from '../projection.js'
+import { parseAttributeList, project } from '../projection.js'
+import type { ScimResource } from '../resources.js'
 import { type ResourceSchema, SEARCH_REQUEST_URN } from '../schemas.js'
 
 export interface Projection {
@@ -79,6 +80,23 @@ export function queryProjection(c: Context<AppEnv>, resource: ResourceSchema): P
 /** Whether the client named attributes to return, which makes a group PATCH answer 200. */
 export function asksForAttributes(projection: Projection): boolean {
   return projection.attributes !== undefined || projection.excludedAttributes !== undefined
+}
+
+/**
+ * A resource as the response's JSON text. Stored documents are kept in the form the default
+ * projection returns (no `returned: never` attributes, no empty values: test/unit/
+ * stored-form.test.ts), so without `attributes` or `excludedAttributes` there is no
+ * projection pass and the text is made directly (`json`, which can splice stored text).
+ */
+export function renderResource(
+  resource: ResourceSchema,
+  projection: Projection,
+  wire: () => ScimResource,
+  json: () => string,
+): string {
+  return asksForAttributes(projection)
+    ? JSON.stringify(project(resource, wire(), projection))
+    : json()
 }
 
 export function queryListParams(c: Context<AppEnv>): ListParams {

@@ -1,7 +1,7 @@
 /** /Users: users answer PATCH with 200 and the resource, which Entra and Okta read back. */
 import * as users from '../../services/users.js'
 import { isRequested } from '../projection.js'
-import { toScimUser } from '../resources.js'
+import { scimUserJson, toScimUser } from '../resources.js'
 import { USER_RESOURCE } from '../schemas.js'
 import { resourceRoutes } from './resource-routes.js'
 
@@ -11,6 +11,7 @@ export const userRoutes = () =>
     readOptions: (p) => ({ withGroups: isRequested(USER_RESOURCE, p, 'groups') }),
     bodylessReadOptions: { withGroups: false },
     toWire: (view: users.UserView, baseUrl) => toScimUser(view.record, baseUrl, view.groups),
+    toJson: (view: users.UserView, baseUrl) => scimUserJson(view.record, baseUrl, view.groups),
     create: users.createUser,
     get: users.getUser,
     replace: users.replaceUser,
