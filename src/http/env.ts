@@ -3,6 +3,9 @@ import type { HttpBindings } from '@hono/node-server'
 import type { DirectoryUser, Source, Token } from '../domain.js'
 import type { Deps } from '../services/deps.js'
 
+/** A request's query parameters by name, ignoring case (scim/routes/shared.ts). */
+export type QueryParams = (name: string) => string | undefined
+
 export interface AppEnv {
   /** Node's request and response when served by @hono/node-server; absent in app.request(). */
   Bindings: Partial<HttpBindings> | undefined
@@ -13,6 +16,8 @@ export interface AppEnv {
     source: Source
     /** SCIM base URL of the source, e.g. https://host/source/scim/<slug>/v2. */
     baseUrl: string
+    /** The query string, once a route has read it (parsed once per request). */
+    queryParams: QueryParams
     /** The admin API caller. */
     adminToken: Token
     adminUser: DirectoryUser

@@ -1,7 +1,7 @@
 /** Helpers the SCIM resource routes share: projection options, list params, ETags. */
 import type { Context } from 'hono'
 import { tryDecode } from 'hono/utils/url'
-import type { AppEnv } from '../../http/env.js'
+import type { AppEnv, QueryParams } from '../../http/env.js'
 import { ScimError } from '../errors.js'
 import { type ListParams, parseListParams } from '../list.js'
 import { parseAttributeList, project } from '../projection.js'
@@ -23,7 +23,7 @@ function projectionFrom(
   return { ...(a ? { attributes: a } : {}), ...(e ? { excludedAttributes: e } : {}) }
 }
 
-const NO_PARAMS = (_name: string): string | undefined => undefined
+const NO_PARAMS: QueryParams = () => undefined
 
 /** A query string's part as `application/x-www-form-urlencoded` reads it: `+` is a space. */
 function decodeQueryPart(part: string): string {
@@ -37,7 +37,7 @@ function decodeQueryPart(part: string): string {
  * decoding as Hono's `c.req.query()` does (a malformed escape is kept as sent): going through
  * that, then a case-folding copy, was a twentieth of an existence check's time (cpu-prof).
  */
-export function queryStringParams(url: string): (name: string) => string | undefined {
+export function queryStringParams(url: string): QueryParams {
   const hash = url.indexOf('#')
   const query = url.indexOf('?')
   if (query === -1 || (hash !== -1 && hash < query)) return NO_PARAMS
@@ -59,14 +59,13 @@ export function queryStringParams(url: string): (name: string) => string | undef
 }
 
 /** The query string's parameters, read case-insensitively; parsed once per request. */
-const queryOf = new WeakMap<Context<AppEnv>, (name: string) => string | undefined>()
-function queryParams(c: Context<AppEnv>): (name: string) => string | undefined {
+function queryParams(c: Context<AppEnv>): QueryParams {
   // Most reads have no query string at all: nothing to parse, nothing to keep.
   if (!c.req.url.includes('?')) return NO_PARAMS
-  let get = queryOf.get(c)
+  let get = c.get('queryParams')
   if (!get) {
     get = queryStringParams(c.req.url)
-    queryOf.set(c, get)
+    c.set('queryParams', get)
   }
   return get
 }
