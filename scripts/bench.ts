@@ -420,11 +420,25 @@ async function main(argv: string[]): Promise<number> {
         'existence',
         { users: options.users },
       )
+      await measure(
+        'existence-minimal',
+        bare,
+        'the same requests at /minimal/Users: one prepared SELECT by userName, no auth, no SCIM machinery',
+        'existence',
+        { users: options.users, base: '/minimal' },
+      )
     }
     if (has('get')) {
       await measure('get', scimd, 'GET /Users/<id>, id random over the seeded users', 'get', {
         ids: join(dir, 'ids.txt'),
       })
+      await measure(
+        'get-minimal',
+        bare,
+        'the same requests at /minimal/Users/<id>: one prepared SELECT by id, no auth, no groups',
+        'get',
+        { ids: join(dir, 'ids.txt'), base: '/minimal' },
+      )
     }
     if (has('deep-page')) {
       const from = options.users - 999 > 0 ? options.users - 999 : 1

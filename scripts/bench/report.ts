@@ -9,7 +9,9 @@ export type WorkloadName =
   | 'ceiling'
   | 'ceiling-end'
   | 'existence'
+  | 'existence-minimal'
   | 'get'
+  | 'get-minimal'
   | 'deep-page'
   | 'offset-baseline'
   | 'patch-100k'
@@ -96,7 +98,7 @@ export function formatTable(report: Report): string {
   )
   lines.push('')
   const header =
-    `${pad('workload', 16)}${pad('server', 7)}${'req/s'.padStart(10)}${'p50 ms'.padStart(9)}` +
+    `${pad('workload', 18)}${pad('server', 7)}${'req/s'.padStart(10)}${'p50 ms'.padStart(9)}` +
     `${'p99 ms'.padStart(9)}${'non2xx'.padStart(8)}${'sockerr'.padStart(8)}${'ratio'.padStart(8)}` +
     `  ${pad('target', 16)}${pad('result', 12)}`
   lines.push(header)
@@ -111,14 +113,14 @@ export function formatTable(report: Report): string {
         ? 'ok'
         : `${w.met ? 'met' : 'MISSED'} ${w.measured?.toFixed(3)}`
     lines.push(
-      `${pad(w.name, 16)}${pad(w.server, 7)}${num(r?.requestsPerSecond, 1, 10)}` +
+      `${pad(w.name, 18)}${pad(w.server, 7)}${num(r?.requestsPerSecond, 1, 10)}` +
         `${num(r?.p50Ms, 2, 9)}${num(r?.p99Ms, 2, 9)}` +
         `${String(counts?.non2xx ?? '-').padStart(8)}${String(counts?.socketErrors ?? '-').padStart(8)}` +
         `${num(w.ratio, 3, 8)}  ${pad(targetText(w.target), 16)}${pad(result, 12)}`.trimEnd(),
     )
   }
   lines.push('')
-  for (const w of report.workloads) lines.push(`${pad(w.name, 16)}${w.request}`)
+  for (const w of report.workloads) lines.push(`${pad(w.name, 18)}${w.request}`)
   const failedOnes = report.workloads.filter((w) => !w.ok)
   if (failedOnes.length > 0) {
     lines.push('')
@@ -137,6 +139,19 @@ export function formatTable(report: Report): string {
         (runs > 1
           ? "the mean of the bare app's runs before and after the scimd workloads"
           : "the bare app's one successful run"),
+    )
+  }
+  const rps = (name: WorkloadName) =>
+    report.workloads.find((w) => w.name === name && w.ok)?.result?.requestsPerSecond
+  const ofMinimal = (['existence', 'get'] as const).flatMap((name) => {
+    const scimd = rps(name)
+    const minimal = rps(`${name}-minimal`)
+    return scimd && minimal ? [`${name} ${(scimd / minimal).toFixed(3)}`] : []
+  })
+  if (ofMinimal.length > 0) {
+    lines.push(
+      `scimd ÷ the minimal server on the same requests: ${ofMinimal.join(', ')} ` +
+        "(issue 8's targets are 0.9 of the minimal server's ratios as measured there)",
     )
   }
   if (report.patchMedians) {
