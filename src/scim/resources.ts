@@ -167,11 +167,9 @@ export function listResponseJson(
   totalResults: number,
   startIndex: number,
 ): string {
-  const head = JSON.stringify({
-    schemas: [LIST_RESPONSE_URN],
-    totalResults,
-    itemsPerPage: resources.length,
-    startIndex,
-  })
-  return `${head.slice(0, -1)},"Resources":[${resources.join(',')}]}`
+  return (
+    `{"schemas":["${LIST_RESPONSE_URN}"],"totalResults":${totalResults},` +
+    `"itemsPerPage":${resources.length},"startIndex":${startIndex},` +
+    `"Resources":[${resources.join(',')}]}`
+  )
 }
