@@ -111,6 +111,9 @@ function listResponse(resources: unknown[], total: number, startIndex: number) {
   }
 }
 
+/** The origin for meta.location, from the Host header (wrk always sends one). */
+const originOf = (host: string | undefined) => `http://${host ?? 'localhost'}`
+
 const SCIM_JSON = { 'Content-Type': 'application/scim+json; charset=utf-8' }
 
 let queries: Queries | undefined
@@ -124,7 +127,7 @@ app.get('/offset-page', async (c) => {
   const startIndex = Math.max(1, Number(c.req.query('startIndex') ?? 1))
   const count = Math.min(1000, Math.max(0, Number(c.req.query('count') ?? 100)))
   const { total, rows } = await queries.page(startIndex - 1, count)
-  const origin = new URL(c.req.url).origin
+  const origin = originOf(c.req.header('host'))
   const resources = rows.map((r) => toResource(r, origin))
   return c.body(JSON.stringify(listResponse(resources, total, startIndex)), 200, SCIM_JSON)
 })
@@ -133,7 +136,7 @@ app.get('/minimal/Users/:id', async (c) => {
   queries ??= openQueries()
   const row = await queries.byId(c.req.param('id'))
   if (!row) return c.json({ status: '404' }, 404)
-  return c.body(JSON.stringify(toResource(row, new URL(c.req.url).origin)), 200, SCIM_JSON)
+  return c.body(JSON.stringify(toResource(row, originOf(c.req.header('host')))), 200, SCIM_JSON)
 })
 
 app.get('/minimal/Users', async (c) => {
@@ -141,7 +144,7 @@ app.get('/minimal/Users', async (c) => {
   const userName = /^userName eq "(.*)"$/.exec(c.req.query('filter') ?? '')?.[1]
   if (userName === undefined) return c.json({ status: '400' }, 400)
   const row = await queries.byUserNameKey(userName.toLowerCase())
-  const resources = row ? [toResource(row, new URL(c.req.url).origin)] : []
+  const resources = row ? [toResource(row, originOf(c.req.header('host')))] : []
   return c.body(JSON.stringify(listResponse(resources, resources.length, 1)), 200, SCIM_JSON)
 })
 
