@@ -2,6 +2,9 @@
 import type { SyncResult } from './entra-sync.js'
 import type { WrkResult } from './wrk.js'
 
+/** A change of the bare app's speed across a run, as a share, past which the table warns. */
+const DRIFT_WARNING = 0.1
+
 /** Bumped whenever a field of the JSON document changes meaning or goes away. */
 export const REPORT_FORMAT = 'scimd-bench/2'
 
@@ -143,6 +146,14 @@ export function formatTable(report: Report): string {
   }
   const rps = (name: WorkloadName) =>
     report.workloads.find((w) => w.name === name && w.ok)?.result?.requestsPerSecond
+  const [first, last] = [rps('ceiling'), rps('ceiling-end')]
+  if (first && last && Math.abs(last - first) / Math.max(first, last) > DRIFT_WARNING) {
+    const drift = ((100 * (last - first)) / first).toFixed(0)
+    lines.push(
+      `WARNING: the bare app's speed moved ${drift}% between the two ends of this run (other ` +
+        'work on the machine): ratios of the workloads in between are uncertain by as much',
+    )
+  }
   const ofMinimal = (['existence', 'get'] as const).flatMap((name) => {
     const scimd = rps(name)
     const minimal = rps(`${name}-minimal`)
