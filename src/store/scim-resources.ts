@@ -40,46 +40,42 @@ const GROUP_COLUMNS = [
   'version',
 ] as const satisfies readonly (keyof GroupColumns)[]
 
-/** Records read from the database: the document is parsed when first read (stored-document.ts). */
-export class StoredUserRecord extends StoredDocument implements ScimUserRecord {
+/** The columns both kinds of record read besides their own. */
+type RecordColumns = Pick<
+  ScimSourceUserRow,
+  'external_id' | 'resource' | 'created' | 'last_modified' | 'version'
+>
+
+/** A record read from the database: its document is parsed when first read (stored-document.ts). */
+abstract class StoredRecord extends StoredDocument {
   id: string
   sourceId: string
-  userId: number
   externalId: string | null
   created: string
   lastModified: string
   version: number
+
+  constructor(id: string, sourceId: string, row: RecordColumns) {
+    super(row.resource)
+    this.id = id
+    this.sourceId = sourceId
+    this.externalId = row.external_id
+    this.created = row.created
+    this.lastModified = row.last_modified
+    this.version = row.version
+  }
+}
+
+export class StoredUserRecord extends StoredRecord implements ScimUserRecord {
+  userId: number
 
   constructor(id: string, sourceId: string, row: UserColumns) {
-    super(row.resource)
-    this.id = id
-    this.sourceId = sourceId
+    super(id, sourceId, row)
     this.userId = row.user_id
-    this.externalId = row.external_id
-    this.created = row.created
-    this.lastModified = row.last_modified
-    this.version = row.version
   }
 }
 
-export class StoredGroupRecord extends StoredDocument implements ScimGroupRecord {
-  id: string
-  sourceId: string
-  externalId: string | null
-  created: string
-  lastModified: string
-  version: number
-
-  constructor(id: string, sourceId: string, row: GroupColumns) {
-    super(row.resource)
-    this.id = id
-    this.sourceId = sourceId
-    this.externalId = row.external_id
-    this.created = row.created
-    this.lastModified = row.last_modified
-    this.version = row.version
-  }
-}
+export class StoredGroupRecord extends StoredRecord implements ScimGroupRecord {}
 
 export function toScimUserRecord(row: ScimSourceUserRow): ScimUserRecord {
   return new StoredUserRecord(row.id, row.source_id, row)
