@@ -12,4 +12,15 @@ describe('uuidv7', () => {
     expect([...ids].sort()).toEqual(ids)
     expect(new Set(ids).size).toBe(ids.length)
   })
+
+  it('draws fresh random bits for every id, across refills of its random pool', () => {
+    // 20,000 ids take 360,000 random bytes: the 4 KiB pool is refilled many times over.
+    const ids = Array.from({ length: 20_000 }, (_, i) => uuidv7(1_700_000_000_000 + i))
+    const randomParts = ids.map((id) => id.slice(19))
+    expect(new Set(randomParts).size).toBe(ids.length)
+    // Each hex digit of the last 48 bits takes all 16 values.
+    for (let digit = 24; digit < 36; digit++) {
+      expect(new Set(ids.map((id) => id[digit])).size).toBe(16)
+    }
+  })
 })
