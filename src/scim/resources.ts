@@ -10,6 +10,7 @@ import { storedDocumentJson } from '../stored-document.js'
 import {
   CORE_GROUP_URN,
   CORE_USER_URN,
+  GROUP_RESOURCE,
   LIST_RESPONSE_URN,
   type ResourceSchema,
   USER_RESOURCE,
@@ -56,15 +57,15 @@ function membersWire(members: readonly ResourceRef[], baseUrl: string) {
 }
 
 function metaOf(
-  resourceType: 'User' | 'Group',
+  resource: ResourceSchema,
   record: ScimUserRecord | ScimGroupRecord,
   baseUrl: string,
 ) {
   return {
-    resourceType,
+    resourceType: resource.name,
     created: record.created,
     lastModified: record.lastModified,
-    location: `${baseUrl}/${resourceType === 'User' ? 'Users' : 'Groups'}/${record.id}`,
+    location: `${baseUrl}${resource.endpoint}/${record.id}`,
     version: etag(record.version),
   }
 }
@@ -81,7 +82,7 @@ export function toScimUser(
     ...withoutSchemas(record.document),
   }
   if (groups && groups.length > 0) wire.groups = userGroupsWire(groups, baseUrl)
-  wire.meta = metaOf('User', record, baseUrl)
+  wire.meta = metaOf(USER_RESOURCE, record, baseUrl)
   return wire
 }
 
@@ -97,7 +98,7 @@ export function toScimGroup(
     ...withoutSchemas(record.document),
   }
   if (members) wire.members = membersWire(members, baseUrl)
-  wire.meta = metaOf('Group', record, baseUrl)
+  wire.meta = metaOf(GROUP_RESOURCE, record, baseUrl)
   return wire
 }
 
@@ -140,7 +141,7 @@ export function scimUserJson(
     groups && groups.length > 0
       ? `,"groups":${JSON.stringify(userGroupsWire(groups, baseUrl))}`
       : ''
-  const meta = JSON.stringify(metaOf('User', record, baseUrl))
+  const meta = JSON.stringify(metaOf(USER_RESOURCE, record, baseUrl))
   return `{"schemas":${stored.schemas}${idMembers(record)}${stored.rest}${groupsJson},"meta":${meta}}`
 }
 
@@ -153,7 +154,7 @@ export function scimGroupJson(
   const stored = storedMembersAfterSchemas(record, CORE_GROUP_URN)
   if (!stored) return JSON.stringify(toScimGroup(record, baseUrl, members))
   const membersJson = members ? `,"members":${JSON.stringify(membersWire(members, baseUrl))}` : ''
-  const meta = JSON.stringify(metaOf('Group', record, baseUrl))
+  const meta = JSON.stringify(metaOf(GROUP_RESOURCE, record, baseUrl))
   // A group's wire `schemas` is the core URN alone, whatever the document lists.
   return `{"schemas":["${CORE_GROUP_URN}"]${idMembers(record)}${stored.rest}${membersJson},"meta":${meta}}`
 }
