@@ -172,9 +172,11 @@ export async function getUser(
   id: string,
   opts: ReadOptions,
 ): Promise<UserView> {
-  const record = await store.findScimUser(deps.reader, source.id, id)
-  if (!record) throw ScimError.notFound(`User ${id} not found`)
-  return view(deps.reader, source, record, opts)
+  const found = opts.withGroups
+    ? await store.findScimUserWithGroups(deps.reader, source.id, id)
+    : await store.findScimUser(deps.reader, source.id, id).then((record) => record && { record })
+  if (!found) throw ScimError.notFound(`User ${id} not found`)
+  return found
 }
 
 /** Writes a new document for an existing user, keeping the directory in step. */

@@ -1,5 +1,13 @@
 /** The Kysely Database interface: one table interface per table, with its row types. */
-import type { Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely'
+import {
+  type Generated,
+  type Insertable,
+  type Kysely,
+  PostgresAdapter,
+  type Selectable,
+  type Transaction,
+  type Updateable,
+} from 'kysely'
 
 /** Booleans are stored as 0/1 integers and timestamps as ISO-8601 UTC text on both dialects. */
 type Flag = number
@@ -129,3 +137,8 @@ export interface Database {
 export type Executor = Kysely<Database> | Transaction<Database>
 
 export type Dialect = 'sqlite' | 'postgres'
+
+/** The dialect an executor speaks. */
+export function dialectOf(db: Executor): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite'
+}

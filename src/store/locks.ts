@@ -2,12 +2,12 @@
  * Locks that keep several scimd instances on one PostgreSQL correct; on SQLite, where one
  * writer at a time is the rule already, they are no-ops.
  */
-import { PostgresAdapter, sql } from 'kysely'
-import type { Executor } from './database.js'
+import { sql } from 'kysely'
+import { dialectOf, type Executor } from './database.js'
 
 /** Whether the executor's database takes row and advisory locks (PostgreSQL). */
 export function hasRowLocks(db: Executor): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter
+  return dialectOf(db) === 'postgres'
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { type RawBuilder, sql } from 'kysely'
 import type { ResourceRef, UserGroupRef } from '../domain.js'
-import type { Executor } from './database.js'
+import type { Dialect, Executor } from './database.js'
 import { preparedQuery } from './prepared.js'
 
 const userPkById = preparedQuery((db, sourceId: string, id: string) =>
@@ -196,12 +196,25 @@ export async function listGroupsOfUsers(
   sourceId: string,
   userPks: readonly number[],
 ): Promise<Map<number, UserGroupRef[]>> {
-  const byUser = new Map<number, UserGroupRef[]>(userPks.map((pk) => [pk, []]))
-  if (userPks.length === 0) return byUser
+  if (userPks.length === 0) return new Map()
   const direct =
     userPks.length === 1
       ? await directGroupsOfOneUser(db, sourceId, userPks[0] as number)
       : (await directGroupsOfUsers(sql`in (${sql.join(userPks)})`, sourceId).execute(db)).rows
+  return groupsFromDirect(db, sourceId, userPks, direct)
+}
+
+/**
+ * The groups of users from their direct memberships: those as they are when no group is
+ * nested in another (what identity providers push), else the recursive walk.
+ */
+async function groupsFromDirect(
+  db: Executor,
+  sourceId: string,
+  userPks: readonly number[],
+  direct: readonly DirectGroupRow[],
+): Promise<Map<number, UserGroupRef[]>> {
+  const byUser = new Map<number, UserGroupRef[]>(userPks.map((pk) => [pk, []]))
   const rows = direct.some((r) => Number(r.nested) !== 0)
     ? (await groupsOfUsers(sql`in (${sql.join(userPks)})`, sourceId).execute(db)).rows
     : direct.filter((r) => r.in_source !== null)
@@ -213,6 +226,50 @@ export async function listGroupsOfUsers(
     })
   }
   return byUser
+}
+
+/**
+ * The groups of one user, given their direct memberships as `directGroupsJson` lists them
+ * (read with the user, in the same query).
+ */
+export async function groupsOfUserFromJson(
+  db: Executor,
+  sourceId: string,
+  userPk: number,
+  json: string,
+): Promise<UserGroupRef[]> {
+  const direct = (JSON.parse(json) as DirectGroupTuple[]).map(
+    ([id, name, inSource, nested]): DirectGroupRow => ({
+      user_id: userPk,
+      id,
+      name,
+      depth: 0,
+      in_source: inSource ? id : null,
+      nested,
+    }),
+  )
+  return (await groupsFromDirect(db, sourceId, [userPk], direct)).get(userPk) ?? []
+}
+
+/** A direct membership in directGroupsJson: group id, name, in the source, nested. */
+type DirectGroupTuple = [string, string, number | boolean, number | boolean]
+
+/**
+ * A scalar subquery: the direct memberships of the user whose pk is `userPk` (an SQL
+ * expression of the outer query) as a JSON array of DirectGroupTuple, ordered by group id,
+ * as text; `[]` when there are none. What directGroupsOfUsers returns, for one user.
+ */
+export function directGroupsJson(
+  dialect: Dialect,
+  userPk: RawBuilder<unknown>,
+  sourceId: RawBuilder<unknown>,
+): RawBuilder<string> {
+  const tuple = sql`g.id, g.name, sg.id is not null, ${IS_NESTED}`
+  const list =
+    dialect === 'postgres'
+      ? sql`coalesce(json_agg(json_build_array(${tuple}) order by gm.group_id)::text, '[]')`
+      : sql`json_group_array(json_array(${tuple}) order by gm.group_id)`
+  return sql<string>`(select ${list} from ${directMemberships(sql`= ${userPk}`, sourceId)})`
 }
 
 /** One user's direct groups (a GET of one user): the same query, compiled once. */
@@ -228,6 +285,8 @@ interface GroupOfUserRow {
   depth: number
 }
 
+type DirectGroupRow = GroupOfUserRow & { nested: number | boolean; in_source: string | null }
+
 /**
  * Direct memberships, each with whether its group is nested in another (then the caller
  * walks the nesting) and whether it is a group of this source (`in_source` not null). All
@@ -235,15 +294,25 @@ interface GroupOfUserRow {
  * inside it. `users` is the condition on group_members.user_id.
  */
 function directGroupsOfUsers(users: RawBuilder<unknown>, sourceId: string) {
-  return sql<GroupOfUserRow & { nested: number | boolean; in_source: string | null }>`
-    select gm.user_id, g.id, g.name, 0 as depth, sg.id as in_source,
-      exists(select 1 from group_parents gp where gp.group_id = gm.group_id) as nested
-    from group_members gm
-    join groups g on g.id = gm.group_id
-    left join scim_source_groups sg on sg.group_id = gm.group_id and sg.source_id = ${sourceId}
-    where gm.user_id ${users}
+  return sql<DirectGroupRow>`
+    select gm.user_id, g.id, g.name, 0 as depth, sg.id as in_source, ${IS_NESTED} as nested
+    from ${directMemberships(users, sourceId)}
     order by gm.user_id, gm.group_id`
 }
+
+/**
+ * The direct memberships of users: group_members `gm` with its group `g` and, if that is a
+ * group of the source, the source's row `sg`; `users` is the condition on gm.user_id.
+ */
+function directMemberships(users: RawBuilder<unknown>, sourceId: unknown) {
+  return sql`group_members gm
+    join groups g on g.id = gm.group_id
+    left join scim_source_groups sg on sg.group_id = gm.group_id and sg.source_id = ${sourceId}
+    where gm.user_id ${users}`
+}
+
+/** Whether the membership's group is itself a member of another group. */
+const IS_NESTED = sql`exists(select 1 from group_parents gp where gp.group_id = gm.group_id)`
 
 /** Direct and indirect memberships; `users` is the condition on group_members.user_id. */
 function groupsOfUsers(users: RawBuilder<unknown>, sourceId: string) {

@@ -7,17 +7,19 @@ import {
   type SqlBool,
   sql,
 } from 'kysely'
-import type { ScimDocument, ScimGroupRecord, ScimUserRecord } from '../domain.js'
+import type { ScimDocument, ScimGroupRecord, ScimUserRecord, UserGroupRef } from '../domain.js'
 import { StoredDocument } from '../stored-document.js'
-import type {
-  Database,
-  Executor,
-  InsertableScimSourceUserEmailRow,
-  InsertableScimSourceUserRow,
-  ScimSourceGroupRow,
-  ScimSourceUserRow,
+import {
+  type Database,
+  dialectOf,
+  type Executor,
+  type InsertableScimSourceUserEmailRow,
+  type InsertableScimSourceUserRow,
+  type ScimSourceGroupRow,
+  type ScimSourceUserRow,
 } from './database.js'
 import { hasRowLocks } from './locks.js'
+import { directGroupsJson, groupsOfUserFromJson } from './members.js'
 import { preparedQuery, preparedRowQuery } from './prepared.js'
 
 /** A record's columns but its id and source, which a lookup by id already has. */
@@ -208,6 +210,33 @@ export async function findScimUser(
   const [row] = await userById(db, sourceId, id)
   return row && new StoredUserRecord(id, sourceId, row)
 }
+
+/**
+ * A user with their groups, read in one query (a GET of one user: one round trip to
+ * PostgreSQL, one statement on SQLite); the nesting walk, when a group is nested, is a
+ * second.
+ */
+export async function findScimUserWithGroups(
+  db: Kysely<Database>,
+  sourceId: string,
+  id: string,
+): Promise<{ record: ScimUserRecord; groups: UserGroupRef[] } | undefined> {
+  const [row] = await userWithGroupsById(db, sourceId, id)
+  if (!row) return undefined
+  return {
+    record: new StoredUserRecord(id, sourceId, row),
+    groups: await groupsOfUserFromJson(db, sourceId, row.user_id, row.direct_groups),
+  }
+}
+
+const userWithGroupsById = preparedQuery((db, sourceId: string, id: string) =>
+  sql<UserColumns & { direct_groups: string }>`
+    select ${sql.join(USER_COLUMNS.map((c) => sql.ref(`u.${c}`)))},
+      ${directGroupsJson(dialectOf(db), sql.ref('u.user_id'), sql.ref('u.source_id'))}
+        as direct_groups
+    from scim_source_users u
+    where u.source_id = ${sourceId} and u.id = ${id}`.compile(db),
+)
 
 /** The user with this userName (compared case-insensitively: the key is lower-cased). */
 export async function findScimUserByUserName(

@@ -1,11 +1,14 @@
 /**
- * A user's groups (src/store/members.ts listGroupsOfUsers) where the data is unusual: a
- * direct group that is not one of the source's, nested in one that is.
+ * A user's groups where the data is unusual (a direct group that is not one of the source's,
+ * nested in one that is), read both ways scimd reads them: listGroupsOfUsers (a page of
+ * users) and findScimUserWithGroups (one user and their groups in one query).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { connect, type Store } from '../../src/store/connect.js'
+import type { UserGroupRef } from '../../src/domain.js'
 import { listGroupsOfUsers } from '../../src/store/members.js'
 import { migrateToLatest } from '../../src/store/migrate.js'
+import { findScimUserWithGroups } from '../../src/store/scim-resources.js'
 
 let store: Store
 const NOW = '2026-01-01T00:00:00.000Z'
@@ -21,13 +24,25 @@ beforeEach(async () => {
     .insertInto('users')
     .values({ id: 7, uuid: 'u7', username: 'ann', date_joined: NOW, last_updated: NOW })
     .execute()
-  for (const id of ['core', 'scim-parent', 'scim-direct']) {
+  await store.db
+    .insertInto('scim_source_users')
+    .values({
+      id: 'ann-id',
+      source_id: 's1',
+      user_id: 7,
+      user_name_key: 'ann',
+      resource: '{}',
+      created: NOW,
+      last_modified: NOW,
+    })
+    .execute()
+  for (const id of ['core', 'scim-parent', 'scim-direct', 'scim-b']) {
     await store.db
       .insertInto('groups')
       .values({ id, name: id, created_at: NOW, last_updated: NOW })
       .execute()
   }
-  for (const id of ['scim-parent', 'scim-direct']) {
+  for (const id of ['scim-parent', 'scim-direct', 'scim-b']) {
     await store.db
       .insertInto('scim_source_groups')
       .values({
@@ -47,17 +62,26 @@ afterEach(async () => {
   await store.close()
 })
 
-describe('listGroupsOfUsers', () => {
-  it('returns the direct groups of the source, without the walk when nothing is nested', async () => {
+const readers: [string, () => Promise<UserGroupRef[] | undefined>][] = [
+  ['listGroupsOfUsers', async () => (await listGroupsOfUsers(store.db, 's1', [7])).get(7)],
+  [
+    'findScimUserWithGroups',
+    async () => (await findScimUserWithGroups(store.db, 's1', 'ann-id'))?.groups,
+  ],
+]
+
+describe.each(readers)('%s', (_name, groupsOfAnn) => {
+  it('returns the direct groups of the source by id, without the walk when nothing is nested', async () => {
     await store.db
       .insertInto('group_members')
       .values([
         { group_id: 'scim-direct', user_id: 7 },
         { group_id: 'core', user_id: 7 },
+        { group_id: 'scim-b', user_id: 7 },
       ])
       .execute()
-    const groups = await listGroupsOfUsers(store.db, 's1', [7])
-    expect(groups.get(7)).toEqual([
+    expect(await groupsOfAnn()).toEqual([
+      { value: 'scim-b', display: 'scim-b', type: 'direct' },
       { value: 'scim-direct', display: 'scim-direct', type: 'direct' },
     ])
   })
@@ -68,9 +92,19 @@ describe('listGroupsOfUsers', () => {
       .insertInto('group_parents')
       .values({ group_id: 'core', parent_id: 'scim-parent' })
       .execute()
-    const groups = await listGroupsOfUsers(store.db, 's1', [7])
-    expect(groups.get(7)).toEqual([
+    expect(await groupsOfAnn()).toEqual([
       { value: 'scim-parent', display: 'scim-parent', type: 'indirect' },
     ])
+  })
+
+  it('returns no groups for a user in none', async () => {
+    expect(await groupsOfAnn()).toEqual([])
+  })
+})
+
+describe('findScimUserWithGroups', () => {
+  it('finds no user of another source', async () => {
+    expect(await findScimUserWithGroups(store.db, 's2', 'ann-id')).toBeUndefined()
+    expect(await findScimUserWithGroups(store.db, 's1', 'nobody')).toBeUndefined()
   })
 })
