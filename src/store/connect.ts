@@ -9,6 +9,8 @@ import {
   type DatabaseMetadataOptions,
   Kysely,
   PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
   type SchemaMetadata,
   type SqliteDatabase,
   SqliteDialect,
@@ -19,7 +21,7 @@ import pg from 'pg'
 import type { DatabaseTarget } from '../config.js'
 import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js'
 import type { Database, Dialect } from './database.js'
-import { runDirectly } from './prepared.js'
+import { runDirectly, statementName } from './prepared.js'
 import { TurnSnapshot } from './read-snapshot.js'
 import { groupCommit, type Transactor, transactionPerCall } from './transactor.js'
 
@@ -74,7 +76,9 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
       ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
     })
     pool.on('error', (err) => options.onPoolError?.(err))
-    const db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool }) })
+    const db = new Kysely<Database>({
+      dialect: new CurrentSchemaPostgresDialect({ pool: withNamedStatements(pool) }),
+    })
     return {
       db,
       reader: db,
@@ -170,6 +174,39 @@ function readConnection(path: string): { db: Kysely<Database>; snapshot: TurnSna
  * schema: its Migrator would then take another schema's kysely_migration table for ours,
  * and a schema dropped meanwhile by someone else makes the catalog query fail.
  */
+/**
+ * The pool as Kysely sees it, its clients running prepared queries' SQL as named statements
+ * (prepared.ts statementName): parsed and planned once per connection. Each pg client keeps
+ * one wrapper, as Kysely keys its connections by client.
+ */
+function withNamedStatements(pool: pg.Pool): PostgresPool {
+  const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>()
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => ({
+    // biome-ignore lint/suspicious/noExplicitAny: the overloads of PostgresPoolClient.query
+    query: (sqlOrCursor: any, parameters?: ReadonlyArray<unknown>): any => {
+      if (typeof sqlOrCursor !== 'string') return client.query(sqlOrCursor)
+      const values = parameters as unknown[]
+      const name = statementName(sqlOrCursor)
+      return name
+        ? client.query({ name, text: sqlOrCursor, values })
+        : client.query(sqlOrCursor, values)
+    },
+    release: () => client.release(),
+  })
+  return {
+    connect: async () => {
+      const client = await pool.connect()
+      let wrapper = wrappers.get(client)
+      if (!wrapper) {
+        wrapper = wrap(client)
+        wrappers.set(client, wrapper)
+      }
+      return wrapper
+    },
+    end: () => pool.end(),
+  }
+}
+
 class CurrentSchemaPostgresDialect extends PostgresDialect {
   // biome-ignore lint/suspicious/noExplicitAny: Dialect.createIntrospector takes Kysely<any>
   override createIntrospector(db: Kysely<any>): DatabaseIntrospector {

@@ -4,7 +4,7 @@
  * the lookups every SCIM request makes (npm run bench -- --cpu-prof); the hot ones use this.
  */
 import type { CompiledQuery, Kysely } from 'kysely'
-import type { Database } from './database.js'
+import { type Database, dialectOf } from './database.js'
 
 /** Stands in for the i-th parameter while the query is compiled. */
 class Slot {
@@ -29,6 +29,19 @@ const directRunners = new WeakMap<Kysely<Database>, DirectRunner>()
  */
 export function runDirectly(db: Kysely<Database>, runner: DirectRunner): void {
   directRunners.set(db, runner)
+}
+
+/**
+ * PostgreSQL names for the SQL of prepared queries: a connection parses and plans a named
+ * statement once and then only binds new parameters (connect.ts), where an unnamed one is
+ * parsed and planned on every call (most of the database's CPU for a GET). Only the SQL of
+ * preparedQuery is named, so the names are as few as its call sites, whatever clients send.
+ */
+const statementNames = new Map<string, string>()
+
+/** The name PostgreSQL connections keep `sql` prepared under, if it is a prepared query's. */
+export function statementName(sql: string): string | undefined {
+  return statementNames.get(sql)
 }
 
 interface Template {
@@ -63,6 +76,9 @@ export function preparedQuery<A extends unknown[], R>(
         }),
       }
       templates.set(dialect, found)
+      if (dialectOf(db) === 'postgres' && !statementNames.has(compiled.sql)) {
+        statementNames.set(compiled.sql, `scimd_${statementNames.size + 1}`)
+      }
     }
     return found
   }

@@ -196,7 +196,8 @@ export async function updateScimUser(
 const userByNameKey = preparedQuery((db, sourceId: string, userNameKey: string) =>
   db
     .selectFrom('scim_source_users')
-    .selectAll()
+    // By name, never `*`, as every prepared query (prepared.ts).
+    .select(['id', 'source_id', 'user_name_key', ...USER_COLUMNS])
     .where('source_id', '=', sourceId)
     .where('user_name_key', '=', userNameKey)
     .compile(),

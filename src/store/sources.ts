@@ -7,6 +7,19 @@ import type { Database, Executor, SourceRow, UpdateableSourceRow } from './datab
 import { hasRowLocks } from './locks.js'
 import { preparedQuery } from './prepared.js'
 
+const SOURCE_COLUMNS = [
+  'id',
+  'slug',
+  'name',
+  'enabled',
+  'user_matching_mode',
+  'user_path_template',
+  'service_account_id',
+  'token_id',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof SourceRow)[]
+
 export function toSource(row: SourceRow): Source {
   return {
     id: row.id,
@@ -143,7 +156,9 @@ const sourceByTokenDigest = preparedQuery((db, slug: string, digest: string) =>
   db
     .selectFrom('sources')
     .innerJoin('tokens', 'tokens.id', 'sources.token_id')
-    .selectAll('sources')
+    // Columns by name, never `*`: PostgreSQL keeps this statement prepared (prepared.ts), and
+    // a prepared `*` fails once a migration adds a column to the table.
+    .select(SOURCE_COLUMNS.map((c) => `sources.${c}` as const))
     .select(['tokens.key_digest', 'tokens.expires', 'tokens.expiring'])
     .where('sources.slug', '=', slug)
     .where('tokens.key_digest', '=', digest)
