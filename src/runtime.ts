@@ -34,6 +34,15 @@ export async function startRuntime(
             onError: (message: string) =>
               logger.warn('background WAL checkpoint failed', { error: message }),
           },
+          watchCredentials: {
+            onChange: (hearing: boolean, error?: Error) =>
+              hearing
+                ? logger.info('credential change notifications heard; token lookups cached')
+                : logger.warn(
+                    'credential change notifications lost; every token is checked in the database until they are back',
+                    { error: error?.message },
+                  ),
+          },
         }
       : {}),
   })
@@ -48,6 +57,8 @@ export async function startRuntime(
       db: store.db,
       reader: store.reader,
       readVersion: store.readVersion,
+      credentialsVersion: store.credentialsVersion,
+      credentialsChanged: store.credentialsChanged,
       dialect: store.dialect,
       transactor: store.transactor,
       secrets: createSecrets(secretKey),

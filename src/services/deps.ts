@@ -14,6 +14,10 @@ export interface Deps {
   reader: Kysely<Database>
   /** The database state `reader` sees, where known (store/connect.ts Store.readVersion). */
   readVersion(): number | undefined
+  /** The state of sources and tokens, where known (Store.credentialsVersion). */
+  credentialsVersion(): number | undefined
+  /** Call after committing a change to sources or tokens (Store.credentialsChanged). */
+  credentialsChanged(): void
   dialect: Dialect
   /** Runs write transactions (store/transactor.ts): use inTransaction. */
   transactor: Transactor
@@ -62,6 +66,21 @@ export async function inTransaction<T>(
       deps.logger.debug('transaction retried', { attempt, reason: conflictReason(err) })
       await backoff(attempt)
     }
+  }
+}
+
+/**
+ * inTransaction for a change to sources or tokens: once it ends, this process's cached token
+ * lookups start over (the other instances hear of it from the database).
+ */
+export async function inCredentialsTransaction<T>(
+  deps: Deps,
+  work: (tx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
+  try {
+    return await inTransaction(deps, work)
+  } finally {
+    deps.credentialsChanged()
   }
 }
 

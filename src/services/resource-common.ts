@@ -46,7 +46,7 @@ export function checkIfMatch(ifMatch: string | undefined, version: number): void
  * reconciliation job) counts every match again on every page, and on a deep page the count
  * cost more than the page.
  */
-const totals = new ReadCache<number>(1000)
+const totals = new ReadCache<number>(1000, (deps) => deps.readVersion())
 
 /** `countAll` of pageWithTotal, answered from the cache of totals when it can be. */
 export function cachedCount(

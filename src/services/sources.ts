@@ -10,7 +10,7 @@ import { lockExclusive } from '../store/locks.js'
 import * as sources from '../store/sources.js'
 import * as tokens from '../store/tokens.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
-import { type Deps, inTransaction } from './deps.js'
+import { type Deps, inCredentialsTransaction, inTransaction } from './deps.js'
 import { issueToken } from './tokens.js'
 
 export { SOURCE_ORDER_FIELDS, type SourceFilter, type SourceOrderField } from '../store/sources.js'
@@ -42,7 +42,7 @@ export async function createSource(
   input: SourceInput,
 ): Promise<SourceDetail & { key: string }> {
   try {
-    return await inTransaction(deps, async (tx) => {
+    return await inCredentialsTransaction(deps, async (tx) => {
       const now = nowIso()
       const id = uuidv7()
       await sources.insertSource(tx, {
@@ -150,7 +150,7 @@ export async function updateSource(
   change: SourceChange,
 ): Promise<SourceDetail> {
   try {
-    return await inTransaction(deps, async (tx) => {
+    return await inCredentialsTransaction(deps, async (tx) => {
       const source = await sources.findSourceBySlug(tx, slug)
       if (!source) throw ScimError.notFound('Source not found')
       const row: Parameters<typeof sources.updateSource>[2] = {}
@@ -247,7 +247,7 @@ export async function sourceUsedBy(deps: Deps, slug: string, limit: number): Pro
  * them. authentik instead keeps them and only drops the connection rows.
  */
 export async function deleteSource(deps: Deps, slug: string): Promise<void> {
-  await inTransaction(deps, async (tx) => {
+  await inCredentialsTransaction(deps, async (tx) => {
     const source = await sources.findSourceBySlugForUpdate(tx, slug)
     if (!source) throw ScimError.notFound('Source not found')
     const userIds = tx

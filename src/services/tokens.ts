@@ -9,7 +9,7 @@ import { isUniqueViolation } from '../store/errors.js'
 import { findSourceByTokenDigest } from '../store/sources.js'
 import * as tokens from '../store/tokens.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
-import { type Deps, inTransaction } from './deps.js'
+import { type Deps, inCredentialsTransaction } from './deps.js'
 import { type UserDetail, userDetails } from './directory.js'
 import { ReadCache } from './read-cache.js'
 
@@ -89,16 +89,18 @@ export async function verifySourceKey(
 }
 
 /**
- * What the token query returned, by slug and key digest, while the database is unchanged
- * (read-cache.ts): identity providers send thousands of requests with one token, and the
- * query was a tenth of a GET's time. A rotation, a disabled source or a change by the CLI
- * starts it over, so a revoked key stops working exactly when it would without the cache.
- * Only found tokens are kept, and only by digest, never the key; the digest comparison and
- * the expiry check still run on every request.
+ * What the token query returned, by slug and key digest, while sources and tokens are
+ * unchanged (read-cache.ts): identity providers send thousands of requests with one token,
+ * and the query was a tenth of a GET's time on SQLite and one of its round trips on
+ * PostgreSQL. A rotation, a disabled source or a change by the CLI or another instance
+ * starts it over, so a revoked key stops working when it would without the cache (on
+ * PostgreSQL: once the other instances hear of the commit, milliseconds). Only found tokens
+ * are kept, and only by digest, never the key; the digest comparison and the expiry check
+ * still run on every request.
  */
 const sourcesByDigest = new ReadCache<
   NonNullable<Awaited<ReturnType<typeof findSourceByTokenDigest>>>
->(1000)
+>(1000, (deps) => deps.credentialsVersion())
 
 function sourceByDigest(deps: Deps, slug: string, digest: string) {
   return sourcesByDigest.get(deps, `${slug}\n${digest}`, () =>
@@ -122,6 +124,7 @@ export async function setKey(deps: Deps, identifier: string, key: string): Promi
       digest: deps.secrets.digest(key),
       sealed: await deps.secrets.seal(key),
     })
+    deps.credentialsChanged()
   } catch (err) {
     // Keys are unique (a key names one token); another token has this one.
     if (isUniqueViolation(err)) throw ScimError.uniqueness('This key is already in use')
@@ -196,7 +199,7 @@ export async function updateToken(
   identifier: string,
   change: TokenChange,
 ): Promise<TokenDetail> {
-  await inTransaction(deps, async (tx) => {
+  await inCredentialsTransaction(deps, async (tx) => {
     const token = await tokens.findTokenByIdentifier(tx, identifier)
     if (!token) throw ScimError.notFound('Token not found')
     const expiring =

@@ -20,6 +20,7 @@ import {
 import pg from 'pg'
 import type { DatabaseTarget } from '../config.js'
 import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js'
+import { CREDENTIALS_CHANNEL, CredentialWatch } from './credential-watch.js'
 import type { Database, Dialect } from './database.js'
 import { runDirectly, statementName } from './prepared.js'
 import { TurnSnapshot } from './read-snapshot.js'
@@ -40,6 +41,14 @@ export interface Store {
    * not known (PostgreSQL, in-memory SQLite), so callers must then not cache reads.
    */
   readVersion(): number | undefined
+  /**
+   * Names the state of the credentials (sources and their tokens), for caches of token
+   * lookups: readVersion on SQLite; on PostgreSQL the number credential-watch.ts keeps from
+   * other instances' notifications, where the server watches them (ConnectOptions).
+   */
+  credentialsVersion(): number | undefined
+  /** Tells the store this process just committed a change to credentials. */
+  credentialsChanged(): void
   dialect: Dialect
   /** Where write transactions go: group commit on SQLite, one per call on PostgreSQL. */
   transactor: Transactor
@@ -62,10 +71,16 @@ export interface ConnectOptions {
    * (checkpointer.ts), for a long-running server. Told if the worker fails.
    */
   backgroundCheckpoints?: { onError(message: string): void }
+  /**
+   * On PostgreSQL: listen for credential changes (credential-watch.ts) on a connection of
+   * its own, for a long-running server. Told when notifications stop or start being heard.
+   */
+  watchCredentials?: { onChange(hearing: boolean, error?: Error): void }
 }
 
 export function connect(target: DatabaseTarget, options: ConnectOptions = {}): Store {
   if (target.kind === 'postgres') {
+    const session = options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}
     const pool = new pg.Pool({
       connectionString: target.url,
       max: options.poolMax ?? 10,
@@ -73,19 +88,36 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
       application_name: 'scimd',
       // A connection unused for 30 s is closed, so idle instances hold few sessions.
       idleTimeoutMillis: 30_000,
-      ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
+      ...session,
     })
     pool.on('error', (err) => options.onPoolError?.(err))
     const db = new Kysely<Database>({
       dialect: new CurrentSchemaPostgresDialect({ pool: withNamedStatements(pool) }),
     })
+    const watch =
+      options.watchCredentials &&
+      new CredentialWatch({
+        client: () =>
+          new pg.Client({
+            connectionString: target.url,
+            application_name: 'scimd-listen',
+            ...session,
+          }),
+        notify: (payload) => pool.query('select pg_notify($1, $2)', [CREDENTIALS_CHANNEL, payload]),
+        onChange: options.watchCredentials.onChange,
+      })
     return {
       db,
       reader: db,
       readVersion: () => undefined,
+      credentialsVersion: () => watch?.version(),
+      credentialsChanged: () => watch?.changed(),
       dialect: 'postgres',
       transactor: transactionPerCall(db),
-      close: () => db.destroy(),
+      close: async () => {
+        await watch?.close()
+        await db.destroy()
+      },
     }
   }
   const inMemory = target.path === ':memory:'
@@ -121,6 +153,9 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
     db,
     reader,
     readVersion: read ? () => read.snapshot.version() : () => undefined,
+    // Any commit moves SQLite's version, this process's included.
+    credentialsVersion: read ? () => read.snapshot.version() : () => undefined,
+    credentialsChanged: () => {},
     dialect: 'sqlite',
     transactor,
     close: async () => {

@@ -206,6 +206,8 @@ describe('/api/v3/sources/scim/<slug>/', () => {
       name: ['This field is required.'],
       slug: ['This field is required.'],
     })
+    // In use first, so that its token lookup is cached (services/tokens.ts).
+    expect((await t.scim('GET', '/Users')).status).toBe(200)
     const patch = await t.admin('PATCH', '/sources/scim/test/', { enabled: false })
     expect(patch.status).toBe(200)
     expect(await body(patch)).toMatchObject({ slug: 'test', enabled: false })

@@ -67,6 +67,8 @@ export async function createTestApp(
   })
   runtime = await startRuntime(config, {
     logger: createLogger('silent'),
+    // As the server runs: on PostgreSQL, token lookups are cached (credential-watch.ts).
+    serving: true,
     ...(pgSchema ? { searchPath: pgSchema.schema } : {}),
   })
   const app = createApp(runtime.deps)

@@ -32,6 +32,8 @@ export async function startTestRuntime(
   })
   runtime = await startRuntime(config, {
     logger: createLogger('silent'),
+    // As the server runs: on PostgreSQL, token lookups are cached (credential-watch.ts).
+    serving: true,
     ...(scratch ? { searchPath: scratch.schema } : {}),
   })
   return { runtime, app: createApp(runtime.deps) }

@@ -1,0 +1,157 @@
+/**
+ * On PostgreSQL, a number naming the state of the credentials (sources and their tokens) that
+ * moves whenever any instance commits a change to them, so that each instance can keep what
+ * its token lookups returned (services/read-cache.ts) and still stop accepting a revoked key
+ * as soon as the change is committed anywhere.
+ *
+ * A trigger on `sources` and `tokens` notifies CREDENTIALS_CHANNEL, with the schema's name,
+ * at every commit that changes them (migration 2026_11_25_0900); each instance LISTENs on a
+ * connection of its own, in the schema its pool uses.
+ * The number is known only while that connection is proven to hear: every PROBE_EVERY_MS the
+ * instance sends a notification of its own through the pool, and if it is not heard within
+ * PROBE_TIMEOUT_MS (a connection that died without a word, a pooler that does not pass
+ * notifications) the number becomes unknown, and callers then keep nothing, until a new
+ * connection hears again. PostgreSQL delivers notifications in commit order, so hearing a
+ * probe means having heard every change committed before it.
+ */
+import type pg from 'pg'
+
+export const CREDENTIALS_CHANNEL = 'scimd_credentials'
+const PROBE_PREFIX = 'probe:'
+const PROBE_EVERY_MS = 5_000
+const PROBE_TIMEOUT_MS = 2_000
+const MAX_RETRY_MS = 30_000
+
+export interface CredentialWatchOptions {
+  /** A new client for the listening connection (not from the pool), in the pool's schema. */
+  client(): pg.Client
+  /** Sends a notification on CREDENTIALS_CHANNEL through another connection. */
+  notify(payload: string): Promise<unknown>
+  /** Told when notifications stop being heard, and when they are heard again. */
+  onChange?(hearing: boolean, error?: Error): void
+}
+
+export class CredentialWatch {
+  readonly #options: CredentialWatchOptions
+  #client: pg.Client | undefined
+  /** The schema whose changes count, as the listening connection resolves it. */
+  #schema: string | undefined
+  #hearing = false
+  /** Whether onChange was told of the current spell of not hearing. */
+  #toldDeaf = false
+  #version = 0
+  #closed = false
+  #failures = 0
+  #probe: string | undefined
+  #probeCount = 0
+  #timer: NodeJS.Timeout | undefined
+
+  constructor(options: CredentialWatchOptions) {
+    this.#options = options
+    void this.#listen()
+  }
+
+  /** Unknown (undefined) while notifications are not known to be heard. */
+  version(): number | undefined {
+    return this.#hearing ? this.#version : undefined
+  }
+
+  /**
+   * Moves the number now, for a change this process just committed: its own notification
+   * comes back a moment later, and until then its own reads must not be answered from what
+   * was kept before.
+   */
+  changed(): void {
+    this.#version++
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    this.#setTimer(undefined)
+    await this.#drop()
+  }
+
+  async #listen(): Promise<void> {
+    const client = this.#options.client()
+    this.#client = client
+    client.on('notification', (message) => {
+      if (client === this.#client) this.#heard(message.payload ?? '')
+    })
+    client.on('error', (err) => this.#lost(client, err))
+    client.on('end', () => this.#lost(client, new Error('connection ended')))
+    try {
+      await client.connect()
+      const { rows } = await client.query<{ schema: string }>('select current_schema() as schema')
+      this.#schema = rows[0]?.schema
+      // Without one, no change would be recognised as this deployment's.
+      if (!this.#schema) throw new Error('the listening connection has no current schema')
+      await client.query(`listen ${CREDENTIALS_CHANNEL}`)
+      await this.#sendProbe(client)
+    } catch (err) {
+      this.#lost(client, err as Error)
+    }
+  }
+
+  async #sendProbe(client: pg.Client): Promise<void> {
+    if (client !== this.#client) return
+    const payload = `${PROBE_PREFIX}${process.pid}:${++this.#probeCount}:${Math.random()}`
+    this.#probe = payload
+    await this.#options.notify(payload)
+    // Sent and committed: it is delivered within milliseconds to a connection that hears.
+    if (client === this.#client && this.#probe === payload) {
+      this.#setTimer(PROBE_TIMEOUT_MS, () => this.#lost(client, new Error('probe not heard')))
+    }
+  }
+
+  #heard(payload: string): void {
+    if (!payload.startsWith(PROBE_PREFIX)) {
+      if (payload === this.#schema) this.#version++
+      return
+    }
+    // Other instances' probes change nothing.
+    if (payload !== this.#probe) return
+    this.#probe = undefined
+    this.#failures = 0
+    if (!this.#hearing) {
+      // What was kept before may have missed changes: start over.
+      this.#version++
+      this.#hearing = true
+      this.#toldDeaf = false
+      this.#options.onChange?.(true)
+    }
+    const client = this.#client
+    this.#setTimer(PROBE_EVERY_MS, () => {
+      if (client) this.#sendProbe(client).catch((err) => this.#lost(client, err as Error))
+    })
+  }
+
+  #lost(client: pg.Client, error: Error): void {
+    if (client !== this.#client) return
+    // Told once: when hearing stops, or when it never started (a pooler that drops
+    // notifications), not at every retry.
+    if (!this.#toldDeaf) this.#options.onChange?.(false, error)
+    this.#toldDeaf = true
+    this.#hearing = false
+    this.#probe = undefined
+    void this.#drop()
+    if (this.#closed) return
+    const delay = Math.min(MAX_RETRY_MS, 500 * 2 ** this.#failures++)
+    this.#setTimer(delay, () => void this.#listen())
+  }
+
+  async #drop(): Promise<void> {
+    const client = this.#client
+    this.#client = undefined
+    if (!client) return
+    client.removeAllListeners('notification')
+    // An error on a connection being dropped is no news.
+    client.on('error', () => {})
+    await client.end().catch(() => {})
+  }
+
+  #setTimer(ms: number | undefined, run?: () => void): void {
+    clearTimeout(this.#timer)
+    this.#timer = ms === undefined || !run ? undefined : setTimeout(run, ms)
+    this.#timer?.unref()
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * CredentialWatch (src/store/credential-watch.ts) on a real PostgreSQL: the number it keeps
+ * is known only while notifications are proven to arrive, and moves on every committed
+ * change to sources or tokens, by anyone.
+ */
+import { sql } from 'kysely'
+import pg from 'pg'
+import { afterEach, describe, expect, it } from 'vitest'
+import { CREDENTIALS_CHANNEL, CredentialWatch } from '../../src/store/credential-watch.js'
+import { isPostgres, PG_ONLY, PG_URL } from '../support/pg.js'
+import { startTestRuntime } from '../support/runtime.js'
+
+/** The listening connections of this file's watches, and only them. */
+const LISTENER = `watch-test-${process.pid}`
+const watches: CredentialWatch[] = []
+const pools: pg.Pool[] = []
+
+afterEach(async () => {
+  await Promise.all(watches.splice(0).map((w) => w.close()))
+  await Promise.all(pools.splice(0).map((p) => p.end()))
+})
+
+function watch(
+  options: { notify?: (payload: string) => Promise<unknown>; schema?: string } = {},
+): CredentialWatch {
+  const pool = new pg.Pool({ connectionString: PG_URL, max: 2 })
+  pools.push(pool)
+  const session = options.schema ? { options: `-c search_path=${options.schema}` } : {}
+  const notify = options.notify
+  const w = new CredentialWatch({
+    client: () =>
+      new pg.Client({ connectionString: PG_URL, application_name: LISTENER, ...session }),
+    notify:
+      notify ??
+      ((payload) => pool.query('select pg_notify($1, $2)', [CREDENTIALS_CHANNEL, payload])),
+  })
+  watches.push(w)
+  return w
+}
+
+const known = (w: CredentialWatch) =>
+  expect.poll(() => w.version(), { timeout: 5_000 }).toBeTypeOf('number')
+
+describe.skipIf(!isPostgres)(`CredentialWatch (${PG_ONLY})`, () => {
+  it('knows the version once its own probe comes back, and moves it on a change elsewhere', async () => {
+    const { runtime } = await startTestRuntime('postgres', {
+      SCIMD_SECRET_KEY: 'credential-watch-secret-0123456789abcdef',
+    })
+    const db = runtime.deps.db
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+    const w = watch({ schema: rows[0]?.schema as string })
+    await known(w)
+    const before = w.version() as number
+    // A change to the table SCIM writes most: no notification, no move.
+    await sql`insert into groups (id, name, created_at, last_updated)
+      values ('g1', 'g1', '2026-01-01', '2026-01-01')`.execute(db)
+    await sql`update tokens set description = 'changed elsewhere'`.execute(db)
+    await expect.poll(() => w.version(), { timeout: 2_000 }).toBeGreaterThan(before)
+    const moved = w.version() as number
+    await sql`update groups set name = 'g2'`.execute(db)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(w.version()).toBe(moved)
+  })
+
+  it('does not move for changes in another schema (another deployment)', async () => {
+    const w = watch()
+    await known(w)
+    const before = w.version()
+    const { runtime } = await startTestRuntime('postgres', {
+      SCIMD_SECRET_KEY: 'credential-watch-secret-0123456789abcdef',
+    })
+    await sql`update tokens set description = 'elsewhere'`.execute(runtime.deps.db)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(w.version()).toBe(before)
+  })
+
+  it('moves the version at once for a change this process made', async () => {
+    const w = watch()
+    await known(w)
+    const before = w.version() as number
+    w.changed()
+    expect(w.version()).toBe(before + 1)
+  })
+
+  it('never knows a version while its probes are not heard (a pooler that drops notifications)', async () => {
+    let probes = 0
+    const w = watch({
+      notify: async () => {
+        probes++
+      },
+    })
+    await expect.poll(() => probes, { timeout: 5_000 }).toBeGreaterThan(0)
+    await new Promise((resolve) => setTimeout(resolve, 2_500))
+    expect(w.version()).toBeUndefined()
+  })
+
+  it('forgets the version when its connection is dropped, and knows a newer one once back', async () => {
+    const w = watch()
+    await known(w)
+    const before = w.version() as number
+    const admin = new pg.Client({ connectionString: PG_URL })
+    await admin.connect()
+    await admin.query(
+      'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1',
+      [LISTENER],
+    )
+    await admin.end()
+    await expect.poll(() => w.version(), { timeout: 2_000 }).toBeUndefined()
+    await known(w)
+    expect(w.version()).toBeGreaterThan(before)
+  })
+})
