@@ -204,12 +204,6 @@ function readConnection(path: string): { db: Kysely<Database>; snapshot: TurnSna
 }
 
 /**
- * PostgreSQL with introspection limited to the current schema (the first of search_path),
- * which is scimd's whole database. Kysely's own introspector lists the tables of every
- * schema: its Migrator would then take another schema's kysely_migration table for ours,
- * and a schema dropped meanwhile by someone else makes the catalog query fail.
- */
-/**
  * The pool as Kysely sees it, its clients running prepared queries' SQL as named statements
  * (prepared.ts statementName): parsed and planned once per connection. Each pg client keeps
  * one wrapper, as Kysely keys its connections by client.
@@ -242,6 +236,12 @@ function withNamedStatements(pool: pg.Pool): PostgresPool {
   }
 }
 
+/**
+ * PostgreSQL with introspection limited to the current schema (the first of search_path),
+ * which is scimd's whole database. Kysely's own introspector lists the tables of every
+ * schema: its Migrator would then take another schema's kysely_migration table for ours,
+ * and a schema dropped meanwhile by someone else makes the catalog query fail.
+ */
 class CurrentSchemaPostgresDialect extends PostgresDialect {
   // biome-ignore lint/suspicious/noExplicitAny: Dialect.createIntrospector takes Kysely<any>
   override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
