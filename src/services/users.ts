@@ -302,10 +302,14 @@ export async function listUsers(
   if (userName !== undefined) {
     // The existence check every identity provider makes before a create: at most one
     // match (userName is unique per source), found by one prepared index lookup.
-    const found = await store.findScimUserByUserName(deps.reader, source.id, userName)
+    const found = opts.withGroups
+      ? await store.findScimUserWithGroupsByUserName(deps.reader, source.id, userName)
+      : await store
+          .findScimUserByUserName(deps.reader, source.id, userName)
+          .then((record) => record && { record })
     const matches = found ? [found] : []
-    const records = matches.slice(params.startIndex - 1, params.startIndex - 1 + params.count)
-    return { items: await views(deps.reader, source, records, opts), totalResults: matches.length }
+    const items = matches.slice(params.startIndex - 1, params.startIndex - 1 + params.count)
+    return { items, totalResults: matches.length }
   }
   const ctx = queryContext(deps, source, USER_RESOURCE)
   const where = filter ? compileFilter(filter, ctx) : undefined

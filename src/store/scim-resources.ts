@@ -212,6 +212,12 @@ export async function findScimUser(
   return row && new StoredUserRecord(id, sourceId, row)
 }
 
+/** A user with their groups (UserGroupRef, direct and indirect). */
+export interface ScimUserWithGroups {
+  record: ScimUserRecord
+  groups: UserGroupRef[]
+}
+
 /**
  * A user with their groups, read in one query (a GET of one user: one round trip to
  * PostgreSQL, one statement on SQLite); the nesting walk, when a group is nested, is a
@@ -221,23 +227,48 @@ export async function findScimUserWithGroups(
   db: Kysely<Database>,
   sourceId: string,
   id: string,
-): Promise<{ record: ScimUserRecord; groups: UserGroupRef[] } | undefined> {
+): Promise<ScimUserWithGroups | undefined> {
   const [row] = await userWithGroupsById(db, sourceId, id)
-  if (!row) return undefined
+  return row && withGroups(db, sourceId, row)
+}
+
+/** findScimUserWithGroups by userName (the existence check before a create). */
+export async function findScimUserWithGroupsByUserName(
+  db: Kysely<Database>,
+  sourceId: string,
+  userName: string,
+): Promise<ScimUserWithGroups | undefined> {
+  const [row] = await userWithGroupsByNameKey(db, sourceId, userNameKey(userName))
+  return row && withGroups(db, sourceId, row)
+}
+
+type UserWithGroupsRow = UserColumns & { id: string; direct_groups: string }
+
+async function withGroups(
+  db: Kysely<Database>,
+  sourceId: string,
+  row: UserWithGroupsRow,
+): Promise<ScimUserWithGroups> {
   return {
-    record: new StoredUserRecord(id, sourceId, row),
+    record: new StoredUserRecord(row.id, sourceId, row),
     groups: await groupsOfUserFromJson(db, sourceId, row.user_id, row.direct_groups),
   }
 }
 
-const userWithGroupsById = preparedQuery((db, sourceId: string, id: string) =>
-  sql<UserColumns & { direct_groups: string }>`
-    select ${sql.join(USER_COLUMNS.map((c) => sql.ref(`u.${c}`)))},
-      ${directGroupsJson(dialectOf(db), sql.ref('u.user_id'), sql.ref('u.source_id'))}
-        as direct_groups
-    from scim_source_users u
-    where u.source_id = ${sourceId} and u.id = ${id}`.compile(db),
-)
+/** A user and their direct groups (members.ts directGroupsJson), by a unique key. */
+function userWithGroupsBy(key: 'id' | 'user_name_key') {
+  return preparedQuery((db, sourceId: string, value: string) =>
+    sql<UserWithGroupsRow>`
+      select u.id, ${sql.join(USER_COLUMNS.map((c) => sql.ref(`u.${c}`)))},
+        ${directGroupsJson(dialectOf(db), sql.ref('u.user_id'), sql.ref('u.source_id'))}
+          as direct_groups
+      from scim_source_users u
+      where u.source_id = ${sourceId} and ${sql.ref(`u.${key}`)} = ${value}`.compile(db),
+  )
+}
+
+const userWithGroupsById = userWithGroupsBy('id')
+const userWithGroupsByNameKey = userWithGroupsBy('user_name_key')
 
 /** The user with this userName (compared case-insensitively: the key is lower-cased). */
 export async function findScimUserByUserName(

@@ -8,7 +8,10 @@ import type { UserGroupRef } from '../../src/domain.js'
 import { connect, type Store } from '../../src/store/connect.js'
 import { listGroupsOfUsers } from '../../src/store/members.js'
 import { migrateToLatest } from '../../src/store/migrate.js'
-import { findScimUserWithGroups } from '../../src/store/scim-resources.js'
+import {
+  findScimUserWithGroups,
+  findScimUserWithGroupsByUserName,
+} from '../../src/store/scim-resources.js'
 
 let store: Store
 const NOW = '2026-01-01T00:00:00.000Z'
@@ -68,6 +71,10 @@ const readers: [string, () => Promise<UserGroupRef[] | undefined>][] = [
     'findScimUserWithGroups',
     async () => (await findScimUserWithGroups(store.db, 's1', 'ann-id'))?.groups,
   ],
+  [
+    'findScimUserWithGroupsByUserName',
+    async () => (await findScimUserWithGroupsByUserName(store.db, 's1', 'ANN'))?.groups,
+  ],
 ]
 
 describe.each(readers)('%s', (_name, groupsOfAnn) => {
@@ -103,8 +110,11 @@ describe.each(readers)('%s', (_name, groupsOfAnn) => {
 })
 
 describe('findScimUserWithGroups', () => {
-  it('finds no user of another source', async () => {
+  it('finds the user by id or userName within the source only', async () => {
     expect(await findScimUserWithGroups(store.db, 's2', 'ann-id')).toBeUndefined()
     expect(await findScimUserWithGroups(store.db, 's1', 'nobody')).toBeUndefined()
+    expect(await findScimUserWithGroupsByUserName(store.db, 's2', 'ann')).toBeUndefined()
+    const found = await findScimUserWithGroupsByUserName(store.db, 's1', 'Ann')
+    expect(found?.record).toMatchObject({ id: 'ann-id', userId: 7, sourceId: 's1' })
   })
 })
