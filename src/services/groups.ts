@@ -159,8 +159,15 @@ export async function createGroup(
         now,
       })
       if (normalized.members?.length) await addMembers(tx, source, id, normalized.members)
-      const record = await store.findScimGroup(tx, source.id, id)
-      if (!record) throw new Error('group vanished after insert')
+      const record: ScimGroupRecord = {
+        id,
+        sourceId: source.id,
+        externalId,
+        document: rest,
+        created: now,
+        lastModified: now,
+        version: 1,
+      }
       return view(tx, source, record, opts)
     })
   } catch (err) {
@@ -187,7 +194,7 @@ async function writeGroupDocument(
   source: Source,
   current: ScimGroupRecord,
   document: ScimDocument,
-): Promise<void> {
+): Promise<ScimGroupRecord> {
   const displayName = displayNameOf(document)
   const { externalId, rest } = splitExternalId(document)
   const now = nowIso()
@@ -203,6 +210,20 @@ async function writeGroupDocument(
     .set({ name: displayName, last_updated: now })
     .where('id', '=', current.id)
     .execute()
+  return { ...current, externalId, document: rest, lastModified: now, version: current.version + 1 }
+}
+
+/** A new version of the group with its document unchanged (its members changed). */
+async function touchGroup(
+  tx: Executor,
+  source: Source,
+  current: ScimGroupRecord,
+): Promise<ScimGroupRecord> {
+  const now = nowIso()
+  // The row is locked (findScimGroupForUpdate), so its version is still current's.
+  await store.touchScimGroup(tx, source.id, current.id, now)
+  // A stored record's document is not an own property: named, or a copy would lose it.
+  return { ...current, document: current.document, lastModified: now, version: current.version + 1 }
 }
 
 async function mutateGroup(
@@ -210,7 +231,8 @@ async function mutateGroup(
   source: Source,
   id: string,
   opts: GroupWriteOptions,
-  change: (tx: Executor, current: ScimGroupRecord) => Promise<void>,
+  /** Applies the change; returns the group as it now is (written, not read back). */
+  change: (tx: Executor, current: ScimGroupRecord) => Promise<ScimGroupRecord>,
 ): Promise<GroupView> {
   let attempted = ''
   try {
@@ -219,10 +241,7 @@ async function mutateGroup(
       if (!current) throw ScimError.notFound(`Group ${id} not found`)
       checkIfMatch(opts.ifMatch, current.version)
       attempted = String(current.document.displayName ?? '')
-      await change(tx, current)
-      const record = await store.findScimGroup(tx, source.id, id)
-      if (!record) throw ScimError.notFound(`Group ${id} not found`)
-      return view(tx, source, record, opts)
+      return view(tx, source, await change(tx, current), opts)
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw uniquenessError(attempted)
@@ -241,8 +260,9 @@ export async function replaceGroup(
   const normalized = normalizeResource(GROUP_RESOURCE, body)
   displayNameOf(normalized.document)
   return mutateGroup(deps, source, id, opts, async (tx, current) => {
-    await writeGroupDocument(tx, source, current, normalized.document)
+    const written = await writeGroupDocument(tx, source, current, normalized.document)
     await applyMemberChange(tx, source, id, { kind: 'replace', members: normalized.members ?? [] })
+    return written
   })
 }
 
@@ -256,18 +276,14 @@ export async function patchGroup(
 ): Promise<GroupView> {
   const { memberChanges, operations } = splitMemberOperations(parsePatchRequest(body))
   return mutateGroup(deps, source, id, opts, async (tx, current) => {
-    let documentChanged = false
+    let written: ScimGroupRecord | undefined
     if (operations.length > 0) {
       const result = applyPatch(GROUP_RESOURCE, withExternalId(current), operations)
-      if (result.changed) {
-        await writeGroupDocument(tx, source, current, result.document)
-        documentChanged = true
-      }
+      if (result.changed) written = await writeGroupDocument(tx, source, current, result.document)
     }
     for (const change of memberChanges) await applyMemberChange(tx, source, id, change)
-    if (memberChanges.length > 0 && !documentChanged) {
-      await store.touchScimGroup(tx, source.id, id, nowIso())
-    }
+    if (memberChanges.length > 0 && !written) written = await touchGroup(tx, source, current)
+    return written ?? current
   })
 }
 

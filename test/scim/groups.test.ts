@@ -404,3 +404,66 @@ describe('the directory follows', () => {
     expect(userNow).not.toHaveProperty('groups')
   })
 })
+
+describe('what a group write answers', () => {
+  it('is the group as a GET right after shows it, for every kind of write', async () => {
+    const t = await createTestApp()
+    const a = await user(t, 'a')
+    const b = await user(t, 'b')
+    // PATCH answers 204 unless attributes are asked for: these are every attribute.
+    const ALL = '?attributes=displayName,externalId,members,meta'
+    const asRead = async (res: Response) => {
+      expect([200, 201]).toContain(res.status)
+      const written = (await res.json()) as Json
+      const read = await t.scim('GET', `/Groups/${written.id}${ALL}`)
+      expect(written).toEqual(await read.json())
+      expect(res.headers.get('etag')).toBe(read.headers.get('etag'))
+      return written
+    }
+    const patchAll = (groupId: string, ops: unknown) => patch(t, `${groupId}${ALL}`, ops)
+    const created = await asRead(
+      await t.scim('POST', '/Groups', {
+        schemas: [GROUP],
+        displayName: 'Team',
+        externalId: 'ext-1',
+        members: [{ value: a }],
+      }),
+    )
+    expect(created.meta.version).toBe('W/"1"')
+    const id = created.id as string
+    const member = {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: b }] }],
+    }
+    const touched = await asRead(await patchAll(id, member))
+    expect(touched.meta.version).toBe('W/"2"')
+    const renamed = await asRead(
+      await patchAll(id, {
+        schemas: [PATCH_OP],
+        Operations: [
+          { op: 'replace', path: 'displayName', value: 'Team 2' },
+          { op: 'remove', path: `members[value eq "${a}"]` },
+        ],
+      }),
+    )
+    expect(renamed).toMatchObject({ displayName: 'Team 2', externalId: 'ext-1' })
+    expect(renamed.meta.version).toBe('W/"3"')
+    // A PATCH that changes nothing writes nothing: same version.
+    const same = await asRead(
+      await patchAll(id, {
+        schemas: [PATCH_OP],
+        Operations: [{ op: 'replace', path: 'displayName', value: 'Team 2' }],
+      }),
+    )
+    expect(same.meta.version).toBe('W/"3"')
+    const replaced = await asRead(
+      await t.scim('PUT', `/Groups/${id}${ALL}`, {
+        schemas: [GROUP],
+        displayName: 'Team 3',
+        members: [{ value: a }],
+      }),
+    )
+    expect(replaced.meta.version).toBe('W/"4"')
+    expect(replaced.externalId).toBeUndefined()
+  })
+})
