@@ -19,7 +19,10 @@ export async function startRuntime(
     logger?: Logger
     migrate?: boolean
     searchPath?: string
-    /** A long-running server: SQLite's WAL checkpoints on a worker thread (checkpointer.ts). */
+    /**
+     * A long-running server: SQLite's WAL checkpoints on a worker thread (checkpointer.ts);
+     * on PostgreSQL, token lookups kept until a credential change is notified.
+     */
     serving?: boolean
   } = {},
 ): Promise<Runtime> {
@@ -34,20 +37,21 @@ export async function startRuntime(
             onError: (message: string) =>
               logger.warn('background WAL checkpoint failed', { error: message }),
           },
-          watchCredentials: {
-            onChange: (hearing: boolean, error?: Error) =>
-              hearing
-                ? logger.info('credential change notifications heard; token lookups cached')
-                : logger.warn(
-                    'credential change notifications lost; every token is checked in the database until they are back',
-                    { error: error?.message },
-                  ),
-          },
         }
       : {}),
   })
   try {
     if (opts.migrate ?? true) await migrateToLatest(store.db)
+    if (opts.serving) {
+      store.watchCredentials((hearing, error) =>
+        hearing
+          ? logger.info('credential change notifications heard; token lookups cached')
+          : logger.warn(
+              'credential change notifications lost; every token is checked in the database until they are back',
+              { error: error?.message },
+            ),
+      )
+    }
     const secretKey = resolveSecretKey({
       secretKey: config.secretKey,
       dataDir: config.dataDir,

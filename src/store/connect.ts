@@ -20,7 +20,7 @@ import {
 import pg from 'pg'
 import type { DatabaseTarget } from '../config.js'
 import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js'
-import { CREDENTIALS_CHANNEL, CredentialWatch } from './credential-watch.js'
+import { CREDENTIALS_CHANNEL, CredentialWatch, PROBE_SQL } from './credential-watch.js'
 import type { Database, Dialect } from './database.js'
 import { runDirectly, statementName } from './prepared.js'
 import { TurnSnapshot } from './read-snapshot.js'
@@ -49,6 +49,13 @@ export interface Store {
   credentialsVersion(): number | undefined
   /** Tells the store this process just committed a change to credentials. */
   credentialsChanged(): void
+  /**
+   * On PostgreSQL, starts listening for credential changes (credential-watch.ts) on a
+   * connection of its own, for a long-running server, once the schema is migrated (the
+   * triggers exist); until then credentialsVersion() is unknown. `onChange` is told when
+   * notifications stop or start being heard. Nothing to do on SQLite.
+   */
+  watchCredentials(onChange: (hearing: boolean, error?: Error) => void): void
   dialect: Dialect
   /** Where write transactions go: group commit on SQLite, one per call on PostgreSQL. */
   transactor: Transactor
@@ -71,11 +78,6 @@ export interface ConnectOptions {
    * (checkpointer.ts), for a long-running server. Told if the worker fails.
    */
   backgroundCheckpoints?: { onError(message: string): void }
-  /**
-   * On PostgreSQL: listen for credential changes (credential-watch.ts) on a connection of
-   * its own, for a long-running server. Told when notifications stop or start being heard.
-   */
-  watchCredentials?: { onChange(hearing: boolean, error?: Error): void }
 }
 
 export function connect(target: DatabaseTarget, options: ConnectOptions = {}): Store {
@@ -94,24 +96,25 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
     const db = new Kysely<Database>({
       dialect: new CurrentSchemaPostgresDialect({ pool: withNamedStatements(pool) }),
     })
-    const watch =
-      options.watchCredentials &&
-      new CredentialWatch({
-        client: () =>
-          new pg.Client({
-            connectionString: target.url,
-            application_name: 'scimd-listen',
-            ...session,
-          }),
-        notify: (payload) => pool.query('select pg_notify($1, $2)', [CREDENTIALS_CHANNEL, payload]),
-        onChange: options.watchCredentials.onChange,
-      })
+    let watch: CredentialWatch | undefined
     return {
       db,
       reader: db,
       readVersion: () => undefined,
       credentialsVersion: () => watch?.version(),
       credentialsChanged: () => watch?.changed(),
+      watchCredentials: (onChange) => {
+        watch ??= new CredentialWatch({
+          client: () =>
+            new pg.Client({
+              connectionString: target.url,
+              application_name: 'scimd-listen',
+              ...session,
+            }),
+          notify: (payload) => pool.query(PROBE_SQL, [CREDENTIALS_CHANNEL, payload]),
+          onChange,
+        })
+      },
       dialect: 'postgres',
       transactor: transactionPerCall(db),
       close: async () => {
@@ -156,6 +159,7 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
     // Any commit moves SQLite's version, this process's included.
     credentialsVersion: read ? () => read.snapshot.version() : () => undefined,
     credentialsChanged: () => {},
+    watchCredentials: () => {},
     dialect: 'sqlite',
     transactor,
     close: async () => {

@@ -5,7 +5,7 @@
  * as soon as the change is committed anywhere.
  *
  * A trigger on `sources` and `tokens` notifies CREDENTIALS_CHANNEL, with the schema's name,
- * at every commit that changes them (migration 2026_11_25_0900); each instance LISTENs on a
+ * at every commit that changes them (migration 2026_11_24_1200); each instance LISTENs on a
  * connection of its own, in the schema its pool uses.
  * The number is known only while that connection is proven to hear: every PROBE_EVERY_MS the
  * instance sends a notification of its own through the pool, and if it is not heard within
@@ -17,6 +17,18 @@
 import type pg from 'pg'
 
 export const CREDENTIALS_CHANNEL = 'scimd_credentials'
+
+/**
+ * A probe ($2 on channel $1), sent only while both triggers are in place and enabled in the
+ * schema of the connection: without them changes go untold, so nothing may be kept (a
+ * trigger dropped or disabled by hand, a PostgreSQL-compatible engine without triggers).
+ */
+export const PROBE_SQL = `select pg_notify($1, $2) where (
+    select count(*) from pg_trigger
+    where tgenabled <> 'D' and (tgrelid, tgname) in (
+      (to_regclass('sources'), 'sources_notify_credentials'),
+      (to_regclass('tokens'), 'tokens_notify_credentials'))
+  ) = 2`
 const PROBE_PREFIX = 'probe:'
 const PROBE_EVERY_MS = 5_000
 const PROBE_TIMEOUT_MS = 2_000
@@ -25,7 +37,7 @@ const MAX_RETRY_MS = 30_000
 export interface CredentialWatchOptions {
   /** A new client for the listening connection (not from the pool), in the pool's schema. */
   client(): pg.Client
-  /** Sends a notification on CREDENTIALS_CHANNEL through another connection. */
+  /** Sends a probe (PROBE_SQL) through another connection. */
   notify(payload: string): Promise<unknown>
   /** Told when notifications stop being heard, and when they are heard again. */
   onChange?(hearing: boolean, error?: Error): void

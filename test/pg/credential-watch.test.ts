@@ -1,12 +1,17 @@
 /**
  * CredentialWatch (src/store/credential-watch.ts) on a real PostgreSQL: the number it keeps
- * is known only while notifications are proven to arrive, and moves on every committed
- * change to sources or tokens, by anyone.
+ * is known only while notifications are proven to arrive and the triggers that send them
+ * are in place, and moves on every committed change to sources or tokens, by anyone.
  */
-import { sql } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CREDENTIALS_CHANNEL, CredentialWatch } from '../../src/store/credential-watch.js'
+import {
+  CREDENTIALS_CHANNEL,
+  CredentialWatch,
+  PROBE_SQL,
+} from '../../src/store/credential-watch.js'
+import type { Database } from '../../src/store/database.js'
 import { isPostgres, PG_ONLY, PG_URL } from '../support/pg.js'
 import { startTestRuntime } from '../support/runtime.js'
 
@@ -20,19 +25,25 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.end()))
 })
 
-function watch(
-  options: { notify?: (payload: string) => Promise<unknown>; schema?: string } = {},
-): CredentialWatch {
-  const pool = new pg.Pool({ connectionString: PG_URL, max: 2 })
+/** A migrated schema of its own, and its database handle. */
+async function deployment(): Promise<{ schema: string; db: Kysely<Database> }> {
+  const { runtime } = await startTestRuntime('postgres', {
+    SCIMD_SECRET_KEY: 'credential-watch-secret-0123456789abcdef',
+  })
+  const db = runtime.deps.db
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+  return { schema: rows[0]?.schema as string, db }
+}
+
+/** A watch on `schema`, probing as scimd does unless told otherwise. */
+function watch(schema: string, notify?: (payload: string) => Promise<unknown>): CredentialWatch {
+  const session = { options: `-c search_path=${schema}` }
+  const pool = new pg.Pool({ connectionString: PG_URL, max: 2, ...session })
   pools.push(pool)
-  const session = options.schema ? { options: `-c search_path=${options.schema}` } : {}
-  const notify = options.notify
   const w = new CredentialWatch({
     client: () =>
       new pg.Client({ connectionString: PG_URL, application_name: LISTENER, ...session }),
-    notify:
-      notify ??
-      ((payload) => pool.query('select pg_notify($1, $2)', [CREDENTIALS_CHANNEL, payload])),
+    notify: notify ?? ((payload) => pool.query(PROBE_SQL, [CREDENTIALS_CHANNEL, payload])),
   })
   watches.push(w)
   return w
@@ -41,14 +52,12 @@ function watch(
 const known = (w: CredentialWatch) =>
   expect.poll(() => w.version(), { timeout: 5_000 }).toBeTypeOf('number')
 
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
 describe.skipIf(!isPostgres)(`CredentialWatch (${PG_ONLY})`, () => {
   it('knows the version once its own probe comes back, and moves it on a change elsewhere', async () => {
-    const { runtime } = await startTestRuntime('postgres', {
-      SCIMD_SECRET_KEY: 'credential-watch-secret-0123456789abcdef',
-    })
-    const db = runtime.deps.db
-    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
-    const w = watch({ schema: rows[0]?.schema as string })
+    const { schema, db } = await deployment()
+    const w = watch(schema)
     await known(w)
     const before = w.version() as number
     // A change to the table SCIM writes most: no notification, no move.
@@ -58,24 +67,22 @@ describe.skipIf(!isPostgres)(`CredentialWatch (${PG_ONLY})`, () => {
     await expect.poll(() => w.version(), { timeout: 2_000 }).toBeGreaterThan(before)
     const moved = w.version() as number
     await sql`update groups set name = 'g2'`.execute(db)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await pause(100)
     expect(w.version()).toBe(moved)
   })
 
   it('does not move for changes in another schema (another deployment)', async () => {
-    const w = watch()
+    const w = watch((await deployment()).schema)
     await known(w)
     const before = w.version()
-    const { runtime } = await startTestRuntime('postgres', {
-      SCIMD_SECRET_KEY: 'credential-watch-secret-0123456789abcdef',
-    })
-    await sql`update tokens set description = 'elsewhere'`.execute(runtime.deps.db)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    const other = await deployment()
+    await sql`update tokens set description = 'elsewhere'`.execute(other.db)
+    await pause(100)
     expect(w.version()).toBe(before)
   })
 
   it('moves the version at once for a change this process made', async () => {
-    const w = watch()
+    const w = watch((await deployment()).schema)
     await known(w)
     const before = w.version() as number
     w.changed()
@@ -84,18 +91,27 @@ describe.skipIf(!isPostgres)(`CredentialWatch (${PG_ONLY})`, () => {
 
   it('never knows a version while its probes are not heard (a pooler that drops notifications)', async () => {
     let probes = 0
-    const w = watch({
-      notify: async () => {
-        probes++
-      },
+    const w = watch((await deployment()).schema, async () => {
+      probes++
     })
     await expect.poll(() => probes, { timeout: 5_000 }).toBeGreaterThan(0)
-    await new Promise((resolve) => setTimeout(resolve, 2_500))
+    await pause(2_500)
     expect(w.version()).toBeUndefined()
   })
 
+  it('never knows a version while a trigger is missing or disabled', async () => {
+    const { schema, db } = await deployment()
+    await sql`alter table tokens disable trigger tokens_notify_credentials`.execute(db)
+    const w = watch(schema)
+    await pause(2_500)
+    expect(w.version()).toBeUndefined()
+    await sql`alter table tokens enable trigger tokens_notify_credentials`.execute(db)
+    // Heard again at the next attempt (the first retry is half a second after a failure).
+    await known(w)
+  })
+
   it('forgets the version when its connection is dropped, and knows a newer one once back', async () => {
-    const w = watch()
+    const w = watch((await deployment()).schema)
     await known(w)
     const before = w.version() as number
     const admin = new pg.Client({ connectionString: PG_URL })

@@ -13,6 +13,11 @@ const TABLES = ['sources', 'tokens']
 // biome-ignore lint/suspicious/noExplicitAny: migrations are frozen history and never see app types (Kysely docs)
 export async function up(db: Kysely<any>): Promise<void> {
   if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return
+  // A PostgreSQL-compatible engine without PL/pgSQL gets no triggers; its instances then
+  // keep no token lookups (credential-watch.ts probes for the triggers).
+  const { rows } = await sql<{ ok: boolean }>`
+    select exists(select 1 from pg_language where lanname = 'plpgsql') as ok`.execute(db)
+  if (!rows[0]?.ok) return
   await sql`create function scimd_notify_credentials() returns trigger language plpgsql as $$
     begin
       perform pg_notify('scimd_credentials', TG_TABLE_SCHEMA);
