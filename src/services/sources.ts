@@ -306,7 +306,7 @@ async function ensureAdminUser(tx: Executor): Promise<number> {
  * `key` (authentik's AUTHENTIK_BOOTSTRAP_TOKEN). Idempotent.
  */
 export async function ensureBootstrapAdmin(deps: Deps, key: string): Promise<void> {
-  await inTransaction(deps, async (tx) => {
+  await inCredentialsTransaction(deps, async (tx) => {
     const adminPk = await ensureAdminUser(tx)
     const existing = await tokens.findTokenByIdentifier(tx, BOOTSTRAP_TOKEN_IDENTIFIER)
     if (existing) {

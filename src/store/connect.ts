@@ -109,6 +109,8 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
             new pg.Client({
               connectionString: target.url,
               application_name: 'scimd-listen',
+              // A dead peer is found by the probes; keepalives let the socket notice too.
+              keepAlive: true,
               ...session,
             }),
           notify: (payload) => pool.query(PROBE_SQL, [CREDENTIALS_CHANNEL, payload]),

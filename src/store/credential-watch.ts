@@ -7,12 +7,16 @@
  * A trigger on `sources` and `tokens` notifies CREDENTIALS_CHANNEL, with the schema's name,
  * at every commit that changes them (migration 2026_11_24_1200); each instance LISTENs on a
  * connection of its own, in the schema its pool uses.
- * The number is known only while that connection is proven to hear: every PROBE_EVERY_MS the
- * instance sends a notification of its own through the pool, and if it is not heard within
- * PROBE_TIMEOUT_MS (a connection that died without a word, a pooler that does not pass
- * notifications) the number becomes unknown, and callers then keep nothing, until a new
- * connection hears again. PostgreSQL delivers notifications in commit order, so hearing a
- * probe means having heard every change committed before it.
+ * The number is known only while that connection is proven to hear: PROBE_EVERY_MS after
+ * each probe it heard, the instance sends another through the pool, and if that is not heard
+ * within PROBE_TIMEOUT_MS of being sent (a connection that died without a word, a pooler that
+ * does not pass notifications, a probe stuck on a dead pooled connection) the number becomes
+ * unknown and callers keep nothing until a new connection hears again. version() checks the
+ * age of the last probe heard itself, so however timers and queries stall, nothing is served
+ * from the cache more than PROBE_EVERY_MS + PROBE_TIMEOUT_MS after the instance last proved
+ * it hears.
+ * PostgreSQL delivers notifications in commit order, so hearing a probe means having heard
+ * every change committed before it.
  */
 import type pg from 'pg'
 
@@ -25,7 +29,7 @@ export const CREDENTIALS_CHANNEL = 'scimd_credentials'
  */
 export const PROBE_SQL = `select pg_notify($1, $2) where (
     select count(*) from pg_trigger
-    where tgenabled <> 'D' and (tgrelid, tgname) in (
+    where tgenabled in ('O', 'A') and (tgrelid, tgname) in (
       (to_regclass('sources'), 'sources_notify_credentials'),
       (to_regclass('tokens'), 'tokens_notify_credentials'))
   ) = 2`
@@ -41,14 +45,23 @@ export interface CredentialWatchOptions {
   notify(payload: string): Promise<unknown>
   /** Told when notifications stop being heard, and when they are heard again. */
   onChange?(hearing: boolean, error?: Error): void
+  /** PROBE_EVERY_MS and PROBE_TIMEOUT_MS, unless given (tests). */
+  probeEveryMs?: number
+  probeTimeoutMs?: number
 }
 
 export class CredentialWatch {
   readonly #options: CredentialWatchOptions
+  readonly #probeEveryMs: number
+  readonly #probeTimeoutMs: number
+  /** The age past which the last probe heard proves nothing. */
+  readonly #staleAfterMs: number
   #client: pg.Client | undefined
   /** The schema whose changes count, as the listening connection resolves it. */
   #schema: string | undefined
   #hearing = false
+  /** When the last probe was heard (Date.now()). */
+  #lastHeard = 0
   /** Whether onChange was told of the current spell of not hearing. */
   #toldDeaf = false
   #version = 0
@@ -60,12 +73,17 @@ export class CredentialWatch {
 
   constructor(options: CredentialWatchOptions) {
     this.#options = options
+    this.#probeEveryMs = options.probeEveryMs ?? PROBE_EVERY_MS
+    this.#probeTimeoutMs = options.probeTimeoutMs ?? PROBE_TIMEOUT_MS
+    this.#staleAfterMs = this.#probeEveryMs + this.#probeTimeoutMs
     void this.#listen()
   }
 
   /** Unknown (undefined) while notifications are not known to be heard. */
   version(): number | undefined {
-    return this.#hearing ? this.#version : undefined
+    return this.#hearing && Date.now() - this.#lastHeard <= this.#staleAfterMs
+      ? this.#version
+      : undefined
   }
 
   /**
@@ -108,11 +126,9 @@ export class CredentialWatch {
     if (client !== this.#client) return
     const payload = `${PROBE_PREFIX}${process.pid}:${++this.#probeCount}:${Math.random()}`
     this.#probe = payload
+    // From the moment it is sent: a probe stuck in the pool is not heard either.
+    this.#setTimer(this.#probeTimeoutMs, () => this.#lost(client, new Error('probe not heard')))
     await this.#options.notify(payload)
-    // Sent and committed: it is delivered within milliseconds to a connection that hears.
-    if (client === this.#client && this.#probe === payload) {
-      this.#setTimer(PROBE_TIMEOUT_MS, () => this.#lost(client, new Error('probe not heard')))
-    }
   }
 
   #heard(payload: string): void {
@@ -124,7 +140,9 @@ export class CredentialWatch {
     if (payload !== this.#probe) return
     this.#probe = undefined
     this.#failures = 0
-    if (!this.#hearing) {
+    const stale = Date.now() - this.#lastHeard > this.#staleAfterMs
+    this.#lastHeard = Date.now()
+    if (!this.#hearing || stale) {
       // What was kept before may have missed changes: start over.
       this.#version++
       this.#hearing = true
@@ -132,7 +150,7 @@ export class CredentialWatch {
       this.#options.onChange?.(true)
     }
     const client = this.#client
-    this.#setTimer(PROBE_EVERY_MS, () => {
+    this.#setTimer(this.#probeEveryMs, () => {
       if (client) this.#sendProbe(client).catch((err) => this.#lost(client, err as Error))
     })
   }
@@ -156,9 +174,12 @@ export class CredentialWatch {
     this.#client = undefined
     if (!client) return
     client.removeAllListeners('notification')
-    // An error on a connection being dropped is no news.
+    // An error on a connection being dropped is no news, nor is waiting long on a dead one.
     client.on('error', () => {})
-    await client.end().catch(() => {})
+    await new Promise<void>((done) => {
+      setTimeout(done, 1_000).unref()
+      client.end().then(done, done)
+    })
   }
 
   #setTimer(ms: number | undefined, run?: () => void): void {

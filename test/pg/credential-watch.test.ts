@@ -36,14 +36,20 @@ async function deployment(): Promise<{ schema: string; db: Kysely<Database> }> {
 }
 
 /** A watch on `schema`, probing as scimd does unless told otherwise. */
-function watch(schema: string, notify?: (payload: string) => Promise<unknown>): CredentialWatch {
+function watch(
+  schema: string,
+  notify?: (payload: string, probe: (payload: string) => Promise<unknown>) => Promise<unknown>,
+  timing: { probeEveryMs?: number; probeTimeoutMs?: number } = {},
+): CredentialWatch {
   const session = { options: `-c search_path=${schema}` }
   const pool = new pg.Pool({ connectionString: PG_URL, max: 2, ...session })
   pools.push(pool)
+  const probe = (payload: string) => pool.query(PROBE_SQL, [CREDENTIALS_CHANNEL, payload])
   const w = new CredentialWatch({
     client: () =>
       new pg.Client({ connectionString: PG_URL, application_name: LISTENER, ...session }),
-    notify: notify ?? ((payload) => pool.query(PROBE_SQL, [CREDENTIALS_CHANNEL, payload])),
+    notify: notify ? (payload) => notify(payload, probe) : probe,
+    ...timing,
   })
   watches.push(w)
   return w
@@ -97,6 +103,19 @@ describe.skipIf(!isPostgres)(`CredentialWatch (${PG_ONLY})`, () => {
     await expect.poll(() => probes, { timeout: 5_000 }).toBeGreaterThan(0)
     await pause(2_500)
     expect(w.version()).toBeUndefined()
+  })
+
+  it('forgets the version when a probe is stuck (a dead pooled connection), whatever its timers', async () => {
+    let sent = 0
+    const w = watch(
+      (await deployment()).schema,
+      // The first probe goes through; the next hangs forever, as on a silent dead socket.
+      (payload, probe) => (++sent === 1 ? probe(payload) : new Promise(() => {})),
+      { probeEveryMs: 200, probeTimeoutMs: 200 },
+    )
+    await known(w)
+    await expect.poll(() => sent, { timeout: 2_000 }).toBeGreaterThan(1)
+    await expect.poll(() => w.version(), { timeout: 1_000 }).toBeUndefined()
   })
 
   it('never knows a version while a trigger is missing or disabled', async () => {
