@@ -211,7 +211,7 @@ function readConnection(path: string): { db: Kysely<Database>; snapshot: TurnSna
 
 /**
  * The pool as Kysely sees it, its clients running prepared queries' SQL as named statements
- * (prepared.ts statementName): parsed and planned once per connection. Each pg client keeps
+ * (prepared.ts statementName): parsed once per connection. Each pg client keeps
  * one wrapper, as Kysely keys its connections by client.
  */
 function withNamedStatements(pool: pg.Pool): PostgresPool {

@@ -32,10 +32,11 @@ export function runDirectly(db: Kysely<Database>, runner: DirectRunner): void {
 }
 
 /**
- * PostgreSQL names for the SQL of prepared queries: a connection parses and plans a named
- * statement once and then only binds new parameters (connect.ts), where an unnamed one is
- * parsed and planned on every call (most of the database's CPU for a GET). Only the SQL of
- * preparedQuery is named, so the names are as few as its call sites, whatever clients send.
+ * PostgreSQL names for the SQL of prepared queries: a connection parses a named statement
+ * once and, after its first runs, usually keeps one plan for it (connect.ts), where an
+ * unnamed one is parsed and planned on every call (most of the database's CPU for a GET).
+ * Only the SQL of preparedQuery is named, so the names are as few as its call sites,
+ * whatever clients send.
  */
 const statementNames = new Map<string, string>()
 
