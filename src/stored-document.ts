@@ -9,8 +9,8 @@
  * record is thus spliced from its stored text only while that text is exactly what
  * `document` would parse to, and rendered from its document otherwise.
  *
- * `document` lives on the prototype: a copy of a record must name it, as the one in
- * services/users.ts does.
+ * `document` lives on the prototype: a copy of a record must name it, as writtenRecord
+ * (services/resource-common.ts), which the user and group writes use, does.
  */
 import type { ScimDocument } from './domain.js'
 

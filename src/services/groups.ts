@@ -31,6 +31,7 @@ import {
   pageWithTotal,
   splitExternalId,
   withExternalId,
+  writtenRecord,
 } from './resource-common.js'
 import { queryContext } from './search.js'
 import type { WriteOptions } from './users.js'
@@ -210,7 +211,7 @@ async function writeGroupDocument(
     .set({ name: displayName, last_updated: now })
     .where('id', '=', current.id)
     .execute()
-  return { ...current, externalId, document: rest, lastModified: now, version: current.version + 1 }
+  return writtenRecord(current, { externalId, document: rest }, now)
 }
 
 /** A new version of the group with its document unchanged (its members changed). */
@@ -222,8 +223,7 @@ async function touchGroup(
   const now = nowIso()
   // The row is locked (findScimGroupForUpdate), so its version is still current's.
   await store.touchScimGroup(tx, source.id, current.id, now)
-  // A stored record's document is not an own property: named, or a copy would lose it.
-  return { ...current, document: current.document, lastModified: now, version: current.version + 1 }
+  return writtenRecord(current, current, now)
 }
 
 async function mutateGroup(

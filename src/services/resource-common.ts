@@ -1,5 +1,5 @@
 /** What the User and Group services share: externalId as a column, If-Match, list results. */
-import type { ScimDocument } from '../domain.js'
+import type { ScimDocument, ScimGroupRecord, ScimUserRecord } from '../domain.js'
 import { ScimError } from '../scim/errors.js'
 import type { ListParams } from '../scim/list.js'
 import { etag } from '../scim/resources.js'
@@ -18,6 +18,26 @@ export function splitExternalId(document: ScimDocument): {
 } {
   const { externalId, ...rest } = document
   return { externalId: typeof externalId === 'string' ? externalId : null, rest }
+}
+
+/**
+ * A user or group as a write left it: `current` with its new externalId and document (the
+ * stored document, externalId split off), one version on, stamped `now`. Both are named
+ * here because a record read from the database keeps its document on the prototype
+ * (stored-document.ts), where a spread copy would lose it.
+ */
+export function writtenRecord<R extends ScimUserRecord | ScimGroupRecord>(
+  current: R,
+  written: { externalId: string | null; document: ScimDocument },
+  now: string,
+): R {
+  return {
+    ...current,
+    externalId: written.externalId,
+    document: written.document,
+    lastModified: now,
+    version: current.version + 1,
+  }
 }
 
 /** The document with externalId put back, as PATCH sees the resource. */

@@ -22,6 +22,7 @@ import {
   pageWithTotal,
   splitExternalId,
   withExternalId,
+  writtenRecord,
 } from './resource-common.js'
 import { queryContext } from './search.js'
 
@@ -203,7 +204,7 @@ async function writeUser(
     last_updated: now,
   })
   await store.replaceScimUserEmails(tx, source.id, current.id, emailsOf(rest), false)
-  return { ...current, externalId, document: rest, lastModified: now, version: current.version + 1 }
+  return writtenRecord(current, { externalId, document: rest }, now)
 }
 
 async function mutateUser(

@@ -145,6 +145,7 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
   })
   const db = sqliteKysely(statements)
   const reader = read?.db ?? db
+  const readVersion = read ? () => read.snapshot.version() : () => undefined
   // As Kysely's SQLite driver runs a query: rows from a statement that returns them.
   const transactor = groupCommit(db, {
     direct: (sql, parameters) => {
@@ -157,9 +158,9 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
   return {
     db,
     reader,
-    readVersion: read ? () => read.snapshot.version() : () => undefined,
+    readVersion,
     // Any commit moves SQLite's version, this process's included.
-    credentialsVersion: read ? () => read.snapshot.version() : () => undefined,
+    credentialsVersion: readVersion,
     credentialsChanged: () => {},
     watchCredentials: () => {},
     dialect: 'sqlite',
