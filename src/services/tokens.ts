@@ -1,4 +1,5 @@
 /** API tokens: issuing, verifying (digest lookup + constant-time compare), viewing and rotating keys. */
+import { hash } from 'node:crypto'
 import type { Source, Token } from '../domain.js'
 import { nowIso, uuidv7 } from '../ids.js'
 import { ScimError } from '../scim/errors.js'
@@ -81,32 +82,38 @@ export async function verifySourceKey(
   key: string,
 ): Promise<Source | undefined> {
   if (key.length === 0 || key.length > 512) return undefined
-  const digest = deps.secrets.digest(key)
-  const found = await sourceByDigest(deps, slug, digest)
-  if (!found || !deps.secrets.digestsEqual(found.keyDigest, digest)) return undefined
-  if (isExpired(found)) return undefined
+  const found = await sourcesByKey.get(deps, `${slug}\n${hash('sha256', key, 'base64')}`, () =>
+    sourceOfKey(deps, slug, key),
+  )
+  if (!found || isExpired(found)) return undefined
   return found.source
 }
 
-/**
- * What the token query returned, by slug and key digest, while sources and tokens are
- * unchanged (read-cache.ts): identity providers send thousands of requests with one token,
- * and the query was a tenth of a GET's time on SQLite and one of its round trips on
- * PostgreSQL. A rotation, a disabled source or a change by the CLI or another instance
- * starts it over, so a revoked key stops working when it would without the cache (on
- * PostgreSQL: once the other instances hear of the commit, milliseconds). Only found tokens
- * are kept, and only by digest, never the key; the digest comparison and the expiry check
- * still run on every request.
- */
-const sourcesByDigest = new ReadCache<
-  NonNullable<Awaited<ReturnType<typeof findSourceByTokenDigest>>>
->(1000, (deps) => deps.credentialsVersion())
-
-function sourceByDigest(deps: Deps, slug: string, digest: string) {
-  return sourcesByDigest.get(deps, `${slug}\n${digest}`, () =>
-    findSourceByTokenDigest(deps.reader, slug, digest),
-  )
+/** The token query and the constant-time comparison of digests, as without the cache. */
+async function sourceOfKey(deps: Deps, slug: string, key: string) {
+  const digest = deps.secrets.digest(key)
+  const found = await findSourceByTokenDigest(deps.reader, slug, digest)
+  return found && deps.secrets.digestsEqual(found.keyDigest, digest) ? found : undefined
 }
+
+/**
+ * The sources that keys opened, while sources and tokens are unchanged (read-cache.ts):
+ * identity providers send thousands of requests with one token, and the token query was a
+ * tenth of a GET's time on SQLite and one of its round trips on PostgreSQL. A rotation, a
+ * disabled source or a change by the CLI or another instance starts it over, so a revoked
+ * key stops working when it would without the cache (on PostgreSQL: once the other
+ * instances hear of the commit, milliseconds). The expiry check still runs on every request.
+ *
+ * Entries are found by slug and the key's SHA-256, never the key: the keyed digest (HMAC)
+ * took a third of the authentication, and a plain hash serves as well for finding what a key
+ * already opened. Only keys that opened a source are kept, each once its digest compared
+ * equal in constant time; a wrong key finds nothing here, and takes the query and comparison
+ * every time. A lookup's timing can reveal only a hash of a 384-bit random key.
+ */
+const sourcesByKey = new ReadCache<NonNullable<Awaited<ReturnType<typeof sourceOfKey>>>>(
+  1000,
+  (deps) => deps.credentialsVersion(),
+)
 
 /** The key of a token, unsealed (authentik's view_key). */
 export async function viewKey(deps: Deps, identifier: string): Promise<string> {

@@ -1,9 +1,23 @@
-import { describe, expect, it } from 'vitest'
-import { ADMIN_KEY, createTestApp } from '../support/app.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { ADMIN_KEY, createTestApp, isPostgres } from '../support/app.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are probed field by field
 type Json = Record<string, any>
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error'
+
+/**
+ * An app that caches what keys open, as the server does: on a database file for SQLite (an
+ * in-memory one has no version to follow, so nothing is cached there), as usual on PostgreSQL.
+ */
+async function appWithTokenCache() {
+  if (isPostgres) return createTestApp()
+  const dir = mkdtempSync(join(tmpdir(), 'scimd-auth-'))
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+  return createTestApp({ env: { DATABASE_URL: `sqlite:${join(dir, 'scimd.db')}` } })
+}
 
 describe('SCIM authentication', () => {
   it('answers a missing token with 401, a SCIM error and a Bearer challenge', async () => {
@@ -19,7 +33,9 @@ describe('SCIM authentication', () => {
   })
 
   it('answers a wrong token with 401 invalid_token', async () => {
-    const t = await createTestApp()
+    const t = await appWithTokenCache()
+    // The right key first, so that what it opened is cached: its near misses must not hit.
+    expect((await t.scim('GET', '/Users')).status).toBe(200)
     for (const authorization of ['Bearer nope', `Basic ${t.key}`, `Bearer ${t.key}x`, 'Bearer']) {
       const res = await t.raw('GET', '/source/scim/test/v2/Users', { headers: { authorization } })
       expect(res.status, authorization).toBe(401)
@@ -39,8 +55,14 @@ describe('SCIM authentication', () => {
   })
 
   it('refuses another source’s token with 401, and an unknown source likewise', async () => {
-    const t = await createTestApp()
+    const t = await appWithTokenCache()
     const other = await t.createSource('other')
+    // Each key opens its own source first (and is cached), then must not open the other.
+    const own = await t.raw('GET', '/source/scim/other/v2/Users', {
+      headers: { authorization: `Bearer ${other.key}` },
+    })
+    expect(own.status).toBe(200)
+    expect((await t.scim('GET', '/Users')).status).toBe(200)
     const cross = await t.raw('GET', '/source/scim/test/v2/Users', {
       headers: { authorization: `Bearer ${other.key}` },
     })
@@ -49,6 +71,10 @@ describe('SCIM authentication', () => {
       headers: { authorization: `Bearer ${t.key}` },
     })
     expect(unknown.status).toBe(401)
+    const reverse = await t.raw('GET', '/source/scim/other/v2/Users', {
+      headers: { authorization: `Bearer ${t.key}` },
+    })
+    expect(reverse.status).toBe(401)
   })
 
   it('refuses SCIM requests to a disabled source with 403', async () => {
@@ -70,6 +96,23 @@ describe('SCIM authentication', () => {
       .set({ expiring: 1, expires: '2020-01-01T00:00:00.000Z' })
       .where('managed', 'like', 'goauthentik.io/sources/scim/%')
       .execute()
+    expect((await t.scim('GET', '/Users')).status).toBe(401)
+  })
+
+  it('refuses a token that expires after what it opened was cached', async () => {
+    const t = await appWithTokenCache()
+    const expires = new Date(Date.now() + 3_600_000)
+    await t.runtime.deps.db
+      .updateTable('tokens')
+      .set({ expiring: 1, expires: expires.toISOString() })
+      .where('managed', 'like', 'goauthentik.io/sources/scim/%')
+      .execute()
+    expect((await t.scim('GET', '/Users')).status).toBe(200)
+    vi.useFakeTimers({ toFake: ['Date'] })
+    onTestFinished(() => {
+      vi.useRealTimers()
+    })
+    vi.setSystemTime(expires.getTime() + 1)
     expect((await t.scim('GET', '/Users')).status).toBe(401)
   })
 })
