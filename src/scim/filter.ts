@@ -221,10 +221,25 @@ function restore(filter: Filter, literals: Literal[], budget: { terms: number })
   }
 }
 
+/**
+ * `attribute eq "value"` as identity providers send their existence checks, with one space
+ * on each side of `eq` and no escape in the value: its tree, read directly. Anything else
+ * (or this with other spacing) takes the full parser, which gives the same tree (a property
+ * test checks it).
+ */
+const SIMPLE_EQ = /^([A-Za-z]\w*) eq "([^"\\]*)"$/
+/** Words that the full parser reads as operators, never as attribute names. */
+const OPERATORS = new Set([...COMPARE_OPS, 'pr', 'and', 'or', 'not'])
+
 /** Parses a filter (RFC 7644 §3.4.2.2, with the leniencies above); bad syntax is 400 invalidFilter. */
 export function parseFilter(text: string): Filter {
-  if (text.trim() === '') throw ScimError.invalidFilter('Empty filter')
   if (text.length > MAX_LENGTH) throw ScimError.invalidFilter('Filter is too long')
+  const simple = SIMPLE_EQ.exec(text)
+  const attrPath = simple?.[1]
+  if (attrPath !== undefined && !OPERATORS.has(attrPath.toLowerCase())) {
+    return { op: 'eq', attrPath, compValue: simple?.[2] as string }
+  }
+  if (text.trim() === '') throw ScimError.invalidFilter('Empty filter')
   const prepared = prepare(text)
   return restore(parseShape(prepared.text), prepared.literals, { terms: MAX_TERMS })
 }

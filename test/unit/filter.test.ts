@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import {
   DummyDriver,
   type Expression,
@@ -200,6 +201,47 @@ describe('parseFilter', () => {
       }
     }
     expect(parsed).toBeGreaterThan(sources.length / 2)
+  })
+
+  it('reads `attribute eq "value"` directly into the tree the full parser gives', () => {
+    // A tree or the error: two spaces around `eq` take the full parser, one space the direct
+    // reading (where the attribute is not an operator's name).
+    const outcome = (text: string) => {
+      try {
+        return parseFilter(text)
+      } catch (err) {
+        return err
+      }
+    }
+    const same = (attr: string, value: string): void => {
+      expect(outcome(`${attr} eq "${value}"`)).toEqual(outcome(`${attr}  eq  "${value}"`))
+    }
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Za-z]\w{0,20}$/),
+        fc.string({ unit: 'binary', maxLength: 30 }).filter((v) => !/["\\]/.test(v)),
+        same,
+      ),
+      { numRuns: 2000 },
+    )
+    for (const [attr, value] of [
+      ['userName', 'Bjensen@Example.com'],
+      ['x', ''],
+      ['a_1', 'line\nbreak'],
+      ['co', 'x'],
+      ['NOT', 'x'],
+    ] as const) {
+      same(attr, value)
+    }
+    expect(parseFilter('userName eq "x"')).toEqual({
+      op: 'eq',
+      attrPath: 'userName',
+      compValue: 'x',
+    })
+    // What the direct reading leaves to the full parser: escapes, other spacing, `EQ`, paths.
+    expect(parseFilter('userName eq "a\\"b"')).toMatchObject({ compValue: 'a"b' })
+    expect(parseFilter('userName EQ "x"')).toMatchObject({ op: 'eq', compValue: 'x' })
+    expect(parseFilter('name.givenName eq "x"')).toMatchObject({ attrPath: 'name.givenName' })
   })
 })
 
