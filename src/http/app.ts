@@ -15,6 +15,7 @@ import type { AppEnv } from './env.js'
 import { renderAdminError, renderScimError } from './render-error.js'
 
 export const SCIM_PREFIX = '/source/scim/:slug/v2'
+const SCIM_PATHS = '/source/scim/'
 
 /**
  * Endpoint names that a real client spells differently: Microsoft's SCIM test collection
@@ -54,7 +55,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     let id = c.req.header('x-request-id')
     if (!id || id.length > 255 || /[^\w\-=]/.test(id)) id = crypto.randomUUID()
     c.set('requestId', id)
-    c.header('X-Request-Id', id)
+    // Every response on a SCIM path is built by scimResponse, which adds the id itself.
+    if (!c.req.path.startsWith(SCIM_PATHS)) c.header('X-Request-Id', id)
     c.set('deps', deps)
     // A NUL in the URL (path or query) is never valid input; PostgreSQL could not even
     // compare it, so it is refused before any route sees it.

@@ -4,7 +4,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { ScimError } from '../scim/errors.js'
 import type { AppEnv } from './env.js'
-import { scimMediaType } from './scim-response.js'
+import { scimMediaType, scimResponse } from './scim-response.js'
 
 /** An admin API validation error: authentik's `{field: [messages], non_field_errors, code}`. */
 export class ValidationError extends Error {
@@ -27,7 +27,7 @@ function asScimError(err: unknown): ScimError | undefined {
 
 export function renderScimError(c: Context<AppEnv>, err: unknown): Response {
   const scim = asScimError(err) ?? internalError(c, err)
-  return c.body(JSON.stringify(scim.toBody()), scim.status as ContentfulStatusCode, {
+  return scimResponse(c, JSON.stringify(scim.toBody()), scim.status as ContentfulStatusCode, {
     'Content-Type': scimMediaType(c),
     ...scim.headers,
   })

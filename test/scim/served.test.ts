@@ -20,6 +20,7 @@ import * as sources from '../../src/services/sources.js'
 import * as tokens from '../../src/services/tokens.js'
 
 const MAX_BODY = 64 * 1024
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
 let dir: string
 let runtime: Runtime
 let server: ReturnType<typeof serve>
@@ -184,6 +185,29 @@ describe('served over HTTP on a SQLite file', () => {
     expect([live.status, live.headers.get('x-request-id')]).toEqual([204, 'rlive'])
     const deleted = await send('DELETE', `/Users/${id}`, { 'X-Request-Id': 'r204' })
     expect([deleted.status, deleted.headers.get('x-request-id')]).toEqual([204, 'r204'])
+
+    // Refusals before any route: a wrong token, a NUL in the URL, no such endpoint.
+    const refused = await send('GET', '/Users', {
+      Authorization: 'Bearer nope',
+      'X-Request-Id': 'r401',
+    })
+    expect([refused.status, refused.headers.get('x-request-id')]).toEqual([401, 'r401'])
+    const nul = await send('GET', '/Users?filter=userName%00', { 'X-Request-Id': 'rnul' })
+    expect([nul.status, nul.headers.get('x-request-id')]).toEqual([400, 'rnul'])
+    const nowhere = await send('GET', '/Nowhere', { 'X-Request-Id': 'rnowhere' })
+    expect([nowhere.status, nowhere.headers.get('x-request-id')]).toEqual([404, 'rnowhere'])
+    const group = await send('POST', '/Groups', {}, { displayName: 'request-id group' })
+    const groupId = ((await group.json()) as { id: string }).id
+    const patched = await send(
+      'PATCH',
+      `/Groups/${groupId}`,
+      { 'X-Request-Id': 'rpatch' },
+      {
+        schemas: [PATCH_OP],
+        Operations: [{ op: 'replace', path: 'displayName', value: 'renamed' }],
+      },
+    )
+    expect([patched.status, patched.headers.get('x-request-id')]).toEqual([204, 'rpatch'])
   })
 
   describe('token checks, which are cached while the database is unchanged', () => {

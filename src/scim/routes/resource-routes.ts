@@ -2,7 +2,7 @@
 import { type Context, Hono } from 'hono'
 import type { Source } from '../../domain.js'
 import type { AppEnv } from '../../http/env.js'
-import { readJsonBody, scimJsonText } from '../../http/scim-response.js'
+import { readJsonBody, scimJsonText, scimResponse } from '../../http/scim-response.js'
 import type { Deps } from '../../services/deps.js'
 import type { ListResult } from '../../services/resource-common.js'
 import { ScimError } from '../errors.js'
@@ -90,7 +90,7 @@ export function resourceRoutes<V extends { record: { id: string; version: number
     const opts = readOptions(projection)
     const view = await service.get(c.get('deps'), c.get('source'), c.req.param('id'), opts)
     const tag = etag(view.record.version)
-    if (notModified(c, tag)) return c.body(null, 304, { ETag: tag })
+    if (notModified(c, tag)) return scimResponse(c, null, 304, { ETag: tag })
     return scimJsonText(c, render(c, view, projection), 200, { ETag: tag })
   })
 
@@ -118,7 +118,7 @@ export function resourceRoutes<V extends { record: { id: string; version: number
       : writeExtras(c, projection)
     const view = await service.patch(c.get('deps'), c.get('source'), c.req.param('id'), body, opts)
     const tag = etag(view.record.version)
-    if (noContent) return c.body(null, 204, { ETag: tag })
+    if (noContent) return scimResponse(c, null, 204, { ETag: tag })
     return scimJsonText(c, render(c, view, projection), 200, { ETag: tag })
   })
 
@@ -129,7 +129,7 @@ export function resourceRoutes<V extends { record: { id: string; version: number
       c.req.param('id'),
       c.req.header('if-match'),
     )
-    return c.body(null, 204)
+    return scimResponse(c, null, 204)
   })
 
   app.on(['PUT', 'PATCH', 'DELETE'], '/', () => {
