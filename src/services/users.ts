@@ -49,15 +49,9 @@ function userNameOf(document: ScimDocument): string {
   return userName
 }
 
-interface EmailEntry {
-  value: string
-  type: string | null
-  primary: boolean
-}
-
-function emailsOf(document: ScimDocument): EmailEntry[] {
+function emailsOf(document: ScimDocument): store.EmailEntry[] {
   const emails = Array.isArray(document.emails) ? document.emails : []
-  return emails.flatMap((e): EmailEntry[] => {
+  return emails.flatMap((e): store.EmailEntry[] => {
     if (!e || typeof e !== 'object') return []
     const { value, type, primary } = e as Record<string, unknown>
     if (typeof value !== 'string') return []
@@ -123,42 +117,44 @@ export async function createUser(
   const userName = userNameOf(document)
   const passwordHash = password ? await hashPassword(password) : null
   const { externalId, rest } = splitExternalId(document)
+  const now = nowIso()
+  const id = uuidv7()
+  const newUser: store.NewScimUser = {
+    id,
+    sourceId: source.id,
+    user: {
+      uuid: id,
+      ...directoryFields(rest, source, userName),
+      type: 'internal',
+      password_hash: passwordHash,
+      date_joined: now,
+      last_login: null,
+      last_updated: now,
+    },
+    externalId,
+    userNameKey: store.userNameKey(userName),
+    document: rest,
+    emails: emailsOf(rest),
+    now,
+  }
   try {
-    return await inTransaction(deps, async (tx) => {
-      const now = nowIso()
-      const id = uuidv7()
-      const userPk = await directory.insertUser(tx, {
-        uuid: id,
-        ...directoryFields(rest, source, userName),
-        type: 'internal',
-        password_hash: passwordHash,
-        date_joined: now,
-        last_login: null,
-        last_updated: now,
-      })
-      await store.insertScimUser(tx, {
-        id,
-        sourceId: source.id,
-        userId: userPk,
-        externalId,
-        userNameKey: store.userNameKey(userName),
-        document: rest,
-        now,
-      })
-      await store.replaceScimUserEmails(tx, source.id, id, emailsOf(rest), true)
-      // What was written is what a read would return; a new user is in no group yet.
-      const record: ScimUserRecord = {
-        id,
-        sourceId: source.id,
-        userId: userPk,
-        externalId,
-        document: rest,
-        created: now,
-        lastModified: now,
-        version: 1,
-      }
-      return opts.withGroups ? { record, groups: [] } : { record }
-    })
+    // On PostgreSQL the create is one statement, a transaction by itself (createScimUser).
+    const userPk =
+      deps.dialect === 'postgres'
+        ? await store.createScimUser(deps.db, newUser)
+        : await inTransaction(deps, (tx) => store.createScimUser(tx, newUser))
+    // What was written is what a read would return; a new user is in no group yet.
+    const record: ScimUserRecord = {
+      id,
+      sourceId: source.id,
+      userId: userPk,
+      externalId,
+      document: rest,
+      created: now,
+      lastModified: now,
+      version: 1,
+    }
+    return opts.withGroups ? { record, groups: [] } : { record }
   } catch (err) {
     if (isUniqueViolation(err)) throw uniquenessError(userName)
     // The source was deleted while this create waited for it (see deleteSource).

@@ -147,6 +147,95 @@ describe('POST /Users', () => {
     })
   })
 
+  it('writes the directory user, the SCIM row and every email in one go, or nothing', async () => {
+    const t = await createTestApp()
+    const db = t.runtime.deps.db
+    const body = await createUser(t, {
+      schemas: [USER],
+      userName: 'Ünal.Two@Example.com',
+      externalId: 'ext-two',
+      emails: [
+        { value: 'Ünal.Two@Example.com', type: 'work', primary: true },
+        { value: 'HOME@example.org', type: 'home' },
+        { value: 'other@example.net' },
+      ],
+    })
+    const scimRow = await db
+      .selectFrom('scim_source_users')
+      .innerJoin('users', 'users.id', 'scim_source_users.user_id')
+      .select(['users.uuid', 'users.email', 'external_id', 'user_name_key', 'version'])
+      .where('scim_source_users.id', '=', body.id)
+      .executeTakeFirstOrThrow()
+    expect(scimRow).toEqual({
+      uuid: body.id,
+      email: 'Ünal.Two@Example.com',
+      external_id: 'ext-two',
+      user_name_key: 'ünal.two@example.com',
+      version: 1,
+    })
+    const emails = await db
+      .selectFrom('scim_source_user_emails')
+      .select(['position', 'value', 'value_key', 'type', 'is_primary'])
+      .where('user_id', '=', body.id)
+      .orderBy('position')
+      .execute()
+    expect(emails).toEqual([
+      {
+        position: 0,
+        value: 'Ünal.Two@Example.com',
+        value_key: 'ünal.two@example.com',
+        type: 'work',
+        is_primary: 1,
+      },
+      {
+        position: 1,
+        value: 'HOME@example.org',
+        value_key: 'home@example.org',
+        type: 'home',
+        is_primary: 0,
+      },
+      {
+        position: 2,
+        value: 'other@example.net',
+        value_key: 'other@example.net',
+        type: null,
+        is_primary: 0,
+      },
+    ])
+    const found = await t.scim(
+      'GET',
+      `/Users?filter=${encodeURIComponent('emails eq "home@EXAMPLE.org"')}`,
+    )
+    expect(((await found.json()) as Json).Resources.map((r: Json) => r.id)).toEqual([body.id])
+
+    // A refused create leaves no directory user, SCIM row or email behind.
+    const count = async (table: 'users' | 'scim_source_users' | 'scim_source_user_emails') =>
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      )
+    const before = [
+      await count('users'),
+      await count('scim_source_users'),
+      await count('scim_source_user_emails'),
+    ]
+    const duplicate = await t.scim('POST', '/Users', {
+      schemas: [USER],
+      userName: 'ünal.two@example.COM',
+      emails: [{ value: 'dup@example.com' }],
+    })
+    expect(duplicate.status).toBe(409)
+    expect([
+      await count('users'),
+      await count('scim_source_users'),
+      await count('scim_source_user_emails'),
+    ]).toEqual(before)
+  })
+
   it('ignores readOnly attributes and keeps the directory user in step', async () => {
     const t = await createTestApp()
     const body = await createUser(t, {
