@@ -228,7 +228,7 @@ function restore(filter: Filter, literals: Literal[], budget: { terms: number })
  * test checks it).
  */
 const SIMPLE_EQ = /^([A-Za-z]\w*) eq "([^"\\]*)"$/
-/** Words that the full parser reads as operators, never as attribute names. */
+/** Words that the full parser reads as operators, never as attribute names (nor is DOLLAR one). */
 const OPERATORS = new Set([...COMPARE_OPS, 'pr', 'and', 'or', 'not'])
 
 /** Parses a filter (RFC 7644 §3.4.2.2, with the leniencies above); bad syntax is 400 invalidFilter. */
@@ -236,7 +236,11 @@ export function parseFilter(text: string): Filter {
   if (text.length > MAX_LENGTH) throw ScimError.invalidFilter('Filter is too long')
   const simple = SIMPLE_EQ.exec(text)
   const attrPath = simple?.[1]
-  if (attrPath !== undefined && !OPERATORS.has(attrPath.toLowerCase())) {
+  if (
+    attrPath !== undefined &&
+    !OPERATORS.has(attrPath.toLowerCase()) &&
+    !attrPath.includes(DOLLAR)
+  ) {
     return { op: 'eq', attrPath, compValue: simple?.[2] as string }
   }
   if (text.trim() === '') throw ScimError.invalidFilter('Empty filter')

@@ -50,13 +50,21 @@ function backoff(attempt: number): Promise<void> {
  * data after a short random pause; after MAX_ATTEMPTS the request is 409 and changed
  * nothing. `work` may run several times, so it must not have effects outside `tx`.
  */
-export async function inTransaction<T>(
+export function inTransaction<T>(
   deps: Deps,
   work: (tx: Transaction<Database>) => Promise<T>,
 ): Promise<T> {
+  return withRetries(deps, () => deps.transactor.run(work))
+}
+
+/**
+ * Runs `run` (one transaction, or one statement that is a transaction by itself) until
+ * it does not fail with a conflict, as inTransaction describes.
+ */
+export async function withRetries<T>(deps: Deps, run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await deps.transactor.run(work)
+      return await run()
     } catch (err) {
       const retryable = err instanceof VersionConflict || isRetryableConflict(err)
       if (!retryable) throw err

@@ -1,5 +1,5 @@
 /** API tokens: issuing, verifying (digest lookup + constant-time compare), viewing and rotating keys. */
-import { hash } from 'node:crypto'
+import { hash, randomBytes } from 'node:crypto'
 import type { Source, Token } from '../domain.js'
 import { nowIso, uuidv7 } from '../ids.js'
 import { ScimError } from '../scim/errors.js'
@@ -82,7 +82,7 @@ export async function verifySourceKey(
   key: string,
 ): Promise<Source | undefined> {
   if (key.length === 0 || key.length > 512) return undefined
-  const found = await sourcesByKey.get(deps, `${slug}\n${hash('sha256', key, 'base64')}`, () =>
+  const found = await sourcesByKey.get(deps, `${slug}\n${cacheKeyOf(key)}`, () =>
     sourceOfKey(deps, slug, key),
   )
   if (!found || isExpired(found)) return undefined
@@ -97,6 +97,15 @@ async function sourceOfKey(deps: Deps, slug: string, key: string) {
 }
 
 /**
+ * What the cache knows a key by: SHA-256 of the key after a random salt of this process.
+ * Keys a client or an admin chose (set_key, the bootstrap token) may be weak, and unsalted
+ * hashes of them in a heap dump could be guessed offline; salted, they are as opaque as the
+ * keyed digests in the database. One hash of a short string: a fifth of an HMAC's cost.
+ */
+const CACHE_SALT = randomBytes(32).toString('base64')
+const cacheKeyOf = (key: string) => hash('sha256', CACHE_SALT + key, 'base64')
+
+/**
  * The sources that keys opened, while sources and tokens are unchanged (read-cache.ts):
  * identity providers send thousands of requests with one token, and the token query was a
  * tenth of a GET's time on SQLite and one of its round trips on PostgreSQL. A rotation, a
@@ -104,11 +113,11 @@ async function sourceOfKey(deps: Deps, slug: string, key: string) {
  * key stops working when it would without the cache (on PostgreSQL: once the other
  * instances hear of the commit, milliseconds). The expiry check still runs on every request.
  *
- * Entries are found by slug and the key's SHA-256, never the key: the keyed digest (HMAC)
- * took a third of the authentication, and a plain hash serves as well for finding what a key
- * already opened. Only keys that opened a source are kept, each once its digest compared
+ * Entries are found by slug and cacheKeyOf(key), never the key: the keyed digest (HMAC)
+ * took a third of the authentication, and a salted hash serves as well for finding what a
+ * key already opened. Only keys that opened a source are kept, each once its digest compared
  * equal in constant time; a wrong key finds nothing here, and takes the query and comparison
- * every time. A lookup's timing can reveal only a hash of a 384-bit random key.
+ * every time. A lookup's timing can reveal only something of a salted hash of the key.
  */
 const sourcesByKey = new ReadCache<NonNullable<Awaited<ReturnType<typeof sourceOfKey>>>>(
   1000,

@@ -14,7 +14,7 @@ import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
 import { listGroupsOfUsers } from '../store/members.js'
 import * as store from '../store/scim-resources.js'
-import { type Deps, inTransaction, VersionConflict } from './deps.js'
+import { type Deps, inTransaction, VersionConflict, withRetries } from './deps.js'
 import {
   cachedCount,
   checkIfMatch,
@@ -141,7 +141,7 @@ export async function createUser(
     // On PostgreSQL the create is one statement, a transaction by itself (createScimUser).
     const userPk =
       deps.dialect === 'postgres'
-        ? await store.createScimUser(deps.db, newUser)
+        ? await withRetries(deps, () => store.createScimUser(deps.db, newUser))
         : await inTransaction(deps, (tx) => store.createScimUser(tx, newUser))
     // What was written is what a read would return; a new user is in no group yet.
     const record: ScimUserRecord = {

@@ -230,6 +230,7 @@ describe('parseFilter', () => {
       ['a_1', 'line\nbreak'],
       ['co', 'x'],
       ['NOT', 'x'],
+      ['x__dollar__', 'v'],
     ] as const) {
       same(attr, value)
     }
