@@ -240,6 +240,8 @@ export async function groupsOfUserFromJson(
 ): Promise<UserGroupRef[]> {
   const tuples = JSON.parse(json) as DirectGroupTuple[]
   // Ordered by group id here: an aggregate's ORDER BY cost SQLite a sorter per user read.
+  // UTF-16 order, which is the databases' order for the ids scimd gives groups (ASCII
+  // UUIDs); the list readers' ORDER BY uses the database's collation.
   if (tuples.length > 1) tuples.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   const direct = tuples.map(
     ([id, name, inSource, nested]): DirectGroupRow => ({
