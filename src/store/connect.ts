@@ -24,6 +24,7 @@ import { CREDENTIALS_CHANNEL, CredentialWatch, PROBE_SQL } from './credential-wa
 import type { Database, Dialect } from './database.js'
 import { runDirectly, statementName } from './prepared.js'
 import { TurnSnapshot } from './read-snapshot.js'
+import { withStatementCache } from './sqlite-statements.js'
 import { groupCommit, type Transactor, transactionPerCall } from './transactor.js'
 
 export interface Store {
@@ -327,42 +328,5 @@ class CurrentSchemaIntrospector implements DatabaseIntrospector {
 
   async getMetadata(options?: DatabaseMetadataOptions): Promise<DatabaseMetadata> {
     return { tables: await this.getTables(options) }
-  }
-}
-
-interface StatementCacheOptions {
-  capacity?: number
-  /**
-   * Called with each statement as it is handed out. Kysely's driver, like prepared.ts's
-   * direct runner, runs a statement right after preparing it, so this runs just before it.
-   */
-  beforeStatement?: ((statement: SQLite.Statement) => void) | undefined
-}
-
-/**
- * better-sqlite3 behind a bounded LRU cache of prepared statements. Kysely's SQLite driver
- * prepares every query anew, which was a fifth of a lookup's CPU time (npm run bench
- * --cpu-prof). Reusing a statement is safe: the driver runs one query at a time on its
- * single connection, and SQLite re-prepares a statement by itself after a schema change.
- */
-function withStatementCache(
-  sqlite: SQLite.Database,
-  { capacity = 500, beforeStatement }: StatementCacheOptions = {},
-): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>()
-  return {
-    close: () => sqlite.close(),
-    prepare: (sql: string) => {
-      let statement = cache.get(sql)
-      if (statement) {
-        cache.delete(sql) // re-insert: Map order is the LRU order
-      } else {
-        statement = sqlite.prepare(sql)
-        if (cache.size >= capacity) cache.delete(cache.keys().next().value as string)
-      }
-      cache.set(sql, statement)
-      beforeStatement?.(statement)
-      return statement
-    },
   }
 }
