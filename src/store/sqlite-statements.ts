@@ -85,6 +85,7 @@ export class CachedStatement implements SqliteStatement {
     let columns = this.#columns as string[]
     // SQLite re-prepares a statement after a schema change (another process migrating),
     // and a `select *` may then return other columns: asked again when the count moved.
+    // (A rename that keeps the count would go unseen; scimd's migrations only add.)
     if (values.length !== columns.length) {
       columns = columnNames(this.#statement)
       this.#columns = columns
