@@ -18,6 +18,19 @@ export async function runServer(config: Config): Promise<void> {
       })
     },
   )
+  // A port already taken (EADDRINUSE) or not ours to bind (EACCES): said in one log line,
+  // not Node's stack trace for an unhandled 'error' event, and the process exits 1.
+  server.once('error', (error: NodeJS.ErrnoException) => {
+    logger.error('cannot listen', {
+      address: `${config.host}:${config.port}`,
+      code: error.code,
+      error: error.message,
+    })
+    runtime.close().then(
+      () => process.exit(1),
+      () => process.exit(1),
+    )
+  })
   let closing = false
   const shutdown = (signal: string) => {
     if (closing) return

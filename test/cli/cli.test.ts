@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
@@ -147,6 +148,36 @@ describe('scimd CLI', () => {
     for (const key of [plain.key, expiring.key]) {
       expect((await request('/api/v3/core/tokens/', key)).status).toBe(200)
     }
+  })
+
+  it('says in one log line that the port is taken, and exits 1', async () => {
+    const w = workspace()
+    const taken = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    onTestFinished(() => void taken.close())
+    const port = (taken.address() as { port: number }).port
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: w.dir,
+        DATABASE_URL: `sqlite:${join(w.dir, 'scimd.db')}`,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        LOG_LEVEL: 'error',
+      },
+      timeout: 60_000,
+    })
+    expect(run.status, run.stderr).toBe(1)
+    expect(run.stderr).not.toContain('Unhandled')
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Json)
+    expect(lines).toMatchObject([
+      { level: 'error', msg: 'cannot listen', address: `127.0.0.1:${port}`, code: 'EADDRINUSE' },
+    ])
   })
 
   it('refuses unknown commands and options with exit 2 before touching the database', () => {
