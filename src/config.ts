@@ -23,6 +23,8 @@ export interface Config {
   readonly maxResults: number
   /** PostgreSQL connection pool size per instance. */
   readonly pgPoolMax: number
+  /** How much of a SQLite file its read connection maps into memory, in MiB (0: none). */
+  readonly sqliteMmapMb: number
 }
 
 const EnvSchema = z.object({
@@ -43,6 +45,8 @@ const EnvSchema = z.object({
     .default(8 * 1024 * 1024),
   SCIMD_MAX_RESULTS: z.coerce.number().int().positive().max(10_000).default(1000),
   SCIMD_PG_POOL_MAX: z.coerce.number().int().positive().max(500).default(10),
+  // SQLite caps a map at 2 GiB less 64 KiB (SQLITE_MAX_MMAP_SIZE) and would quietly use less.
+  SCIMD_SQLITE_MMAP_MB: z.coerce.number().int().min(0).max(2047).default(256),
 })
 
 export class ConfigError extends Error {
@@ -92,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: e.SCIMD_MAX_BODY_BYTES,
     maxResults: e.SCIMD_MAX_RESULTS,
     pgPoolMax: e.SCIMD_PG_POOL_MAX,
+    sqliteMmapMb: e.SCIMD_SQLITE_MMAP_MB,
   })
 }
 

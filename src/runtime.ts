@@ -29,6 +29,7 @@ export async function startRuntime(
   const logger = opts.logger ?? createLogger(config.logLevel)
   const store = connect(config.database, {
     poolMax: config.pgPoolMax,
+    sqliteMmapBytes: config.sqliteMmapMb * 2 ** 20,
     ...(opts.searchPath ? { searchPath: opts.searchPath } : {}),
     onPoolError: (err) => logger.warn('database connection lost', { error: err.message }),
     ...(opts.serving

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
 import SQLite from 'better-sqlite3'
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { createApp } from '../../src/http/app.js'
@@ -276,5 +277,12 @@ describe('served over HTTP on a SQLite file', () => {
     expect(removed.status).toBe(204)
     expect(await total()).toBe(before)
     expect(await total(filter)).toBe(0)
+  })
+
+  it('reads the file through a 256 MiB map by default, and writes without one', async () => {
+    const mmapSize = async (db: Runtime['deps']['db']) =>
+      (await sql<{ mmap_size: number }>`pragma mmap_size`.execute(db)).rows[0]?.mmap_size
+    expect(await mmapSize(runtime.deps.reader)).toBe(256 * 2 ** 20)
+    expect(await mmapSize(runtime.deps.db)).toBe(0)
   })
 })

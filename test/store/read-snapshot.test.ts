@@ -1,7 +1,8 @@
 /**
  * The read connection's shared snapshot (src/store/read-snapshot.ts) on a real SQLite file:
  * reads of one event-loop turn share a read transaction, which never hides a write of this
- * process, ends with the turn, and holds nothing while the server is idle.
+ * process, ends with the turn, and holds nothing while the server is idle; without and with
+ * the file mapped into memory (SQLite's mmap_size), the map smaller than the file.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -17,21 +18,6 @@ let path: string
 let store: Store
 /** Another process's connection, like the CLI's. */
 let other: SQLite.Database
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'scimd-snapshot-'))
-  path = join(dir, 'scimd.db')
-  store = connect({ kind: 'sqlite', path })
-  await migrateToLatest(store.db)
-  other = new SQLite(path)
-  other.pragma('busy_timeout = 5000')
-})
-
-afterEach(async () => {
-  other.close()
-  await store.close()
-  rmSync(dir, { recursive: true, force: true })
-})
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
@@ -50,7 +36,22 @@ async function readerSees(name: string): Promise<boolean> {
   return row !== undefined
 }
 
-describe('the read connection', () => {
+describe.each([0, 256 * 1024])('the read connection, mmap_size %i', (mmapBytes) => {
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'scimd-snapshot-'))
+    path = join(dir, 'scimd.db')
+    store = connect({ kind: 'sqlite', path }, { sqliteMmapBytes: mmapBytes })
+    await migrateToLatest(store.db)
+    other = new SQLite(path)
+    other.pragma('busy_timeout = 5000')
+  })
+
+  afterEach(async () => {
+    other.close()
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
   it('shares one snapshot among the reads of a turn, and takes a new one the next turn', async () => {
     expect(await readerSees('g1')).toBe(false)
     insertByOther('g1')
@@ -136,5 +137,44 @@ describe('the read connection', () => {
     other.pragma('busy_timeout = 0')
     const checkpoint = other.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>
     expect(checkpoint[0]?.busy).toBe(0)
+  })
+  it('maps as much of the file as it is told, on the read connection only', async () => {
+    const mapped = async (db: Store['db']) =>
+      (await sql<{ mmap_size: number }>`pragma mmap_size`.execute(db)).rows[0]?.mmap_size
+    expect(await mapped(store.reader)).toBe(mmapBytes)
+    expect(await mapped(store.db)).toBe(0)
+  })
+
+  it('reads what another connection wrote and checkpointed into the file, past the map too', async () => {
+    expect(await readerSees('late-0')).toBe(false)
+    const insert = other.prepare(
+      "insert into groups (id, name, attributes, created_at, last_updated) values (?, ?, ?, 'now', 'now')",
+    )
+    // About 2 MB, far beyond the smaller map: the file grows under it.
+    other.transaction(() => {
+      for (let i = 0; i < 2000; i++) insert.run(`late-${i}`, `late-${i}`, 'x'.repeat(1000))
+    })()
+    // Once the reader's snapshot has ended, every page goes from the WAL into the file.
+    const checkpointed = async () => {
+      await nextTurn()
+      other.pragma('busy_timeout = 0')
+      const [result] = other.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>
+      expect(result?.busy).toBe(0)
+    }
+    await checkpointed()
+    const count = async () =>
+      (
+        await store.reader
+          .selectFrom('groups')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('name', 'like', 'late-%')
+          .executeTakeFirstOrThrow()
+      ).n
+    expect(await count()).toBe(2000)
+    expect(await readerSees('late-1999')).toBe(true)
+    // Pages already read (and mapped) change in the file: the next snapshot reads the change.
+    other.prepare("update groups set name = 'renamed-' || id where id like 'late-%'").run()
+    await checkpointed()
+    expect(await count()).toBe(0)
   })
 })

@@ -26,6 +26,15 @@ describe('config', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db' })).toThrow(/SCIMD_SECRET_KEY/)
   })
 
+  it('maps 256 MiB of a SQLite file for reads unless told otherwise, up to the SQLite cap', () => {
+    expect(loadConfig({}).sqliteMmapMb).toBe(256)
+    expect(loadConfig({ SCIMD_SQLITE_MMAP_MB: '0' }).sqliteMmapMb).toBe(0)
+    expect(loadConfig({ SCIMD_SQLITE_MMAP_MB: '2047' }).sqliteMmapMb).toBe(2047)
+    for (const bad of ['-1', '2048', '1.5', 'lots']) {
+      expect(() => loadConfig({ SCIMD_SQLITE_MMAP_MB: bad })).toThrow(/SCIMD_SQLITE_MMAP_MB/)
+    }
+  })
+
   it('lists every problem at once', () => {
     try {
       loadConfig({ PORT: 'x', LOG_LEVEL: 'loud', SCIMD_BOOTSTRAP_TOKEN: 'short' })
