@@ -16,6 +16,7 @@ import {
   peakRss,
   REPO_ROOT,
   type ServerProcess,
+  sampleAnonymousPeak,
   startBare,
   startScimd,
   stopAll,
@@ -286,6 +287,7 @@ async function main(argv: string[]): Promise<number> {
     const secretKey = randomBytes(32).toString('hex')
     const scimdOptions = { databaseUrl: db.url, bootstrapToken: adminToken, secretKey }
     let scimd: ServerProcess = await phase('start scimd', () => startScimd(scimdOptions))
+    const stopSampling = sampleAnonymousPeak(() => scimd.pid)
 
     const source = await phase('create source', async () => {
       const admin = new HttpClient(scimd.origin, adminToken, 1)
@@ -515,6 +517,7 @@ async function main(argv: string[]): Promise<number> {
     }
 
     const peakRssBytes = peakRss(scimd.pid)
+    const peakAnonymousBytes = stopSampling()
     scimdClient.close()
     await phase('stop', () => stopAll())
 
@@ -572,6 +575,7 @@ async function main(argv: string[]): Promise<number> {
         : {}),
       ...(entraSync ? { entraSync } : {}),
       ...(peakRssBytes !== undefined ? { peakRssBytes } : {}),
+      ...(peakAnonymousBytes !== undefined ? { peakAnonymousBytes } : {}),
       phases,
       failed: workloads.some((w) => !w.ok) || entraSync?.ok === false,
     }

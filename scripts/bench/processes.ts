@@ -178,3 +178,35 @@ export function peakRss(pid: number): number | undefined {
     return undefined
   }
 }
+
+/**
+ * Samples the anonymous part of a process's resident memory (RssAnon: its heap and what it
+ * allocated, not pages of files it maps) every `everyMs`, and gives the highest sample. The
+ * peak starts over when `pid()` names a new process (scimd restarted under --cpu-prof).
+ */
+export function sampleAnonymousPeak(pid: () => number, everyMs = 500): () => number | undefined {
+  let sampledPid: number | undefined
+  let peak: number | undefined
+  const sample = () => {
+    const current = pid()
+    if (current !== sampledPid) {
+      sampledPid = current
+      peak = undefined
+    }
+    try {
+      const status = readFileSync(`/proc/${current}/status`, 'utf8')
+      const match = /^RssAnon:\s+(\d+)\s+kB/m.exec(status)
+      if (match) peak = Math.max(peak ?? 0, Number(match[1]) * 1024)
+    } catch {
+      // Gone or not readable: no sample.
+    }
+  }
+  sample()
+  const timer = setInterval(sample, everyMs)
+  timer.unref()
+  return () => {
+    sample()
+    clearInterval(timer)
+    return peak
+  }
+}

@@ -76,6 +76,11 @@ export interface Report {
   entraSync?: SyncResult & { ok: boolean }
   /** VmHWM of the scimd process at the end of the run, in bytes. */
   peakRssBytes?: number
+  /**
+   * The highest RssAnon of the scimd process sampled every 0.5 s, in bytes: its resident
+   * memory less the pages of files it maps (Node's binary, SQLite's mapped database pages).
+   */
+  peakAnonymousBytes?: number
   phases: Phase[]
   /** True when any workload had a non-2xx response or a socket error. */
   failed: boolean
@@ -185,7 +190,12 @@ export function formatTable(report: Report): string {
   if (report.peakRssBytes !== undefined) {
     lines.push(
       `scimd peak RSS (VmHWM): ${(report.peakRssBytes / 2 ** 20).toFixed(1)} MiB` +
-        (c.cpuProfile ? ' (profiled process: since the restart after seeding)' : ''),
+        (c.cpuProfile ? ' (profiled process: since the restart after seeding)' : '') +
+        (report.peakAnonymousBytes !== undefined
+          ? `, of which anonymous memory (RssAnon, sampled every 0.5 s) at most ` +
+            `${(report.peakAnonymousBytes / 2 ** 20).toFixed(1)} MiB; the rest are pages of ` +
+            'mapped files (Node, the database pages read through mmap), which the OS can take back'
+          : ''),
     )
   }
   lines.push(`phases: ${report.phases.map((p) => `${p.name} ${p.seconds.toFixed(1)}s`).join(', ')}`)
