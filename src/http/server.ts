@@ -1,6 +1,8 @@
 /** Serves the app with @hono/node-server and shuts down gracefully on SIGINT/SIGTERM. */
+import type { EventEmitter } from 'node:events'
 import { serve } from '@hono/node-server'
 import type { Config } from '../config.js'
+import type { Logger } from '../logger.js'
 import { startRuntime } from '../runtime.js'
 import { createApp } from './app.js'
 import { batchResponses } from './batch-responses.js'
@@ -18,9 +20,7 @@ export async function runServer(config: Config): Promise<void> {
       })
     },
   )
-  // A port already taken (EADDRINUSE) or not ours to bind (EACCES): said in one log line,
-  // not Node's stack trace for an unhandled 'error' event, and the process exits 1.
-  server.once('error', (error: NodeJS.ErrnoException) => {
+  watchServerErrors(server, logger, (error) => {
     logger.error('cannot listen', {
       address: `${config.host}:${config.port}`,
       code: error.code,
@@ -46,4 +46,48 @@ export async function runServer(config: Config): Promise<void> {
   }
   process.on('SIGINT', () => shutdown('SIGINT'))
   process.on('SIGTERM', () => shutdown('SIGTERM'))
+}
+
+/**
+ * Before the server listens, an error is about the port: already taken (EADDRINUSE) or not
+ * ours to bind (EACCES). `cannotListen` is told (runServer logs one line and exits 1, rather
+ * than Node printing a stack trace for an unhandled 'error' event). Once it listens, an error
+ * is a connection it could not accept (libuv handles running out of file descriptors itself,
+ * by closing the waiting connections; others, such as ENOBUFS, reach here): the server goes
+ * on listening, so it goes on serving, and the log says so at most once a minute, with how
+ * many there were.
+ */
+export function watchServerErrors(
+  server: EventEmitter,
+  logger: Logger,
+  cannotListen: (error: NodeJS.ErrnoException) => void,
+): void {
+  let listening = false
+  server.once('listening', () => {
+    listening = true
+  })
+  const cannotAccept = throttled(60_000, (error: NodeJS.ErrnoException, count: number) =>
+    logger.warn('cannot accept a connection', { code: error.code, error: error.message, count }),
+  )
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (listening) cannotAccept(error)
+    else cannotListen(error)
+  })
+}
+
+/**
+ * Calls `report` with the first event and then at most once per `intervalMs`, with the
+ * latest event and how many there were since the last report (the first included).
+ */
+function throttled<E>(intervalMs: number, report: (event: E, count: number) => void) {
+  let lastReport = Number.NEGATIVE_INFINITY
+  let count = 0
+  return (event: E): void => {
+    count++
+    const now = performance.now()
+    if (now - lastReport < intervalMs) return
+    lastReport = now
+    report(event, count)
+    count = 0
+  }
 }
