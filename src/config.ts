@@ -46,7 +46,7 @@ const EnvSchema = z.object({
   SCIMD_MAX_RESULTS: z.coerce.number().int().positive().max(10_000).default(1000),
   SCIMD_PG_POOL_MAX: z.coerce.number().int().positive().max(500).default(10),
   // SQLite caps a map at 2 GiB less 64 KiB (SQLITE_MAX_MMAP_SIZE) and would quietly use less.
-  SCIMD_SQLITE_MMAP_MB: z.coerce.number().int().min(0).max(2047).default(256),
+  SCIMD_SQLITE_MMAP_MB: z.coerce.number().int().min(0).max(2047).default(0),
 })
 
 export class ConfigError extends Error {

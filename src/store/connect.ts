@@ -81,10 +81,11 @@ export interface ConnectOptions {
   backgroundCheckpoints?: { onError(message: string): void }
   /**
    * On a SQLite file: how many bytes of it the read connection maps into memory (SQLite's
-   * `mmap_size`; 0 or unset, none). Pages in the map are read without a system call or a
-   * copy into SQLite's page cache, and stay valid across other connections' commits, where
-   * the page cache is dropped. They count in the process's resident memory, up to this
-   * size, as pages of the operating system's file cache, which it can reclaim.
+   * `mmap_size`; 0 or unset, none). A page in the map is read without a system call and a
+   * copy into SQLite's page cache, while the database does not change: when another
+   * connection has committed, SQLite unmaps the file at the next read, as it empties its
+   * page cache, and faults the pages in again. Mapped pages count in the process's resident
+   * memory, up to this size, as pages of the operating system's file cache.
    */
   sqliteMmapBytes?: number
 }

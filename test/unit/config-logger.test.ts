@@ -26,9 +26,9 @@ describe('config', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db' })).toThrow(/SCIMD_SECRET_KEY/)
   })
 
-  it('maps 256 MiB of a SQLite file for reads unless told otherwise, up to the SQLite cap', () => {
-    expect(loadConfig({}).sqliteMmapMb).toBe(256)
-    expect(loadConfig({ SCIMD_SQLITE_MMAP_MB: '0' }).sqliteMmapMb).toBe(0)
+  it('maps no part of a SQLite file unless told to, and at most what SQLite can', () => {
+    expect(loadConfig({}).sqliteMmapMb).toBe(0)
+    expect(loadConfig({ SCIMD_SQLITE_MMAP_MB: '256' }).sqliteMmapMb).toBe(256)
     expect(loadConfig({ SCIMD_SQLITE_MMAP_MB: '2047' }).sqliteMmapMb).toBe(2047)
     for (const bad of ['-1', '2048', '1.5', 'lots']) {
       expect(() => loadConfig({ SCIMD_SQLITE_MMAP_MB: bad })).toThrow(/SCIMD_SQLITE_MMAP_MB/)
