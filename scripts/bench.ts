@@ -204,6 +204,14 @@ async function benchDatabase(dir: string): Promise<BenchDatabase> {
   return { kind: 'sqlite', url: `sqlite:${path}`, location: path, drop: async () => {} }
 }
 
+/** The scimd settings startScimd passes on from this environment, as they were set. */
+function tuning(): { tuning?: string } {
+  const set = ['SCIMD_SQLITE_MMAP_MB', 'SCIMD_PG_POOL_MAX']
+    .filter((name) => process.env[name])
+    .map((name) => `${name}=${process.env[name]}`)
+  return set.length > 0 ? { tuning: set.join(' ') } : {}
+}
+
 function wrkVersion(): string {
   const out = spawnSync('wrk', ['--version'], { encoding: 'utf8' })
   return (/wrk [^\s]+/.exec(`${out.stdout}${out.stderr}`)?.[0] ?? 'wrk').trim()
@@ -561,6 +569,7 @@ async function main(argv: string[]): Promise<number> {
         threads: WRK_THREADS,
         connections: WRK_CONNECTIONS,
         cpuProfile: options.cpuProf,
+        ...tuning(),
       },
       workloads,
       ...(ceilingRps !== undefined ? { ceilingRps } : {}),

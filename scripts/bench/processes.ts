@@ -104,6 +104,9 @@ export async function startScimd(options: ScimdOptions): Promise<ServerProcess> 
     SCIMD_BOOTSTRAP_TOKEN: options.bootstrapToken,
     SCIMD_SECRET_KEY: options.secretKey,
     LOG_LEVEL: 'warn',
+    // Tuning a run may try (README, Configuration); unset, scimd's default.
+    SCIMD_SQLITE_MMAP_MB: process.env.SCIMD_SQLITE_MMAP_MB,
+    SCIMD_PG_POOL_MAX: process.env.SCIMD_PG_POOL_MAX,
   }
   const { child, output } = spawnTracked(
     process.execPath,

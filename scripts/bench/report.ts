@@ -64,6 +64,8 @@ export interface Report {
     threads: number
     connections: number
     cpuProfile: boolean
+    /** scimd settings the run was given beyond the defaults, e.g. `SCIMD_SQLITE_MMAP_MB=256`. */
+    tuning?: string
   }
   workloads: WorkloadReport[]
   /**
@@ -99,7 +101,9 @@ export function formatTable(report: Report): string {
   const c = report.config
   const lines: string[] = []
   lines.push(
-    `scimd benchmark (${REPORT_FORMAT}) ${report.startedAt}: ${c.database}, ${c.users} users, ` +
+    `scimd benchmark (${REPORT_FORMAT}) ${report.startedAt}: ${c.database}` +
+      (c.tuning ? ` (${c.tuning})` : '') +
+      `, ${c.users} users, ` +
       `${c.groupMembers}-member group, wrk -t${c.threads} -c${c.connections} -d${c.durationSeconds}s ` +
       `(warm-up ${c.warmupSeconds}s), ${report.machine.cpus} CPUs, node ${report.machine.node}, ` +
       `${report.machine.wrk}, load average ${report.machine.loadAverageAtStart.toFixed(2)} at start`,
@@ -194,7 +198,7 @@ export function formatTable(report: Report): string {
         (report.peakAnonymousBytes !== undefined
           ? `, of which anonymous memory (RssAnon, sampled every 0.5 s) at most ` +
             `${(report.peakAnonymousBytes / 2 ** 20).toFixed(1)} MiB; the rest are pages of ` +
-            'mapped files (Node, the database pages read through mmap), which the OS can take back'
+            'mapped files (Node; database pages, if SCIMD_SQLITE_MMAP_MB is set), which the OS can take back'
           : ''),
     )
   }
