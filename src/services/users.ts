@@ -138,11 +138,9 @@ export async function createUser(
     now,
   }
   try {
-    // On PostgreSQL the create is one statement, a transaction by itself (createScimUser).
-    const userPk =
-      deps.dialect === 'postgres'
-        ? await withRetries(deps, () => store.createScimUser(deps.db, newUser))
-        : await inTransaction(deps, (tx) => store.createScimUser(tx, newUser))
+    const userPk = await withRetries(deps, () =>
+      store.createScimUser(deps.db, deps.transactor, newUser),
+    )
     // What was written is what a read would return; a new user is in no group yet.
     const record: ScimUserRecord = {
       id,

@@ -23,6 +23,7 @@ import { insertUser } from './directory.js'
 import { hasRowLocks } from './locks.js'
 import { directGroupsJson, groupsOfUserFromJson } from './members.js'
 import { preparedQuery, preparedRowQuery } from './prepared.js'
+import type { Transactor } from './transactor.js'
 
 /** A record's columns but its id and source, which a lookup by id already has. */
 type UserColumns = Omit<ScimSourceUserRow, 'id' | 'source_id' | 'user_name_key'>
@@ -115,12 +116,17 @@ export interface EmailEntry {
 }
 
 /**
- * Creates a user: the directory row, the SCIM row and the email rows; returns the
- * directory row's pk. On PostgreSQL this is one statement, which is a transaction of its
- * own: call it outside one, and the create is one round trip where `begin`, three inserts
- * and `commit` took five. Elsewhere, the three inserts: call it in a transaction.
+ * Creates a user: the directory row, the SCIM row and the email rows, all or none; returns
+ * the directory row's pk. On PostgreSQL this is one statement, which is a transaction of its
+ * own, so it runs on `db` outside any: one round trip where `begin`, three inserts and
+ * `commit` took five. On SQLite it is the three inserts, in a transaction of `transactor`
+ * (group commit). Either way the caller may retry it on a conflict as a whole.
  */
-export async function createScimUser(db: Executor, user: NewScimUser): Promise<number> {
+export async function createScimUser(
+  db: Kysely<Database>,
+  transactor: Transactor,
+  user: NewScimUser,
+): Promise<number> {
   if (dialectOf(db) === 'postgres') {
     const [created] = await createUserAtOnce(db, {
       ...user.user,
@@ -135,20 +141,22 @@ export async function createScimUser(db: Executor, user: NewScimUser): Promise<n
     if (!created) throw new Error('insert into users returned no id')
     return created.id
   }
-  const userId = await insertUser(db, user.user)
-  await insertScimUserRow(db, {
-    id: user.id,
-    source_id: user.sourceId,
-    user_id: userId,
-    external_id: user.externalId,
-    user_name_key: user.userNameKey,
-    resource: JSON.stringify(user.document),
-    created: user.now,
-    last_modified: user.now,
-    version: 1,
+  return transactor.run(async (tx) => {
+    const userId = await insertUser(tx, user.user)
+    await insertScimUserRow(tx, {
+      id: user.id,
+      source_id: user.sourceId,
+      user_id: userId,
+      external_id: user.externalId,
+      user_name_key: user.userNameKey,
+      resource: JSON.stringify(user.document),
+      created: user.now,
+      last_modified: user.now,
+      version: 1,
+    })
+    await replaceScimUserEmails(tx, user.sourceId, user.id, user.emails, true)
+    return userId
   })
-  await replaceScimUserEmails(db, user.sourceId, user.id, user.emails, true)
-  return userId
 }
 
 /** createScimUser's statement on PostgreSQL: its row is the users row and the rest, prefixed. */
