@@ -15,7 +15,8 @@ import type { AppEnv } from './env.js'
 import { renderAdminError, renderScimError } from './render-error.js'
 
 export const SCIM_PREFIX = '/source/scim/:slug/v2'
-const SCIM_PATHS = '/source/scim/'
+/** What every SCIM path starts with: SCIM_PREFIX up to its slug. */
+const SCIM_PATHS = SCIM_PREFIX.slice(0, SCIM_PREFIX.indexOf(':'))
 
 /**
  * Endpoint names that a real client spells differently: Microsoft's SCIM test collection

@@ -248,7 +248,7 @@ export async function sourceUsedBy(deps: Deps, slug: string, limit: number): Pro
  */
 export async function deleteSource(deps: Deps, slug: string): Promise<void> {
   await inCredentialsTransaction(deps, async (tx) => {
-    const source = await sources.findSourceBySlugForUpdate(tx, slug)
+    const source = await sources.findSourceBySlug(tx, slug, { forUpdate: true })
     if (!source) throw ScimError.notFound('Source not found')
     const userIds = tx
       .selectFrom('scim_source_users')

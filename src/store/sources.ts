@@ -66,22 +66,18 @@ export async function updateSource(
   await db.updateTable('sources').set(row).where('id', '=', id).execute()
 }
 
-export async function findSourceBySlug(db: Executor, slug: string): Promise<Source | undefined> {
-  const row = await db.selectFrom('sources').selectAll().where('slug', '=', slug).executeTakeFirst()
-  return row && toSource(row)
-}
-
 /**
- * findSourceBySlug that locks the source row until the transaction ends (PostgreSQL):
- * a concurrent create in this source waits on its foreign key, then fails, instead of
- * committing a user that the deletion has already passed over.
+ * The source with this slug. `forUpdate` locks its row until the transaction ends
+ * (PostgreSQL): a concurrent create in this source waits on its foreign key, then fails,
+ * instead of committing a user that the deletion has already passed over.
  */
-export async function findSourceBySlugForUpdate(
+export async function findSourceBySlug(
   db: Executor,
   slug: string,
+  { forUpdate = false } = {},
 ): Promise<Source | undefined> {
   let query = db.selectFrom('sources').selectAll().where('slug', '=', slug)
-  if (hasRowLocks(db)) query = query.forUpdate()
+  if (forUpdate && hasRowLocks(db)) query = query.forUpdate()
   const row = await query.executeTakeFirst()
   return row && toSource(row)
 }
