@@ -48,7 +48,9 @@ export function parseListParams(
     ok: true,
     value: {
       filter: str('filter'),
-      startIndex: Math.max(1, start.value ?? 1),
+      // A start past the last resource is an empty page, however far past: clamped to where
+      // numbers are still exact (SQLite refuses an OFFSET from 2^63 on, a 500 before).
+      startIndex: Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, start.value ?? 1)),
       count: Math.min(maxResults, Math.max(0, count.value ?? maxResults)),
       sortBy: str('sortBy'),
       sortOrder,
