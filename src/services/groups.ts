@@ -199,12 +199,17 @@ async function writeGroupDocument(
   const displayName = displayNameOf(document)
   const { externalId, rest } = splitExternalId(document)
   const now = nowIso()
-  const written = await store.updateScimGroup(tx, source.id, current.id, current.version, {
-    externalId,
-    displayNameKey: displayName.toLowerCase(),
-    document: rest,
-    now,
-  })
+  const written = await store
+    .updateScimGroup(tx, source.id, current.id, current.version, {
+      externalId,
+      displayNameKey: displayName.toLowerCase(),
+      document: rest,
+      now,
+    })
+    .catch((err) => {
+      // The name in conflict is the new one, not the group's current name.
+      throw isUniqueViolation(err) ? uniquenessError(displayName) : err
+    })
   if (!written) throw new VersionConflict()
   await tx
     .updateTable('groups')
@@ -234,19 +239,12 @@ async function mutateGroup(
   /** Applies the change; returns the group as it now is (written, not read back). */
   change: (tx: Executor, current: ScimGroupRecord) => Promise<ScimGroupRecord>,
 ): Promise<GroupView> {
-  let attempted = ''
-  try {
-    return await inTransaction(deps, async (tx) => {
-      const current = await store.findScimGroupForUpdate(tx, source.id, id)
-      if (!current) throw ScimError.notFound(`Group ${id} not found`)
-      checkIfMatch(opts.ifMatch, current.version)
-      attempted = String(current.document.displayName ?? '')
-      return view(tx, source, await change(tx, current), opts)
-    })
-  } catch (err) {
-    if (isUniqueViolation(err)) throw uniquenessError(attempted)
-    throw err
-  }
+  return inTransaction(deps, async (tx) => {
+    const current = await store.findScimGroupForUpdate(tx, source.id, id)
+    if (!current) throw ScimError.notFound(`Group ${id} not found`)
+    checkIfMatch(opts.ifMatch, current.version)
+    return view(tx, source, await change(tx, current), opts)
+  })
 }
 
 /** PUT: the document and the member list are replaced (no members sent = no members). */

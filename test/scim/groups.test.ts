@@ -76,6 +76,39 @@ describe('POST /Groups', () => {
     expect(await res.json()).toMatchObject({ status: '409', scimType: 'uniqueness' })
   })
 
+  it('names the name in conflict when a rename collides, and keeps the old one', async () => {
+    const t = await createTestApp()
+    await group(t, 'Engineering')
+    const id = await group(t, 'Sales')
+    const renames = [
+      [
+        'PATCH',
+        {
+          schemas: [PATCH_OP],
+          Operations: [{ op: 'replace', path: 'displayName', value: 'engineering' }],
+        },
+      ],
+      [
+        'PATCH',
+        {
+          schemas: [PATCH_OP],
+          Operations: [{ op: 'replace', value: { displayName: 'ENGINEERING' } }],
+        },
+      ],
+      ['PUT', { schemas: [GROUP], displayName: 'Engineering' }],
+    ] as const
+    for (const [method, body] of renames) {
+      const res = await t.scim(method, `/Groups/${id}`, body)
+      expect(res.status).toBe(409)
+      const error = (await res.json()) as Json
+      expect(error.scimType).toBe('uniqueness')
+      expect(error.detail).toMatch(/'engineering'/i)
+      expect(error.detail).not.toMatch(/Sales/)
+    }
+    const after = (await (await t.scim('GET', `/Groups/${id}`)).json()) as Json
+    expect(after).toMatchObject({ displayName: 'Sales', meta: { version: 'W/"1"' } })
+  })
+
   it('refuses a member that is not a resource of this source, and creates nothing', async () => {
     const t = await createTestApp()
     const other = await t.createSource('other')
