@@ -146,6 +146,11 @@ export function computeSchemas(resource: ResourceSchema, document: ScimDocument)
   return schemas
 }
 
+/** The name of the attribute a resource of this type cannot do without. */
+export function requiredAttribute(resource: ResourceSchema): string {
+  return REQUIRED_ATTRIBUTE[resource.name]
+}
+
 /** Throws invalidValue unless the resource type's required attribute is a non-empty string. */
 export function assertRequired(resource: ResourceSchema, document: ScimDocument): void {
   const name = REQUIRED_ATTRIBUTE[resource.name]

@@ -14,6 +14,7 @@ import {
   normalizeAttributeValue,
   normalizeElement,
   normalizeMembers,
+  requiredAttribute,
 } from './normalize.js'
 import type { AttributeDefinition, ResourceSchema, SchemaDefinition } from './schemas.js'
 import { CORE_GROUP_URN, coreAttributes, findAttribute, PATCH_OP_URN, splitUrn } from './schemas.js'
@@ -467,9 +468,16 @@ export function applyPatch(
   operations: readonly PatchOperation[],
 ): PatchResult {
   const state: PatchState = { document: structuredClone(document) }
+  const required = requiredAttribute(resource)
   operations.forEach((operation, index) => {
     try {
+      const hadRequired = state.document[required] !== undefined
       applyOperation(resource, state, operation)
+      // RFC 7644 §3.5.2.2: a required attribute removed (or replaced by null) is a
+      // mutability error. An empty string is still there, and invalid (assertRequired).
+      if (hadRequired && state.document[required] === undefined) {
+        throw ScimError.mutability(`Attribute '${required}' is required and cannot be removed`)
+      }
     } catch (error) {
       if (!(error instanceof ScimError)) throw error
       throw new ScimError(error.status, `Operation ${index + 1}: ${error.detail}`, error.scimType)

@@ -574,21 +574,32 @@ describe('applyPatch: remove', () => {
     expect(result.document.schemas).toEqual([CORE_USER_URN])
   })
 
-  it('refuses to remove userName', () => {
+  it('refuses to remove userName with mutability (RFC 7644 §3.5.2.2), and an empty one as invalid', () => {
     for (const operation of [
       { op: 'remove' as const, path: 'userName' },
+      { op: 'remove' as const, path: 'USERNAME' },
       { op: 'replace' as const, path: 'userName', value: null },
-      { op: 'replace' as const, path: 'userName', value: '' },
+      { op: 'replace' as const, value: { userName: null } },
     ]) {
-      expect(scimError(() => patchUser(ops(operation))).scimType).toBe('invalidValue')
+      const error = scimError(() => patchUser(ops(operation)))
+      expect(error.scimType).toBe('mutability')
+      expect(error.detail).toBe(
+        "Operation 1: Attribute 'userName' is required and cannot be removed",
+      )
     }
+    const empty = scimError(() => patchUser(ops({ op: 'replace', path: 'userName', value: '' })))
+    expect(empty.scimType).toBe('invalidValue')
   })
 
-  it('refuses to remove a Group displayName', () => {
-    const operations = parsePatchRequest(ops({ op: 'remove', path: 'displayName' }))
-    expect(scimError(() => applyPatch(GROUP_RESOURCE, GROUP, operations)).detail).toContain(
-      "'displayName' is required",
+  it('refuses to remove a Group displayName with mutability', () => {
+    const operations = parsePatchRequest(
+      ops({ op: 'replace', path: 'externalId', value: 'x' }, { op: 'remove', path: 'displayName' }),
     )
+    const error = scimError(() => applyPatch(GROUP_RESOURCE, GROUP, operations))
+    expect(error).toMatchObject({
+      scimType: 'mutability',
+      detail: "Operation 2: Attribute 'displayName' is required and cannot be removed",
+    })
   })
 })
 
