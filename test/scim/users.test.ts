@@ -289,6 +289,16 @@ describe('GET /Users/:id', () => {
     const user = await createUser(t)
     const res = await t.scim('GET', `/Users/${user.id}`, undefined, { 'If-None-Match': 'W/"1"' })
     expect(res.status).toBe(304)
+    // Compared weakly (RFC 7232 §3.2): the strong spelling of the tag names the same version.
+    for (const [header, status] of [
+      ['"1"', 304],
+      ['"0", W/"1"', 304],
+      ['W/"2"', 200],
+      ['"2"', 200],
+    ] as const) {
+      const again = await t.scim('GET', `/Users/${user.id}`, undefined, { 'If-None-Match': header })
+      expect(again.status).toBe(status)
+    }
   })
 })
 

@@ -152,8 +152,12 @@ export function searchRequest(
 export function notModified(c: Context<AppEnv>, tag: string): boolean {
   const header = c.req.header('if-none-match')
   if (!header) return false
-  return header
-    .split(',')
-    .map((t) => t.trim())
-    .some((t) => t === tag || t === '*')
+  // Weak comparison (RFC 7232 §3.2): `"1"` and `W/"1"` name the same version.
+  const wanted = opaqueTag(tag)
+  return header.split(',').some((raw) => {
+    const t = raw.trim()
+    return t === '*' || opaqueTag(t) === wanted
+  })
 }
+
+const opaqueTag = (tag: string) => (tag.startsWith('W/') ? tag.slice(2) : tag)
