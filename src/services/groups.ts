@@ -102,38 +102,45 @@ async function resolveMembers(
   return { userPks, groupIds }
 }
 
+/** Adds members; returns how many were not members already. */
 async function addMembers(
   tx: Executor,
   source: Source,
   groupId: string,
   refs: readonly MemberRef[],
-) {
+): Promise<number> {
   const { userPks, groupIds } = await resolveMembers(tx, source, groupId, refs)
-  await members.addUserMembers(tx, groupId, userPks)
-  await members.addGroupMembers(tx, groupId, groupIds)
+  return (
+    (await members.addUserMembers(tx, groupId, userPks)) +
+    (await members.addGroupMembers(tx, groupId, groupIds))
+  )
 }
 
+/** Applies one change to the member list; returns how many membership rows it changed. */
 async function applyMemberChange(
   tx: Executor,
   source: Source,
   groupId: string,
   change: MemberChange,
-): Promise<void> {
+): Promise<number> {
   switch (change.kind) {
     case 'add':
       return addMembers(tx, source, groupId, change.members)
     case 'remove': {
       // Removing something that is not a member is a no-op, whatever the id.
       const found = await members.resolveMemberIds(tx, source.id, change.values)
-      await members.removeUserMembers(tx, groupId, [...found.users.values()])
-      await members.removeGroupMembers(tx, groupId, [...found.groups])
-      return
+      return (
+        (await members.removeUserMembers(tx, groupId, [...found.users.values()])) +
+        (await members.removeGroupMembers(tx, groupId, [...found.groups]))
+      )
     }
     case 'removeAll':
       return members.removeAllMembers(tx, groupId)
     case 'replace':
-      await members.removeAllMembers(tx, groupId)
-      return addMembers(tx, source, groupId, change.members)
+      return (
+        (await members.removeAllMembers(tx, groupId)) +
+        (await addMembers(tx, source, groupId, change.members))
+      )
   }
 }
 
@@ -279,8 +286,12 @@ export async function patchGroup(
       const result = applyPatch(GROUP_RESOURCE, withExternalId(current), operations)
       if (result.changed) written = await writeGroupDocument(tx, source, current, result.document)
     }
-    for (const change of memberChanges) await applyMemberChange(tx, source, id, change)
-    if (memberChanges.length > 0 && !written) written = await touchGroup(tx, source, current)
+    let changedRows = 0
+    for (const change of memberChanges)
+      changedRows += await applyMemberChange(tx, source, id, change)
+    // A PATCH that changes nothing (Entra re-adds members it already added) keeps the
+    // version, as it does for users: a client's next If-Match still holds.
+    if (changedRows > 0 && !written) written = await touchGroup(tx, source, current)
     return written ?? current
   })
 }

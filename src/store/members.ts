@@ -71,41 +71,50 @@ const addUserMember = preparedQuery((db, groupId: string, userPk: number) =>
     .insertInto('group_members')
     .values({ group_id: groupId, user_id: userPk })
     .onConflict((oc) => oc.doNothing())
+    .returning('user_id')
     .compile(),
 )
+
+/*
+ * The membership writers below return how many rows they changed: adding a member who is
+ * one already, or removing one who is not, changes nothing (and the group keeps its version).
+ */
 
 export async function addUserMembers(
   db: Executor,
   groupId: string,
   userPks: readonly number[],
-): Promise<void> {
-  if (userPks.length === 1) {
-    await addUserMember(db, groupId, userPks[0] as number)
-    return
-  }
+): Promise<number> {
+  if (userPks.length === 1) return (await addUserMember(db, groupId, userPks[0] as number)).length
+  let added = 0
   for (let i = 0; i < userPks.length; i += 500) {
     const values = userPks.slice(i, i + 500).map((user_id) => ({ group_id: groupId, user_id }))
-    await db
+    const result = await db
       .insertInto('group_members')
       .values(values)
       .onConflict((oc) => oc.doNothing())
-      .execute()
+      .executeTakeFirstOrThrow()
+    added += Number(result.numInsertedOrUpdatedRows ?? 0)
   }
+  return added
 }
 
 export async function addGroupMembers(
   db: Executor,
   parentId: string,
   childIds: readonly string[],
-): Promise<void> {
+): Promise<number> {
+  let added = 0
   for (let i = 0; i < childIds.length; i += 500) {
     const values = childIds.slice(i, i + 500).map((group_id) => ({ parent_id: parentId, group_id }))
-    await db
+    const result = await db
       .insertInto('group_parents')
       .values(values)
       .onConflict((oc) => oc.doNothing())
-      .execute()
+      .executeTakeFirstOrThrow()
+    added += Number(result.numInsertedOrUpdatedRows ?? 0)
   }
+  return added
 }
 
 const removeUserMember = preparedQuery((db, groupId: string, userPk: number) =>
@@ -113,6 +122,7 @@ const removeUserMember = preparedQuery((db, groupId: string, userPk: number) =>
     .deleteFrom('group_members')
     .where('group_id', '=', groupId)
     .where('user_id', '=', userPk)
+    .returning('user_id')
     .compile(),
 )
 
@@ -120,37 +130,48 @@ export async function removeUserMembers(
   db: Executor,
   groupId: string,
   userPks: readonly number[],
-): Promise<void> {
-  if (userPks.length === 1) {
-    await removeUserMember(db, groupId, userPks[0] as number)
-    return
-  }
+): Promise<number> {
+  if (userPks.length === 1)
+    return (await removeUserMember(db, groupId, userPks[0] as number)).length
+  let removed = 0
   for (let i = 0; i < userPks.length; i += 500) {
-    await db
+    const result = await db
       .deleteFrom('group_members')
       .where('group_id', '=', groupId)
       .where('user_id', 'in', userPks.slice(i, i + 500))
-      .execute()
+      .executeTakeFirstOrThrow()
+    removed += Number(result.numDeletedRows)
   }
+  return removed
 }
 
 export async function removeGroupMembers(
   db: Executor,
   parentId: string,
   childIds: readonly string[],
-): Promise<void> {
+): Promise<number> {
+  let removed = 0
   for (let i = 0; i < childIds.length; i += 500) {
-    await db
+    const result = await db
       .deleteFrom('group_parents')
       .where('parent_id', '=', parentId)
       .where('group_id', 'in', childIds.slice(i, i + 500))
-      .execute()
+      .executeTakeFirstOrThrow()
+    removed += Number(result.numDeletedRows)
   }
+  return removed
 }
 
-export async function removeAllMembers(db: Executor, groupId: string): Promise<void> {
-  await db.deleteFrom('group_members').where('group_id', '=', groupId).execute()
-  await db.deleteFrom('group_parents').where('parent_id', '=', groupId).execute()
+export async function removeAllMembers(db: Executor, groupId: string): Promise<number> {
+  const users = await db
+    .deleteFrom('group_members')
+    .where('group_id', '=', groupId)
+    .executeTakeFirstOrThrow()
+  const groups = await db
+    .deleteFrom('group_parents')
+    .where('parent_id', '=', groupId)
+    .executeTakeFirstOrThrow()
+  return Number(users.numDeletedRows) + Number(groups.numDeletedRows)
 }
 
 /** A group's members as SCIM references, users first, each in id order. */

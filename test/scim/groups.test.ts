@@ -489,6 +489,18 @@ describe('what a group write answers', () => {
       }),
     )
     expect(same.meta.version).toBe('W/"3"')
+    // Nor do membership changes that change nothing: b is a member, a no longer is, and
+    // `nobody` never was (Entra re-adds and re-removes members on a re-sync).
+    for (const ops of [
+      [{ op: 'add', path: 'members', value: [{ value: b }] }],
+      [{ op: 'remove', path: `members[value eq "${a}"]` }],
+      [{ op: 'remove', path: 'members', value: [{ value: a }, { value: 'nobody' }] }],
+      [{ op: 'add', value: { members: [{ value: b }] } }],
+    ]) {
+      const unchanged = await asRead(await patchAll(id, { schemas: [PATCH_OP], Operations: ops }))
+      expect(unchanged.meta.version).toBe('W/"3"')
+      expect(unchanged.members).toEqual([expect.objectContaining({ value: b })])
+    }
     const replaced = await asRead(
       await t.scim('PUT', `/Groups/${id}${ALL}`, {
         schemas: [GROUP],
