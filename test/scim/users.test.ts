@@ -661,6 +661,22 @@ describe('bad input', () => {
     expect(await res.json()).toMatchObject({ status: '400', scimType: 'invalidSyntax' })
   })
 
+  it('answers a body that is not UTF-8 with 400 invalidSyntax, and stores nothing', async () => {
+    const t = await createTestApp()
+    // {"userName":"café"} with é in Latin-1 (0xE9), as a client ignoring RFC 7644 §3.8 sends it.
+    const latin1 = Buffer.from('{"userName":"caf\u00e9"}', 'latin1')
+    const res = await t.raw('POST', '/source/scim/test/v2/Users', {
+      body: latin1,
+      headers: { Authorization: `Bearer ${t.key}`, 'Content-Type': 'application/scim+json' },
+    })
+    expect(res.status).toBe(400)
+    expect(await res.json()).toMatchObject({ scimType: 'invalidSyntax' })
+    const list = (await (await t.scim('GET', '/Users')).json()) as Json
+    expect(list.totalResults).toBe(0)
+    const utf8 = await t.scim('POST', '/Users', { userName: 'caf\u00e9' })
+    expect(await utf8.json()).toMatchObject({ userName: 'café' })
+  })
+
   it('answers a JSON array or a wrongly typed attribute with 400', async () => {
     const t = await createTestApp()
     expect((await t.scim('POST', '/Users', [{ userName: 'x' }])).status).toBe(400)

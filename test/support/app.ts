@@ -41,7 +41,7 @@ export interface TestApp {
   raw(
     method: string,
     path: string,
-    init?: { body?: string; headers?: Record<string, string> },
+    init?: { body?: string | Uint8Array<ArrayBuffer>; headers?: Record<string, string> },
   ): Promise<Response>
   createSource(slug: string): Promise<{ slug: string; key: string }>
 }
