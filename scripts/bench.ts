@@ -349,13 +349,6 @@ async function main(argv: string[]): Promise<number> {
       })
     }
 
-    // The seeding left up to gigabytes of written pages in the OS's cache (1,000,000 users);
-    // the kernel writes them back over the next half minute, on these same CPUs. Written
-    // out now, they no longer skew the first workloads.
-    await phase('write the seeded data to disk', async () => {
-      spawnSync('sync', { stdio: 'ignore' })
-    })
-
     let profileDir: string | undefined
     if (options.cpuProf) {
       profileDir = join(options.cpuProfDir, startedAt.replace(/[:.]/g, '-'))
