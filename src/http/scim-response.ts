@@ -86,6 +86,11 @@ export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
 async function readBodyText(c: Context<AppEnv>, maxBytes: number): Promise<string> {
   const declared = Number(c.req.header('content-length'))
   if (declared > maxBytes) throw ScimError.payloadTooLarge(maxBytes)
+  // A compressed body is not JSON as sent (RFC 9110 §15.5.16: 415 for a content coding).
+  const coding = c.req.header('content-encoding')?.trim().toLowerCase()
+  if (coding && coding !== 'identity') {
+    throw ScimError.unsupportedMediaType(`Content-Encoding '${coding}' is not supported`)
+  }
   const stream: AsyncIterable<Uint8Array> | null = c.env?.incoming ?? c.req.raw.body
   if (!stream) return ''
   const chunks: Uint8Array[] = []

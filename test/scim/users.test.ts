@@ -677,6 +677,27 @@ describe('bad input', () => {
     expect(await utf8.json()).toMatchObject({ userName: 'café' })
   })
 
+  it('answers a compressed body with 415, and takes identity as no coding', async () => {
+    const t = await createTestApp()
+    const gzip = await t.scim(
+      'POST',
+      '/Users',
+      { userName: 'zipped' },
+      { 'Content-Encoding': 'gzip' },
+    )
+    expect(gzip.status).toBe(415)
+    expect(await gzip.json()).toMatchObject({ status: '415' })
+    const plain = await t.scim(
+      'POST',
+      '/Users',
+      { userName: 'plain' },
+      { 'Content-Encoding': 'identity' },
+    )
+    expect(plain.status).toBe(201)
+    const list = (await (await t.scim('GET', '/Users')).json()) as Json
+    expect(list.totalResults).toBe(1)
+  })
+
   it('answers a JSON array or a wrongly typed attribute with 400', async () => {
     const t = await createTestApp()
     expect((await t.scim('POST', '/Users', [{ userName: 'x' }])).status).toBe(400)
