@@ -69,17 +69,25 @@ export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
   } catch {
     throw ScimError.invalidSyntax('Request body is not valid JSON')
   }
-  // JSON can carry NUL only as an escape; PostgreSQL text cannot store it at all, so it is
-  // refused on both databases alike (the walk runs only when the escape appears).
-  if (/\\u0000/i.test(text) && containsNul(body)) {
+  // JSON can carry NUL and lone UTF-16 surrogates only as escapes. PostgreSQL cannot store
+  // either (text refuses NUL, json a lone surrogate: a 500; text would turn it into U+FFFD),
+  // so both are refused on both databases alike. The walk runs only when an escape appears.
+  if (/\\u0000/i.test(text) && someString(body, (s) => s.includes('\0'))) {
     throw ScimError.invalidValue('NUL characters are not allowed')
+  }
+  if (/\\ud[89a-f]/i.test(text) && someString(body, (s) => !isWellFormed(s))) {
+    throw ScimError.invalidValue('Strings must be valid Unicode (a lone surrogate is not)')
   }
   return body
 }
 
+/** No lone surrogate (String.prototype.isWellFormed, ES2024, in Node 20). */
+const isWellFormed = (s: string): boolean =>
+  (s as string & { isWellFormed(): boolean }).isWellFormed()
+
 /**
- * The body as UTF-8 text (RFC 7644 §3.8), refused with 400 if it is not UTF-8 and with 413 beyond `maxBytes` (by its Content-Length before
- * reading, else while reading). Under @hono/node-server it is read from Node's request
+ * The body as UTF-8 text (RFC 7644 §3.8): 400 if it is not UTF-8, 415 if it is compressed,
+ * 413 beyond `maxBytes` (by its Content-Length before reading, else while reading). Under @hono/node-server it is read from Node's request
  * stream itself: going through the fetch Request (which Hono's bodyLimit and c.req.text()
  * build) cost a tenth of a create's CPU time (npm run bench -- --cpu-prof).
  */
@@ -106,11 +114,12 @@ async function readBodyText(c: Context<AppEnv>, maxBytes: number): Promise<strin
   return body.toString('utf8')
 }
 
-function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\0')
-  if (Array.isArray(value)) return value.some(containsNul)
+/** Whether any string in a JSON value, key or value, satisfies `test`. */
+function someString(value: unknown, test: (s: string) => boolean): boolean {
+  if (typeof value === 'string') return test(value)
+  if (Array.isArray(value)) return value.some((v) => someString(v, test))
   if (value && typeof value === 'object') {
-    return Object.entries(value).some(([k, v]) => k.includes('\0') || containsNul(v))
+    return Object.entries(value).some(([k, v]) => test(k) || someString(v, test))
   }
   return false
 }

@@ -39,13 +39,26 @@ const ATTRIBUTE = fc.constantFrom(
 
 const value = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
-  fc.constantFrom('True', 'False', null, [], {}, [{ value: 'x' }], { value: 'x' }, 'a\u0000b'),
+  fc.constantFrom(
+    'True',
+    'False',
+    null,
+    [],
+    {},
+    [{ value: 'x' }],
+    { value: 'x' },
+    'a\u0000b',
+    '\udc00',
+  ),
 )
 
-/** Strings that have broken servers: NUL (PostgreSQL text), prototype names, LIKE wildcards. */
+/**
+ * Strings that have broken servers: NUL (PostgreSQL text), a lone surrogate (PostgreSQL
+ * json), prototype names, LIKE wildcards.
+ */
 const edgyString = fc.oneof(
   fc.string({ maxLength: 20 }),
-  fc.constantFrom('a\u0000b', '__proto__', 'constructor', '%_\\', ' ', 'True', 'é'),
+  fc.constantFrom('a\u0000b', 'a\ud800b', '__proto__', 'constructor', '%_\\', ' ', 'True', 'é'),
 )
 
 const body = fc.oneof(

@@ -677,6 +677,34 @@ describe('bad input', () => {
     expect(await utf8.json()).toMatchObject({ userName: 'café' })
   })
 
+  it('refuses a lone surrogate anywhere in a body with 400, and keeps emoji', async () => {
+    const t = await createTestApp()
+    const created = await t.scim('POST', '/Users', { userName: 'sam' })
+    const { id } = (await created.json()) as Json
+    // As clients send it: a JSON escape (a raw lone surrogate cannot be UTF-8).
+    const bodies: Array<[string, string, string]> = [
+      ['POST', '/Users', '{"userName":"a\\ud800b"}'],
+      ['POST', '/Users', '{"userName":"s2","externalId":"\\udc00"}'],
+      ['POST', '/Groups', '{"displayName":"g\\ud83d"}'],
+      ['PUT', `/Users/${id}`, '{"userName":"sam","name":{"givenName":"\\udbff"}}'],
+      [
+        'PATCH',
+        `/Users/${id}`,
+        '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"\\ud800"}]}',
+      ],
+    ]
+    for (const [method, path, body] of bodies) {
+      const res = await t.scim(method, path, body)
+      expect(res.status).toBe(400)
+      expect(await res.json()).toMatchObject({ scimType: 'invalidValue' })
+    }
+    const after = (await (await t.scim('GET', `/Users/${id}`)).json()) as Json
+    expect(after.meta.version).toBe('W/"1"')
+    expect(((await (await t.scim('GET', '/Users')).json()) as Json).totalResults).toBe(1)
+    const emoji = await t.scim('POST', '/Users', '{"userName":"smile\\ud83d\\ude00"}')
+    expect(await emoji.json()).toMatchObject({ userName: 'smile\u{1F600}' })
+  })
+
   it('answers a compressed body with 415, and takes identity as no coding', async () => {
     const t = await createTestApp()
     const gzip = await t.scim(
