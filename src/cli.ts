@@ -7,6 +7,7 @@ import { serializeSource, sourceRootUrl } from './api/serializers.js'
 import { fieldErrors } from './api/validation.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { runServer } from './http/server.js'
+import { isRealDate } from './instant.js'
 import { createLogger } from './logger.js'
 import { startRuntime } from './runtime.js'
 import { ScimError } from './scim/errors.js'
@@ -193,7 +194,7 @@ async function runAdminCommand(
       let expires: string | null = null
       if (args.expires !== undefined) {
         const when = new Date(args.expires)
-        if (Number.isNaN(when.getTime())) {
+        if (Number.isNaN(when.getTime()) || !isRealDate(args.expires)) {
           throw new UsageError('--expires must be an ISO 8601 date, e.g. 2027-01-31T00:00:00Z')
         }
         if (when.getTime() <= Date.now()) throw new UsageError('--expires is in the past')

@@ -5,6 +5,7 @@
 // `z` from @hono/zod-openapi is zod itself, with `.openapi()` added for the document; taking it
 // from there guarantees the extension is installed before any schema below uses it.
 import { z } from '@hono/zod-openapi'
+import { isRealDate } from '../instant.js'
 import {
   GROUP_CONNECTION_ORDER_FIELDS,
   USER_CONNECTION_ORDER_FIELDS,
@@ -328,9 +329,12 @@ export const TokenSchema = z
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/
 
 function instant() {
-  return text().refine((v) => ISO_INSTANT.test(v) && !Number.isNaN(Date.parse(v)), {
-    error: MESSAGES.datetime,
-  })
+  return text().refine(
+    (v) => ISO_INSTANT.test(v) && isRealDate(v) && !Number.isNaN(Date.parse(v)),
+    {
+      error: MESSAGES.datetime,
+    },
+  )
 }
 
 export const TokenPatchSchema = object({

@@ -1,4 +1,5 @@
 /** Turns a client's User or Group body into scimd's canonical stored document, absorbing known client quirks. */
+import { isRealDate } from '../instant.js'
 import { ScimError } from './errors.js'
 import type {
   AttributeDefinition,
@@ -264,7 +265,12 @@ export function normalizeElement(
       }
       return value
     case 'dateTime':
-      if (typeof value !== 'string' || !ISO_8601.test(value) || Number.isNaN(Date.parse(value))) {
+      if (
+        typeof value !== 'string' ||
+        !ISO_8601.test(value) ||
+        !isRealDate(value) ||
+        Number.isNaN(Date.parse(value))
+      ) {
         throw ScimError.invalidValue(`Attribute '${path}' must be an ISO 8601 dateTime`)
       }
       return value

@@ -127,6 +127,27 @@ describe('/api/v3/core/tokens/', () => {
     expect((await t.scim('GET', '/Users')).status).toBe(200)
   })
 
+  it('refuses an expiry on a day that does not exist, as DRF does, instead of rolling it over', async () => {
+    const t = await createTestApp()
+    for (const expires of [
+      '2030-02-30T00:00:00Z',
+      '2030-02-29',
+      '2030-04-31T10:00:00Z',
+      '2030-01-01T24:00:00Z',
+      '0000-01-01',
+    ]) {
+      const res = await t.admin('PATCH', '/core/tokens/authentik-bootstrap-token/', { expires })
+      expect(res.status).toBe(400)
+      expect(await body(res)).toMatchObject({
+        expires: [expect.stringContaining('Datetime has wrong format')],
+      })
+    }
+    const leap = await t.admin('PATCH', '/core/tokens/authentik-bootstrap-token/', {
+      expires: '2032-02-29T12:00:00+01:00',
+    })
+    expect(await body(leap)).toMatchObject({ expires: '2032-02-29T11:00:00.000Z' })
+  })
+
   it('names invalid token fields and ignores read-only ones', async () => {
     const t = await createTestApp()
     const res = await t.admin('PATCH', '/core/tokens/authentik-bootstrap-token/', {

@@ -144,6 +144,8 @@ describe('scimd CLI', () => {
     expect(past.code).toBe(2)
     expect(past.stderr).toContain('in the past')
     expect(w.scimd('admin-token', 'create', '--expires', 'soon').code).toBe(2)
+    // A day that does not exist is refused, not rolled over to 2099-03-03.
+    expect(w.scimd('admin-token', 'create', '--expires', '2099-02-31T00:00:00Z').code).toBe(2)
     const request = await w.server()
     for (const key of [plain.key, expiring.key]) {
       expect((await request('/api/v3/core/tokens/', key)).status).toBe(200)
