@@ -13,6 +13,7 @@ import {
 import { GROUP_ORDER_FIELDS, USER_ORDER_FIELDS } from '../services/directory.js'
 import { SLUG_PATTERN, SOURCE_ORDER_FIELDS } from '../services/sources.js'
 import { TOKEN_ORDER_FIELDS } from '../services/tokens.js'
+import { isWellFormed } from '../unicode.js'
 import { REQUIRED } from './validation.js'
 
 /** Django REST framework's messages, so authentik clients show what they know. */
@@ -24,6 +25,8 @@ export const MESSAGES = {
   integer: 'A valid integer is required.',
   list: 'Expected a list of items.',
   nul: 'Null characters are not allowed.',
+  /** Not DRF's: Python takes a lone surrogate, and then the database refuses it (a 500). */
+  surrogate: 'Strings must be valid Unicode (a lone surrogate is not).',
   dict: 'Invalid data. Expected a dictionary.',
   slug: 'Enter a valid “slug” consisting of letters, numbers, underscores or hyphens.',
   slugLength: 'Ensure this field has no more than 50 characters.',
@@ -37,11 +40,15 @@ function typeError(wrongType: string) {
     issue.input === undefined ? REQUIRED : issue.input === null ? MESSAGES.null : wrongType
 }
 
-/** A text value: NUL characters are refused (PostgreSQL cannot store them, DRF refuses them). */
+/**
+ * A text value: NUL characters are refused (PostgreSQL cannot store them, DRF refuses them),
+ * and so are lone UTF-16 surrogates (PostgreSQL's driver would store U+FFFD instead).
+ */
 function text() {
-  return z.string({ error: typeError(MESSAGES.string) }).refine((v) => !v.includes('\u0000'), {
-    error: MESSAGES.nul,
-  })
+  return z
+    .string({ error: typeError(MESSAGES.string) })
+    .refine((v) => !v.includes('\u0000'), { error: MESSAGES.nul })
+    .refine(isWellFormed, { error: MESSAGES.surrogate })
 }
 
 function flag() {

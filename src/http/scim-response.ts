@@ -3,6 +3,7 @@ import { isUtf8 } from 'node:buffer'
 import type { Context } from 'hono'
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
 import { ScimError } from '../scim/errors.js'
+import { isWellFormed } from '../unicode.js'
 import type { AppEnv } from './env.js'
 
 const SCIM_JSON = 'application/scim+json; charset=utf-8'
@@ -80,10 +81,6 @@ export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
   }
   return body
 }
-
-/** No lone surrogate (String.prototype.isWellFormed, ES2024, in Node 20). */
-const isWellFormed = (s: string): boolean =>
-  (s as string & { isWellFormed(): boolean }).isWellFormed()
 
 /**
  * The body as UTF-8 text (RFC 7644 §3.8): 400 if it is not UTF-8, 415 if it is compressed,

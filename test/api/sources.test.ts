@@ -163,6 +163,19 @@ describe('/api/v3/sources/scim/ create', () => {
     })
   })
 
+  it('refuses a lone surrogate, which PostgreSQL would store as U+FFFD, and creates nothing', async () => {
+    const t = await createTestApp()
+    const res = await t.admin('POST', '/sources/scim/', '{"name":"x\\ud800","slug":"sur"}', {
+      'Content-Type': 'application/json',
+    })
+    expect(res.status).toBe(400)
+    expect(await body(res)).toEqual({
+      name: ['Strings must be valid Unicode (a lone surrogate is not).'],
+      code: 'invalid',
+    })
+    expect((await t.admin('GET', '/sources/scim/sur/')).status).toBe(404)
+  })
+
   it('refuses a user_matching_mode that would adopt existing users', async () => {
     const t = await createTestApp()
     const res = await t.admin('POST', '/sources/scim/', {
