@@ -219,6 +219,10 @@ export const USER_TYPES = [
 export const UserGroupSchema = z
   .object({
     pk: z.string().openapi({ format: 'uuid' }),
+    num_pk: z.number().int().openapi({
+      description:
+        "authentik's int32 id of the group: the first 5 decimal digits of its UUID as an integer",
+    }),
     name: z.string(),
     is_superuser: z.boolean(),
     attributes,
@@ -263,6 +267,10 @@ export const PartialUserSchema = z
 export const GroupSchema = z
   .object({
     pk: z.string().openapi({ format: 'uuid' }),
+    num_pk: z.number().int().openapi({
+      description:
+        "authentik's int32 id of the group: the first 5 decimal digits of its UUID as an integer",
+    }),
     name: z.string(),
     is_superuser: z.boolean(),
     parents: z.array(z.string().openapi({ format: 'uuid' })).openapi({
@@ -281,6 +289,10 @@ export const GroupSchema = z
 export const PartialGroupSchema = z
   .object({
     pk: z.string().openapi({ format: 'uuid' }),
+    num_pk: z.number().int().openapi({
+      description:
+        "authentik's int32 id of the group: the first 5 decimal digits of its UUID as an integer",
+    }),
     name: z.string(),
     is_superuser: z.boolean(),
     attributes,

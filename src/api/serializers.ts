@@ -20,10 +20,23 @@ import type {
 export function serializeUserGroup(group: DirectoryGroup): z.infer<typeof UserGroupSchema> {
   return {
     pk: group.id,
+    num_pk: numPk(group.id),
     name: group.name,
     is_superuser: group.isSuperuser,
     attributes: group.attributes,
   }
+}
+
+/**
+ * authentik's `num_pk` of a group (an int32 for LDAP's gidNumber): the first five decimal
+ * digits of its UUID read as a 128-bit integer.
+ */
+export function numPk(uuid: string): number {
+  return Number(
+    BigInt(`0x${uuid.replaceAll('-', '')}`)
+      .toString()
+      .slice(0, 5),
+  )
 }
 
 /** A full user; its groups and superuser flag when known (a source's service account has none). */
@@ -72,6 +85,7 @@ export function serializePartialUser(user: DirectoryUser): z.infer<typeof Partia
 export function serializeGroup(detail: GroupDetail): z.infer<typeof GroupSchema> {
   return {
     pk: detail.group.id,
+    num_pk: numPk(detail.group.id),
     name: detail.group.name,
     is_superuser: detail.group.isSuperuser,
     parents: detail.parents,
@@ -83,6 +97,7 @@ export function serializeGroup(detail: GroupDetail): z.infer<typeof GroupSchema>
 export function serializePartialGroup(group: DirectoryGroup): z.infer<typeof PartialGroupSchema> {
   return {
     pk: group.id,
+    num_pk: numPk(group.id),
     name: group.name,
     is_superuser: group.isSuperuser,
     attributes: group.attributes,

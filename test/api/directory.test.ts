@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { numPk } from '../../src/api/serializers.js'
 import { createTestApp } from '../support/app.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are probed field by field
@@ -98,6 +99,7 @@ describe('/api/v3/core/groups/', () => {
     const group = await body(await t.admin('GET', `/core/groups/${engineers.id}/`))
     expect(group).toEqual({
       pk: engineers.id,
+      num_pk: numPk(engineers.id),
       name: 'Engineers',
       is_superuser: false,
       parents: [staff.id],
