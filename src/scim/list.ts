@@ -16,6 +16,11 @@ export interface ListParams {
 
 function parseInteger(name: string, raw: string | number | undefined): Parsed<number | undefined> {
   if (raw === undefined || raw === '') return { ok: true, value: undefined }
+  // In a query string, decimal digits only: Number() would also read '0x10', '1e3' and a
+  // blank (as 0).
+  if (typeof raw === 'string' && !/^\s*[+-]?\d+\s*$/.test(raw)) {
+    return { ok: false, error: ScimError.invalidValue(`'${name}' must be an integer`) }
+  }
   const n = typeof raw === 'number' ? raw : Number(raw.trim())
   if (!Number.isFinite(n) || !Number.isInteger(n)) {
     return { ok: false, error: ScimError.invalidValue(`'${name}' must be an integer`) }
