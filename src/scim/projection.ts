@@ -21,8 +21,11 @@ type Mode =
   | { kind: 'include'; refs: Set<string> }
   | { kind: 'exclude'; refs: Set<string> }
 
-/** How much of an attribute survives: all of it, some sub-attributes, or nothing. */
-type Decision = 'whole' | 'partial' | 'none'
+/**
+ * How much of an attribute survives: all of it, some sub-attributes, only its
+ * `returned: always` sub-attributes (`meta.resourceType`), or nothing.
+ */
+type Decision = 'whole' | 'partial' | 'always' | 'none'
 
 /**
  * Parses an `attributes` or `excludedAttributes` query parameter into canonical references
@@ -103,11 +106,8 @@ function modeOf(opts: ProjectionOptions): Mode {
   return { kind: 'default' }
 }
 
-function isAlways(attribute: AttributeDefinition): boolean {
-  return (
-    attribute.returned === 'always' ||
-    (attribute.subAttributes ?? []).some((sub) => sub.returned === 'always')
-  )
+function hasAlwaysSub(attribute: AttributeDefinition): boolean {
+  return (attribute.subAttributes ?? []).some((sub) => sub.returned === 'always')
 }
 
 /** `ref` is the attribute's canonical reference; `extensionRef` its extension URN, if any. */
@@ -118,21 +118,24 @@ function decide(
   extensionRef: string | undefined,
 ): Decision {
   if (attribute.returned === 'never') return 'none'
-  if (isAlways(attribute)) return 'whole'
-  if (mode.kind === 'default') return attribute.returned === 'request' ? 'none' : 'whole'
+  if (attribute.returned === 'always') return 'whole'
+  // Left out, an attribute with `returned: always` sub-attributes still brings those.
+  const leftOut: Decision = hasAlwaysSub(attribute) ? 'always' : 'none'
+  if (mode.kind === 'default') return attribute.returned === 'request' ? leftOut : 'whole'
   const lowerRef = ref.toLowerCase()
   const named =
     mode.refs.has(lowerRef) ||
     (extensionRef !== undefined && mode.refs.has(extensionRef.toLowerCase()))
   const namesSub = [...mode.refs].some((r) => r.startsWith(`${lowerRef}.`))
-  if (mode.kind === 'include') return named ? 'whole' : namesSub ? 'partial' : 'none'
-  if (named || attribute.returned === 'request') return 'none'
+  if (mode.kind === 'include') return named ? 'whole' : namesSub ? 'partial' : leftOut
+  if (named || attribute.returned === 'request') return leftOut
   return namesSub ? 'partial' : 'whole'
 }
 
 function keepSub(mode: Mode, sub: AttributeDefinition, subRef: string, parent: Decision): boolean {
   if (sub.returned === 'never') return false
   if (sub.returned === 'always') return true
+  if (parent === 'always') return false
   const named = mode.kind !== 'default' && mode.refs.has(subRef.toLowerCase())
   if (parent === 'whole') return sub.returned !== 'request' || (mode.kind === 'include' && named)
   if (mode.kind === 'include') return named
@@ -202,7 +205,7 @@ function projectAttribute(
   }
   if (!Array.isArray(value)) return pick(value)
   const elements = value.map(pick).filter((element) => element !== undefined)
-  return decision === 'partial' && elements.length === 0 ? undefined : elements
+  return decision !== 'whole' && elements.length === 0 ? undefined : elements
 }
 
 /**

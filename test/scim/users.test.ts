@@ -622,6 +622,9 @@ describe('GET /Users (list)', () => {
       'schemas',
       'userName',
     ])
+    expect(projected.Resources[0].meta).toEqual({ resourceType: 'User' })
+    const noMeta = await t.scim('GET', `/Users/${ids[1]}?excludedAttributes=meta`)
+    expect(((await noMeta.json()) as Json).meta).toEqual({ resourceType: 'User' })
     expect(await list(`filter=${encodeURIComponent('userName eq "nobody"')}`)).toMatchObject({
       totalResults: 0,
       Resources: [],

@@ -46,11 +46,6 @@ const WIRE_GROUP: Record<string, unknown> = {
   meta: { ...META, resourceType: 'Group' },
 }
 
-/** Whether the schema makes (part of) `meta` returned: always, which keeps it in every projection. */
-const META_ALWAYS = (COMMON_ATTRIBUTES.find((a) => a.name === 'meta')?.subAttributes ?? []).some(
-  (sub) => sub.returned === 'always',
-)
-
 function projectUser(attributes?: string, excluded?: string) {
   const opts: { attributes?: string[]; excludedAttributes?: string[] } = {}
   const a = parseAttributeList(USER_RESOURCE, attributes)
@@ -114,9 +109,26 @@ describe('project', () => {
       schemas: WIRE_USER.schemas,
       id: 'u1',
       userName: 'bjensen@example.com',
+      meta: { resourceType: 'User' },
     }
-    if (META_ALWAYS) expected.meta = META
     expect(projectUser('userName')).toEqual(expected)
+  })
+
+  it('keeps meta.resourceType (returned: always) however meta is projected', () => {
+    const meta = COMMON_ATTRIBUTES.find((a) => a.name === 'meta')
+    expect(meta?.subAttributes?.find((s) => s.name === 'resourceType')?.returned).toBe('always')
+    expect(projectUser(undefined, 'meta').meta).toEqual({ resourceType: 'User' })
+    expect(projectUser(undefined, 'meta.created,meta.version').meta).toEqual({
+      resourceType: 'User',
+      lastModified: META.lastModified,
+      location: META.location,
+    })
+    expect(projectUser('meta').meta).toEqual(META)
+    expect(projectUser('userName,meta.location').meta).toEqual({
+      resourceType: 'User',
+      location: META.location,
+    })
+    expect(projectUser(undefined, 'userName').meta).toEqual(META)
   })
 
   it('keeps only the requested sub-attributes of a complex attribute', () => {
