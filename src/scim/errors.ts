@@ -94,8 +94,11 @@ export class ScimError extends Error {
   static forbidden(detail: string): ScimError {
     return new ScimError(403, detail)
   }
-  static methodNotAllowed(detail = 'Method not allowed'): ScimError {
-    return new ScimError(405, detail)
+  /** RFC 9110 §15.5.6: a 405 names the methods the resource does support in `Allow`. */
+  static methodNotAllowed(method: string, allowed: readonly string[]): ScimError {
+    return new ScimError(405, `Method "${method}" not allowed.`, undefined, {
+      Allow: allowed.join(', '),
+    })
   }
   /** RFC 7644 §3.14: If-Match did not match the current version. */
   static preconditionFailed(detail = 'Resource version does not match If-Match'): ScimError {

@@ -797,9 +797,23 @@ describe('bad input', () => {
     expect(await res.json()).toMatchObject({ scimType: 'invalidSyntax' })
   })
 
-  it('answers methods a path does not support with 405', async () => {
+  it('answers methods a path does not support with 405 and the methods it does in Allow', async () => {
     const t = await createTestApp()
-    expect((await t.scim('DELETE', '/Users')).status).toBe(405)
-    expect((await t.scim('POST', '/ServiceProviderConfig', {})).status).toBe(405)
+    const { id } = await createUser(t, { userName: 'allow@example.com' })
+    for (const [method, path, allow] of [
+      ['DELETE', '/Users', 'GET, HEAD, POST'],
+      ['PUT', '/Groups', 'GET, HEAD, POST'],
+      ['POST', `/Users/${id}`, 'GET, HEAD, PUT, PATCH, DELETE'],
+      ['POST', '/ServiceProviderConfig', 'GET, HEAD'],
+      ['DELETE', '/Schemas/urn:ietf:params:scim:schemas:core:2.0:User', 'GET, HEAD'],
+    ] as const) {
+      const res = await t.scim(method, path, method === 'DELETE' ? undefined : {})
+      expect(res.status, `${method} ${path}`).toBe(405)
+      expect(res.headers.get('allow'), `${method} ${path}`).toBe(allow)
+      expect(await res.json()).toMatchObject({ status: '405' })
+      for (const allowed of allow.split(', ').filter((m) => m === 'GET' || m === 'HEAD')) {
+        expect((await t.scim(allowed, path)).status, `${allowed} ${path}`).toBe(200)
+      }
+    }
   })
 })

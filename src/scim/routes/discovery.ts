@@ -43,8 +43,8 @@ export function discoveryRoutes(): Hono<AppEnv> {
     '/Schemas',
     '/Schemas/:id',
   ]) {
-    app.on(['POST', 'PUT', 'PATCH', 'DELETE'], path, () => {
-      throw ScimError.methodNotAllowed()
+    app.on(['POST', 'PUT', 'PATCH', 'DELETE'], path, (c) => {
+      throw ScimError.methodNotAllowed(c.req.method, ['GET', 'HEAD'])
     })
   }
   // RFC 7644 §3.7, §3.11: unsupported Bulk and /Me answer 501.

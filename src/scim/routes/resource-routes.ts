@@ -132,14 +132,16 @@ export function resourceRoutes<V extends { record: { id: string; version: number
     return scimResponse(c, null, 204)
   })
 
-  app.on(['PUT', 'PATCH', 'DELETE'], '/', () => {
-    throw ScimError.methodNotAllowed()
+  app.on(['PUT', 'PATCH', 'DELETE'], '/', (c) => {
+    throw ScimError.methodNotAllowed(c.req.method, ['GET', 'HEAD', 'POST'])
   })
   // POST /<type>/.search (RFC 7644 §3.4.3) shares the `/:id` route: Hono's fastest router
   // (RegExpRouter) cannot have a static segment and a parameter in the same place, and
   // without it every request went through the slower TrieRouter.
   app.post('/:id', async (c) => {
-    if (c.req.param('id') !== '.search') throw ScimError.methodNotAllowed()
+    if (c.req.param('id') !== '.search') {
+      throw ScimError.methodNotAllowed('POST', ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'])
+    }
     const { params, projection } = searchRequest(
       await readJsonBody(c),
       resource,
