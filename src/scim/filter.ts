@@ -912,7 +912,10 @@ export function parseDateTime(text: string): string | undefined {
   if (zone.toUpperCase() !== 'Z') {
     const sign = zone.startsWith('-') ? -1 : 1
     const digits = zone.slice(1).replace(':', '')
-    time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000
+    const [offsetHours, offsetMinutes] = [Number(digits.slice(0, 2)), Number(digits.slice(2))]
+    // RFC 3339 §5.6: an offset is hours 00-23 and minutes 00-59 (+25:00 is no offset).
+    if (offsetHours > 23 || offsetMinutes > 59) return undefined
+    time -= sign * (offsetHours * 60 + offsetMinutes) * 60_000
   }
   if (Number(y) < 1) return undefined
   const iso = new Date(time).toISOString()

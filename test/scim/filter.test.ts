@@ -247,6 +247,7 @@ describe('filters on users', () => {
       'x509Certificates.value le "a"',
       'name eq "Alice"',
       'meta.lastModified gt "last tuesday"',
+      'meta.created gt "2025-01-01T00:00:00+25:00"',
       'emails[type eq "work" and foo pr]',
       'userName co null',
       `${ENTERPRISE_USER_URN}:nope eq "x"`,

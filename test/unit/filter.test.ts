@@ -400,6 +400,18 @@ describe('parseDateTime', () => {
     expect(parseDateTime('2021-02-30')).toBeUndefined()
     expect(parseDateTime('yesterday')).toBeUndefined()
   })
+
+  it('refuses an offset beyond 23:59 rather than shifting the instant by it', () => {
+    expect(parseDateTime('2025-01-01T00:00:00+23:59')).toBe('2024-12-31T00:01:00.000Z')
+    expect(parseDateTime('2025-01-01T00:00:00-0530')).toBe('2025-01-01T05:30:00.000Z')
+    for (const bad of [
+      '2025-01-01T00:00:00+25:00',
+      '2025-01-01T00:00:00-2400',
+      '2025-01-01T00:00:00+05:60',
+    ]) {
+      expect(parseDateTime(bad), bad).toBeUndefined()
+    }
+  })
 })
 
 describe('sortExpression', () => {
