@@ -3,9 +3,11 @@
  * or group, with the SCIM document it sent. Deleting one deprovisions what it links.
  */
 import type { DirectoryGroup, DirectoryUser } from '../domain.js'
+import { nowIso } from '../ids.js'
 import { ScimError } from '../scim/errors.js'
 import * as connections from '../store/connections.js'
 import * as directory from '../store/directory.js'
+import { touchGroupsListing } from '../store/members.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inTransaction } from './deps.js'
 
@@ -73,6 +75,7 @@ export async function deleteUserConnection(deps: Deps, id: string): Promise<void
   await inTransaction(deps, async (tx) => {
     const found = await connections.findUserConnection(tx, id)
     if (!found) throw ScimError.notFound('SCIM source user not found')
+    await touchGroupsListing(tx, { userPk: found.record.userId }, nowIso())
     // The connection row, its emails and the user's memberships cascade.
     await directory.deleteUser(tx, found.record.userId)
   })
@@ -111,6 +114,7 @@ export async function deleteGroupConnection(deps: Deps, id: string): Promise<voi
   await inTransaction(deps, async (tx) => {
     const found = await connections.findGroupConnection(tx, id)
     if (!found) throw ScimError.notFound('SCIM source group not found')
+    await touchGroupsListing(tx, { groupId: found.groupId }, nowIso())
     // The connection row, its memberships and its nesting cascade.
     await directory.deleteGroup(tx, found.groupId)
   })

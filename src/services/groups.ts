@@ -223,6 +223,10 @@ async function writeGroupDocument(
     .set({ name: displayName, last_updated: now })
     .where('id', '=', current.id)
     .execute()
+  // A parent group shows this one by name among its members.
+  if (displayName !== current.document.displayName) {
+    await members.touchGroupsListing(tx, { groupId: current.id }, now)
+  }
   return writtenRecord(current, { externalId, document: rest }, now)
 }
 
@@ -306,6 +310,7 @@ export async function deleteGroup(
     const current = await store.findScimGroupForUpdate(tx, source.id, id)
     if (!current) throw ScimError.notFound(`Group ${id} not found`)
     checkIfMatch(ifMatch, current.version)
+    await members.touchGroupsListing(tx, { groupId: current.id }, nowIso())
     // Cascades to the connection row and every membership row.
     await tx.deleteFrom('groups').where('id', '=', current.id).execute()
   })

@@ -12,7 +12,7 @@ import { hashPassword } from '../secrets.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
-import { listGroupsOfUsers } from '../store/members.js'
+import { listGroupsOfUsers, touchGroupsListing } from '../store/members.js'
 import * as store from '../store/scim-resources.js'
 import { type Deps, inTransaction, VersionConflict, withRetries } from './deps.js'
 import {
@@ -192,12 +192,21 @@ async function writeUser(
     now,
   })
   if (!written) throw new VersionConflict()
+  const fields = directoryFields(rest, source, userName)
   await directory.updateUser(tx, current.userId, {
-    ...directoryFields(rest, source, userName),
+    ...fields,
     ...(passwordHash !== undefined ? { password_hash: passwordHash } : {}),
     last_updated: now,
   })
   await store.replaceScimUserEmails(tx, source.id, current.id, emailsOf(rest), false)
+  // Groups show members by name (or userName): a rename changes the groups listing the user.
+  const before = current.document
+  const beforeName = typeof before.userName === 'string' ? before.userName : ''
+  if (
+    (fields.name || userName) !== (directoryFields(before, source, beforeName).name || beforeName)
+  ) {
+    await touchGroupsListing(tx, { userPk: current.userId }, now)
+  }
   return writtenRecord(current, { externalId, document: rest }, now)
 }
 
@@ -281,6 +290,7 @@ export async function deleteUser(
     const current = await store.findScimUserForUpdate(tx, source.id, id)
     if (!current) throw ScimError.notFound(`User ${id} not found`)
     checkIfMatch(ifMatch, current.version)
+    await touchGroupsListing(tx, { userPk: current.userId }, nowIso())
     // Deleting the directory user cascades to its connection row, emails and memberships.
     await directory.deleteUser(tx, current.userId)
   })

@@ -175,6 +175,43 @@ export async function removeAllMembers(db: Executor, groupId: string): Promise<n
 }
 
 /** A group's members as SCIM references, users first, each in id order. */
+/*
+ * A group's `members` carry each member's display name, so a member that is deleted or
+ * renamed changes every group that lists it: those groups get a new version and
+ * lastModified (RFC 7644 §3.14), or a client's If-None-Match would keep a stale copy.
+ * Call it before deleting the member: on PostgreSQL, a group PATCH holds its group's row
+ * and then checks the member's row, so the other order could deadlock with it.
+ */
+const touchGroupsOfUser = preparedQuery((db, userPk: number, now: string) =>
+  db
+    .updateTable('scim_source_groups')
+    .set({ last_modified: now, version: sql<number>`version + 1` })
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('group_members').select('group_id').where('user_id', '=', userPk),
+    )
+    .compile(),
+)
+
+const touchParentsOfGroup = preparedQuery((db, groupId: string, now: string) =>
+  db
+    .updateTable('scim_source_groups')
+    .set({ last_modified: now, version: sql<number>`version + 1` })
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('group_parents').select('parent_id').where('group_id', '=', groupId),
+    )
+    .compile(),
+)
+
+/** Moves the version of the groups whose `members` list this user or group. */
+export async function touchGroupsListing(
+  db: Executor,
+  member: { userPk: number } | { groupId: string },
+  now: string,
+): Promise<void> {
+  if ('userPk' in member) await touchGroupsOfUser(db, member.userPk, now)
+  else await touchParentsOfGroup(db, member.groupId, now)
+}
+
 export async function listMembers(
   db: Executor,
   sourceId: string,

@@ -512,3 +512,63 @@ describe('what a group write answers', () => {
     expect(replaced.externalId).toBeUndefined()
   })
 })
+
+describe('the version of a group whose members are deleted or renamed', () => {
+  /** The group's ETag, and whether a GET with If-None-Match on `tag` still answers 304. */
+  async function read(t: TestApp, id: string, tag?: string) {
+    const res = await t.scim('GET', `/Groups/${id}`, undefined, {
+      ...(tag ? { 'If-None-Match': tag } : {}),
+    })
+    return { status: res.status, etag: res.headers.get('etag') as string }
+  }
+
+  it('moves when a member user or group is deleted or renamed, and only then', async () => {
+    const t = await createTestApp()
+    const [alice, bob, carol] = [
+      await user(t, 'alice'),
+      await user(t, 'bob'),
+      await user(t, 'carol'),
+    ]
+    const child = await group(t, 'child')
+    const parent = await group(t, 'parent', [alice, bob, carol, child])
+    const steps: [string, () => Promise<Response>, boolean][] = [
+      [
+        'a member’s title',
+        () => t.scim('PATCH', `/Users/${alice}`, replace('title', 'CTO')),
+        false,
+      ],
+      [
+        'a member’s displayName',
+        () => t.scim('PATCH', `/Users/${alice}`, replace('displayName', 'Alice A.')),
+        true,
+      ],
+      [
+        'a member’s userName',
+        () => t.scim('PATCH', `/Users/${bob}`, replace('userName', 'bobby')),
+        true,
+      ],
+      ['a child group’s externalId', () => patch(t, child, replace('externalId', 'c-1')), false],
+      ['a child group’s name', () => patch(t, child, replace('displayName', 'kid')), true],
+      ['a member user deleted', () => t.scim('DELETE', `/Users/${alice}`), true],
+      [
+        'a member user unlinked by an admin',
+        () => t.admin('DELETE', `/sources/scim_users/${bob}/`),
+        true,
+      ],
+      ['a child group deleted', () => t.scim('DELETE', `/Groups/${child}`), true],
+    ]
+    let { etag } = await read(t, parent)
+    for (const [what, write, moves] of steps) {
+      expect((await write()).status, what).toBeLessThan(300)
+      const after = await read(t, parent, etag)
+      expect(after.status, what).toBe(moves ? 200 : 304)
+      if (moves) expect(after.etag, what).not.toBe(etag)
+      etag = after.etag
+    }
+    expect(await memberIds(t, parent)).toEqual([carol])
+  })
+})
+
+function replace(path: string, value: unknown) {
+  return { schemas: [PATCH_OP], Operations: [{ op: 'replace', path, value }] }
+}
