@@ -29,14 +29,15 @@ export function serializeUserGroup(group: DirectoryGroup): z.infer<typeof UserGr
 
 /**
  * authentik's `num_pk` of a group (an int32 for LDAP's gidNumber): the first five decimal
- * digits of its UUID read as a 128-bit integer.
+ * digits of its UUID read as a 128-bit integer. authentik's UUIDs are version 4, random
+ * from the first digit. scimd's are version 7, whose first 48 bits are a timestamp, so
+ * every group made within years would share those five digits: for them the number is
+ * 10000 to 99999, drawn from the random low 64 bits instead.
  */
 export function numPk(uuid: string): number {
-  return Number(
-    BigInt(`0x${uuid.replaceAll('-', '')}`)
-      .toString()
-      .slice(0, 5),
-  )
+  const hex = uuid.replaceAll('-', '')
+  if (hex[12] === '7') return 10_000 + Number(BigInt(`0x${hex.slice(16)}`) % 90_000n)
+  return Number(BigInt(`0x${hex}`).toString().slice(0, 5))
 }
 
 /** A full user; its groups and superuser flag when known (a source's service account has none). */
