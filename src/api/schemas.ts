@@ -117,15 +117,25 @@ export const GenericErrorSchema = z
   .object({ detail: z.string(), code: z.string().optional() })
   .openapi('GenericError')
 
+/**
+ * A whole number in a query string: decimal digits, with spaces around them allowed as
+ * Python's int() allows them (not `1e3`, `0x10` or `1.0`, which Number() would read). One
+ * past 2^53 is read as 2^53 - 1, so that pages far past the end stay integers.
+ */
+function wholeNumber() {
+  return z
+    .string({ error: MESSAGES.integer })
+    .regex(/^\s*[0-9]+\s*$/, { error: MESSAGES.integer })
+    .transform((digits) => Math.min(Number(digits), Number.MAX_SAFE_INTEGER))
+}
+
 /** Query parameters every list takes (authentik's pagination and search). */
 export const PAGE_SIZE_MAX = 1000
 export const PAGE_SIZE_DEFAULT = 100
 
 const listParams = {
   // Any whole number, however large: a page beyond the end is an empty page, not an error.
-  page: z.coerce
-    .number({ error: MESSAGES.integer })
-    .refine(Number.isInteger, { error: MESSAGES.integer })
+  page: wholeNumber()
     .refine((n) => n >= 1, { error: 'Invalid page.' })
     .optional()
     .openapi({
@@ -133,9 +143,7 @@ const listParams = {
       minimum: 1,
       description: 'A page number within the paginated result set.',
     }),
-  page_size: z.coerce
-    .number({ error: MESSAGES.integer })
-    .refine(Number.isInteger, { error: MESSAGES.integer })
+  page_size: wholeNumber()
     .refine((n) => n >= 1, { error: 'Ensure this value is greater than or equal to 1.' })
     .optional()
     .openapi({

@@ -57,6 +57,21 @@ describe('/api/v3/sources/scim/ list', () => {
     expect(Object.keys(errors).sort()).toEqual(['code', 'ordering', 'page', 'page_size'])
     expect(errors.ordering[0]).toContain('name, slug')
   })
+
+  it('reads page and page_size as decimal digits only, and a page past 2^53 as an integer', async () => {
+    const t = await createTestApp()
+    for (const bad of ['1e3', '0x10', '1.5', '', '-1']) {
+      const res = await t.admin('GET', `/sources/scim/?page=${bad}&page_size=${bad}`)
+      expect(res.status, bad).toBe(400)
+      expect(Object.keys(await body(res)).sort(), bad).toEqual(['code', 'page', 'page_size'])
+    }
+    expect(
+      (await body(await t.admin('GET', '/sources/scim/?page=%201&page_size=2'))).pagination,
+    ).toMatchObject({ current: 1, end_index: 1 })
+    const far = await body(await t.admin('GET', `/sources/scim/?page=${'9'.repeat(30)}`))
+    expect(far.pagination.current).toBe(Number.MAX_SAFE_INTEGER)
+    expect(far.results).toEqual([])
+  })
 })
 
 describe('/api/v3/sources/scim/ create', () => {
