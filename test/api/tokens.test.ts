@@ -56,6 +56,7 @@ describe('/api/v3/core/tokens/', () => {
     for (let i = 0; i < 2; i++) expect((await t.scim('GET', '/Users')).status).toBe(200)
     const res = await t.admin('POST', `/core/tokens/${identifier}/rotate/`)
     expect(res.status).toBe(200)
+    expect(res.headers.get('cache-control')).toBe('no-store')
     const { key } = await body(res)
     expect(key).toMatch(/^[A-Za-z0-9_-]{64}$/)
     expect((await t.scim('GET', '/Users')).status).toBe(401)
@@ -63,8 +64,9 @@ describe('/api/v3/core/tokens/', () => {
       headers: { authorization: `Bearer ${key}` },
     })
     expect(fresh.status).toBe(200)
-    const viewed = await body(await t.admin('GET', `/core/tokens/${identifier}/view_key/`))
-    expect(viewed).toEqual({ key })
+    const view = await t.admin('GET', `/core/tokens/${identifier}/view_key/`)
+    expect(view.headers.get('cache-control')).toBe('no-store')
+    expect(await body(view)).toEqual({ key })
     expect((await t.admin('POST', '/core/tokens/nope/rotate/')).status).toBe(404)
   })
 

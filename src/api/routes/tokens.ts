@@ -95,6 +95,9 @@ const rotate = createRoute({
   responses: { 200: jsonResponse(TokenViewSchema, 'The new key'), ...COMMON_ERRORS, ...NOT_FOUND },
 })
 
+/** A response carrying a key is kept by no cache, shared or private (RFC 9111 §5.2.2.5). */
+const SECRET_HEADERS = { 'Cache-Control': 'no-store' }
+
 export function tokenRoutes(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>()
 
@@ -145,7 +148,7 @@ export function tokenRoutes(): OpenAPIHono<AppEnv> {
     const { identifier } = c.req.valid('param')
     const key = await tokens.viewKey(c.get('deps'), identifier)
     c.get('deps').logger.info('secret_view', { identifier, by: c.get('adminUser').username })
-    return c.json({ key }, 200)
+    return c.json({ key }, 200, SECRET_HEADERS)
   })
 
   app.openapi(setKey, async (c) => {
@@ -166,7 +169,7 @@ export function tokenRoutes(): OpenAPIHono<AppEnv> {
     const { identifier } = c.req.valid('param')
     const key = await tokens.rotateKey(c.get('deps'), identifier)
     c.get('deps').logger.info('token_rotated', { identifier, by: c.get('adminUser').username })
-    return c.json({ key }, 200)
+    return c.json({ key }, 200, SECRET_HEADERS)
   })
 
   return app
