@@ -1,5 +1,5 @@
 /** Opens the configured database: SQLite through better-sqlite3 (default) or PostgreSQL through pg. */
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
 import {
@@ -145,7 +145,12 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
     }
   }
   const inMemory = target.path === ':memory:'
-  if (!inMemory) mkdirSync(dirname(target.path), { recursive: true })
+  if (!inMemory) {
+    mkdirSync(dirname(target.path), { recursive: true })
+    // A new database holds token hashes and personal data: only its owner may read it, as
+    // with secret.key. SQLite gives the -wal and -shm files the database file's mode.
+    closeSync(openSync(target.path, 'a', 0o600))
+  }
   // An in-memory database exists only on its own connection.
   const read = inMemory ? undefined : readConnection(target.path, options.sqliteMmapBytes ?? 0)
   const writer = openSqlite(target.path)
