@@ -208,11 +208,14 @@ export const UserPkParams = z.object({
   }),
 })
 export const GroupPkParams = z.object({
-  group_uuid: text().openapi({
-    param: { name: 'group_uuid', in: 'path' },
-    format: 'uuid',
-    description: 'A UUID string identifying this Group.',
-  }),
+  // Django's UUIDField reads any case; scimd stores UUIDs in lower case.
+  group_uuid: text()
+    .transform((uuid) => uuid.toLowerCase())
+    .openapi({
+      param: { name: 'group_uuid', in: 'path' },
+      format: 'uuid',
+      description: 'A UUID string identifying this Group.',
+    }),
 })
 
 // ---- directory objects ----------------------------------------------------------------------

@@ -109,6 +109,12 @@ describe('/api/v3/core/groups/', () => {
     expect((await body(await t.admin('GET', `/core/groups/${staff.id}/`))).children).toEqual([
       engineers.id,
     ])
+    // A UUID in upper case names the same group, as Django's UUIDField reads it.
+    const upper = await t.admin('GET', `/core/groups/${staff.id.toUpperCase()}/members/`)
+    expect(upper.status).toBe(200)
+    expect(
+      (await body(await t.admin('GET', `/core/groups/${engineers.id.toUpperCase()}/`))).pk,
+    ).toBe(engineers.id)
     const aliceUser = (await body(await t.admin('GET', '/core/users/?search=alice'))).results[0]
     const names = async (query: string) =>
       (await body(await t.admin('GET', `/core/groups/?${query}`))).results.map((g: Json) => g.name)
