@@ -1,4 +1,5 @@
 /** The admin API under /api/v3: every admin route, its OpenAPI document, and 405 for wrong methods. */
+import { isUtf8 } from 'node:buffer'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../http/env.js'
@@ -39,6 +40,27 @@ function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
     if (new RegExp(`^${pattern}$`).test(path)) methods.add(route.method)
   }
   return [...methods]
+}
+
+/**
+ * A body is taken as sent and in UTF-8 (RFC 8259 §8.1), as on the SCIM paths: a compressed
+ * one is 415 (RFC 9110 §15.5.16), and one that is not UTF-8 is 400, where decoding it would
+ * have stored U+FFFD in place of its bytes. Hono keeps the bytes read here for the route.
+ */
+const plainUtf8Body: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.req.raw.body !== null) {
+    const coding = c.req.header('content-encoding')?.trim().toLowerCase()
+    if (coding && coding !== 'identity') {
+      throw new ScimError(
+        415,
+        `Content-Encoding "${coding}" is not supported: send the body as is.`,
+      )
+    }
+    if (!isUtf8(await c.req.arrayBuffer())) {
+      throw new ScimError(400, 'Request body is not valid UTF-8')
+    }
+  }
+  await next()
 }
 
 /**
@@ -85,6 +107,7 @@ export function adminApi(auth: MiddlewareHandler<AppEnv>): OpenAPIHono<AppEnv> {
   })
 
   admin.use('*', auth)
+  admin.use('*', plainUtf8Body)
   admin.use('*', jsonSentAsForm)
   admin.route('/sources/scim', sourceRoutes())
   admin.route('/sources/scim_users', scimUserRoutes())

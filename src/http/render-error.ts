@@ -57,7 +57,7 @@ export function renderAdminError(c: Context<AppEnv>, err: unknown): Response {
   const detail =
     scim.status === 404
       ? 'Not found.'
-      : scim.status === 415
+      : scim.status === 415 && err instanceof HTTPException
         ? `Unsupported media type "${c.req.header('content-type') ?? ''}" in request: send JSON (Content-Type: application/json).`
         : scim.detail
   return c.json({ detail, code }, scim.status as ContentfulStatusCode, scim.headers)

@@ -1,6 +1,7 @@
+import { gzipSync } from 'node:zlib'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createTestApp } from '../support/app.js'
+import { ADMIN_KEY, createTestApp } from '../support/app.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are probed field by field
 type Json = Record<string, any>
@@ -74,6 +75,37 @@ describe('admin API authentication', () => {
     const res = await t.admin('GET', '/sources/ldap/')
     expect(res.status).toBe(404)
     expect(await body(res)).toEqual({ detail: 'Not found.', code: 'not_found' })
+  })
+
+  it('refuses a body that is not UTF-8 (400) or is compressed (415), and writes nothing', async () => {
+    const t = await createTestApp()
+    const post = (bytes: Buffer, headers: Record<string, string> = {}) =>
+      t.raw('POST', '/api/v3/sources/scim/', {
+        body: new Uint8Array(bytes),
+        headers: {
+          authorization: `Bearer ${ADMIN_KEY}`,
+          'content-type': 'application/json',
+          ...headers,
+        },
+      })
+    const latin1 = await post(Buffer.from('{"name":"caf\xe9","slug":"latin"}', 'latin1'))
+    expect(latin1.status).toBe(400)
+    expect(await body(latin1)).toEqual({
+      non_field_errors: ['Request body is not valid UTF-8'],
+      code: 'invalid',
+    })
+    const gzip = await post(gzipSync('{"name":"g","slug":"gz"}'), { 'content-encoding': 'gzip' })
+    expect(gzip.status).toBe(415)
+    expect(await body(gzip)).toMatchObject({ code: 'unsupported_media_type' })
+    const slugs = (await body(await t.admin('GET', '/sources/scim/'))).results.map(
+      (s: Json) => s.slug,
+    )
+    expect(slugs).toEqual(['test'])
+    const utf8 = await post(Buffer.from('{"name":"café","slug":"utf8"}'), {
+      'content-encoding': 'identity',
+    })
+    expect(utf8.status).toBe(201)
+    expect((await body(utf8)).name).toBe('café')
   })
 })
 
