@@ -1,8 +1,8 @@
 /** The admin API under /api/v3: every admin route, its OpenAPI document, and 405 for wrong methods. */
-import { isUtf8 } from 'node:buffer'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../http/env.js'
+import { assertUtf8, refuseContentCoding } from '../http/scim-response.js'
 import { ScimError } from '../scim/errors.js'
 import { adminDocument, jsonResponse, registerSecurityScheme } from './openapi.js'
 import { groupRoutes } from './routes/groups.js'
@@ -43,22 +43,14 @@ function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
 }
 
 /**
- * A body is taken as sent and in UTF-8 (RFC 8259 §8.1), as on the SCIM paths: a compressed
- * one is 415 (RFC 9110 §15.5.16), and one that is not UTF-8 is 400, where decoding it would
- * have stored U+FFFD in place of its bytes. Hono keeps the bytes read here for the route.
+ * A body is taken as sent and in UTF-8 (RFC 8259 §8.1), with the SCIM paths' checks: a
+ * compressed one is 415, one that is not UTF-8 is 400. Hono keeps the bytes read here for
+ * the route.
  */
 const plainUtf8Body: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (c.req.raw.body !== null) {
-    const coding = c.req.header('content-encoding')?.trim().toLowerCase()
-    if (coding && coding !== 'identity') {
-      throw new ScimError(
-        415,
-        `Content-Encoding "${coding}" is not supported: send the body as is.`,
-      )
-    }
-    if (!isUtf8(await c.req.arrayBuffer())) {
-      throw new ScimError(400, 'Request body is not valid UTF-8')
-    }
+    refuseContentCoding(c)
+    assertUtf8(await c.req.arrayBuffer())
   }
   await next()
 }

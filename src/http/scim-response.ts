@@ -91,11 +91,7 @@ export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
 async function readBodyText(c: Context<AppEnv>, maxBytes: number): Promise<string> {
   const declared = Number(c.req.header('content-length'))
   if (declared > maxBytes) throw ScimError.payloadTooLarge(maxBytes)
-  // A compressed body is not JSON as sent (RFC 9110 §15.5.16: 415 for a content coding).
-  const coding = c.req.header('content-encoding')?.trim().toLowerCase()
-  if (coding && coding !== 'identity') {
-    throw ScimError.unsupportedMediaType(`Content-Encoding '${coding}' is not supported`)
-  }
+  refuseContentCoding(c)
   const stream: AsyncIterable<Uint8Array> | null = c.env?.incoming ?? c.req.raw.body
   if (!stream) return ''
   const chunks: Uint8Array[] = []
@@ -106,9 +102,21 @@ async function readBodyText(c: Context<AppEnv>, maxBytes: number): Promise<strin
     chunks.push(chunk)
   }
   const body = Buffer.concat(chunks)
-  // Decoding would turn bytes that are not UTF-8 (a Latin-1 é) into U+FFFD, and store that.
-  if (!isUtf8(body)) throw ScimError.invalidSyntax('Request body is not valid UTF-8')
+  assertUtf8(body)
   return body.toString('utf8')
+}
+
+/** A compressed body is not JSON as sent: 415 for any content coding (RFC 9110 §15.5.16). */
+export function refuseContentCoding(c: Context<AppEnv>): void {
+  const coding = c.req.header('content-encoding')?.trim().toLowerCase()
+  if (coding && coding !== 'identity') {
+    throw ScimError.unsupportedMediaType(`Content-Encoding '${coding}' is not supported`)
+  }
+}
+
+/** Decoding would turn bytes that are not UTF-8 (a Latin-1 é) into U+FFFD, and store that. */
+export function assertUtf8(body: Uint8Array | ArrayBuffer): void {
+  if (!isUtf8(body)) throw ScimError.invalidSyntax('Request body is not valid UTF-8')
 }
 
 /** Whether any string in a JSON value, key or value, satisfies `test`. */
