@@ -78,6 +78,12 @@ function directoryFields(document: ScimDocument, source: Source, userName: strin
   }
 }
 
+/** How a group's `members[].display` shows this user (store/members.ts listMembers). */
+function memberDisplay(document: ScimDocument, source: Source): string {
+  const userName = typeof document.userName === 'string' ? document.userName : ''
+  return directoryFields(document, source, userName).name || userName
+}
+
 async function view(
   db: Executor,
   source: Source,
@@ -199,12 +205,8 @@ async function writeUser(
     last_updated: now,
   })
   await store.replaceScimUserEmails(tx, source.id, current.id, emailsOf(rest), false)
-  // Groups show members by name (or userName): a rename changes the groups listing the user.
-  const before = current.document
-  const beforeName = typeof before.userName === 'string' ? before.userName : ''
-  if (
-    (fields.name || userName) !== (directoryFields(before, source, beforeName).name || beforeName)
-  ) {
+  // A rename changes the groups listing the user: they show it by name (or userName).
+  if ((fields.name || userName) !== memberDisplay(current.document, source)) {
     await touchGroupsListing(tx, { userPk: current.userId }, now)
   }
   return writtenRecord(current, { externalId, document: rest }, now)

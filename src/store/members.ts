@@ -174,7 +174,6 @@ export async function removeAllMembers(db: Executor, groupId: string): Promise<n
   return Number(users.numDeletedRows) + Number(groups.numDeletedRows)
 }
 
-/** A group's members as SCIM references, users first, each in id order. */
 /*
  * A group's `members` carry each member's display name, so a member that is deleted or
  * renamed changes every group that lists it: those groups get a new version and
@@ -212,6 +211,7 @@ export async function touchGroupsListing(
   else await touchParentsOfGroup(db, member.groupId, now)
 }
 
+/** A group's members as SCIM references, users first, each in id order. */
 export async function listMembers(
   db: Executor,
   sourceId: string,
