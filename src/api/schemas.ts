@@ -227,13 +227,16 @@ export const USER_TYPES = [
   'internal_service_account',
 ] as const
 
+/** authentik's `num_pk` (serializers.ts numPk), in Group, UserGroup and PartialGroup. */
+const numPkField = z.number().int().openapi({
+  description:
+    "authentik's int32 id of the group, for LDAP's gidNumber: the first 5 decimal digits of its UUID as an integer; for scimd's own UUIDv7 ids, 10000 to 99999 from their random bits",
+})
+
 export const UserGroupSchema = z
   .object({
     pk: z.string().openapi({ format: 'uuid' }),
-    num_pk: z.number().int().openapi({
-      description:
-        "authentik's int32 id of the group: the first 5 decimal digits of its UUID as an integer",
-    }),
+    num_pk: numPkField,
     name: z.string(),
     is_superuser: z.boolean(),
     attributes,
@@ -278,10 +281,7 @@ export const PartialUserSchema = z
 export const GroupSchema = z
   .object({
     pk: z.string().openapi({ format: 'uuid' }),
-    num_pk: z.number().int().openapi({
-      description:
-        "authentik's int32 id of the group: the first 5 decimal digits of its UUID as an integer",
-    }),
+    num_pk: numPkField,
     name: z.string(),
     is_superuser: z.boolean(),
     parents: z.array(z.string().openapi({ format: 'uuid' })).openapi({
@@ -300,10 +300,7 @@ export const GroupSchema = z
 export const PartialGroupSchema = z
   .object({
     pk: z.string().openapi({ format: 'uuid' }),
-    num_pk: z.number().int().openapi({
-      description:
-        "authentik's int32 id of the group: the first 5 decimal digits of its UUID as an integer",
-    }),
+    num_pk: numPkField,
     name: z.string(),
     is_superuser: z.boolean(),
     attributes,
