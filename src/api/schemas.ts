@@ -44,7 +44,7 @@ function typeError(wrongType: string) {
  * A text value: NUL characters are refused (PostgreSQL cannot store them, DRF refuses them),
  * and so are lone UTF-16 surrogates (PostgreSQL's driver would store U+FFFD instead).
  */
-function text() {
+export function text() {
   return z
     .string({ error: typeError(MESSAGES.string) })
     .refine((v) => !v.includes('\u0000'), { error: MESSAGES.nul })

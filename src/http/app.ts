@@ -11,8 +11,10 @@ import { userRoutes } from '../scim/routes/users.js'
 import type { Deps } from '../services/deps.js'
 import { isMigrated } from '../store/migrate.js'
 import { adminAuth, scimAuth } from './auth.js'
+import { trustedProxies } from './client-ip.js'
 import type { AppEnv } from './env.js'
 import { renderAdminError, renderScimError } from './render-error.js'
+import { securityHeaders } from './security-headers.js'
 
 export const SCIM_PREFIX = '/source/scim/:slug/v2'
 /** What every SCIM path starts with: SCIM_PREFIX up to its slug. */
@@ -84,6 +86,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
       throw ScimError.payloadTooLarge(deps.config.maxBodyBytes)
     },
   })
+  app.use(`${ADMIN_PREFIX}/*`, securityHeaders())
   app.use(`${ADMIN_PREFIX}/*`, (c, next) =>
     c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next),
   )
@@ -99,14 +102,15 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   })
 
   const scim = new Hono<AppEnv>()
-  scim.use('*', scimAuth())
+  const trusted = trustedProxies(deps.config.trustedProxies)
+  scim.use('*', scimAuth(trusted))
   scim.route('/Users', userRoutes())
   scim.route('/Groups', groupRoutes())
   scim.route('/', discoveryRoutes())
   scim.route('/', searchRoutes())
   app.route(SCIM_PREFIX, scim)
 
-  app.route(ADMIN_PREFIX, adminApi(adminAuth()))
+  app.route(ADMIN_PREFIX, adminApi(adminAuth(trusted)))
 
   app.notFound((c) => {
     const error = ScimError.notFound(`No endpoint at ${c.req.path}`)

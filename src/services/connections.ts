@@ -2,6 +2,8 @@
  * SCIM connection objects as admins see them: which source provisioned which directory user
  * or group, with the SCIM document it sent. Deleting one deprovisions what it links.
  */
+
+import { groupModel, userModel } from '../core/events.js'
 import type { DirectoryGroup, DirectoryUser } from '../domain.js'
 import { nowIso } from '../ids.js'
 import { ScimError } from '../scim/errors.js'
@@ -10,6 +12,7 @@ import * as directory from '../store/directory.js'
 import { touchGroupsListing } from '../store/members.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inTransaction } from './deps.js'
+import { recordEvent } from './events.js'
 
 export {
   GROUP_CONNECTION_ORDER_FIELDS,
@@ -78,6 +81,11 @@ export async function deleteUserConnection(deps: Deps, id: string): Promise<void
     await touchGroupsListing(tx, { userPk: found.record.userId }, nowIso())
     // The connection row, its emails and the user's memberships cascade.
     await directory.deleteUser(tx, found.record.userId)
+    await recordEvent(deps, tx, {
+      action: 'model_deleted',
+      model: userModel(found.record.userId, String(found.record.document.userName ?? '')),
+      source: { id: found.record.sourceId, slug: found.sourceSlug },
+    })
   })
 }
 
@@ -117,5 +125,10 @@ export async function deleteGroupConnection(deps: Deps, id: string): Promise<voi
     await touchGroupsListing(tx, { groupId: found.groupId }, nowIso())
     // The connection row, its memberships and its nesting cascade.
     await directory.deleteGroup(tx, found.groupId)
+    await recordEvent(deps, tx, {
+      action: 'model_deleted',
+      model: groupModel(found.groupId, String(found.record.document.displayName ?? '')),
+      source: { id: found.record.sourceId, slug: found.sourceSlug },
+    })
   })
 }

@@ -1,4 +1,6 @@
 /** SCIM User operations (RFC 7644 §3): each request is one transaction on the source's own data. */
+
+import { userModel } from '../core/events.js'
 import type { ScimDocument, ScimUserRecord, Source, UserGroupRef } from '../domain.js'
 import { nowIso, uuidv7 } from '../ids.js'
 import { ScimError } from '../scim/errors.js'
@@ -12,9 +14,11 @@ import { hashPassword } from '../secrets.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
+import { PENDING_MODEL_PK } from '../store/events.js'
 import { listGroupsOfUsers, touchGroupsListing } from '../store/members.js'
 import * as store from '../store/scim-resources.js'
 import { type Deps, inTransaction, VersionConflict, withRetries } from './deps.js'
+import { eventRow, recordEvent, sourceChange } from './events.js'
 import {
   cachedCount,
   checkIfMatch,
@@ -145,7 +149,7 @@ export async function createUser(
   }
   try {
     const userPk = await withRetries(deps, () =>
-      store.createScimUser(deps.db, deps.transactor, newUser),
+      store.createScimUser(deps.db, deps.transactor, newUser, createdEvent(deps, source, userName)),
     )
     // What was written is what a read would return; a new user is in no group yet.
     const record: ScimUserRecord = {
@@ -212,6 +216,14 @@ async function writeUser(
   return writtenRecord(current, { externalId, document: rest }, now)
 }
 
+/** The model_created event of a new user, whose pk the store fills in. */
+function createdEvent(deps: Deps, source: Source, userName: string) {
+  return eventRow(
+    deps,
+    sourceChange('model_created', source, userModel(PENDING_MODEL_PK, userName)),
+  )
+}
+
 async function mutateUser(
   deps: Deps,
   source: Source,
@@ -231,9 +243,13 @@ async function mutateUser(
       checkIfMatch(opts.ifMatch, current.version)
       const next = await change(current)
       attemptedUserName = String(next.document.userName ?? '')
-      const record = next.changed
-        ? await writeUser(tx, source, current, next.document, next.passwordHash)
-        : current
+      if (!next.changed) return view(tx, source, current, opts)
+      const record = await writeUser(tx, source, current, next.document, next.passwordHash)
+      await recordEvent(
+        deps,
+        tx,
+        sourceChange('model_updated', source, userModel(current.userId, attemptedUserName)),
+      )
       return view(tx, source, record, opts)
     })
   } catch (err) {
@@ -295,6 +311,15 @@ export async function deleteUser(
     await touchGroupsListing(tx, { userPk: current.userId }, nowIso())
     // Deleting the directory user cascades to its connection row, emails and memberships.
     await directory.deleteUser(tx, current.userId)
+    await recordEvent(
+      deps,
+      tx,
+      sourceChange(
+        'model_deleted',
+        source,
+        userModel(current.userId, String(current.document.userName ?? '')),
+      ),
+    )
   })
 }
 

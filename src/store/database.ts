@@ -121,6 +121,31 @@ export interface ScimSourceGroupTable {
 }
 export type ScimSourceGroupRow = Selectable<ScimSourceGroupTable>
 
+export interface EventTable {
+  id: string
+  action: string
+  app: string
+  user_pk: number | null
+  username: string | null
+  /** JSON object. */
+  context: string
+  client_ip: string | null
+  source_id: string | null
+  model_app: string | null
+  model_name: string | null
+  model_pk: string | null
+  created: Timestamp
+  expires: Timestamp
+}
+export type EventRow = Selectable<EventTable>
+export type InsertableEventRow = Insertable<EventTable>
+
+export interface AuthFailureTable {
+  client_ip: string
+  window_start: Timestamp
+  failures: number
+}
+
 export interface Database {
   users: UserTable
   groups: GroupTable
@@ -131,6 +156,8 @@ export interface Database {
   scim_source_users: ScimSourceUserTable
   scim_source_user_emails: ScimSourceUserEmailTable
   scim_source_groups: ScimSourceGroupTable
+  events: EventTable
+  auth_failures: AuthFailureTable
 }
 
 /** Anything store functions can run on: the database or an open transaction. */

@@ -12,6 +12,7 @@ import { StoredDocument } from '../stored-document.js'
 import {
   type Database,
   dialectOf,
+  type EventRow,
   type Executor,
   type InsertableScimSourceUserEmailRow,
   type InsertableScimSourceUserRow,
@@ -20,6 +21,7 @@ import {
   type ScimSourceUserRow,
 } from './database.js'
 import { insertUser } from './directory.js'
+import { EVENT_COLUMNS, recordEvent, selectEventFromJson, withModelPk } from './events.js'
 import { hasRowLocks } from './locks.js'
 import { directGroupsJson, groupsOfUserFromJson } from './members.js'
 import { preparedQuery, preparedRowQuery } from './prepared.js'
@@ -126,6 +128,8 @@ export async function createScimUser(
   db: Kysely<Database>,
   transactor: Transactor,
   user: NewScimUser,
+  /** The event that records the creation (events.ts), written in the same transaction. */
+  event?: EventRow,
 ): Promise<number> {
   if (dialectOf(db) === 'postgres') {
     const [created] = await createUserAtOnce(db, {
@@ -137,6 +141,7 @@ export async function createScimUser(
       scim_resource: JSON.stringify(user.document),
       scim_now: user.now,
       scim_emails: JSON.stringify(emailRows(user.emails)),
+      ...(event ? { scim_event: JSON.stringify(event) } : {}),
     })
     if (!created) throw new Error('insert into users returned no id')
     return created.id
@@ -155,6 +160,7 @@ export async function createScimUser(
       version: 1,
     })
     await replaceScimUserEmails(tx, user.sourceId, user.id, user.emails, true)
+    if (event) await recordEvent(tx, withModelPk(event, userId))
     return userId
   })
 }
@@ -169,6 +175,8 @@ type UserCreateRow = InsertableUserRow & {
   scim_now: string
   /** emailRows as JSON. */
   scim_emails: string
+  /** The event row as JSON, if any; its model_pk is the new user's pk. */
+  scim_event?: string
 }
 
 const createUserAtOnce = preparedRowQuery((db, row: UserCreateRow) => {
@@ -180,9 +188,10 @@ const createUserAtOnce = preparedRowQuery((db, row: UserCreateRow) => {
     scim_resource: resource,
     scim_now: now,
     scim_emails: emails,
+    scim_event: event,
     ...user
   } = row
-  return db
+  const query = db
     .with('u', (q) => q.insertInto('users').values(user).returning('id'))
     .with('s', (q) =>
       q
@@ -213,9 +222,18 @@ const createUserAtOnce = preparedRowQuery((db, row: UserCreateRow) => {
               as e(position integer, value text, value_key text, type text, is_primary integer)`,
         ),
     )
-    .selectFrom('u')
-    .select('id')
-    .compile()
+  // The event's model is the user, whose pk is known once inserted.
+  const withEvent =
+    event === undefined
+      ? query
+      : // One more CTE changes nothing the final select can see: typed as without it.
+        (query.with('ev', (q) =>
+          q
+            .insertInto('events')
+            .columns(EVENT_COLUMNS)
+            .expression(selectEventFromJson(event, sql<number>`(select id from u)`)),
+        ) as unknown as typeof query)
+  return withEvent.selectFrom('u').select('id').compile()
 })
 
 /**
