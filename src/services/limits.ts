@@ -15,6 +15,8 @@ import { recordEvent } from './events.js'
 const MAX_BLOCKED = 100_000
 const MAX_BUCKETS = 100_000
 
+const BLOCKED_DETAIL = 'Too many failed authentication attempts from this address; retry later'
+
 /** What this process keeps of the limits: blocks it has learnt of, and each source's bucket. */
 export class Limits {
   /** Blocked client keys → when the block ends (ms since the epoch). */
@@ -69,10 +71,7 @@ export function checkNotBlocked(deps: Deps, clientIp: string | null): void {
     blocked.delete(key)
     return
   }
-  throw tooManyRequests(
-    'Too many failed authentication attempts from this address; retry later',
-    wait,
-  )
+  throw tooManyRequests(BLOCKED_DETAIL, wait)
 }
 
 export interface FailedAuthentication {
@@ -128,11 +127,17 @@ export async function authenticationFailed(
   if (key === undefined || counted === undefined || counted.failures < limit) return
   const { blocked } = deps.limits
   if (blocked.size >= MAX_BLOCKED) blocked.clear()
-  blocked.set(key, Date.parse(counted.windowStart) + windowMs)
-  deps.logger.warn('client blocked after failed authentications', {
-    clientIp,
-    failures: counted.failures,
-  })
+  const until = Date.parse(counted.windowStart) + windowMs
+  blocked.set(key, until)
+  if (counted.failures === limit) {
+    deps.logger.warn('client blocked after failed authentications', {
+      clientIp,
+      failures: counted.failures,
+    })
+    return
+  }
+  // Past the limit: the client was blocked already, by another instance.
+  throw tooManyRequests(BLOCKED_DETAIL, until - now)
 }
 
 /**
