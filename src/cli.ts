@@ -6,12 +6,15 @@ import { SourceRequestSchema } from './api/schemas.js'
 import { serializeSource, sourceRootUrl } from './api/serializers.js'
 import { fieldErrors } from './api/validation.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
+import { EVENT_APPS } from './core/events.js'
+import { serializeEvent } from './http/admin/events.js'
 import { runServer } from './http/server.js'
 import { isRealDate } from './instant.js'
 import { createLogger } from './logger.js'
 import { startRuntime } from './runtime.js'
 import { ScimError } from './scim/errors.js'
 import type { Deps } from './services/deps.js'
+import * as events from './services/events.js'
 import * as sources from './services/sources.js'
 import * as tokens from './services/tokens.js'
 import { exportData, importData, TransferError } from './services/transfer.js'
@@ -28,6 +31,8 @@ Commands:
                                           the users and groups it provisioned
   token rotate <identifier>               issue a new key for a token; the old key stops working
   admin-token create [--expires ISO]      create an admin API token; prints it once
+  events [--action A] [--limit N]         the newest events (the admin API's event log), newest
+                                          first; --action matches actions containing A
   export [--output FILE]                  write the whole database as JSON lines (stdout by default)
   import [--input FILE]                   load an export into an empty database (stdin by default);
                                           needs the exporting server's SCIMD_SECRET_KEY
@@ -55,6 +60,7 @@ const COMMANDS = new Set([
   'source delete',
   'token rotate',
   'admin-token create',
+  'events',
 ])
 
 type Output = (value: unknown, text: string) => void
@@ -98,6 +104,8 @@ interface AdminArgs {
   slug: string | undefined
   expires: string | undefined
   yes: boolean
+  action: string | undefined
+  limit: string | undefined
 }
 
 async function runAdminCommand(
@@ -212,6 +220,41 @@ async function runAdminCommand(
       )
       return
     }
+    case 'events': {
+      if (verb !== undefined) throw new UsageError(`Unexpected argument: ${verb}`)
+      const limit = args.limit === undefined ? 20 : Number(args.limit)
+      if (!/^[0-9]+$/.test(args.limit ?? '20') || limit < 1 || limit > 1000) {
+        throw new UsageError('--limit must be a whole number from 1 to 1000')
+      }
+      const page = await events.listEvents(deps, {
+        page: 1,
+        pageSize: limit,
+        order: [],
+        filter: { action: args.action },
+      })
+      const list = page.items.map(serializeEvent)
+      print(
+        list,
+        list.length === 0
+          ? 'No events.'
+          : table([
+              ['CREATED', 'ACTION', 'USER', 'CLIENT IP', 'OBJECT', 'SOURCE'],
+              ...list.map((e) => {
+                const model = e.context.model as { model_name?: string; name?: string } | undefined
+                const source = e.context.source as { slug?: string } | undefined
+                return [
+                  e.created,
+                  e.action,
+                  e.user.username ?? '',
+                  e.client_ip ?? '',
+                  model ? `${model.model_name} ${model.name}` : '',
+                  source?.slug ?? '',
+                ]
+              }),
+            ]),
+      )
+      return
+    }
     default:
       throw new UsageError(`Unknown command: ${command || '(none)'}`)
   }
@@ -226,7 +269,7 @@ async function admin(config: Config, argv: string[]): Promise<void> {
   }
   const { values, positionals } = parsed
   const [noun, verb, arg] = positionals
-  if (!COMMANDS.has(`${noun} ${verb}`)) {
+  if (!COMMANDS.has(`${noun} ${verb}`) && !(noun === 'events' && COMMANDS.has(noun))) {
     throw new UsageError(`Unknown command: ${positionals.join(' ') || '(none)'}`)
   }
   const base = origin(config, values['base-url'])
@@ -234,13 +277,16 @@ async function admin(config: Config, argv: string[]): Promise<void> {
   const runtime = await startRuntime(config, { logger: createLogger('warn') })
   try {
     await runAdminCommand(
-      runtime.deps,
+      // What the CLI changes is recorded as done by it, with no user or address.
+      { ...runtime.deps, audit: { user: null, clientIp: null, app: EVENT_APPS.cli } },
       {
         positionals,
         name: values.name,
         slug: values.slug,
         expires: values.expires,
         yes: values.yes,
+        action: values.action,
+        limit: values.limit,
       },
       base,
       print,
@@ -268,6 +314,8 @@ function parseArgsFor(argv: string[]) {
       yes: { type: 'boolean', default: false },
       'base-url': { type: 'string' },
       expires: { type: 'string' },
+      action: { type: 'string' },
+      limit: { type: 'string' },
     },
   })
 }
