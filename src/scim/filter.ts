@@ -41,7 +41,7 @@ import {
   jsonIs,
   jsonText,
   startsWithExact,
-} from '../store/json-sql.js'
+} from '../store/query/json-sql.js'
 import { assertNever, ScimError } from './errors.js'
 import {
   type AttributeDefinition,
@@ -50,7 +50,7 @@ import {
   type ResolvedAttribute,
   type ResourceSchema,
   resolveAttributePath,
-} from './schemas.js'
+} from './schema/resource-types.js'
 
 export type { Filter } from 'scim2-parse-filter'
 

@@ -16,8 +16,18 @@ import {
   normalizeMembers,
   requiredAttribute,
 } from './normalize.js'
-import type { AttributeDefinition, ResourceSchema, SchemaDefinition } from './schemas.js'
-import { CORE_GROUP_URN, coreAttributes, findAttribute, PATCH_OP_URN, splitUrn } from './schemas.js'
+import type {
+  AttributeDefinition,
+  ResourceSchema,
+  SchemaDefinition,
+} from './schema/resource-types.js'
+import {
+  CORE_GROUP_URN,
+  coreAttributes,
+  findAttribute,
+  PATCH_OP_URN,
+  splitUrn,
+} from './schema/resource-types.js'
 
 export interface PatchOperation {
   op: 'add' | 'remove' | 'replace'

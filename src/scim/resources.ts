@@ -5,8 +5,8 @@ import type {
   ScimGroupRecord,
   ScimUserRecord,
   UserGroupRef,
-} from '../domain.js'
-import { storedDocumentJson } from '../stored-document.js'
+} from '../core/domain.js'
+import { storedDocumentJson } from '../core/stored-document.js'
 import {
   CORE_GROUP_URN,
   CORE_USER_URN,
@@ -14,7 +14,7 @@ import {
   LIST_RESPONSE_URN,
   type ResourceSchema,
   USER_RESOURCE,
-} from './schemas.js'
+} from './schema/resource-types.js'
 
 export type ScimResource = Record<string, unknown>
 

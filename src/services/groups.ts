@@ -3,8 +3,8 @@
  * touches only the named rows: adding one member costs the same in a group of ten as in
  * one of a million.
  */
-import type { ResourceRef, ScimDocument, ScimGroupRecord, Source } from '../domain.js'
-import { nowIso, uuidv7 } from '../ids.js'
+import type { ResourceRef, ScimDocument, ScimGroupRecord, Source } from '../core/domain.js'
+import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import { compileFilter, isIndexNarrowed, parseFilter } from '../scim/filter.js'
 import type { ListParams } from '../scim/list.js'
@@ -15,13 +15,13 @@ import {
   parsePatchRequest,
   splitMemberOperations,
 } from '../scim/patch.js'
-import { GROUP_RESOURCE } from '../scim/schemas.js'
-import { sortExpression } from '../scim/sort.js'
+import { GROUP_RESOURCE } from '../scim/schema/resource-types.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
 import { lockExclusive } from '../store/locks.js'
 import * as members from '../store/members.js'
+import { sortExpression } from '../store/query/sort.js'
 import * as store from '../store/scim-resources.js'
 import { type Deps, inTransaction, VersionConflict } from './deps.js'
 import {

@@ -8,12 +8,16 @@ import type {
   ScimUserRecord,
   Source,
   UserGroupRef,
-} from '../domain.js'
+} from '../core/domain.js'
 import { compileFilter, type FilterContext, parseFilter } from '../scim/filter.js'
 import type { ListParams } from '../scim/list.js'
-import { GROUP_RESOURCE, type ResourceSchema, USER_RESOURCE } from '../scim/schemas.js'
-import { sortExpression } from '../scim/sort.js'
+import {
+  GROUP_RESOURCE,
+  type ResourceSchema,
+  USER_RESOURCE,
+} from '../scim/schema/resource-types.js'
 import { listGroupsOfUsers, listMembers } from '../store/members.js'
+import { sortExpression } from '../store/query/sort.js'
 import * as store from '../store/scim-resources.js'
 import type { Deps } from './deps.js'
 import type { ListResult } from './resource-common.js'

@@ -3,7 +3,7 @@
  * change touches only the rows it names, so its cost does not depend on the group's size.
  */
 import { type RawBuilder, sql } from 'kysely'
-import type { ResourceRef, UserGroupRef } from '../domain.js'
+import type { ResourceRef, UserGroupRef } from '../core/domain.js'
 import type { Dialect, Executor } from './database.js'
 import { preparedQuery } from './prepared.js'
 

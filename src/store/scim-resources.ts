@@ -7,8 +7,8 @@ import {
   type SqlBool,
   sql,
 } from 'kysely'
-import type { ScimDocument, ScimGroupRecord, ScimUserRecord, UserGroupRef } from '../domain.js'
-import { StoredDocument } from '../stored-document.js'
+import type { ScimDocument, ScimGroupRecord, ScimUserRecord, UserGroupRef } from '../core/domain.js'
+import { StoredDocument } from '../core/stored-document.js'
 import {
   type Database,
   dialectOf,

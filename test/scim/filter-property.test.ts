@@ -19,7 +19,7 @@ import {
   type ResourceSchema,
   resolveAttributePath,
   USER_RESOURCE,
-} from '../../src/scim/schemas.js'
+} from '../../src/scim/schema/resource-types.js'
 import { createTestApp, isPostgres, type TestApp } from '../support/app.js'
 
 type Json = Record<string, unknown>

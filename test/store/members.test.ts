@@ -4,7 +4,7 @@
  * users) and findScimUserWithGroups (one user and their groups in one query).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { UserGroupRef } from '../../src/domain.js'
+import type { UserGroupRef } from '../../src/core/domain.js'
 import { connect, type Store } from '../../src/store/connect.js'
 import { listGroupsOfUsers } from '../../src/store/members.js'
 import { migrateToLatest } from '../../src/store/migrate.js'

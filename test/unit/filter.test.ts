@@ -33,9 +33,9 @@ import {
   GROUP_RESOURCE,
   type ResourceSchema,
   USER_RESOURCE,
-} from '../../src/scim/schemas.js'
-import { sortExpression } from '../../src/scim/sort.js'
+} from '../../src/scim/schema/resource-types.js'
 import type { Database, Dialect } from '../../src/store/database.js'
+import { sortExpression } from '../../src/store/query/sort.js'
 
 const sqlite = new Kysely<Database>({
   dialect: {

@@ -11,7 +11,7 @@ import {
   parsePatchRequest,
   splitMemberOperations,
 } from '../../src/scim/patch.js'
-import type { AttributeDefinition } from '../../src/scim/schemas.js'
+import type { AttributeDefinition } from '../../src/scim/schema/resource-types.js'
 import {
   CORE_GROUP_URN,
   CORE_USER_URN,
@@ -19,7 +19,7 @@ import {
   findAttribute,
   GROUP_RESOURCE,
   USER_RESOURCE,
-} from '../../src/scim/schemas.js'
+} from '../../src/scim/schema/resource-types.js'
 
 function fixture(name: string): unknown {
   return JSON.parse(readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8'))

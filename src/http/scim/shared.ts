@@ -1,12 +1,12 @@
 /** Helpers the SCIM resource routes share: projection options, list params, ETags. */
 import type { Context } from 'hono'
 import { tryDecode } from 'hono/utils/url'
-import type { AppEnv, QueryParams } from '../../http/env.js'
-import { ScimError } from '../errors.js'
-import { type ListParams, parseListParams } from '../list.js'
-import { parseAttributeList, project } from '../projection.js'
-import type { ScimResource } from '../resources.js'
-import { type ResourceSchema, SEARCH_REQUEST_URN } from '../schemas.js'
+import { ScimError } from '../../scim/errors.js'
+import { type ListParams, parseListParams } from '../../scim/list.js'
+import { parseAttributeList, project } from '../../scim/projection.js'
+import type { ScimResource } from '../../scim/resources.js'
+import { type ResourceSchema, SEARCH_REQUEST_URN } from '../../scim/schema/resource-types.js'
+import type { AppEnv, QueryParams } from '../env.js'
 
 export interface Projection {
   attributes?: string[]

@@ -5,15 +5,15 @@
 // `z` from @hono/zod-openapi is zod itself, with `.openapi()` added for the document; taking it
 // from there guarantees the extension is installed before any schema below uses it.
 import { z } from '@hono/zod-openapi'
-import { isRealDate } from '../instant.js'
+import { isRealDate } from '../../core/instant.js'
+import { isWellFormed } from '../../core/unicode.js'
 import {
   GROUP_CONNECTION_ORDER_FIELDS,
   USER_CONNECTION_ORDER_FIELDS,
-} from '../services/connections.js'
-import { GROUP_ORDER_FIELDS, USER_ORDER_FIELDS } from '../services/directory.js'
-import { SLUG_PATTERN, SOURCE_ORDER_FIELDS } from '../services/sources.js'
-import { TOKEN_ORDER_FIELDS } from '../services/tokens.js'
-import { isWellFormed } from '../unicode.js'
+} from '../../services/connections.js'
+import { GROUP_ORDER_FIELDS, USER_ORDER_FIELDS } from '../../services/directory.js'
+import { SLUG_PATTERN, SOURCE_ORDER_FIELDS } from '../../services/sources.js'
+import { TOKEN_ORDER_FIELDS } from '../../services/tokens.js'
 import { REQUIRED } from './validation.js'
 
 /** Django REST framework's messages, so authentik clients show what they know. */

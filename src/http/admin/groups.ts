@@ -1,9 +1,9 @@
 /** /api/v3/core/groups/: directory groups, and their members one page at a time (read-only). */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
-import type { AppEnv } from '../../http/env.js'
 import * as directory from '../../services/directory.js'
-import { COMMON_ERRORS, jsonResponse, NOT_FOUND, SECURITY } from '../openapi.js'
-import { flag, listControls, many, paginate } from '../pagination.js'
+import type { AppEnv } from '../env.js'
+import { COMMON_ERRORS, jsonResponse, NOT_FOUND, SECURITY } from './openapi.js'
+import { flag, listControls, many, paginate } from './pagination.js'
 import {
   GroupListQuery,
   GroupPkParams,
@@ -11,8 +11,8 @@ import {
   MemberListQuery,
   paginated,
   UserSchema,
-} from '../schemas.js'
-import { serializeGroup, serializeUserDetail } from '../serializers.js'
+} from './schemas.js'
+import { serializeGroup, serializeUserDetail } from './serializers.js'
 
 const TAGS = ['core']
 

@@ -1,8 +1,9 @@
 /** /Users: users answer PATCH with 200 and the resource, which Entra and Okta read back. */
+
+import { isRequested } from '../../scim/projection.js'
+import { scimUserJson, toScimUser } from '../../scim/resources.js'
+import { USER_RESOURCE } from '../../scim/schema/resource-types.js'
 import * as users from '../../services/users.js'
-import { isRequested } from '../projection.js'
-import { scimUserJson, toScimUser } from '../resources.js'
-import { USER_RESOURCE } from '../schemas.js'
 import { resourceRoutes } from './resource-routes.js'
 
 export const userRoutes = () =>

@@ -5,7 +5,7 @@
  * runs a query. Both dialects give identical results for every fragment.
  */
 import { type RawBuilder, type SqlBool, sql } from 'kysely'
-import type { Dialect } from './database.js'
+import type { Dialect } from '../database.js'
 
 /** A place in a JSON document: an SQL expression holding JSON, and object keys below it. */
 export interface JsonPlace {

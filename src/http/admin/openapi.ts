@@ -1,7 +1,7 @@
 /** Pieces of the admin routes' OpenAPI definitions, and the document built from them. */
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type * as z from 'zod'
-import type { AppEnv } from '../http/env.js'
+import type { AppEnv } from '../env.js'
 import { GenericErrorSchema, ValidationErrorSchema } from './schemas.js'
 
 /** The security scheme of every admin route: an API token as a bearer credential. */

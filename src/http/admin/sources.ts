@@ -1,10 +1,10 @@
 /** /api/v3/sources/scim/: SCIM sources, authentik-compatible. */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import type { AppEnv } from '../../http/env.js'
-import { externalOrigin } from '../../http/origin.js'
-import { ValidationError } from '../../http/render-error.js'
 import { ScimError } from '../../scim/errors.js'
 import * as sources from '../../services/sources.js'
+import type { AppEnv } from '../env.js'
+import { externalOrigin } from '../origin.js'
+import { ValidationError } from '../render-error.js'
 import {
   COMMON_ERRORS,
   jsonBody,
@@ -12,8 +12,8 @@ import {
   NO_CONTENT,
   NOT_FOUND,
   SECURITY,
-} from '../openapi.js'
-import { listControls, paginate } from '../pagination.js'
+} from './openapi.js'
+import { listControls, paginate } from './pagination.js'
 import {
   PatchedSourceRequestSchema,
   paginated,
@@ -22,8 +22,8 @@ import {
   SourceRequestSchema,
   SourceSchema,
   UsedBySchema,
-} from '../schemas.js'
-import { serializeSource, serializeUsedBy } from '../serializers.js'
+} from './schemas.js'
+import { serializeSource, serializeUsedBy } from './serializers.js'
 
 const TAGS = ['sources']
 

@@ -1,7 +1,7 @@
 /** The User, Group and enterprise User schema definitions of RFC 7643 §8.7.1, as data. */
-import type { AttributeDefinition, AttributeType, SchemaDefinition } from './schema-types.js'
+import type { AttributeDefinition, AttributeType, SchemaDefinition } from './types.js'
 
-// URNs are spelled out here rather than imported: schemas.ts imports this module.
+// URNs are spelled out here rather than imported: resource-types.ts imports this module.
 
 type AttributeOptions = Partial<Omit<AttributeDefinition, 'name' | 'type' | 'description'>>
 

@@ -1,8 +1,8 @@
 /** The SCIM resource types scimd serves and case-insensitive lookup of their attributes (RFC 7643 §2.1, §3). */
-import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './schema-data.js'
-import type { AttributeDefinition, SchemaDefinition } from './schema-types.js'
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './data.js'
+import type { AttributeDefinition, SchemaDefinition } from './types.js'
 
-export type { AttributeDefinition, SchemaDefinition } from './schema-types.js'
+export type { AttributeDefinition, SchemaDefinition } from './types.js'
 
 export const CORE_USER_URN = 'urn:ietf:params:scim:schemas:core:2.0:User'
 export const CORE_GROUP_URN = 'urn:ietf:params:scim:schemas:core:2.0:Group'

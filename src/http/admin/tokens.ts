@@ -1,9 +1,9 @@
 /** /api/v3/core/tokens/: API tokens without their keys, view_key, set_key and rotate. */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
-import type { AppEnv } from '../../http/env.js'
-import { ValidationError } from '../../http/render-error.js'
 import { ScimError } from '../../scim/errors.js'
 import * as tokens from '../../services/tokens.js'
+import type { AppEnv } from '../env.js'
+import { ValidationError } from '../render-error.js'
 import {
   COMMON_ERRORS,
   jsonBody,
@@ -11,8 +11,8 @@ import {
   NO_CONTENT,
   NOT_FOUND,
   SECURITY,
-} from '../openapi.js'
-import { flag, listControls, paginate } from '../pagination.js'
+} from './openapi.js'
+import { flag, listControls, paginate } from './pagination.js'
 import {
   IdentifierParams,
   paginated,
@@ -21,8 +21,8 @@ import {
   TokenPatchSchema,
   TokenSchema,
   TokenViewSchema,
-} from '../schemas.js'
-import { serializeToken } from '../serializers.js'
+} from './schemas.js'
+import { serializeToken } from './serializers.js'
 
 const TAGS = ['core']
 

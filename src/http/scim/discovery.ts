@@ -1,7 +1,6 @@
 /** Discovery endpoints (RFC 7644 §4): ServiceProviderConfig, ResourceTypes, Schemas; read-only. */
 import { Hono } from 'hono'
-import type { AppEnv } from '../../http/env.js'
-import { scimJson } from '../../http/scim-response.js'
+import { ScimError } from '../../scim/errors.js'
 import {
   listResponse,
   resourceType,
@@ -9,8 +8,9 @@ import {
   schemaResource,
   schemaResources,
   serviceProviderConfig,
-} from '../discovery.js'
-import { ScimError } from '../errors.js'
+} from '../../scim/schema/discovery.js'
+import type { AppEnv } from '../env.js'
+import { scimJson } from '../scim-response.js'
 
 export function discoveryRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>()

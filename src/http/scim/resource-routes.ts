@@ -1,14 +1,14 @@
 /** The routes every SCIM resource type has (RFC 7644 §3.3–3.6), built once for Users and Groups. */
 import { type Context, Hono } from 'hono'
-import type { Source } from '../../domain.js'
-import type { AppEnv } from '../../http/env.js'
-import { readJsonBody, scimJsonText, scimResponse } from '../../http/scim-response.js'
+import type { Source } from '../../core/domain.js'
+import { ScimError } from '../../scim/errors.js'
+import type { ListParams } from '../../scim/list.js'
+import { etag, listResponseJson, type ScimResource } from '../../scim/resources.js'
+import type { ResourceSchema } from '../../scim/schema/resource-types.js'
 import type { Deps } from '../../services/deps.js'
 import type { ListResult } from '../../services/resource-common.js'
-import { ScimError } from '../errors.js'
-import type { ListParams } from '../list.js'
-import { etag, listResponseJson, type ScimResource } from '../resources.js'
-import type { ResourceSchema } from '../schemas.js'
+import type { AppEnv } from '../env.js'
+import { readJsonBody, scimJsonText, scimResponse } from '../scim-response.js'
 import {
   asksForAttributes,
   notModified,

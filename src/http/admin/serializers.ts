@@ -1,9 +1,9 @@
 /** authentik-shaped admin API bodies (authentik-scim.md §5), typed by the response schemas. */
 import type * as z from 'zod'
-import type { DirectoryGroup, DirectoryUser, Token } from '../domain.js'
-import type { GroupConnectionDetail, UserConnectionDetail } from '../services/connections.js'
-import type { GroupDetail, UserDetail } from '../services/directory.js'
-import type { SourceDetail, UsedBy } from '../services/sources.js'
+import type { DirectoryGroup, DirectoryUser, Token } from '../../core/domain.js'
+import type { GroupConnectionDetail, UserConnectionDetail } from '../../services/connections.js'
+import type { GroupDetail, UserDetail } from '../../services/directory.js'
+import type { SourceDetail, UsedBy } from '../../services/sources.js'
 import type {
   GroupSchema,
   PartialGroupSchema,

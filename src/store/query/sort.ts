@@ -5,7 +5,7 @@
  * ascending order and first in descending order (absent is greater than every value).
  */
 import type { Expression } from 'kysely'
-import { attributeSortKey, type FilterContext } from './filter.js'
+import { attributeSortKey, type FilterContext } from '../../scim/filter.js'
 
 export interface SortSpec {
   expression: Expression<unknown>

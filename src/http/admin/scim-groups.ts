@@ -1,11 +1,11 @@
 /** /api/v3/sources/scim_groups/: which source provisioned which group, with the SCIM document sent. */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
-import type { AppEnv } from '../../http/env.js'
 import * as connections from '../../services/connections.js'
-import { COMMON_ERRORS, jsonResponse, NO_CONTENT, NOT_FOUND, SECURITY } from '../openapi.js'
-import { listControls, paginate } from '../pagination.js'
-import { IdParams, paginated, ScimGroupListQuery, ScimSourceGroupSchema } from '../schemas.js'
-import { serializeGroupConnection } from '../serializers.js'
+import type { AppEnv } from '../env.js'
+import { COMMON_ERRORS, jsonResponse, NO_CONTENT, NOT_FOUND, SECURITY } from './openapi.js'
+import { listControls, paginate } from './pagination.js'
+import { IdParams, paginated, ScimGroupListQuery, ScimSourceGroupSchema } from './schemas.js'
+import { serializeGroupConnection } from './serializers.js'
 
 const TAGS = ['sources']
 

@@ -1,12 +1,12 @@
 /** /api/v3/sources/scim_users/: which source provisioned which user, with the SCIM document sent. */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
-import type { AppEnv } from '../../http/env.js'
 import * as connections from '../../services/connections.js'
 import { parseUserPk } from '../../services/directory.js'
-import { COMMON_ERRORS, jsonResponse, NO_CONTENT, NOT_FOUND, SECURITY } from '../openapi.js'
-import { listControls, paginate } from '../pagination.js'
-import { IdParams, paginated, ScimSourceUserSchema, ScimUserListQuery } from '../schemas.js'
-import { serializeUserConnection } from '../serializers.js'
+import type { AppEnv } from '../env.js'
+import { COMMON_ERRORS, jsonResponse, NO_CONTENT, NOT_FOUND, SECURITY } from './openapi.js'
+import { listControls, paginate } from './pagination.js'
+import { IdParams, paginated, ScimSourceUserSchema, ScimUserListQuery } from './schemas.js'
+import { serializeUserConnection } from './serializers.js'
 
 const TAGS = ['sources']
 

@@ -1,11 +1,11 @@
 /** /api/v3/core/users/: directory users with their groups (read-only). */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
-import type { AppEnv } from '../../http/env.js'
 import * as directory from '../../services/directory.js'
-import { COMMON_ERRORS, jsonResponse, NOT_FOUND, SECURITY } from '../openapi.js'
-import { flag, listControls, many, paginate } from '../pagination.js'
-import { paginated, UserListQuery, UserPkParams, UserSchema } from '../schemas.js'
-import { serializeUserDetail } from '../serializers.js'
+import type { AppEnv } from '../env.js'
+import { COMMON_ERRORS, jsonResponse, NOT_FOUND, SECURITY } from './openapi.js'
+import { flag, listControls, many, paginate } from './pagination.js'
+import { paginated, UserListQuery, UserPkParams, UserSchema } from './schemas.js'
+import { serializeUserDetail } from './serializers.js'
 
 const TAGS = ['core']
 

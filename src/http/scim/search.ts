@@ -4,19 +4,19 @@
  * resource-routes.ts.
  */
 import { type Context, Hono } from 'hono'
-import type { AppEnv } from '../../http/env.js'
-import { readJsonBody, scimJsonText } from '../../http/scim-response.js'
-import { searchResources } from '../../services/search.js'
-import type { ListParams } from '../list.js'
-import { isRequested } from '../projection.js'
+import type { ListParams } from '../../scim/list.js'
+import { isRequested } from '../../scim/projection.js'
 import {
   listResponseJson,
   scimGroupJson,
   scimUserJson,
   toScimGroup,
   toScimUser,
-} from '../resources.js'
-import { GROUP_RESOURCE, USER_RESOURCE } from '../schemas.js'
+} from '../../scim/resources.js'
+import { GROUP_RESOURCE, USER_RESOURCE } from '../../scim/schema/resource-types.js'
+import { searchResources } from '../../services/search.js'
+import type { AppEnv } from '../env.js'
+import { readJsonBody, scimJsonText } from '../scim-response.js'
 import {
   type Projection,
   queryListParams,

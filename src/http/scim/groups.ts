@@ -1,8 +1,9 @@
 /** /Groups: members load only when asked for; PATCH answers 204 (Entra's recommendation). */
+
+import { isRequested } from '../../scim/projection.js'
+import { scimGroupJson, toScimGroup } from '../../scim/resources.js'
+import { GROUP_RESOURCE } from '../../scim/schema/resource-types.js'
 import * as groups from '../../services/groups.js'
-import { isRequested } from '../projection.js'
-import { scimGroupJson, toScimGroup } from '../resources.js'
-import { GROUP_RESOURCE } from '../schemas.js'
 import { resourceRoutes } from './resource-routes.js'
 
 export const groupRoutes = () =>

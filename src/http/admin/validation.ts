@@ -1,9 +1,9 @@
 /** Turns zod validation failures of admin requests into authentik's `{field: [messages]}` errors. */
 import type { Hook } from '@hono/zod-openapi'
 import type * as z from 'zod'
-import type { AppEnv } from '../http/env.js'
-import { ValidationError } from '../http/render-error.js'
-import { ScimError } from '../scim/errors.js'
+import { ScimError } from '../../scim/errors.js'
+import type { AppEnv } from '../env.js'
+import { ValidationError } from '../render-error.js'
 
 export const UNKNOWN_FIELD = 'Unknown field.'
 export const REQUIRED = 'This field is required.'

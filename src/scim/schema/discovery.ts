@@ -1,7 +1,12 @@
 /** Pure builders for the SCIM discovery endpoints: ServiceProviderConfig, ResourceTypes and Schemas (RFC 7644 §4). */
 
-import type { AttributeDefinition, SchemaDefinition } from './schema-types.js'
-import { ALL_SCHEMAS, LIST_RESPONSE_URN, RESOURCE_SCHEMAS, type ResourceSchema } from './schemas.js'
+import {
+  ALL_SCHEMAS,
+  LIST_RESPONSE_URN,
+  RESOURCE_SCHEMAS,
+  type ResourceSchema,
+} from './resource-types.js'
+import type { AttributeDefinition, SchemaDefinition } from './types.js'
 
 export const SERVICE_PROVIDER_CONFIG_URN =
   'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'
