@@ -9,7 +9,7 @@ import type {
   Source,
   UserGroupRef,
 } from '../core/domain.js'
-import { compileFilter, type FilterContext, parseFilter } from '../scim/filter.js'
+import { parseFilter } from '../scim/filter/parse.js'
 import type { ListParams } from '../scim/list.js'
 import {
   GROUP_RESOURCE,
@@ -17,7 +17,9 @@ import {
   USER_RESOURCE,
 } from '../scim/schema/resource-types.js'
 import { listGroupsOfUsers, listMembers } from '../store/members.js'
-import { sortExpression } from '../store/query/sort.js'
+import { compileFilter } from '../store/query/compile.js'
+import type { FilterContext } from '../store/query/context.js'
+import { sortExpression } from '../store/query/sort-keys.js'
 import * as store from '../store/scim-resources.js'
 import type { Deps } from './deps.js'
 import type { ListResult } from './resource-common.js'

@@ -10,7 +10,8 @@
 import fc from 'fast-check'
 import { type Filter, Tester } from 'scim2-parse-filter'
 import { describe, expect, it } from 'vitest'
-import { compareCodePoints, parseDateTime, parseFilter } from '../../src/scim/filter.js'
+import { parseFilter } from '../../src/scim/filter/parse.js'
+import { compareCodePoints, parseDateTime } from '../../src/scim/filter/semantics.js'
 import {
   type AttributeDefinition,
   ENTERPRISE_USER_URN,
