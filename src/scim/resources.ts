@@ -107,7 +107,7 @@ const SCHEMAS_FIRST = '{"schemas":'
 /**
  * The members of a stored document after its `schemas`, as JSON text without the closing
  * brace (empty, or starting with a comma): a normalized document is stored with its
- * computed `schemas` first (normalize.ts, patch.ts), whose URNs contain no `]`. Undefined
+ * computed `schemas` first (normalize.ts, patch/apply.ts), whose URNs contain no `]`. Undefined
  * when the record has no stored text or the text is not in that form.
  */
 function storedMembersAfterSchemas(

@@ -21,7 +21,7 @@ import * as members from '../store/members.js'
 import { compileFilter } from '../store/query/compile.js'
 import { isIndexNarrowed } from '../store/query/index-hints.js'
 import { sortExpression } from '../store/query/sort-keys.js'
-import * as store from '../store/scim-resources.js'
+import * as store from '../store/scim-resources/groups.js'
 import { type Deps, inTransaction, VersionConflict } from './deps.js'
 import {
   cachedCount,

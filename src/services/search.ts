@@ -20,7 +20,9 @@ import { listGroupsOfUsers, listMembers } from '../store/members.js'
 import { compileFilter } from '../store/query/compile.js'
 import type { FilterContext } from '../store/query/context.js'
 import { sortExpression } from '../store/query/sort-keys.js'
-import * as store from '../store/scim-resources.js'
+import { countScimGroups } from '../store/scim-resources/groups.js'
+import { listScimResources } from '../store/scim-resources/pages.js'
+import { countScimUsers } from '../store/scim-resources/users.js'
 import type { Deps } from './deps.js'
 import type { ListResult } from './resource-common.js'
 
@@ -78,10 +80,10 @@ export async function searchResources(
       }
     : undefined
   const totalResults =
-    (await store.countScimUsers(deps.reader, source.id, users)) +
-    (await store.countScimGroups(deps.reader, source.id, groups))
+    (await countScimUsers(deps.reader, source.id, users)) +
+    (await countScimGroups(deps.reader, source.id, groups))
   if (params.count === 0 || params.startIndex > totalResults) return { items: [], totalResults }
-  const records = await store.listScimResources(deps.reader, source.id, {
+  const records = await listScimResources(deps.reader, source.id, {
     users,
     groups,
     offset: params.startIndex - 1,

@@ -17,7 +17,7 @@ import { listGroupsOfUsers, touchGroupsListing } from '../store/members.js'
 import { compileFilter } from '../store/query/compile.js'
 import { isIndexNarrowed } from '../store/query/index-hints.js'
 import { sortExpression } from '../store/query/sort-keys.js'
-import * as store from '../store/scim-resources.js'
+import * as store from '../store/scim-resources/users.js'
 import { type Deps, inTransaction, VersionConflict, withRetries } from './deps.js'
 import {
   cachedCount,

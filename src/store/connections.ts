@@ -5,7 +5,7 @@
 import type { ScimGroupRecord, ScimUserRecord } from '../core/domain.js'
 import { nullsLast, type OrderBy, type Page, searchAny, toCount } from './admin-query.js'
 import type { Executor } from './database.js'
-import { toScimGroupRecord, toScimUserRecord } from './scim-resources.js'
+import { toScimGroupRecord, toScimUserRecord } from './scim-resources/records.js'
 
 /** Ordering fields whose column may be NULL (ordered alike on both dialects). */
 const NULLABLE_ORDER_FIELDS = new Set<string>(['external_id'])

@@ -11,7 +11,7 @@ import { migrateToLatest } from '../../src/store/migrate.js'
 import {
   findScimUserWithGroups,
   findScimUserWithGroupsByUserName,
-} from '../../src/store/scim-resources.js'
+} from '../../src/store/scim-resources/users.js'
 
 let store: Store
 const NOW = '2026-01-01T00:00:00.000Z'

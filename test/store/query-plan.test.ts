@@ -15,7 +15,7 @@ import { queryContext } from '../../src/services/search.js'
 import { compileFilter } from '../../src/store/query/compile.js'
 import { isIndexNarrowed } from '../../src/store/query/index-hints.js'
 import { sortExpression } from '../../src/store/query/sort-keys.js'
-import * as store from '../../src/store/scim-resources.js'
+import * as store from '../../src/store/scim-resources/pages.js'
 import { findSourceBySlug } from '../../src/store/sources.js'
 import { createTestApp, isPostgres, type TestApp } from '../support/app.js'
 

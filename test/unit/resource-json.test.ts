@@ -7,7 +7,7 @@ import {
   toScimUser,
 } from '../../src/scim/resources.js'
 import { ENTERPRISE_USER_URN } from '../../src/scim/schema/resource-types.js'
-import { StoredGroupRecord, StoredUserRecord } from '../../src/store/scim-resources.js'
+import { StoredGroupRecord, StoredUserRecord } from '../../src/store/scim-resources/records.js'
 
 /**
  * Responses spliced from a record's stored text (scim/resources.ts). That the splice equals

@@ -16,7 +16,7 @@ import {
   USER_RESOURCE,
 } from '../../src/scim/schema/resource-types.js'
 import { splitExternalId } from '../../src/services/resource-common.js'
-import { StoredGroupRecord, StoredUserRecord } from '../../src/store/scim-resources.js'
+import { StoredGroupRecord, StoredUserRecord } from '../../src/store/scim-resources/records.js'
 
 /**
  * Stored documents are in the form the default projection returns: a GET or list without
