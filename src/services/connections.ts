@@ -3,9 +3,9 @@
  * or group, with the SCIM document it sent. Deleting one deprovisions what it links.
  */
 
+import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
 import { groupModel, userModel } from '../core/events.js'
-import type { DirectoryGroup, DirectoryUser } from '../domain.js'
-import { nowIso } from '../ids.js'
+import { nowIso } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import * as connections from '../store/connections.js'
 import * as directory from '../store/directory.js'

@@ -7,7 +7,7 @@ import {
   type EventSource,
   type EventUser,
 } from '../core/events.js'
-import { uuidv7 } from '../ids.js'
+import { uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import type { EventRow, Executor } from '../store/database.js'
 import * as store from '../store/events.js'

@@ -4,7 +4,7 @@
  */
 import { isIPv6 } from 'node:net'
 import { EVENT_APPS, type EventSource } from '../core/events.js'
-import { nowIso } from '../ids.js'
+import { nowIso } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import { countAuthFailure } from '../store/events.js'
 import { findSourceBySlug } from '../store/sources.js'

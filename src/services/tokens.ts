@@ -1,8 +1,8 @@
 /** API tokens: issuing, verifying (digest lookup + constant-time compare), viewing and rotating keys. */
 import { hash, randomBytes } from 'node:crypto'
+import type { Source, Token } from '../core/domain.js'
 import { tokenModel } from '../core/events.js'
-import type { Source, Token } from '../domain.js'
-import { nowIso, uuidv7 } from '../ids.js'
+import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import { generateTokenKey } from '../secrets.js'
 import type { Executor } from '../store/database.js'

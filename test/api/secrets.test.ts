@@ -26,7 +26,7 @@ const BASE = 'http://scimd.test'
  * How `secret` looks inside a longer base64 text, whatever bytes came before it: for each of
  * the three alignments, the characters that depend on the secret's bytes alone.
  */
-export function base64Forms(secret: string): string[] {
+function base64Forms(secret: string): string[] {
   const bytes = Buffer.from(secret)
   const forms: string[] = []
   for (const k of [0, 1, 2]) {

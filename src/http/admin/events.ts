@@ -1,11 +1,11 @@
 /** /api/v3/events/events/: the event log in authentik's shape (read-only: list and retrieve). */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import { COMMON_ERRORS, jsonResponse, NOT_FOUND, SECURITY } from '../../api/openapi.js'
-import { listControls, paginate } from '../../api/pagination.js'
-import { IdParams, listQuery, paginated, text } from '../../api/schemas.js'
 import type { AuditEvent } from '../../core/events.js'
 import * as events from '../../services/events.js'
 import type { AppEnv } from '../env.js'
+import { COMMON_ERRORS, jsonResponse, NOT_FOUND, SECURITY } from './openapi.js'
+import { listControls, paginate } from './pagination.js'
+import { IdParams, listQuery, paginated, text } from './schemas.js'
 
 const TAGS = ['events']
 
