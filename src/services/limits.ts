@@ -99,31 +99,18 @@ export async function authenticationFailed(
   const limit = deps.config.authFailureLimit
   const windowMs = deps.config.authFailureWindowSeconds * 1000
   const now = Date.now()
-  const key = clientIp === null ? undefined : clientKey(clientIp)
-  const found =
-    failure.slug === undefined ? undefined : await findSourceBySlug(deps.db, failure.slug)
-  const source: EventSource | undefined = found && { id: found.id, slug: found.slug }
-  const counted = await inTransaction(deps, async (tx) => {
-    const count =
-      key === undefined || limit === 0
-        ? undefined
-        : await countAuthFailure(tx, key, nowIso(), new Date(now - windowMs).toISOString())
-    await recordEvent(deps, tx, {
-      action: 'login_failed',
-      app: EVENT_APPS.auth,
-      user: null,
-      clientIp,
-      ...(source ? { source } : {}),
-      context: {
-        reason: failure.reason,
-        // A slug that names no source is still worth seeing (a misconfigured URL).
-        ...(failure.slug !== undefined && !source ? { source_slug: failure.slug } : {}),
-        http_request: { method: failure.method, path: failure.path },
-        ...(count ? { failures: count.failures } : {}),
-      },
+  const key = clientIp === null || limit === 0 ? undefined : clientKey(clientIp)
+  let counted: { windowStart: string; failures: number } | undefined
+  try {
+    counted = await countAndRecord(deps, failure, key, new Date(now - windowMs).toISOString())
+  } catch (err) {
+    // The answer stays 401: a database that cannot take the record must not turn a wrong
+    // key into a 500. The failure goes uncounted, and the log says so.
+    deps.logger.warn('failed authentication not recorded', {
+      error: err instanceof Error ? err.message : String(err),
     })
-    return count
-  })
+    return
+  }
   if (key === undefined || counted === undefined || counted.failures < limit) return
   const { blocked } = deps.limits
   if (blocked.size >= MAX_BLOCKED) blocked.clear()
@@ -138,6 +125,37 @@ export async function authenticationFailed(
   }
   // Past the limit: the client was blocked already, by another instance.
   throw tooManyRequests(BLOCKED_DETAIL, until - now)
+}
+
+/** Counts the failure against `key` (if any) and records its `login_failed` event, at once. */
+async function countAndRecord(
+  deps: Deps,
+  failure: FailedAuthentication,
+  key: string | undefined,
+  windowCutoff: string,
+): Promise<{ windowStart: string; failures: number } | undefined> {
+  const found =
+    failure.slug === undefined ? undefined : await findSourceBySlug(deps.db, failure.slug)
+  const source: EventSource | undefined = found && { id: found.id, slug: found.slug }
+  return inTransaction(deps, async (tx) => {
+    const count =
+      key === undefined ? undefined : await countAuthFailure(tx, key, nowIso(), windowCutoff)
+    await recordEvent(deps, tx, {
+      action: 'login_failed',
+      app: EVENT_APPS.auth,
+      user: null,
+      clientIp: failure.clientIp,
+      ...(source ? { source } : {}),
+      context: {
+        reason: failure.reason,
+        // A slug that names no source is still worth seeing (a misconfigured URL).
+        ...(failure.slug !== undefined && !source ? { source_slug: failure.slug } : {}),
+        http_request: { method: failure.method, path: failure.path },
+        ...(count ? { failures: count.failures } : {}),
+      },
+    })
+    return count
+  })
 }
 
 /**
