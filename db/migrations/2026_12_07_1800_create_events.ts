@@ -3,13 +3,17 @@
  * is kept) and the failed-authentication counters that brute-force limits share between
  * instances.
  */
-import type { Kysely } from 'kysely'
+import { type Kysely, PostgresAdapter, sql } from 'kysely'
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations are frozen history and never see app types (Kysely docs)
 export async function up(db: Kysely<any>): Promise<void> {
-  // What the admin API filters on (username, source, model) has a column of its own, copied
-  // from the JSON at write time, so that no filter reads JSON; only `created`, `expires` and
-  // the source are indexed, to keep the insert that every provisioning write makes cheap.
+  const isPostgres = db.getExecutor().adapter instanceof PostgresAdapter
+  // One row per event, kept small: every provisioning write inserts one. The object and the
+  // source an event concerns are columns (the API shows them in `context`, and filters on
+  // them without reading JSON); `context` holds only what else there is. On SQLite the table
+  // is clustered on its id (no rowid b-tree beside the primary key's), and ids are UUIDv7:
+  // new rows, and new `expires`, go to the right edge of the two b-trees, so a commit of many
+  // events dirties few pages. Creation order is id order, so `created` needs no index.
   await db.schema
     .createTable('events')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -17,22 +21,19 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('app', 'text', (c) => c.notNull())
     .addColumn('user_pk', 'integer')
     .addColumn('username', 'text')
-    .addColumn('context', 'text', (c) => c.notNull().defaultTo('{}'))
     .addColumn('client_ip', 'text')
     .addColumn('source_id', 'text')
+    .addColumn('source_slug', 'text')
     .addColumn('model_app', 'text')
     .addColumn('model_name', 'text')
     .addColumn('model_pk', 'text')
+    .addColumn('model_label', 'text')
+    .addColumn('context', 'text', (c) => c.notNull().defaultTo('{}'))
     .addColumn('created', 'text', (c) => c.notNull())
     .addColumn('expires', 'text', (c) => c.notNull())
+    .$call((table) => (isPostgres ? table : table.modifyEnd(sql`without rowid`)))
     .execute()
-  await db.schema.createIndex('events_created_idx').on('events').columns(['created']).execute()
   await db.schema.createIndex('events_expires_idx').on('events').columns(['expires']).execute()
-  await db.schema
-    .createIndex('events_source_idx')
-    .on('events')
-    .columns(['source_id', 'created'])
-    .execute()
 
   // One row per client address with failures in the current window.
   await db.schema

@@ -36,21 +36,21 @@ const DAY_MS = 86_400_000
 export function eventRow(deps: Deps, event: NewEvent, now = Date.now()): EventRow {
   const audit = deps.audit
   const user = event.user !== undefined ? event.user : (audit?.user ?? null)
-  const context: Record<string, unknown> = { ...event.context }
-  if (event.model) context.model = event.model
-  if (event.source) context.source = { pk: event.source.id, slug: event.source.slug }
+  const { model, source } = event
   return {
     id: uuidv7(now),
     action: event.action,
     app: event.app ?? audit?.app ?? EVENT_APPS.system,
     user_pk: user?.pk ?? null,
     username: user?.username ?? null,
-    context: JSON.stringify(context),
     client_ip: event.clientIp !== undefined ? event.clientIp : (audit?.clientIp ?? null),
-    source_id: event.source?.id ?? null,
-    model_app: event.model?.app ?? null,
-    model_name: event.model?.model_name ?? null,
-    model_pk: event.model === undefined ? null : String(event.model.pk),
+    source_id: source?.id ?? null,
+    source_slug: source?.slug ?? null,
+    model_app: model?.app ?? null,
+    model_name: model?.model_name ?? null,
+    model_pk: model === undefined ? null : String(model.pk),
+    model_label: model?.name ?? null,
+    context: event.context === undefined ? '{}' : JSON.stringify(event.context),
     created: new Date(now).toISOString(),
     expires: new Date(now + deps.config.eventRetentionDays * DAY_MS).toISOString(),
   }

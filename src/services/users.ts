@@ -15,7 +15,6 @@ import { hashPassword } from '../secrets.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
-import { PENDING_MODEL_PK } from '../store/events.js'
 import { listGroupsOfUsers, touchGroupsListing } from '../store/members.js'
 import { compileFilter } from '../store/query/compile.js'
 import { isIndexNarrowed } from '../store/query/index-hints.js'
@@ -220,12 +219,9 @@ async function writeUser(
   return writtenRecord(current, { externalId, document: rest }, now)
 }
 
-/** The model_created event of a new user, whose pk the store fills in. */
+/** The model_created event of a new user; its pk (0 here) is filled in by the store. */
 function createdEvent(deps: Deps, source: Source, userName: string) {
-  return eventRow(
-    deps,
-    sourceChange('model_created', source, userModel(PENDING_MODEL_PK, userName)),
-  )
+  return eventRow(deps, sourceChange('model_created', source, userModel(0, userName)))
 }
 
 async function mutateUser(

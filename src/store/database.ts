@@ -127,13 +127,15 @@ export interface EventTable {
   app: string
   user_pk: number | null
   username: string | null
-  /** JSON object. */
-  context: string
   client_ip: string | null
   source_id: string | null
+  source_slug: string | null
   model_app: string | null
   model_name: string | null
   model_pk: string | null
+  model_label: string | null
+  /** JSON object: the context but its model and source (which are the columns above). */
+  context: string
   created: Timestamp
   expires: Timestamp
 }

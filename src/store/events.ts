@@ -12,12 +12,14 @@ const EVENT_COLUMNS = [
   'app',
   'user_pk',
   'username',
-  'context',
   'client_ip',
   'source_id',
+  'source_slug',
   'model_app',
   'model_name',
   'model_pk',
+  'model_label',
+  'context',
   'created',
   'expires',
 ] as const satisfies readonly (keyof EventRow)[]
@@ -26,41 +28,11 @@ const EVENT_COLUMNS = [
  * One insert, prepared once (prepared.ts): within a SQLite group commit it runs on the
  * connection at once, in the savepoint of the request that records it.
  */
-const insertEventRow = preparedQuery(
-  (
-    db,
-    id: string,
-    action: string,
-    app: string,
-    userPk: number | null,
-    username: string | null,
-    context: string,
-    clientIp: string | null,
-    sourceId: string | null,
-    modelApp: string | null,
-    modelName: string | null,
-    modelPk: string | null,
-    created: string,
-    expires: string,
-  ) =>
-    db
-      .insertInto('events')
-      .values({
-        id,
-        action,
-        app,
-        user_pk: userPk,
-        username,
-        context,
-        client_ip: clientIp,
-        source_id: sourceId,
-        model_app: modelApp,
-        model_name: modelName,
-        model_pk: modelPk,
-        created,
-        expires,
-      })
-      .compile(),
+const insertEventRow = preparedQuery((db, ...values: unknown[]) =>
+  db
+    .insertInto('events')
+    .values(Object.fromEntries(EVENT_COLUMNS.map((column, i) => [column, values[i]])) as EventRow)
+    .compile(),
 )
 
 /**
@@ -68,60 +40,44 @@ const insertEventRow = preparedQuery(
  * then the event is committed with the change, or neither is.
  */
 export async function recordEvent(db: Executor, row: EventRow): Promise<void> {
-  await insertEventRow(
-    db,
-    row.id,
-    row.action,
-    row.app,
-    row.user_pk,
-    row.username,
-    row.context,
-    row.client_ip,
-    row.source_id,
-    row.model_app,
-    row.model_name,
-    row.model_pk,
-    row.created,
-    row.expires,
-  )
+  await insertEventRow(db, ...EVENT_COLUMNS.map((column) => row[column]))
 }
 
-/** Stands in the context of an event for the pk of its model until the model is inserted. */
-export const PENDING_MODEL_PK = -1
-
-/** The event with the pk of the object it records, once known (see PENDING_MODEL_PK). */
+/** The event with the pk of the object it records, once known (it is inserted first). */
 export function withModelPk(event: EventRow, pk: number): EventRow {
-  return {
-    ...event,
-    model_pk: String(pk),
-    context: event.context.replace(`"pk":${PENDING_MODEL_PK}`, `"pk":${pk}`),
-  }
+  return { ...event, model_pk: String(pk) }
 }
 
 export { EVENT_COLUMNS }
 
 /**
  * A select of the event whose row is the JSON text `eventJson` (PostgreSQL), for a statement
- * that writes a change and its event at once (scim-resources.ts's one-statement create);
- * `modelPk`, when given, is the SQL of the model's pk, put where the row has
- * PENDING_MODEL_PK.
+ * that writes a change and its event at once (scim-resources/users.ts's one-statement
+ * create); `modelPk`, when given, is the SQL of the model's pk, known only in that statement.
  */
 export function selectEventFromJson(
   eventJson: unknown,
   modelPk?: RawBuilder<number>,
 ): RawBuilder<unknown> {
-  const columns = EVENT_COLUMNS.map((c) => {
-    if (modelPk && c === 'model_pk') return sql`${modelPk}::text`
-    if (modelPk && c === 'context') {
-      // Literals, not parameters: a prepared query binds only its arguments (prepared.ts).
-      return sql`replace(e.context, ${sql.lit(`"pk":${PENDING_MODEL_PK}`)}, ${sql.lit('"pk":')} || ${modelPk})`
-    }
-    return sql`e.${sql.id(c)}`
-  })
+  const columns = EVENT_COLUMNS.map((c) =>
+    modelPk && c === 'model_pk' ? sql`${modelPk}::text` : sql`e.${sql.id(c)}`,
+  )
   return sql`select ${sql.join(columns)} from json_populate_record(null::events, ${eventJson}::json) as e`
 }
 
 export function toAuditEvent(row: EventRow): AuditEvent {
+  const context = JSON.parse(row.context) as Record<string, unknown>
+  if (row.model_name !== null) {
+    const pk = row.model_pk ?? ''
+    context.model = {
+      app: row.model_app,
+      model_name: row.model_name,
+      // Users have integer pks (as in authentik), everything else UUIDs.
+      pk: /^[0-9]+$/.test(pk) ? Number(pk) : pk,
+      name: row.model_label,
+    }
+  }
+  if (row.source_id !== null) context.source = { pk: row.source_id, slug: row.source_slug }
   return {
     id: row.id,
     action: row.action,
@@ -130,7 +86,7 @@ export function toAuditEvent(row: EventRow): AuditEvent {
       row.user_pk !== null && row.username !== null
         ? { pk: row.user_pk, username: row.username }
         : null,
-    context: JSON.parse(row.context) as Record<string, unknown>,
+    context,
     clientIp: row.client_ip,
     created: row.created,
     expires: row.expires,
@@ -138,8 +94,9 @@ export function toAuditEvent(row: EventRow): AuditEvent {
 }
 
 /** Fields the admin list orders by, and their columns. */
+/** `created` orders by id: ids are UUIDv7 made from the same instant (no index on created). */
 const EVENT_ORDER_COLUMNS = {
-  created: 'created',
+  created: 'id',
   action: 'action',
   app: 'app',
   user: 'username',
@@ -155,7 +112,7 @@ const NULLABLE_ORDER_FIELDS = new Set<string>(['user', 'username', 'client_ip'])
 /**
  * authentik's event filters: `action` contains (ignoring case), `username` and `client_ip`
  * exact, the context's model (`context_model_*`), and scimd's `context__source` (a source's
- * pk, or the slug a source has now).
+ * pk or slug, as it was at the event).
  */
 export interface EventFilter {
   action?: string | undefined
@@ -188,13 +145,13 @@ function filteredEvents(db: Executor, filter: EventFilter) {
   const source = filter.source
   if (source !== undefined) {
     query = query.where((eb) =>
-      eb.or([
-        eb('source_id', '=', source),
-        eb('source_id', 'in', eb.selectFrom('sources').select('id').where('slug', '=', source)),
-      ]),
+      eb.or([eb('source_id', '=', source), eb('source_slug', '=', source)]),
     )
   }
-  const search = searchAny(['action', 'app', 'username', 'client_ip', 'context'], filter.search)
+  const search = searchAny(
+    ['action', 'app', 'username', 'client_ip', 'source_slug', 'model_label', 'context'],
+    filter.search,
+  )
   if (search) query = query.where(search)
   return query
 }
