@@ -34,8 +34,13 @@ const EnvSchema = z.object({
   SCIMD_BOOTSTRAP_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   SCIMD_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   SCIMD_BASE_URL: z
-    .url()
-    .transform((u) => u.replace(/\/+$/, ''))
+    .string()
+    .transform((value, ctx) => {
+      const parsed = parseBaseUrl(value)
+      if (parsed.ok) return parsed.value
+      ctx.addIssue({ code: 'custom', message: parsed.error })
+      return z.NEVER
+    })
     .optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   SCIMD_MAX_BODY_BYTES: z.coerce
@@ -51,6 +56,30 @@ const EnvSchema = z.object({
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
+}
+
+/**
+ * Checks an external base URL (SCIMD_BASE_URL, the CLI's --base-url) and says what is wrong
+ * in words: `scim.example.com` needs a scheme, `ftp://…` is not HTTP, a query or fragment
+ * would end up inside every SCIM URL. Returns it without trailing slashes.
+ */
+export function parseBaseUrl(
+  value: string,
+): { ok: true; value: string } | { ok: false; error: string } {
+  const example = 'e.g. https://scim.example.com'
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    return { ok: false, error: `needs a scheme (http:// or https://), ${example}; got "${value}"` }
+  }
+  if (!URL.canParse(value)) return { ok: false, error: `not a valid URL: "${value}"` }
+  const url = new URL(value)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return { ok: false, error: `must be http:// or https://, ${example}; got "${url.protocol}"` }
+  }
+  if (url.search || url.hash || value.includes('?') || value.includes('#')) {
+    return { ok: false, error: 'must not have a query (?) or fragment (#)' }
+  }
+  if (url.username || url.password) return { ok: false, error: 'must not carry a user or password' }
+  return { ok: true, value: value.replace(/\/+$/, '') }
 }
 
 /** Parses a DATABASE_URL: `sqlite:<path>`, `sqlite::memory:` or `postgres://…`. */

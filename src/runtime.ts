@@ -7,7 +7,7 @@ import type { Deps } from './services/deps.js'
 import { ensureBootstrapAdmin } from './services/sources.js'
 import { connect, type Store } from './store/connect.js'
 import type { Executor } from './store/database.js'
-import { migrateToLatest } from './store/migrate.js'
+import { appliedMigrations, migrateToLatest } from './store/migrate.js'
 import {
   findAnySealedKey,
   findServerState,
@@ -135,5 +135,24 @@ async function checkServerSecret(
         '(the SCIMD_SECRET_KEY or data/secret.key the database was created or imported with); ' +
         'with this one every token would be refused.',
     )
+  }
+}
+
+/**
+ * `scimd migrate`: applies pending migrations and says which, without the secret check or
+ * the bootstrap token (a migration needs neither).
+ */
+export async function migrateDatabase(
+  config: Config,
+): Promise<{ applied: string[]; migrations: string[] }> {
+  const store = connect(config.database, { poolMax: 2 })
+  try {
+    const result = await migrateToLatest(store.db)
+    const applied = (result.results ?? [])
+      .filter((r) => r.status === 'Success')
+      .map((r) => r.migrationName)
+    return { applied, migrations: await appliedMigrations(store.db) }
+  } finally {
+    await store.close()
   }
 }
