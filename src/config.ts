@@ -25,6 +25,8 @@ export interface Config {
   readonly pgPoolMax: number
   /** How much of a SQLite file its read connection maps into memory, in MiB (0: none). */
   readonly sqliteMmapMb: number
+  /** Whether requests are counted and timed for GET /metrics (SCIMD_METRICS, default on). */
+  readonly metrics: boolean
 }
 
 const EnvSchema = z.object({
@@ -52,6 +54,7 @@ const EnvSchema = z.object({
   SCIMD_PG_POOL_MAX: z.coerce.number().int().positive().max(500).default(10),
   // SQLite caps a map at 2 GiB less 64 KiB (SQLITE_MAX_MMAP_SIZE) and would quietly use less.
   SCIMD_SQLITE_MMAP_MB: z.coerce.number().int().min(0).max(2047).default(0),
+  SCIMD_METRICS: z.enum(['on', 'off']).default('on'),
 })
 
 export class ConfigError extends Error {
@@ -126,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxResults: e.SCIMD_MAX_RESULTS,
     pgPoolMax: e.SCIMD_PG_POOL_MAX,
     sqliteMmapMb: e.SCIMD_SQLITE_MMAP_MB,
+    metrics: e.SCIMD_METRICS === 'on',
   })
 }
 

@@ -1,5 +1,6 @@
 /** Builds the running pieces from a Config: database (migrated), secrets, logger, services' deps. */
 import type { Config } from './config.js'
+import { createMetrics, type Metrics } from './core/metrics.js'
 import { nowIso } from './ids.js'
 import { createLogger, type Logger } from './logger.js'
 import { createSecrets, resolveSecretKey, SecretMismatchError, type Secrets } from './secrets.js'
@@ -75,6 +76,7 @@ export async function startRuntime(
     })
     const secrets = createSecrets(secretKey)
     await checkServerSecret(store.db, secrets, sealed, expected)
+    const metrics = config.metrics && opts.serving ? serverMetrics(store) : undefined
     const deps: Deps = {
       db: store.db,
       reader: store.reader,
@@ -86,6 +88,7 @@ export async function startRuntime(
       secrets,
       logger,
       config,
+      metrics,
     }
     if (config.bootstrapToken) await ensureBootstrapAdmin(deps, config.bootstrapToken)
     return { deps, store, close: () => store.close() }
@@ -155,4 +158,25 @@ export async function migrateDatabase(
   } finally {
     await store.close()
   }
+}
+
+/** The metrics of a serving runtime, with the database pool's use read at each scrape. */
+function serverMetrics(store: Store): Metrics {
+  const metrics = createMetrics()
+  metrics.gauge(
+    'scimd_db_pool_connections',
+    'PostgreSQL pool connections by state (open, idle, waiting callers, max); none on SQLite',
+    ['state'],
+    () => {
+      const stats = store.poolStats()
+      if (!stats) return []
+      return [
+        { labels: { state: 'open' }, value: stats.total },
+        { labels: { state: 'idle' }, value: stats.idle },
+        { labels: { state: 'waiting' }, value: stats.waiting },
+        { labels: { state: 'max' }, value: stats.max },
+      ]
+    },
+  )
+  return metrics
 }

@@ -154,6 +154,11 @@ export function tokenRoutes(): OpenAPIHono<AppEnv> {
           : new Date(input.expires).toISOString(),
       expiring: input.expiring,
     })
+    c.get('deps').logger.info('token_updated', {
+      identifier: detail.token.identifier,
+      expires: detail.token.expires,
+      by: c.get('adminUser').username,
+    })
     return c.json(serializeToken(detail.token, detail.user), 200)
   })
 

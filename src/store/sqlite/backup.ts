@@ -43,7 +43,8 @@ export async function backupSqlite(source: string, destination: string): Promise
     } finally {
       copy.close()
     }
-    if (integrity !== 'ok') throw new BackupError(`The copy failed its integrity check: ${integrity}`)
+    if (integrity !== 'ok')
+      throw new BackupError(`The copy failed its integrity check: ${integrity}`)
     renameSync(partial, destination)
     return { pages: progress.totalPages, bytes: statSync(destination).size, integrity }
   } catch (err) {
