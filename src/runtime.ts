@@ -1,7 +1,7 @@
 /** Builds the running pieces from a Config: database (migrated), secrets, logger, services' deps. */
 import type { Config } from './config.js'
+import { nowIso } from './core/ids.js'
 import { createMetrics, type Metrics } from './core/metrics.js'
-import { nowIso } from './ids.js'
 import { createLogger, type Logger } from './logger.js'
 import { createSecrets, resolveSecretKey, SecretMismatchError, type Secrets } from './secrets.js'
 import type { Deps } from './services/deps.js'
@@ -31,7 +31,7 @@ export async function startRuntime(
     migrate?: boolean
     searchPath?: string
     /**
-     * A long-running server: SQLite's WAL checkpoints on a worker thread (checkpointer.ts);
+     * A long-running server: SQLite's WAL checkpoints on a worker thread (store/sqlite/checkpointer.ts);
      * on PostgreSQL, token lookups kept until a credential change is notified.
      */
     serving?: boolean
