@@ -131,6 +131,14 @@ export interface Database {
   scim_source_users: ScimSourceUserTable
   scim_source_user_emails: ScimSourceUserEmailTable
   scim_source_groups: ScimSourceGroupTable
+  server_state: ServerStateTable
+}
+
+/** Named values about the deployment itself (e.g. `secret_fingerprint`). */
+export interface ServerStateTable {
+  name: string
+  value: string
+  updated_at: string
 }
 
 /** Anything store functions can run on: the database or an open transaction. */
