@@ -204,3 +204,6 @@ export type Dialect = 'sqlite' | 'postgres'
 export function dialectOf(db: Executor): Dialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite'
 }
+
+/** The database handle (not a transaction), for layers that must not import Kysely itself. */
+export type DatabaseHandle = Kysely<Database>

@@ -3,7 +3,7 @@
  * the change (one row per provider), claimed and deleted by the sync worker (src/sync/).
  */
 import { sql } from 'kysely'
-import type { Executor, OutboxRow } from './database.js'
+import type { DatabaseHandle, Executor, OutboxRow } from './database.js'
 import { hasRowLocks } from './locks.js'
 import { preparedQuery } from './prepared.js'
 
@@ -293,4 +293,51 @@ export async function maxOutboxId(db: Executor, providerId: number): Promise<num
     .where('provider_id', '=', providerId)
     .executeTakeFirst()
   return Number(row?.m ?? 0)
+}
+
+/**
+ * Claims a provider's due changes and hands them to `work`; if it succeeds they are deleted,
+ * if it throws they are put back until `retryAt(attempts)` with the error. On PostgreSQL
+ * the rows stay locked (`for update skip locked`) in one transaction until then; SQLite's
+ * single writer needs no lock. Returns how many were claimed.
+ */
+export async function withClaimedOutbox(
+  db: DatabaseHandle,
+  providerId: number,
+  limit: number,
+  work: (entries: OutboxEntry[]) => Promise<void>,
+  retryAt: (attempts: number) => string,
+): Promise<number> {
+  const run = async (tx: Executor): Promise<number> => {
+    const entries = await claimOutbox(tx, providerId, new Date().toISOString(), limit)
+    if (entries.length === 0) return 0
+    const ids = entries.map((e) => e.id)
+    try {
+      await work(entries)
+    } catch (err) {
+      const attempts = Math.max(...entries.map((e) => e.attempts)) + 1
+      await deferOutboxEntries(
+        tx,
+        ids,
+        retryAt(attempts),
+        err instanceof Error ? err.message : String(err),
+      )
+      throw err
+    }
+    await deleteOutboxEntries(tx, ids)
+    return entries.length
+  }
+  if (!hasRowLocks(db)) return run(db)
+  // The deferral must commit although work failed: the error leaves the transaction after it.
+  let failure: unknown
+  const claimed = await db.transaction().execute(async (tx) => {
+    try {
+      return await run(tx)
+    } catch (err) {
+      failure = err
+      return 0
+    }
+  })
+  if (failure !== undefined) throw failure
+  return claimed
 }

@@ -427,3 +427,39 @@ export async function pageProviderObjects(
 export async function requestFullSyncAll(db: Executor, now: string): Promise<void> {
   await db.updateTable('providers').set({ full_sync_requested_at: now }).execute()
 }
+
+/** Which of the given remote ids are users this provider created or linked. */
+export async function linkedRemoteUserIds(
+  db: Executor,
+  providerId: number,
+  remoteIds: readonly string[],
+): Promise<Set<string>> {
+  const result = new Set<string>()
+  for (let i = 0; i < remoteIds.length; i += 500) {
+    const rows = await db
+      .selectFrom('provider_users')
+      .select('remote_id')
+      .where('provider_id', '=', providerId)
+      .where('remote_id', 'in', remoteIds.slice(i, i + 500))
+      .execute()
+    for (const r of rows) if (r.remote_id) result.add(r.remote_id)
+  }
+  return result
+}
+
+/** How a sync ended, for the status endpoint. */
+export async function recordSyncResult(
+  db: Executor,
+  pk: number,
+  result: { status: string; message: string | null; now: string; success: boolean },
+): Promise<void> {
+  await db
+    .updateTable('providers')
+    .set({
+      last_sync_status: result.status,
+      last_sync_message: result.message,
+      ...(result.success ? { last_successful_sync: result.now } : {}),
+    })
+    .where('id', '=', pk)
+    .execute()
+}
