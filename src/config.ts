@@ -25,6 +25,10 @@ export interface Config {
   readonly pgPoolMax: number
   /** How much of a SQLite file its read connection maps into memory, in MiB (0: none). */
   readonly sqliteMmapMb: number
+  /** Whether `serve` runs the provider sync worker (SCIMD_PROVIDER_SYNC=off turns it off). */
+  readonly providerSync: boolean
+  /** Periodic full sync of each provider, in seconds (default hourly). */
+  readonly providerSyncIntervalSeconds: number
 }
 
 const EnvSchema = z.object({
@@ -47,6 +51,8 @@ const EnvSchema = z.object({
   SCIMD_PG_POOL_MAX: z.coerce.number().int().positive().max(500).default(10),
   // SQLite caps a map at 2 GiB less 64 KiB (SQLITE_MAX_MMAP_SIZE) and would quietly use less.
   SCIMD_SQLITE_MMAP_MB: z.coerce.number().int().min(0).max(2047).default(0),
+  SCIMD_PROVIDER_SYNC: z.enum(['on', 'off']).default('on'),
+  SCIMD_PROVIDER_SYNC_INTERVAL: z.coerce.number().int().min(60).default(3600),
 })
 
 export class ConfigError extends Error {
@@ -97,6 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxResults: e.SCIMD_MAX_RESULTS,
     pgPoolMax: e.SCIMD_PG_POOL_MAX,
     sqliteMmapMb: e.SCIMD_SQLITE_MMAP_MB,
+    providerSync: e.SCIMD_PROVIDER_SYNC === 'on',
+    providerSyncIntervalSeconds: e.SCIMD_PROVIDER_SYNC_INTERVAL,
   })
 }
 

@@ -1,6 +1,7 @@
 /** The admin API under /api/v3: every admin route, its OpenAPI document, and 405 for wrong methods. */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
+import { providerGroupRoutes, providerRoutes, providerUserRoutes } from '../http/admin/providers.js'
 import type { AppEnv } from '../http/env.js'
 import { assertUtf8, refuseContentCoding } from '../http/scim-response.js'
 import { ScimError } from '../scim/errors.js'
@@ -107,6 +108,9 @@ export function adminApi(auth: MiddlewareHandler<AppEnv>): OpenAPIHono<AppEnv> {
   admin.route('/core/users', userRoutes())
   admin.route('/core/groups', groupRoutes())
   admin.route('/core/tokens', tokenRoutes())
+  admin.route('/providers/scim', providerRoutes())
+  admin.route('/providers/scim_users', providerUserRoutes())
+  admin.route('/providers/scim_groups', providerGroupRoutes())
 
   // Reached only when no route answered: a known path with another method is 405.
   admin.all('*', (c) => {

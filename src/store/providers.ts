@@ -463,3 +463,5 @@ export async function recordSyncResult(
     .where('id', '=', pk)
     .execute()
 }
+
+export type UpdateableProvider = UpdateableProviderRow
