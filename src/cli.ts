@@ -12,6 +12,7 @@ import { createLogger } from './logger.js'
 import { startRuntime } from './runtime.js'
 import { ScimError } from './scim/errors.js'
 import type { Deps } from './services/deps.js'
+import * as providers from './services/providers.js'
 import * as sources from './services/sources.js'
 import * as tokens from './services/tokens.js'
 import { exportData, importData, TransferError } from './services/transfer.js'
@@ -31,6 +32,14 @@ Commands:
   export [--output FILE]                  write the whole database as JSON lines (stdout by default)
   import [--input FILE]                   load an export into an empty database (stdin by default);
                                           needs the exporting server's SCIMD_SECRET_KEY
+  provider create --name N --url URL      create an outbound SCIM provider; the remote's bearer
+                  [--mode default|aws|slack] [--dry-run] [--insecure]
+                  [--exclude-service-accounts] [--filter-group UUID]
+                                          token comes from SCIMD_PROVIDER_TOKEN (kept out of argv)
+  provider list                           list providers
+  provider show <pk>                      show one provider and its sync status
+  provider sync <pk>                      run a full sync now, in this process, and print the status
+  provider delete <pk> --yes              delete a provider (remote objects stay)
 
 Options:
   --json                                  machine-readable output on stdout (the admin API's shapes)
@@ -272,6 +281,147 @@ function parseArgsFor(argv: string[]) {
   })
 }
 
+// ---- provider commands (outbound SCIM, issue 27) -----------------------------------------
+
+function parseProviderArgs(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      name: { type: 'string' },
+      url: { type: 'string' },
+      mode: { type: 'string' },
+      'filter-group': { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      insecure: { type: 'boolean', default: false },
+      'exclude-service-accounts': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      yes: { type: 'boolean', default: false },
+    },
+  })
+}
+
+async function providerCommand(config: Config, argv: string[]): Promise<void> {
+  let parsed: ReturnType<typeof parseProviderArgs>
+  try {
+    parsed = parseProviderArgs(argv)
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err))
+  }
+  const { values, positionals } = parsed
+  const [verb, arg, extra] = positionals
+  if (extra !== undefined) throw new UsageError(`Unexpected argument: ${extra}`)
+  if (!['create', 'list', 'show', 'sync', 'delete'].includes(verb ?? '')) {
+    throw new UsageError(`Unknown command: provider ${verb ?? ''}`.trim())
+  }
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined)
+  const print = output(values.json === true)
+  const needPk = () => {
+    if (!arg) throw new UsageError(`provider ${verb} needs a provider pk`)
+    return arg
+  }
+  const runtime = await startRuntime(config, { logger: createLogger('warn') })
+  const deps = runtime.deps
+  const describe = (p: providers.Provider) =>
+    `${p.pk}  ${p.name}  ${p.url}  mode=${p.compatibilityMode}${p.dryRun ? '  dry-run' : ''}`
+  try {
+    switch (verb) {
+      case 'create': {
+        const token = process.env.SCIMD_PROVIDER_TOKEN
+        const name = str(values.name)
+        const url = str(values.url)
+        if (!name || !url) throw new UsageError('provider create needs --name and --url')
+        if (!token)
+          throw new UsageError('provider create reads the token from SCIMD_PROVIDER_TOKEN')
+        const mode = str(values.mode) ?? 'default'
+        if (!(providers.COMPATIBILITY_MODES as readonly string[]).includes(mode)) {
+          throw new UsageError('--mode must be default, aws or slack')
+        }
+        let created: providers.Provider
+        try {
+          created = await providers.createProvider(deps, {
+            name,
+            url,
+            token,
+            compatibilityMode: mode as providers.CompatibilityMode,
+            dryRun: values['dry-run'] === true,
+            verifyCertificates: values.insecure !== true,
+            excludeUsersServiceAccount: values['exclude-service-accounts'] === true,
+            filterGroup: str(values['filter-group']) ?? null,
+          })
+        } catch (err) {
+          if (err instanceof providers.ProviderFieldError) {
+            throw new UsageError(`--${err.field.replace(/_/g, '-')}: ${err.detail}`)
+          }
+          throw err
+        }
+        print(
+          { pk: created.pk, name: created.name, url: created.url },
+          `Created provider ${describe(created)}\nA full sync starts when a server (scimd serve) or 'scimd provider sync ${created.pk}' runs.`,
+        )
+        return
+      }
+      case 'list': {
+        const page = await providers.listProviders(deps, {
+          filter: {},
+          order: [],
+          page: 1,
+          pageSize: 1000,
+        })
+        print(
+          page.items.map((p) => ({
+            pk: p.pk,
+            name: p.name,
+            url: p.url,
+            mode: p.compatibilityMode,
+          })),
+          page.items.length === 0 ? 'No providers.' : page.items.map(describe).join('\n'),
+        )
+        return
+      }
+      case 'show':
+      case 'sync': {
+        const pk = needPk()
+        if (verb === 'sync') {
+          await providers.requestFullSync(deps, pk)
+          await providers.runProviderNow(deps, pk)
+        }
+        const p = await providers.getProvider(deps, pk)
+        const s = await providers.syncStatus(deps, pk)
+        print(
+          { provider: { pk: p.pk, name: p.name, url: p.url }, status: s },
+          [
+            describe(p),
+            `last sync: ${s.lastSyncStatus ?? 'never'}${s.lastSyncMessage ? ` (${s.lastSyncMessage})` : ''}`,
+            `last successful: ${s.lastSuccessfulSync ?? 'never'}`,
+            `linked: ${s.users.linked} users (${s.users.failed} failed), ${s.groups.linked} groups (${s.groups.failed} failed)`,
+            `outbox: ${s.outbox.count} pending`,
+          ].join('\n'),
+        )
+        return
+      }
+      case 'delete': {
+        const pk = needPk()
+        if (values.yes !== true) {
+          await providers.getProvider(deps, pk)
+          throw new UsageError('provider delete needs --yes (remote objects stay as they are)')
+        }
+        await providers.deleteProvider(deps, pk)
+        print({ deleted: Number(pk) }, `Deleted provider ${pk}.`)
+        return
+      }
+    }
+  } catch (err) {
+    if (err instanceof ScimError && err.status === 404 && arg !== undefined) {
+      throw ScimError.notFound(`No provider "${arg}"`)
+    }
+    throw err
+  } finally {
+    await runtime.close()
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command] = argv
   if (!command || argv.includes('--help') || argv.includes('-h') || command === 'help') {
@@ -281,6 +431,7 @@ async function main(argv: string[]): Promise<void> {
   const config = loadConfig()
   if (command === 'serve') return runServer(config)
   if (command === 'export' || command === 'import') return transfer(config, command, argv.slice(1))
+  if (command === 'provider') return providerCommand(config, argv.slice(1))
   if (command === 'migrate') {
     const runtime = await startRuntime(config, { logger: createLogger('warn') })
     await runtime.close()

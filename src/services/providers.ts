@@ -383,3 +383,14 @@ export async function findUserByPkText(deps: Deps, pkText: string) {
   if (!Number.isSafeInteger(pk) || pk > 2_147_483_647) return undefined
   return dir.findUserByPk(deps.db, pk)
 }
+
+/** Runs one pass of the worker for one provider in this process (`scimd provider sync`). */
+export async function runProviderNow(deps: Deps, pkText: string): Promise<void> {
+  const provider = await getProvider(deps, pkText)
+  const worker = new SyncWorker(deps, { owner: `scimd-cli-${process.pid}` })
+  try {
+    await worker.runProvider(provider.pk)
+  } finally {
+    await worker.stop()
+  }
+}
