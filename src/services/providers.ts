@@ -1,6 +1,6 @@
 /** Outbound SCIM providers: create, change, delete, their connection objects, sync on demand. */
-import type { DirectoryGroup, DirectoryUser } from '../domain.js'
-import { nowIso } from '../ids.js'
+import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
+import { nowIso } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import { outboxDepth } from '../store/outbox.js'
 import * as dir from '../store/provider-directory.js'

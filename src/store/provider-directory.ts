@@ -1,5 +1,5 @@
 /** The reads a provider makes of the directory: objects by id, pages in key order, memberships. */
-import type { DirectoryGroup, DirectoryUser } from '../domain.js'
+import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
 import type { Executor } from './database.js'
 import { toDirectoryGroup, toDirectoryUser } from './directory.js'
 

@@ -4,8 +4,8 @@
  * ever changed or deleted.
  */
 import { isDeepStrictEqual } from 'node:util'
-import type { DirectoryGroup, DirectoryUser } from '../domain.js'
-import { uuidv7 } from '../ids.js'
+import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
+import { uuidv7 } from '../core/ids.js'
 import type { Logger } from '../logger.js'
 import type { Secrets } from '../secrets.js'
 import type { DatabaseHandle } from '../store/database.js'

@@ -2,7 +2,7 @@
  * What a provider sends for a directory user or group: the one place bodies are built, so that
  * property mappings (src/mapping/) can take over here.
  */
-import type { DirectoryGroup, DirectoryUser } from '../domain.js'
+import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
 import type { CompatibilityMode } from '../store/providers.js'
 
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User'

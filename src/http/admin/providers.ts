@@ -1,5 +1,8 @@
 /** /api/v3/providers/scim/, scim_users/ and scim_groups/: outbound SCIM providers, authentik's shapes. */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import * as providers from '../../services/providers.js'
+import type { AppEnv } from '../env.js'
+import { ValidationError } from '../render-error.js'
 import {
   COMMON_ERRORS,
   jsonBody,
@@ -7,8 +10,8 @@ import {
   NO_CONTENT,
   NOT_FOUND,
   SECURITY,
-} from '../../api/openapi.js'
-import { listControls, paginate } from '../../api/pagination.js'
+} from './openapi.js'
+import { listControls, paginate } from './pagination.js'
 import {
   boolParam,
   flag,
@@ -22,11 +25,8 @@ import {
   readOnly,
   text,
   UsedBySchema,
-} from '../../api/schemas.js'
-import { serializePartialGroup, serializePartialUser } from '../../api/serializers.js'
-import * as providers from '../../services/providers.js'
-import type { AppEnv } from '../env.js'
-import { ValidationError } from '../render-error.js'
+} from './schemas.js'
+import { serializePartialGroup, serializePartialUser } from './serializers.js'
 
 const TAGS = ['providers']
 
