@@ -29,6 +29,8 @@ export interface Config {
   readonly providerSync: boolean
   /** Periodic full sync of each provider, in seconds (default hourly). */
   readonly providerSyncIntervalSeconds: number
+  /** How long a provider's lease outlives a silent instance, in seconds. */
+  readonly providerLeaseSeconds: number
 }
 
 const EnvSchema = z.object({
@@ -53,6 +55,7 @@ const EnvSchema = z.object({
   SCIMD_SQLITE_MMAP_MB: z.coerce.number().int().min(0).max(2047).default(0),
   SCIMD_PROVIDER_SYNC: z.enum(['on', 'off']).default('on'),
   SCIMD_PROVIDER_SYNC_INTERVAL: z.coerce.number().int().min(60).default(3600),
+  SCIMD_PROVIDER_LEASE: z.coerce.number().int().min(2).max(3600).default(60),
 })
 
 export class ConfigError extends Error {
@@ -105,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sqliteMmapMb: e.SCIMD_SQLITE_MMAP_MB,
     providerSync: e.SCIMD_PROVIDER_SYNC === 'on',
     providerSyncIntervalSeconds: e.SCIMD_PROVIDER_SYNC_INTERVAL,
+    providerLeaseSeconds: e.SCIMD_PROVIDER_LEASE,
   })
 }
 

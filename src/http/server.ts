@@ -16,6 +16,7 @@ export async function runServer(config: Config): Promise<void> {
   const worker = config.providerSync
     ? startProviderSync(runtime.deps, {
         fullSyncIntervalMs: config.providerSyncIntervalSeconds * 1000,
+        leaseMs: config.providerLeaseSeconds * 1000,
       })
     : undefined
   const server = serve(

@@ -44,6 +44,14 @@ export function fullSyncDue(p: Provider, now: number, intervalMs: number): boole
   ) {
     return true
   }
+  // Started and never finished: the instance running it died (its lease ran out, or this
+  // instance would not hold it now). It starts over.
+  if (
+    p.lastFullSyncStartedAt &&
+    (!p.lastFullSyncFinishedAt || p.lastFullSyncFinishedAt < p.lastFullSyncStartedAt)
+  ) {
+    return true
+  }
   if (p.lastFullSyncFinishedAt) return Date.parse(p.lastFullSyncFinishedAt) + intervalMs <= now
   return false
 }

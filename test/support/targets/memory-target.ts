@@ -27,6 +27,8 @@ export interface TargetQuirks {
   refuseUserName?: string
   /** ServiceProviderConfig answers 500 this many times. */
   spcFail?: number
+  /** Every write waits this long before it is answered (a slow remote). */
+  writeDelayMs?: number
 }
 
 interface Resource {
@@ -127,6 +129,9 @@ export async function startMemoryTarget(quirks: TargetQuirks = {}): Promise<Memo
       })
     }
     c.set('body' as never, body as never)
+    if (quirks.writeDelayMs && c.req.method !== 'GET') {
+      await new Promise((resolve) => setTimeout(resolve, quirks.writeDelayMs))
+    }
     await next()
     entry.status = c.res.status
     return undefined
