@@ -27,6 +27,12 @@ export interface Config {
   readonly sqliteMmapMb: number
   /** Whether requests are counted and timed for GET /metrics (SCIMD_METRICS, default on). */
   readonly metrics: boolean
+  /** Whether `serve` runs the provider sync worker (SCIMD_PROVIDER_SYNC=off turns it off). */
+  readonly providerSync: boolean
+  /** Periodic full sync of each provider, in seconds (default hourly). */
+  readonly providerSyncIntervalSeconds: number
+  /** How long a provider's lease outlives a silent instance, in seconds. */
+  readonly providerLeaseSeconds: number
 }
 
 const EnvSchema = z.object({
@@ -55,6 +61,9 @@ const EnvSchema = z.object({
   // SQLite caps a map at 2 GiB less 64 KiB (SQLITE_MAX_MMAP_SIZE) and would quietly use less.
   SCIMD_SQLITE_MMAP_MB: z.coerce.number().int().min(0).max(2047).default(0),
   SCIMD_METRICS: z.enum(['on', 'off']).default('on'),
+  SCIMD_PROVIDER_SYNC: z.enum(['on', 'off']).default('on'),
+  SCIMD_PROVIDER_SYNC_INTERVAL: z.coerce.number().int().min(60).default(3600),
+  SCIMD_PROVIDER_LEASE: z.coerce.number().int().min(2).max(3600).default(60),
 })
 
 export class ConfigError extends Error {
@@ -130,6 +139,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pgPoolMax: e.SCIMD_PG_POOL_MAX,
     sqliteMmapMb: e.SCIMD_SQLITE_MMAP_MB,
     metrics: e.SCIMD_METRICS === 'on',
+    providerSync: e.SCIMD_PROVIDER_SYNC === 'on',
+    providerSyncIntervalSeconds: e.SCIMD_PROVIDER_SYNC_INTERVAL,
+    providerLeaseSeconds: e.SCIMD_PROVIDER_LEASE,
   })
 }
 
