@@ -13,6 +13,7 @@ import { isMigrated } from '../store/migrate.js'
 import { adminAuth, scimAuth } from './auth.js'
 import type { AppEnv } from './env.js'
 import { renderAdminError, renderScimError } from './render-error.js'
+import { bulkRoutes } from './scim/bulk.js'
 
 export const SCIM_PREFIX = '/source/scim/:slug/v2'
 /** What every SCIM path starts with: SCIM_PREFIX up to its slug. */
@@ -102,6 +103,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   scim.use('*', scimAuth())
   scim.route('/Users', userRoutes())
   scim.route('/Groups', groupRoutes())
+  scim.route('/Bulk', bulkRoutes())
   scim.route('/', discoveryRoutes())
   scim.route('/', searchRoutes())
   app.route(SCIM_PREFIX, scim)
