@@ -122,10 +122,10 @@ describe('parsePatchRequest', () => {
     }
   })
 
-  it('requires a path for remove unless a value is given', () => {
-    expect(scimError(() => parsePatchRequest({ Operations: [{ op: 'remove' }] })).scimType).toBe(
-      'invalidSyntax',
-    )
+  it('requires a path for remove unless a value is given: noTarget (RFC 7644 §3.5.2.2)', () => {
+    const error = scimError(() => parsePatchRequest({ Operations: [{ op: 'remove' }] }))
+    expect(error.status).toBe(400)
+    expect(error.scimType).toBe('noTarget')
     expect(parsePatchRequest({ Operations: [{ op: 'remove', value: { members: [] } }] })).toEqual([
       { op: 'remove', value: { members: [] } },
     ])
