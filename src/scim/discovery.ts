@@ -79,7 +79,8 @@ export function serviceProviderConfig(
       maxPayloadSize: opts.maxPayloadSize,
     },
     filter: { supported: true, maxResults: opts.maxResults },
-    changePassword: { supported: false },
+    // A password in PUT or PATCH replaces the stored hash (Okta's password sync).
+    changePassword: { supported: true },
     sort: { supported: true },
     etag: { supported: true },
     authenticationSchemes: [

@@ -46,7 +46,7 @@ describe('serviceProviderConfig', () => {
       patch: { supported: true },
       bulk: { supported: true, maxOperations: 1000, maxPayloadSize: 1_048_576 },
       filter: { supported: true, maxResults: 200 },
-      changePassword: { supported: false },
+      changePassword: { supported: true },
       sort: { supported: true },
       etag: { supported: true },
       authenticationSchemes: [

@@ -836,10 +836,21 @@ describe('splitMemberOperations', () => {
     for (const operation of [
       { op: 'remove' as const, path: 'members[display eq "x"]' },
       { op: 'remove' as const, path: 'members[value ne "x"]' },
-      { op: 'add' as const, path: 'members[value eq "x"].type', value: 'User' },
-      { op: 'remove' as const, path: 'members.value' },
+      { op: 'add' as const, path: 'members[value eq "x"].nickname', value: 'User' },
     ]) {
       expect(scimError(() => split(ops(operation))).scimType).toBe('invalidPath')
+    }
+  })
+
+  it('refuses to edit a member in place: its sub-attributes are immutable or readOnly', () => {
+    for (const operation of [
+      { op: 'add' as const, path: 'members[value eq "x"].type', value: 'User' },
+      { op: 'replace' as const, path: 'members[value eq "x"].value', value: 'y' },
+      { op: 'remove' as const, path: 'members[value eq "x"].display' },
+      { op: 'remove' as const, path: 'members.value' },
+      { op: 'replace' as const, path: 'members.$ref', value: 'y' },
+    ]) {
+      expect(scimError(() => split(ops(operation))).scimType).toBe('mutability')
     }
   })
 
