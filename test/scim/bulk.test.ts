@@ -54,7 +54,7 @@ describe('POST /Bulk', () => {
     ])
     expect(status).toBe(200)
     expect(body.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:BulkResponse'])
-    const [g, alice, bob] = body.Operations as Json[]
+    const [g, alice, bob] = body.Operations
     expect(alice).toMatchObject({
       method: 'POST',
       bulkId: 'alice',
@@ -93,7 +93,7 @@ describe('POST /Bulk', () => {
       },
       { method: 'DELETE', path: '/Groups/bulkId:g' },
     ])
-    const [patch, post, , put, del] = body.Operations as Json[]
+    const [patch, post, , put, del] = body.Operations
     expect(post.status).toBe('201')
     expect(patch).toMatchObject({ method: 'PATCH', status: '200', version: 'W/"2"' })
     expect(patch.location).toBe(post.location)
@@ -114,8 +114,8 @@ describe('POST /Bulk', () => {
       postUser('ok', 'ok@example.com'),
     ])
     expect(status).toBe(200)
-    const ops = body.Operations as Json[]
-    expect(ops.map((o) => [o.bulkId, o.status])).toEqual([
+    const ops = body.Operations
+    expect(ops.map((o: Json) => [o.bulkId, o.status])).toEqual([
       ['a', '409'],
       ['b', '409'],
       ['c', '409'],
@@ -136,8 +136,8 @@ describe('POST /Bulk', () => {
       postGroup('g', 'Needs dup', ['bulkId:dup']),
       postUser('last', 'last@example.com'),
     ])
-    const ops = body.Operations as Json[]
-    expect(ops.map((o) => o.status)).toEqual(['201', '409', '409', '201'])
+    const ops = body.Operations
+    expect(ops.map((o: Json) => o.status)).toEqual(['201', '409', '409', '201'])
     expect(ops[1].response).toMatchObject({ status: '409', scimType: 'uniqueness' })
     expect(ops[2].response.detail).toMatch(/bulkId 'dup'/)
     expect(await count(t, '/Users')).toBe(2)
@@ -158,7 +158,7 @@ describe('POST /Bulk', () => {
       { failOnErrors: 2 },
     )
     expect(status).toBe(200)
-    expect((body.Operations as Json[]).map((o) => [o.bulkId, o.status])).toEqual([
+    expect(body.Operations.map((o: Json) => [o.bulkId, o.status])).toEqual([
       ['a', '201'],
       ['bad1', '400'],
       ['b', '201'],
@@ -201,7 +201,7 @@ describe('POST /Bulk', () => {
       data: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] },
     })
     const { body } = await bulk(t, [patch('W/"7"'), patch('W/"1"'), patch('W/"1"')])
-    expect((body.Operations as Json[]).map((o) => o.status)).toEqual(['412', '200', '412'])
+    expect(body.Operations.map((o: Json) => o.status)).toEqual(['412', '200', '412'])
     const del = await bulk(t, [{ method: 'DELETE', path: `/Users/${id}`, version: 'W/"1"' }])
     expect(del.body.Operations[0].status).toBe('412')
   })
@@ -226,7 +226,7 @@ describe('POST /Bulk', () => {
       },
       postGroup('g', 'Mine', [theirs]),
     ])
-    expect((body.Operations as Json[]).map((o) => o.status)).toEqual(['404', '404', '400'])
+    expect(body.Operations.map((o: Json) => o.status)).toEqual(['404', '404', '400'])
     const still = await t.raw('GET', `/source/scim/other/v2/Users/${theirs}`, {
       headers: { Authorization: `Bearer ${other.key}` },
     })
@@ -248,8 +248,8 @@ describe('POST /Bulk', () => {
       'not an object',
     ])
     expect(status).toBe(200)
-    const ops = body.Operations as Json[]
-    expect(ops.map((o) => o.status)).toEqual([
+    const ops = body.Operations
+    expect(ops.map((o: Json) => o.status)).toEqual([
       '400',
       '400',
       '400',
@@ -314,8 +314,8 @@ describe('POST /Bulk', () => {
     )
     const { status, body } = await bulk(t, operations)
     expect(status).toBe(200)
-    expect((body.Operations as Json[]).every((o) => o.status === '201')).toBe(true)
-    expect(new Set((body.Operations as Json[]).map((o) => o.location)).size).toBe(1000)
+    expect(body.Operations.every((o: Json) => o.status === '201')).toBe(true)
+    expect(new Set(body.Operations.map((o: Json) => o.location)).size).toBe(1000)
     expect(await count(t, '/Users')).toBe(1000)
     const found = await t.scim('GET', '/Users?filter=emails.value eq "user999@example.com"')
     expect(((await found.json()) as Json).totalResults).toBe(1)
