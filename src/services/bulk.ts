@@ -8,6 +8,7 @@ import {
   type BulkOutcome,
   type BulkRequest,
   executionOrder,
+  type InvalidBulkOperation,
   resolveReferences,
 } from '../scim/bulk.js'
 import { ScimError } from '../scim/errors.js'
@@ -30,6 +31,11 @@ interface Done {
   version: number | undefined
 }
 
+/** One thing the run does: an operation to run, or one that fails without running. */
+type Step =
+  | { kind: 'run'; op: BulkOperation }
+  | { kind: 'fail'; op: BulkOperation | InvalidBulkOperation; error: ScimError }
+
 /**
  * Runs a parsed BulkRequest for `source` and returns one outcome per operation that ran, in
  * the request's order. Operations run in the request's order except where one refers to a
@@ -46,42 +52,16 @@ export async function runBulk(
   /** bulkIds whose POST failed: what refers to them cannot run. */
   const failedBulkIds = new Set<string>()
   let errors = 0
-  const limitReached = () => request.failOnErrors !== undefined && errors >= request.failOnErrors
+  const errorsLeft = () =>
+    request.failOnErrors === undefined ? Number.POSITIVE_INFINITY : request.failOnErrors - errors
 
-  const record = (index: number, outcome: BulkOutcome) => {
-    outcomes.set(index, outcome)
-    if (outcome.error) errors++
-  }
-
-  // Refused while parsing, or caught in a circular reference: they fail where they stand
-  // in the request, before anything runs (they would fail the same way at any point).
-  const valid: BulkOperation[] = []
-  for (const op of request.operations) {
-    if (limitReached()) break
-    if ('error' in op) {
-      record(op.index, failure(op, op.error))
-    } else {
-      valid.push(op)
-    }
-  }
-  const { order, circular } = executionOrder(valid)
-  for (const { operation, cycle } of circular) {
-    if (limitReached()) break
-    const error = new ScimError(
-      409,
-      `Circular bulkId references (${cycle.join(' → ')}) cannot be resolved`,
-    )
-    record(operation.index, failure(operation, error))
-    if (operation.method === 'POST' && operation.bulkId) failedBulkIds.add(operation.bulkId)
-  }
-
-  for (let start = 0; start < order.length && !limitReached(); ) {
-    const chunk = order.slice(start, start + OPERATIONS_PER_TRANSACTION)
-    const ran = await runChunk(deps, source, chunk, ids, failedBulkIds, () =>
-      request.failOnErrors === undefined ? Number.POSITIVE_INFINITY : request.failOnErrors - errors,
-    )
+  const steps = plan(request, failedBulkIds)
+  for (let start = 0; start < steps.length && errorsLeft() > 0; ) {
+    const chunk = steps.slice(start, start + OPERATIONS_PER_TRANSACTION)
+    const ran = await runChunk(deps, source, chunk, ids, failedBulkIds, errorsLeft())
     for (const r of ran) {
-      record(r.op.index, r.outcome)
+      outcomes.set(r.op.index, r.outcome)
+      if (r.outcome.error) errors++
       if (r.op.method === 'POST' && r.op.bulkId) {
         if (r.done) ids.set(r.op.bulkId, r.done.id)
         else failedBulkIds.add(r.op.bulkId)
@@ -93,24 +73,55 @@ export async function runBulk(
   return [...outcomes.entries()].sort(([a], [b]) => a - b).map(([, outcome]) => outcome)
 }
 
+/**
+ * The steps in the order they happen. An operation refused while parsing, or caught in a
+ * circular reference, fails where it stands in the request (before the first operation that
+ * comes after it), so that failOnErrors counts failures in the order a client expects.
+ */
+function plan(request: BulkRequest, failedBulkIds: Set<string>): Step[] {
+  const failures: Step[] = []
+  const valid: BulkOperation[] = []
+  for (const op of request.operations) {
+    if ('error' in op) failures.push({ kind: 'fail', op, error: op.error })
+    else valid.push(op)
+  }
+  const { order, circular } = executionOrder(valid)
+  for (const { operation, cycle } of circular) {
+    const detail = `Circular bulkId references (${cycle.join(' → ')}) cannot be resolved`
+    failures.push({ kind: 'fail', op: operation, error: new ScimError(409, detail) })
+    if (operation.method === 'POST' && operation.bulkId) failedBulkIds.add(operation.bulkId)
+  }
+  failures.sort((a, b) => a.op.index - b.op.index)
+  const steps: Step[] = []
+  let next = 0
+  for (const op of order) {
+    while (next < failures.length && (failures[next] as Step).op.index < op.index) {
+      steps.push(failures[next++] as Step)
+    }
+    steps.push({ kind: 'run', op })
+  }
+  steps.push(...failures.slice(next))
+  return steps
+}
+
 interface Ran {
-  op: BulkOperation
+  op: BulkOperation | InvalidBulkOperation
   done: Done | undefined
   outcome: BulkOutcome
 }
 
 /**
- * Runs operations in one transaction, each in its own savepoint, until `errorsLeft()` more
- * have failed. The transaction may run more than once (transactor.ts), so everything it
+ * Runs steps in one transaction, each operation in its own savepoint, until `errorsLeft`
+ * more have failed. The transaction may run more than once (transactor.ts), so everything it
  * learns stays in locals until it has committed.
  */
 async function runChunk(
   deps: Deps,
   source: Source,
-  chunk: readonly BulkOperation[],
+  chunk: readonly Step[],
   committedIds: ReadonlyMap<string, string>,
   committedFailures: ReadonlySet<string>,
-  errorsLeft: () => number,
+  errorsLeft: number,
 ): Promise<Ran[]> {
   try {
     return await deps.transactor.run(async (tx) => {
@@ -118,14 +129,17 @@ async function runChunk(
       const failedBulkIds = new Set(committedFailures)
       const scoped: Deps = { ...deps, db: tx, reader: tx, transactor: nestedTransactor(tx) }
       const ran: Ran[] = []
-      let left = errorsLeft()
-      for (const op of chunk) {
+      let left = errorsLeft
+      for (const step of chunk) {
         if (left <= 0) break
-        const result = await runOperation(scoped, source, op, ids, failedBulkIds)
-        ran.push({ op, ...result })
-        if (op.method === 'POST' && op.bulkId) {
-          if (result.done) ids.set(op.bulkId, result.done.id)
-          else failedBulkIds.add(op.bulkId)
+        const result =
+          step.kind === 'fail'
+            ? { done: undefined, outcome: failure(step.op, step.error, ids) }
+            : await runOperation(scoped, source, step.op, ids, failedBulkIds)
+        ran.push({ op: step.op, ...result })
+        if (step.op.method === 'POST' && step.op.bulkId) {
+          if (result.done) ids.set(step.op.bulkId, result.done.id)
+          else failedBulkIds.add(step.op.bulkId)
         }
         if (result.outcome.error) left--
       }
@@ -136,10 +150,10 @@ async function runChunk(
     // operations is in the database.
     deps.logger.error('bulk transaction failed', { error: String(err) })
     const error = new ScimError(500, 'The operation could not be committed')
-    return chunk.slice(0, Math.max(1, Math.min(chunk.length, errorsLeft()))).map((op) => ({
-      op,
+    return chunk.slice(0, Math.min(chunk.length, errorsLeft)).map((step) => ({
+      op: step.op,
       done: undefined,
-      outcome: failure(op, error, committedIds),
+      outcome: failure(step.op, step.kind === 'fail' ? step.error : error, committedIds),
     }))
   }
 }

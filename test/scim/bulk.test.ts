@@ -165,6 +165,14 @@ describe('POST /Bulk', () => {
       ['bad2', '400'],
     ])
     expect(await count(t, '/Users')).toBe(2)
+    // An operation refused before running counts where it stands in the request.
+    const again = await bulk(
+      t,
+      [postUser('c', 'c@example.com'), { method: 'GET', path: '/Users' }, postUser('d', 'd@x')],
+      { failOnErrors: 1 },
+    )
+    expect(again.body.Operations.map((o: Json) => o.status)).toEqual(['201', '400'])
+    expect(await count(t, '/Users')).toBe(3)
   })
 
   it('keeps each operation all or nothing: a PATCH whose last op fails changes nothing', async () => {
