@@ -21,6 +21,10 @@ export interface Config {
   readonly maxBodyBytes: number
   /** Largest page a list returns (ServiceProviderConfig filter.maxResults). */
   readonly maxResults: number
+  /** Most operations in one Bulk request (ServiceProviderConfig bulk.maxOperations). */
+  readonly bulkMaxOperations: number
+  /** Largest Bulk request body in bytes (ServiceProviderConfig bulk.maxPayloadSize). */
+  readonly bulkMaxPayloadBytes: number
   /** PostgreSQL connection pool size per instance. */
   readonly pgPoolMax: number
   /** How much of a SQLite file its read connection maps into memory, in MiB (0: none). */
@@ -57,6 +61,12 @@ const EnvSchema = z.object({
     .positive()
     .default(8 * 1024 * 1024),
   SCIMD_MAX_RESULTS: z.coerce.number().int().positive().max(10_000).default(1000),
+  SCIMD_BULK_MAX_OPERATIONS: z.coerce.number().int().positive().max(100_000).default(1000),
+  SCIMD_BULK_MAX_PAYLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(8 * 1024 * 1024),
   SCIMD_PG_POOL_MAX: z.coerce.number().int().positive().max(500).default(10),
   // SQLite caps a map at 2 GiB less 64 KiB (SQLITE_MAX_MMAP_SIZE) and would quietly use less.
   SCIMD_SQLITE_MMAP_MB: z.coerce.number().int().min(0).max(2047).default(0),
@@ -136,6 +146,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.SCIMD_MAX_BODY_BYTES,
     maxResults: e.SCIMD_MAX_RESULTS,
+    bulkMaxOperations: e.SCIMD_BULK_MAX_OPERATIONS,
+    bulkMaxPayloadBytes: e.SCIMD_BULK_MAX_PAYLOAD_BYTES,
     pgPoolMax: e.SCIMD_PG_POOL_MAX,
     sqliteMmapMb: e.SCIMD_SQLITE_MMAP_MB,
     metrics: e.SCIMD_METRICS === 'on',

@@ -11,6 +11,7 @@ import type { AppEnv } from './env.js'
 import { metricsRoutes } from './metrics.js'
 import { observeRequest } from './observe.js'
 import { renderAdminError, renderScimError } from './render-error.js'
+import { bulkRoutes } from './scim/bulk.js'
 import { discoveryRoutes } from './scim/discovery.js'
 import { groupRoutes } from './scim/groups.js'
 import { searchRoutes } from './scim/search.js'
@@ -101,6 +102,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   scim.use('*', scimAuth())
   scim.route('/Users', userRoutes())
   scim.route('/Groups', groupRoutes())
+  scim.route('/Bulk', bulkRoutes())
   scim.route('/', discoveryRoutes())
   scim.route('/', searchRoutes())
   app.route(SCIM_PREFIX, scim)
