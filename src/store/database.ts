@@ -178,6 +178,32 @@ export interface OutboxTable {
   last_error: string | null
 }
 export type OutboxRow = Selectable<OutboxTable>
+export interface EventTable {
+  id: string
+  action: string
+  app: string
+  user_pk: number | null
+  username: string | null
+  client_ip: string | null
+  source_id: string | null
+  source_slug: string | null
+  model_app: string | null
+  model_name: string | null
+  model_pk: string | null
+  model_label: string | null
+  /** JSON object: the context but its model and source (which are the columns above). */
+  context: string
+  created: Timestamp
+  expires: Timestamp
+}
+export type EventRow = Selectable<EventTable>
+export type InsertableEventRow = Insertable<EventTable>
+
+export interface AuthFailureTable {
+  client_ip: string
+  window_start: Timestamp
+  failures: number
+}
 
 export interface Database {
   users: UserTable
@@ -194,6 +220,8 @@ export interface Database {
   provider_groups: ProviderGroupTable
   outbox: OutboxTable
   server_state: ServerStateTable
+  events: EventTable
+  auth_failures: AuthFailureTable
 }
 
 /** Named values about the deployment itself (e.g. `secret_fingerprint`). */
