@@ -1,8 +1,8 @@
 /** What every service receives: the database, its dialect, the secrets, the logger and config. */
 import type { Kysely, Transaction } from 'kysely'
 import type { Config } from '../config.js'
-import type { Metrics } from '../core/metrics.js'
 import type { AuditActor } from '../core/events.js'
+import type { Metrics } from '../core/metrics.js'
 import type { Logger } from '../logger.js'
 import { ScimError } from '../scim/errors.js'
 import type { Secrets } from '../secrets.js'
