@@ -13,6 +13,7 @@ import { isMigrated } from '../store/migrate.js'
 import { adminAuth, scimAuth } from './auth.js'
 import type { AppEnv } from './env.js'
 import { renderAdminError, renderScimError } from './render-error.js'
+import { adminUi, UI_BASE } from './ui/index.js'
 
 export const SCIM_PREFIX = '/source/scim/:slug/v2'
 /** What every SCIM path starts with: SCIM_PREFIX up to its slug. */
@@ -107,6 +108,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route(SCIM_PREFIX, scim)
 
   app.route(ADMIN_PREFIX, adminApi(adminAuth()))
+
+  // The admin web UI (authentik's path); scimd's root leads there.
+  app.get('/', (c) => c.redirect(`${UI_BASE}/`, 302))
+  app.route(UI_BASE, adminUi())
 
   app.notFound((c) => {
     const error = ScimError.notFound(`No endpoint at ${c.req.path}`)

@@ -121,6 +121,16 @@ export interface ScimSourceGroupTable {
 }
 export type ScimSourceGroupRow = Selectable<ScimSourceGroupTable>
 
+/** An admin UI session, found by a keyed digest of its cookie value. */
+export interface UiSessionTable {
+  id_digest: string
+  user_id: number
+  token_id: string
+  token_key_digest: string
+  created_at: Timestamp
+  expires_at: Timestamp
+}
+
 export interface Database {
   users: UserTable
   groups: GroupTable
@@ -131,6 +141,7 @@ export interface Database {
   scim_source_users: ScimSourceUserTable
   scim_source_user_emails: ScimSourceUserEmailTable
   scim_source_groups: ScimSourceGroupTable
+  ui_sessions: UiSessionTable
 }
 
 /** Anything store functions can run on: the database or an open transaction. */
