@@ -40,14 +40,18 @@ nav.main a { display: block; padding: .3rem .7rem; border-radius: var(--radius);
 nav.main a[aria-current="page"] { background: var(--bg); color: var(--text); font-weight: 600; }
 header.top form { margin-left: auto; }
 main { max-width: 72rem; margin: 0 auto; padding: 1.25rem; }
-h1 { font-size: 1.5rem; margin: .25rem 0 1rem; font-weight: 650; }
+h1 { font-size: 1.5rem; margin: .25rem 0; font-weight: 650; overflow-wrap: anywhere; }
+.title { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; justify-content: space-between; margin: 0 0 1rem; }
+main.narrow { max-width: 28rem; margin-top: 10vh; }
+h3 { font-size: 1rem; margin: 1.25rem 0 .5rem; font-weight: 600; }
 h2 { font-size: 1.1rem; margin: 1.75rem 0 .6rem; font-weight: 650; }
 .crumbs { color: var(--muted); font-size: .9rem; margin: 0; }
 .crumbs a { color: var(--muted); }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: var(--radius); padding: 1rem 1.25rem; }
 .panel + .panel { margin-top: 1rem; }
+.panel > h2:first-child, .panel > .notice:first-child { margin-top: 0; }
 .bar { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: 0 0 1rem; }
-.bar .grow { flex: 1 1 16rem; margin: 0; }
+.bar .grow { flex: 0 1 30rem; margin: 0; font-weight: 400; }
 .table-wrap { overflow-x: auto; background: var(--panel); border: 1px solid var(--line); border-radius: var(--radius); }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .55rem .8rem; border-bottom: 1px solid var(--line); vertical-align: top; }
@@ -93,7 +97,6 @@ form.inline { display: inline; }
 .notice.error { border-color: var(--danger); }
 .muted { color: var(--muted); }
 .pager { display: flex; flex-wrap: wrap; gap: .75rem; align-items: center; margin: .75rem 0; color: var(--muted); }
-.signin { max-width: 26rem; margin: 12vh auto 0; }
 ul.plain { margin: .25rem 0; padding-left: 1.2rem; }
 `.trim()
 

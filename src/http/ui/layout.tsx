@@ -23,6 +23,10 @@ export interface PageProps {
   csrf?: string | undefined
   username?: string | undefined
   crumbs?: Array<{ label: string; href?: string }>
+  /** Buttons beside the page title. */
+  actions?: Child
+  /** A narrow centred column (the sign-in page). */
+  narrow?: boolean
   children?: Child
 }
 
@@ -39,6 +43,7 @@ function Frame(props: PageProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.title} · scimd</title>
         <link rel="stylesheet" href={`${UI_BASE}/static/${STYLESHEET.path}`} />
+        <link rel="icon" href="data:," />
         <script src={`${UI_BASE}/static/${SCRIPT.path}`} defer />
       </head>
       <body>
@@ -70,7 +75,7 @@ function Frame(props: PageProps) {
             </>
           ) : null}
         </header>
-        <main id="content">
+        <main id="content" class={props.narrow ? 'narrow' : undefined}>
           {props.crumbs && props.crumbs.length > 0 ? (
             <p class="crumbs">
               {props.crumbs.map((c, i) => (
@@ -81,7 +86,10 @@ function Frame(props: PageProps) {
               ))}
             </p>
           ) : null}
-          <h1>{props.title}</h1>
+          <div class="title">
+            <h1>{props.title}</h1>
+            {props.actions}
+          </div>
           {props.children}
         </main>
       </body>
@@ -204,6 +212,7 @@ export function Pager(props: {
     return `${props.base}?${params}`
   }
   const first = props.shown > 0 ? (props.page - 1) * props.pageSize + 1 : 0
+  if (props.count === 0) return null
   return (
     <nav class="pager" aria-label="Pages">
       <span>

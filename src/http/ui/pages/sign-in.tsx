@@ -40,11 +40,8 @@ function signInPage(next: string, error?: string) {
   return page({
     title: 'Sign in',
     section: 'none',
-    children: (
-      <div class="signin">
-        <SignInForm next={next} error={error} />
-      </div>
-    ),
+    narrow: true,
+    children: <SignInForm next={next} error={error} />,
   })
 }
 

@@ -195,14 +195,14 @@ export function sourcePages(): Hono<UiEnv> {
         section: 'sources',
         csrf: c.get('session').csrfToken,
         username: c.get('session').user.username,
+        actions: (
+          <a class="button primary" href={`${UI_BASE}/sources/new`}>
+            New source
+          </a>
+        ),
         children: (
           <>
             {done ? <Notice>{done}</Notice> : null}
-            <div class="bar">
-              <a class="button primary" href={`${UI_BASE}/sources/new`}>
-                New source
-              </a>
-            </div>
             <SearchForm action={`${UI_BASE}/sources`} q={q} label="Search sources" />
             <div class="table-wrap">
               <table>
