@@ -18,7 +18,7 @@ let fetchApp: (path: string, key: string, method: string, body?: unknown) => Pro
 
 async function client() {
   const c = await signedIn()
-  fetchApp = (path, key, method, body) =>
+  fetchApp = async (path, key, method, body) =>
     c.t.app.request(`${BASE}${path}`, {
       method,
       headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/scim+json' },

@@ -437,7 +437,7 @@ export function sourcePages(): Hono<UiEnv> {
             <ul class="plain">
               <li>
                 its token <code>{detail.token?.identifier ?? '—'}</code> and service account{' '}
-                <code>{detail.serviceAccount?.username ?? '—'}</code>;
+                <code>{detail.serviceAccount?.username ?? '—'}</code>
               </li>
               <li>
                 <strong>{users.count}</strong> provisioned user{users.count === 1 ? '' : 's'}
@@ -446,7 +446,6 @@ export function sourcePages(): Hono<UiEnv> {
                 {users.count > users.items.length
                   ? ` and ${users.count - users.items.length} more`
                   : ''}
-                ;
               </li>
               <li>
                 <strong>{groups.count}</strong> provisioned group{groups.count === 1 ? '' : 's'}
@@ -455,7 +454,6 @@ export function sourcePages(): Hono<UiEnv> {
                 {groups.count > groups.items.length
                   ? ` and ${groups.count - groups.items.length} more`
                   : ''}
-                .
               </li>
             </ul>
             <div class="actions">
