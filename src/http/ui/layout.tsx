@@ -185,7 +185,7 @@ export function TextField(props: {
 /** A GET search form over a list; `q` is sent back as typed. */
 export function SearchForm(props: { action: string; q: string; label: string }) {
   return (
-    <form class="bar" method="get" action={props.action} aria-label={props.label}>
+    <form class="bar" method="get" action={props.action}>
       <label class="grow" for="q">
         <span class="skip">{props.label}</span>
         <input type="search" id="q" name="q" value={props.q} placeholder={props.label} />
