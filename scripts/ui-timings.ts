@@ -1,12 +1,13 @@
 /**
  * Times every admin UI page over HTTP with a large directory: 100,000 users provisioned by a
  * source through SCIM and one group of 10,000 members. Usage:
- *   npx tsx scripts/ui-timings.ts [--users 100000] [--members 10000] [--runs 15]
+ *   npx tsx scripts/ui-timings.ts [--users 100000] [--members 10000] [--runs 15] [--db file]
  * DATABASE_URL picks the database (default: a fresh SQLite file in a temporary directory;
- * with postgres://… the data goes into a throwaway schema). Prints, per page, the median and
+ * with postgres://… the data goes into a throwaway schema). `--db file` keeps the SQLite
+ * database in `file` and, when it exists already, times it without seeding again. Prints, per page, the median and
  * worst of `runs` timed loads after one warm-up load, and the median CPU time they took.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,6 +17,8 @@ import { loadConfig } from '../src/config.js'
 import { createApp } from '../src/http/app.js'
 import { createLogger } from '../src/logger.js'
 import { startRuntime } from '../src/runtime.js'
+import type { Deps } from '../src/services/deps.js'
+import * as groups from '../src/services/directory.js'
 import * as sources from '../src/services/sources.js'
 import { createScratchSchema } from '../test/support/pg.js'
 import { HttpClient } from './bench/http-client.js'
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     users: { type: 'string', default: '100000' },
     members: { type: 'string', default: '10000' },
     runs: { type: 'string', default: '15' },
+    db: { type: 'string' },
   },
 })
 const USERS = Number(values.users)
@@ -64,14 +68,30 @@ function get(
   })
 }
 
+/** USERS users, a group of MEMBERS of them and 20 small groups, all through SCIM. */
+async function seed(deps: Deps, port: number): Promise<void> {
+  const source = await sources.createSource(deps, { name: 'Entra ID', slug: 'entra' })
+  const client = new HttpClient(`http://127.0.0.1:${port}`, source.key)
+  const base = '/source/scim/entra/v2'
+  process.stdout.write(`seeding ${USERS} users and a group of ${MEMBERS} through SCIM…\n`)
+  const ids = await seedUsers(client, base, USERS, seededUserName, (n) =>
+    process.stdout.write(`  ${n} users\n`),
+  )
+  const groupId = await createGroup(client, base, 'Everyone', [])
+  await addMembersInBatches(client, base, groupId, ids.slice(0, MEMBERS))
+  for (let i = 0; i < 20; i++) await createGroup(client, base, `Team ${i}`, ids.slice(i, i + 5))
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'scimd-ui-timings-'))
+  const kept = values.db
+  const reuse = kept !== undefined && existsSync(kept)
   const pgUrl = process.env.DATABASE_URL?.startsWith('postgres')
     ? process.env.DATABASE_URL
     : undefined
   const pgSchema = pgUrl ? await createScratchSchema() : undefined
   const config = loadConfig({
-    DATABASE_URL: pgUrl ?? `sqlite:${join(dir, 'scimd.db')}`,
+    DATABASE_URL: pgUrl ?? `sqlite:${kept ?? join(dir, 'scimd.db')}`,
     SCIMD_BOOTSTRAP_TOKEN: ADMIN_KEY,
     SCIMD_SECRET_KEY: 'ui-timings-secret-key-0123456789abcdef0123',
     LOG_LEVEL: 'silent',
@@ -88,17 +108,16 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : 0
   try {
     const started = performance.now()
-    const source = await sources.createSource(runtime.deps, { name: 'Entra ID', slug: 'entra' })
-    const client = new HttpClient(`http://127.0.0.1:${port}`, source.key)
-    const base = '/source/scim/entra/v2'
-    process.stdout.write(`seeding ${USERS} users and a group of ${MEMBERS} through SCIM…\n`)
-    const ids = await seedUsers(client, base, USERS, seededUserName, (n) =>
-      process.stdout.write(`  ${n} users\n`),
-    )
-    const groupId = await createGroup(client, base, 'Everyone', [])
-    await addMembersInBatches(client, base, groupId, ids.slice(0, MEMBERS))
-    for (let i = 0; i < 20; i++) await createGroup(client, base, `Team ${i}`, ids.slice(i, i + 5))
+    if (!reuse) await seed(runtime.deps, port)
     process.stdout.write(`seeded in ${((performance.now() - started) / 1000).toFixed(0)} s\n`)
+    const groupId = (
+      await groups.listGroups(runtime.deps, {
+        filter: { name: 'Everyone' },
+        order: [],
+        page: 1,
+        pageSize: 1,
+      })
+    ).items[0]?.group.id
 
     // Sign in as a browser would.
     const signIn = await get(
@@ -123,6 +142,7 @@ async function main(): Promise<void> {
     const dirUsers = await get(port, '/if/admin/users', headers)
     const dirUser = /href="(\/if\/admin\/users\/\d+)"/.exec(dirUsers.text)?.[1]
     const dirGroup = `/if/admin/groups/${groupId}`
+    if (!groupId) throw new Error('no group named Everyone')
     const lastPage = Math.ceil(USERS / 25)
     const pages: Array<[string, string]> = [
       ['sign-in form', '/if/admin/sign-in?next=%2Fif%2Fadmin%2Fsources'],

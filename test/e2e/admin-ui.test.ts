@@ -99,7 +99,7 @@ describe.runIf(hasChromium || required)('admin UI in Chromium', () => {
     await shot(page, 'source')
     await page.getByRole('link', { name: 'Users', exact: true }).last().click()
     await shot(page, 'source-users')
-    await page.getByLabel(/Search userName/).fill('grace')
+    await page.getByLabel(/Start of userName/).fill('grace')
     await page.getByRole('button', { name: 'Search' }).click()
     await page.waitForURL(/q=grace/)
     await expect.poll(() => page.locator('tbody tr').count()).toBe(1)

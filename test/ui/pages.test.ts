@@ -229,6 +229,53 @@ describe('what a source provisioned', () => {
   })
 })
 
+describe('search', () => {
+  it("finds a source's user by userName prefix (any case), SCIM id, externalId or email", async () => {
+    const c = await client()
+    const r = await c.t.scim('POST', '/Users', {
+      schemas: [USER],
+      userName: 'Ada.Lovelace@Example.com',
+      externalId: 'EXT-42',
+      emails: [{ value: 'ada@analytical.example', primary: true }],
+    })
+    const { id } = (await r.json()) as { id: string }
+    await c.t.scim('POST', '/Users', { schemas: [USER], userName: 'adam@example.com' })
+    await c.t.scim('POST', '/Users', { schemas: [USER], userName: 'bob@example.com' })
+    const found = async (q: string) =>
+      (await (await c.get(`/if/admin/sources/test/users?q=${encodeURIComponent(q)}`)).text()).match(
+        /of (\d+)/,
+      )?.[1] ?? '0'
+    expect(await found('ada')).toBe('2')
+    expect(await found('ADA.')).toBe('1')
+    expect(await found(id)).toBe('1')
+    expect(await found('EXT-42')).toBe('1')
+    expect(await found('ADA@analytical.example')).toBe('1')
+    // Not a prefix: an infix of the userName is no match (each term is an index probe).
+    expect(await found('lovelace')).toBe('0')
+    // LIKE wildcards are plain characters.
+    expect(await found('%')).toBe('0')
+  })
+
+  it("finds a source's group by displayName prefix, SCIM id or externalId", async () => {
+    const c = await client()
+    const r = await c.t.scim('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'Sales EMEA',
+      externalId: 'g-sales',
+    })
+    const { id } = (await r.json()) as { id: string }
+    await c.t.scim('POST', '/Groups', { schemas: [GROUP], displayName: 'Support' })
+    const found = async (q: string) =>
+      (
+        await (await c.get(`/if/admin/sources/test/groups?q=${encodeURIComponent(q)}`)).text()
+      ).match(/of (\d+)/)?.[1] ?? '0'
+    expect(await found('s')).toBe('2')
+    expect(await found('sales')).toBe('1')
+    expect(await found(id)).toBe('1')
+    expect(await found('g-sales')).toBe('1')
+  })
+})
+
 describe('directory', () => {
   it('lists and shows users and groups, with where a user came from', async () => {
     const c = await client()

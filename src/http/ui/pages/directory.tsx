@@ -5,6 +5,7 @@
  */
 import { type Context, Hono } from 'hono'
 import type { DirectoryGroup, DirectoryUser } from '../../../domain.js'
+import * as browse from '../../../services/browse.js'
 import * as connections from '../../../services/connections.js'
 import * as directory from '../../../services/directory.js'
 import * as sources from '../../../services/sources.js'
@@ -119,17 +120,16 @@ function UserFields(props: { user: DirectoryUser; groups: DirectoryGroup[] }) {
 /** The members of a group, searched and paged (a group may have a million). */
 async function membersSection(c: Context<UiEnv>, groupId: string, base: string) {
   const { q, page: pageNo } = listParams(c)
-  const members = await directory.listGroupMembers(c.get('deps'), groupId, {
-    filter: { search: q || undefined },
-    order: [],
+  const members = await browse.listGroupMembers(c.get('deps'), groupId, {
+    term: q,
     page: pageNo,
     pageSize: PAGE_SIZE,
   })
   return (
     <section aria-labelledby="members">
       <h2 id="members">Members ({members.count})</h2>
-      <SearchForm action={base} q={q} label="Search members" />
-      <UserTable users={members.items.map((d) => d.user)} q={q} />
+      <SearchForm action={base} q={q} label="Search members by username, name or email" />
+      <UserTable users={members.items} q={q} />
       <Pager
         base={base}
         q={q}
@@ -150,9 +150,8 @@ export function directoryPages(): Hono<UiEnv> {
   app.get('/sources/:slug/users', async (c) => {
     const { source } = await sources.getSource(c.get('deps'), c.req.param('slug'))
     const { q, page: pageNo } = listParams(c)
-    const list = await connections.listUserConnections(c.get('deps'), {
-      filter: { sourceSlug: source.slug, search: q || undefined },
-      order: [],
+    const list = await browse.listSourceUsers(c.get('deps'), source.slug, {
+      term: q,
       page: pageNo,
       pageSize: PAGE_SIZE,
     })
@@ -169,7 +168,11 @@ export function directoryPages(): Hono<UiEnv> {
         ],
         children: (
           <>
-            <SearchForm action={base} q={q} label="Search userName, SCIM id, externalId, email…" />
+            <SearchForm
+              action={base}
+              q={q}
+              label="Start of userName, or a SCIM id, externalId or email"
+            />
             <div class="table-wrap">
               <table>
                 <thead>
@@ -221,9 +224,8 @@ export function directoryPages(): Hono<UiEnv> {
   app.get('/sources/:slug/groups', async (c) => {
     const { source } = await sources.getSource(c.get('deps'), c.req.param('slug'))
     const { q, page: pageNo } = listParams(c)
-    const list = await connections.listGroupConnections(c.get('deps'), {
-      filter: { sourceSlug: source.slug, search: q || undefined },
-      order: [],
+    const list = await browse.listSourceGroups(c.get('deps'), source.slug, {
+      term: q,
       page: pageNo,
       pageSize: PAGE_SIZE,
     })
@@ -240,7 +242,11 @@ export function directoryPages(): Hono<UiEnv> {
         ],
         children: (
           <>
-            <SearchForm action={base} q={q} label="Search displayName, SCIM id, externalId…" />
+            <SearchForm
+              action={base}
+              q={q}
+              label="Start of displayName, or a SCIM id or externalId"
+            />
             <div class="table-wrap">
               <table>
                 <thead>
@@ -378,9 +384,8 @@ export function directoryPages(): Hono<UiEnv> {
 
   app.get('/users', async (c) => {
     const { q, page: pageNo } = listParams(c)
-    const list = await directory.listUsers(c.get('deps'), {
-      filter: { search: q || undefined },
-      order: [],
+    const list = await browse.listDirectoryUsers(c.get('deps'), {
+      term: q,
       page: pageNo,
       pageSize: PAGE_SIZE,
     })
@@ -392,8 +397,8 @@ export function directoryPages(): Hono<UiEnv> {
         ...frame(c),
         children: (
           <>
-            <SearchForm action={base} q={q} label="Search username, name, email, UUID" />
-            <UserTable users={list.items.map((d) => d.user)} q={q} />
+            <SearchForm action={base} q={q} label="Start of username, or a UUID" />
+            <UserTable users={list.items} q={q} />
             <Pager
               base={base}
               q={q}
