@@ -5,6 +5,7 @@
  */
 import type { DirectoryGroup, DirectoryUser, ScimGroupRecord, ScimUserRecord } from '../domain.js'
 import { ScimError } from '../scim/errors.js'
+import type { Page } from '../store/admin-query.js'
 import * as browse from '../store/browse.js'
 import * as directory from '../store/directory.js'
 import * as sources from '../store/sources.js'
@@ -25,54 +26,62 @@ async function sourceIdOf(deps: Deps, slug: string): Promise<string> {
   return source.id
 }
 
-/** A source's users in userName order, each with its directory user. */
+/**
+ * A source's users in userName order, each with its directory user; with a term, the users
+ * whose userName starts with it (any case), after those whose SCIM id, externalId or email
+ * it is.
+ */
 export async function listSourceUsers(
   deps: Deps,
   slug: string,
   query: BrowseQuery,
 ): Promise<ListPage<{ record: ScimUserRecord; user: DirectoryUser }>> {
   const sourceId = await sourceIdOf(deps, slug)
-  const term = query.term || undefined
-  return listPage(
-    query,
-    () => browse.countSourceUsers(deps.db, sourceId, term),
-    async (page) => {
-      const records = await browse.listSourceUsers(deps.db, sourceId, term, page)
-      const users = await directory.findUsersByPks(
-        deps.db,
-        records.map((r) => r.userId),
-      )
-      return records.flatMap((record) => {
-        const user = users.get(record.userId)
-        return user ? [{ record, user }] : []
-      })
-    },
+  const found = await browse.searchSourceUsers(
+    deps.db,
+    sourceId,
+    query.term || undefined,
+    window(query),
   )
+  const users = await directory.findUsersByPks(
+    deps.db,
+    found.items.map((r) => r.userId),
+  )
+  const items = found.items.flatMap((record) => {
+    const user = users.get(record.userId)
+    return user ? [{ record, user }] : []
+  })
+  return { items, count: found.count }
 }
 
-/** A source's groups in displayName order, each with its directory group. */
+/** A source's groups in displayName order (a term: as listSourceUsers, without emails). */
 export async function listSourceGroups(
   deps: Deps,
   slug: string,
   query: BrowseQuery,
 ): Promise<ListPage<{ record: ScimGroupRecord; group: DirectoryGroup }>> {
   const sourceId = await sourceIdOf(deps, slug)
-  const term = query.term || undefined
-  return listPage(
-    query,
-    () => browse.countSourceGroups(deps.db, sourceId, term),
-    async (page) => {
-      const rows = await browse.listSourceGroups(deps.db, sourceId, term, page)
-      const groups = await directory.findGroupsByIds(
-        deps.db,
-        rows.map((r) => r.groupId),
-      )
-      return rows.flatMap(({ record, groupId }) => {
-        const group = groups.get(groupId)
-        return group ? [{ record, group }] : []
-      })
-    },
+  const found = await browse.searchSourceGroups(
+    deps.db,
+    sourceId,
+    query.term || undefined,
+    window(query),
   )
+  const groups = await directory.findGroupsByIds(
+    deps.db,
+    found.items.map((r) => r.groupId),
+  )
+  const items = found.items.flatMap(({ record, groupId }) => {
+    const group = groups.get(groupId)
+    return group ? [{ record, group }] : []
+  })
+  return { items, count: found.count }
+}
+
+/** The rows of a one-based page; a page number too large to compute is an empty page. */
+function window(query: BrowseQuery): Page {
+  const offset = (query.page - 1) * query.pageSize
+  return Number.isSafeInteger(offset) ? { offset, limit: query.pageSize } : { offset: 0, limit: 0 }
 }
 
 /** A group's direct members in username order; the term is searched within the group. */

@@ -28,99 +28,157 @@ function keyOrder(db: Executor, column: string) {
   return dialectOf(db) === 'postgres' ? sql`${sql.ref(column)} collate "C"` : sql.ref(column)
 }
 
-function sourceUsers(db: Executor, sourceId: string, term: string | undefined) {
-  let query = db.selectFrom('scim_source_users as su').where('su.source_id', '=', sourceId)
-  if (term) {
-    const key = term.toLowerCase()
-    query = query.where((eb) =>
-      eb.or([
-        keyPrefix(db, 'su.user_name_key', key),
-        eb('su.id', '=', term),
-        eb('su.external_id', '=', term),
-        eb(
-          'su.id',
-          'in',
-          eb
-            .selectFrom('scim_source_user_emails as e')
-            .select('e.user_id')
-            .where('e.source_id', '=', sourceId)
-            .where('e.value_key', '=', key),
-        ),
-      ]),
-    )
-  }
-  return query
+/**
+ * A search of a source's users or groups is two index probes, never an OR that would make
+ * the database walk the whole source: the rows whose key starts with the term (a range, in
+ * key order, paged like the unfiltered list) and the few whose SCIM id, externalId (or, for
+ * users, an email) is the term exactly. The exact matches that the range does not already
+ * hold are listed first; the range follows.
+ */
+export interface SearchPage<T> {
+  items: T[]
+  count: number
 }
 
-export async function countSourceUsers(
-  db: Executor,
-  sourceId: string,
-  term: string | undefined,
-): Promise<number> {
-  const { n } = await sourceUsers(db, sourceId, term)
-    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-    .executeTakeFirstOrThrow()
-  return toCount(n)
+function pageOfSearch<T>(
+  exact: T[],
+  rangeCount: number,
+  page: Page,
+  range: (page: Page) => Promise<T[]>,
+): Promise<SearchPage<T>> {
+  const count = exact.length + rangeCount
+  const head = exact.slice(page.offset, page.offset + page.limit)
+  const rest = page.limit - head.length
+  if (rest <= 0 || page.offset + head.length >= count)
+    return Promise.resolve({ items: head, count })
+  const rangeOffset = Math.max(0, page.offset - exact.length)
+  return range({ offset: rangeOffset, limit: rest }).then((rows) => ({
+    items: [...head, ...rows],
+    count,
+  }))
 }
 
-/** One page of a source's users in userName order (the key's index order). */
-export async function listSourceUsers(
+function sourceUserRange(db: Executor, sourceId: string, key: string | undefined) {
+  const query = db.selectFrom('scim_source_users as su').where('su.source_id', '=', sourceId)
+  return key === undefined ? query : query.where(keyPrefix(db, 'su.user_name_key', key))
+}
+
+/** One page of a source's users in userName order, or of those a search term finds. */
+export async function searchSourceUsers(
   db: Executor,
   sourceId: string,
   term: string | undefined,
   page: Page,
-): Promise<ScimUserRecord[]> {
-  const rows = await sourceUsers(db, sourceId, term)
-    .selectAll('su')
-    .orderBy(keyOrder(db, 'su.user_name_key'))
-    .orderBy('su.id')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute()
-  return rows.map(toScimUserRecord)
-}
-
-function sourceGroups(db: Executor, sourceId: string, term: string | undefined) {
-  let query = db.selectFrom('scim_source_groups as sg').where('sg.source_id', '=', sourceId)
-  if (term) {
-    const key = term.toLowerCase()
-    query = query.where((eb) =>
-      eb.or([
-        keyPrefix(db, 'sg.display_name_key', key),
-        eb('sg.id', '=', term),
-        eb('sg.external_id', '=', term),
-      ]),
-    )
+): Promise<SearchPage<ScimUserRecord>> {
+  const key = term?.toLowerCase()
+  let exact: ScimUserRecord[] = []
+  if (term !== undefined && key !== undefined) {
+    const ids = db
+      .selectFrom('scim_source_users as x')
+      .select('x.id')
+      .where('x.source_id', '=', sourceId)
+      .where('x.id', '=', term)
+      .unionAll(
+        db
+          .selectFrom('scim_source_users as x')
+          .select('x.id')
+          .where('x.source_id', '=', sourceId)
+          .where('x.external_id', '=', term),
+      )
+      .unionAll(
+        db
+          .selectFrom('scim_source_user_emails as e')
+          .select('e.user_id as id')
+          .where('e.source_id', '=', sourceId)
+          .where('e.value_key', '=', key),
+      )
+    const rows = await db
+      .selectFrom('scim_source_users as su')
+      .selectAll('su')
+      .where('su.source_id', '=', sourceId)
+      .where('su.id', 'in', ids)
+      .orderBy('su.user_name_key')
+      .orderBy('su.id')
+      .limit(MAX_EXACT)
+      .execute()
+    exact = rows.filter((r) => !r.user_name_key.startsWith(key)).map(toScimUserRecord)
   }
-  return query
-}
-
-export async function countSourceGroups(
-  db: Executor,
-  sourceId: string,
-  term: string | undefined,
-): Promise<number> {
-  const { n } = await sourceGroups(db, sourceId, term)
+  const { n } = await sourceUserRange(db, sourceId, key)
     .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
     .executeTakeFirstOrThrow()
-  return toCount(n)
+  return pageOfSearch(exact, toCount(n), page, async (range) => {
+    const rows = await sourceUserRange(db, sourceId, key)
+      .selectAll('su')
+      .orderBy(keyOrder(db, 'su.user_name_key'))
+      .orderBy('su.id')
+      .limit(range.limit)
+      .offset(range.offset)
+      .execute()
+    return rows.map(toScimUserRecord)
+  })
 }
 
-/** One page of a source's groups in displayName order, with their directory group ids. */
-export async function listSourceGroups(
+/** At most this many exact matches are listed (an externalId is not unique, but rarely shared). */
+const MAX_EXACT = 100
+
+function sourceGroupRange(db: Executor, sourceId: string, key: string | undefined) {
+  const query = db.selectFrom('scim_source_groups as sg').where('sg.source_id', '=', sourceId)
+  return key === undefined ? query : query.where(keyPrefix(db, 'sg.display_name_key', key))
+}
+
+export interface SourceGroupRow {
+  record: ScimGroupRecord
+  groupId: string
+}
+
+/** One page of a source's groups in displayName order, or of those a search term finds. */
+export async function searchSourceGroups(
   db: Executor,
   sourceId: string,
   term: string | undefined,
   page: Page,
-): Promise<Array<{ record: ScimGroupRecord; groupId: string }>> {
-  const rows = await sourceGroups(db, sourceId, term)
-    .selectAll('sg')
-    .orderBy(keyOrder(db, 'sg.display_name_key'))
-    .orderBy('sg.id')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute()
-  return rows.map((row) => ({ record: toScimGroupRecord(row), groupId: row.group_id }))
+): Promise<SearchPage<SourceGroupRow>> {
+  const key = term?.toLowerCase()
+  let exact: SourceGroupRow[] = []
+  if (term !== undefined && key !== undefined) {
+    const ids = db
+      .selectFrom('scim_source_groups as x')
+      .select('x.id')
+      .where('x.source_id', '=', sourceId)
+      .where('x.id', '=', term)
+      .unionAll(
+        db
+          .selectFrom('scim_source_groups as x')
+          .select('x.id')
+          .where('x.source_id', '=', sourceId)
+          .where('x.external_id', '=', term),
+      )
+    const rows = await db
+      .selectFrom('scim_source_groups as sg')
+      .selectAll('sg')
+      .where('sg.source_id', '=', sourceId)
+      .where('sg.id', 'in', ids)
+      .orderBy('sg.display_name_key')
+      .orderBy('sg.id')
+      .limit(MAX_EXACT)
+      .execute()
+    exact = rows
+      .filter((r) => !r.display_name_key.startsWith(key))
+      .map((row) => ({ record: toScimGroupRecord(row), groupId: row.group_id }))
+  }
+  const { n } = await sourceGroupRange(db, sourceId, key)
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+    .executeTakeFirstOrThrow()
+  return pageOfSearch(exact, toCount(n), page, async (range) => {
+    const rows = await sourceGroupRange(db, sourceId, key)
+      .selectAll('sg')
+      .orderBy(keyOrder(db, 'sg.display_name_key'))
+      .orderBy('sg.id')
+      .limit(range.limit)
+      .offset(range.offset)
+      .execute()
+    return rows.map((row) => ({ record: toScimGroupRecord(row), groupId: row.group_id }))
+  })
 }
 
 /**

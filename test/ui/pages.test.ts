@@ -256,6 +256,28 @@ describe('search', () => {
     expect(await found('%')).toBe('0')
   })
 
+  it('lists exact matches first, then the prefix range, paged across both', async () => {
+    const c = await client()
+    for (let i = 0; i < 30; i++) {
+      await c.t.scim('POST', '/Users', {
+        schemas: [USER],
+        userName: `p${String(i).padStart(2, '0')}`,
+      })
+    }
+    await c.t.scim('POST', '/Users', { schemas: [USER], userName: 'zed', externalId: 'p' })
+    const first = await (await c.get('/if/admin/sources/test/users?q=p')).text()
+    expect(first).toContain('1–25 of 31')
+    expect(first.indexOf('>zed<')).toBeGreaterThan(0)
+    expect(first.indexOf('>zed<')).toBeLessThan(first.indexOf('>p00<'))
+    expect(first).toContain('>p23<')
+    expect(first).not.toContain('>p24<')
+    const second = await (await c.get('/if/admin/sources/test/users?q=p&page=2')).text()
+    expect(second).toContain('26–31 of 31')
+    expect(second).toContain('>p24<')
+    expect(second).toContain('>p29<')
+    expect(second).not.toContain('>zed<')
+  })
+
   it("finds a source's group by displayName prefix, SCIM id or externalId", async () => {
     const c = await client()
     const r = await c.t.scim('POST', '/Groups', {

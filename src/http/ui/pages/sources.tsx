@@ -2,7 +2,7 @@
 import { type Context, Hono } from 'hono'
 import type { Child } from 'hono/jsx'
 import { ScimError } from '../../../scim/errors.js'
-import * as connections from '../../../services/connections.js'
+import * as browse from '../../../services/browse.js'
 import * as sources from '../../../services/sources.js'
 import * as tokens from '../../../services/tokens.js'
 import { PAGE_SIZE, pageNumber, searchTerm, text, textProblem } from '../forms.js'
@@ -414,10 +414,10 @@ export function sourcePages(): Hono<UiEnv> {
     const deps = c.get('deps')
     const detail = await sources.getSource(deps, c.req.param('slug'))
     const { source } = detail
-    const first = { order: [], page: 1, pageSize: 10 }
+    const first = { page: 1, pageSize: 10 }
     const [users, groups] = await Promise.all([
-      connections.listUserConnections(deps, { ...first, filter: { sourceSlug: source.slug } }),
-      connections.listGroupConnections(deps, { ...first, filter: { sourceSlug: source.slug } }),
+      browse.listSourceUsers(deps, source.slug, first),
+      browse.listSourceGroups(deps, source.slug, first),
     ])
     const csrf = c.get('session').csrfToken
     return c.html(
