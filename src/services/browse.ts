@@ -3,7 +3,12 @@
  * group's members, the directory's users, each list an index walk whose cost follows the
  * page, not the size of the directory (store/browse.ts says what a search term matches).
  */
-import type { DirectoryGroup, DirectoryUser, ScimGroupRecord, ScimUserRecord } from '../domain.js'
+import type {
+  DirectoryGroup,
+  DirectoryUser,
+  ScimGroupRecord,
+  ScimUserRecord,
+} from '../core/domain.js'
 import { ScimError } from '../scim/errors.js'
 import type { Page } from '../store/admin-query.js'
 import * as browse from '../store/browse.js'

@@ -1,7 +1,7 @@
 /** Admin UI sign-in: an admin API token is exchanged for a server-side session; CSRF tokens per session. */
 import { randomBytes } from 'node:crypto'
-import type { DirectoryUser } from '../domain.js'
-import { nowIso } from '../ids.js'
+import type { DirectoryUser } from '../core/domain.js'
+import { nowIso } from '../core/ids.js'
 import * as directory from '../store/directory.js'
 import * as sessions from '../store/ui-sessions.js'
 import type { Deps } from './deps.js'

@@ -5,11 +5,11 @@
  * key, or an exact SCIM id, externalId or email, so every term is an index probe.
  */
 import { type Expression, type SqlBool, sql } from 'kysely'
-import type { DirectoryUser, ScimGroupRecord, ScimUserRecord } from '../domain.js'
+import type { DirectoryUser, ScimGroupRecord, ScimUserRecord } from '../core/domain.js'
 import { containsIgnoringCase, type Page, toCount } from './admin-query.js'
 import { dialectOf, type Executor } from './database.js'
 import { toDirectoryUser } from './directory.js'
-import { toScimGroupRecord, toScimUserRecord } from './scim-resources.js'
+import { toScimGroupRecord, toScimUserRecord } from './scim-resources/records.js'
 
 /** Greater than every string that starts with a given prefix (the highest code point). */
 const AFTER_PREFIX = '\u{10FFFF}'

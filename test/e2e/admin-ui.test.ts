@@ -105,7 +105,7 @@ describe.runIf(hasChromium || required)('admin UI in Chromium', () => {
     await expect.poll(() => page.locator('tbody tr').count()).toBe(1)
     await page.getByRole('link', { name: 'grace.hopper@example.com' }).click()
     await page.getByText('Stored SCIM document').waitFor()
-    expect(await page.locator('pre').innerText()).toContain('"givenName": "Grace"')
+    expect(await page.locator('pre').textContent()).toContain('"givenName": "Grace"')
     await shot(page, 'source-user')
 
     // Rotate the token: confirm the dialog; the old token stops, the new one works.

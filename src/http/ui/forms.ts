@@ -1,5 +1,5 @@
 /** Reading the UI's form fields and list parameters: trimmed text, checks, page numbers. */
-import { isWellFormed } from '../../unicode.js'
+import { isWellFormed } from '../../core/unicode.js'
 
 export const PAGE_SIZE = 25
 

@@ -4,7 +4,7 @@
  * on the server.
  */
 import { type Context, Hono } from 'hono'
-import type { DirectoryGroup, DirectoryUser } from '../../../domain.js'
+import type { DirectoryGroup, DirectoryUser } from '../../../core/domain.js'
 import * as browse from '../../../services/browse.js'
 import * as connections from '../../../services/connections.js'
 import * as directory from '../../../services/directory.js'
