@@ -97,11 +97,13 @@ export async function searchSourceUsers(
       .selectAll('su')
       .where('su.source_id', '=', sourceId)
       .where('su.id', 'in', ids)
-      .orderBy('su.user_name_key')
-      .orderBy('su.id')
+      // Sorted here, not in SQL: an ORDER BY makes SQLite walk the whole source in key order.
       .limit(MAX_EXACT)
       .execute()
-    exact = rows.filter((r) => !r.user_name_key.startsWith(key)).map(toScimUserRecord)
+    exact = rows
+      .filter((r) => !r.user_name_key.startsWith(key))
+      .sort(byKey((r) => r.user_name_key))
+      .map(toScimUserRecord)
   }
   const { n } = await sourceUserRange(db, sourceId, key)
     .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
@@ -116,6 +118,12 @@ export async function searchSourceUsers(
       .execute()
     return rows.map(toScimUserRecord)
   })
+}
+
+/** Orders the few exact matches by key, then id (string order; they are listed before the range). */
+function byKey<T extends { id: string }>(key: (row: T) => string) {
+  const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+  return (a: T, b: T) => compare(key(a), key(b)) || compare(a.id, b.id)
 }
 
 /** At most this many exact matches are listed (an externalId is not unique, but rarely shared). */
@@ -158,12 +166,11 @@ export async function searchSourceGroups(
       .selectAll('sg')
       .where('sg.source_id', '=', sourceId)
       .where('sg.id', 'in', ids)
-      .orderBy('sg.display_name_key')
-      .orderBy('sg.id')
       .limit(MAX_EXACT)
       .execute()
     exact = rows
       .filter((r) => !r.display_name_key.startsWith(key))
+      .sort(byKey((r) => r.display_name_key))
       .map((row) => ({ record: toScimGroupRecord(row), groupId: row.group_id }))
   }
   const { n } = await sourceGroupRange(db, sourceId, key)
