@@ -18,6 +18,7 @@ import { groupRoutes } from './scim/groups.js'
 import { searchRoutes } from './scim/search.js'
 import { userRoutes } from './scim/users.js'
 import { securityHeaders } from './security-headers.js'
+import { adminUi, UI_BASE } from './ui/index.js'
 
 export const SCIM_PREFIX = '/source/scim/:slug/v2'
 /** What every SCIM path starts with: SCIM_PREFIX up to its slug. */
@@ -113,6 +114,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   app.route(ADMIN_PREFIX, adminApi(adminAuth(trusted)))
   if (deps.metrics) app.route('/metrics', metricsRoutes(deps.metrics, adminAuth(trusted)))
+
+  // The admin web UI (authentik's path); scimd's root leads there.
+  app.get('/', (c) => c.redirect(`${UI_BASE}/`, 302))
+  app.route(UI_BASE, adminUi())
 
   app.notFound((c) => {
     const error = ScimError.notFound(`No endpoint at ${c.req.path}`)

@@ -362,20 +362,27 @@ export async function createAdminToken(
   deps: Deps,
   opts: { identifier?: string; expires?: string | null } = {},
 ): Promise<{ token: Token; key: string }> {
-  return inTransaction(deps, async (tx) => {
-    const adminPk = await ensureAdminUser(tx)
-    const issued = await issueToken(deps, tx, {
-      identifier: opts.identifier ?? `scimd-admin-${uuidv7()}`,
-      userId: adminPk,
-      intent: 'api',
-      expiring: opts.expires !== undefined && opts.expires !== null,
-      expires: opts.expires ?? null,
-      description: 'Admin API token',
+  try {
+    return await inTransaction(deps, async (tx) => {
+      const adminPk = await ensureAdminUser(tx)
+      const issued = await issueToken(deps, tx, {
+        identifier: opts.identifier ?? `scimd-admin-${uuidv7()}`,
+        userId: adminPk,
+        intent: 'api',
+        expiring: opts.expires !== undefined && opts.expires !== null,
+        expires: opts.expires ?? null,
+        description: 'Admin API token',
+      })
+      await recordEvent(deps, tx, {
+        action: 'model_created',
+        model: tokenModel(issued.token.id, issued.token.identifier),
+      })
+      return issued
     })
-    await recordEvent(deps, tx, {
-      action: 'model_created',
-      model: tokenModel(issued.token.id, issued.token.identifier),
-    })
-    return issued
-  })
+  } catch (err) {
+    // A taken identifier is the caller's error, not a server fault.
+    if (isUniqueViolation(err))
+      throw ScimError.uniqueness(`A token with identifier '${opts.identifier}' already exists`)
+    throw err
+  }
 }

@@ -205,6 +205,16 @@ export interface AuthFailureTable {
   failures: number
 }
 
+/** An admin UI session, found by a keyed digest of its cookie value. */
+export interface UiSessionTable {
+  id_digest: string
+  user_id: number
+  token_id: string
+  token_key_digest: string
+  created_at: Timestamp
+  expires_at: Timestamp
+}
+
 export interface Database {
   users: UserTable
   groups: GroupTable
@@ -222,6 +232,7 @@ export interface Database {
   server_state: ServerStateTable
   events: EventTable
   auth_failures: AuthFailureTable
+  ui_sessions: UiSessionTable
 }
 
 /** Named values about the deployment itself (e.g. `secret_fingerprint`). */
