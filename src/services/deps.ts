@@ -2,6 +2,7 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { Config } from '../config.js'
 import type { AuditActor } from '../core/events.js'
+import type { Metrics } from '../core/metrics.js'
 import type { Logger } from '../logger.js'
 import { ScimError } from '../scim/errors.js'
 import type { Secrets } from '../secrets.js'
@@ -26,6 +27,8 @@ export interface Deps {
   secrets: Secrets
   logger: Logger
   config: Config
+  /** Prometheus metrics (core/metrics.ts); undefined when SCIMD_METRICS=off. */
+  metrics?: Metrics | undefined
   /**
    * Who acts and from where, in a request's deps (http sets it once the caller is known):
    * what its events are recorded with (services/events.ts). Absent in background work.

@@ -9,6 +9,7 @@ import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isUniqueViolation } from '../store/errors.js'
 import { lockExclusive } from '../store/locks.js'
+import { enqueueChange } from '../store/outbox.js'
 import * as sources from '../store/sources.js'
 import * as tokens from '../store/tokens.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
@@ -68,6 +69,7 @@ export async function createSource(
         last_login: null,
         last_updated: now,
       })
+      await enqueueChange(tx, { kind: 'user', userPk: accountPk }, now)
       const { token, key } = await issueToken(deps, tx, {
         identifier: `ak-source-scim-${id}`,
         userId: accountPk,
@@ -265,6 +267,11 @@ export async function deleteSource(deps: Deps, slug: string): Promise<void> {
   await inCredentialsTransaction(deps, async (tx) => {
     const source = await sources.findSourceBySlug(tx, slug, { forUpdate: true })
     if (!source) throw ScimError.notFound('Source not found')
+    // Before the rows go: providers delete their remote copies.
+    await enqueueChange(tx, { kind: 'source', sourceId: source.id })
+    if (source.serviceAccountId !== null) {
+      await enqueueChange(tx, { kind: 'user', userPk: source.serviceAccountId })
+    }
     const userIds = tx
       .selectFrom('scim_source_users')
       .select('user_id')
@@ -311,13 +318,16 @@ async function ensureAdminUser(tx: Executor): Promise<number> {
       last_login: null,
       last_updated: now,
     })
+    await enqueueChange(tx, { kind: 'user', userPk: adminPk }, now)
   }
   let groupId = (await directory.findGroupByName(tx, ADMIN_GROUP))?.id
   if (groupId === undefined) {
     groupId = uuidv7()
     await directory.insertGroup(tx, { id: groupId, name: ADMIN_GROUP, isSuperuser: true, now })
+    await enqueueChange(tx, { kind: 'group', groupId }, now)
   }
   await directory.addGroupMember(tx, groupId, adminPk)
+  await enqueueChange(tx, { kind: 'member', groupId, userPks: [adminPk] }, now)
   return adminPk
 }
 
@@ -352,20 +362,27 @@ export async function createAdminToken(
   deps: Deps,
   opts: { identifier?: string; expires?: string | null } = {},
 ): Promise<{ token: Token; key: string }> {
-  return inTransaction(deps, async (tx) => {
-    const adminPk = await ensureAdminUser(tx)
-    const issued = await issueToken(deps, tx, {
-      identifier: opts.identifier ?? `scimd-admin-${uuidv7()}`,
-      userId: adminPk,
-      intent: 'api',
-      expiring: opts.expires !== undefined && opts.expires !== null,
-      expires: opts.expires ?? null,
-      description: 'Admin API token',
+  try {
+    return await inTransaction(deps, async (tx) => {
+      const adminPk = await ensureAdminUser(tx)
+      const issued = await issueToken(deps, tx, {
+        identifier: opts.identifier ?? `scimd-admin-${uuidv7()}`,
+        userId: adminPk,
+        intent: 'api',
+        expiring: opts.expires !== undefined && opts.expires !== null,
+        expires: opts.expires ?? null,
+        description: 'Admin API token',
+      })
+      await recordEvent(deps, tx, {
+        action: 'model_created',
+        model: tokenModel(issued.token.id, issued.token.identifier),
+      })
+      return issued
     })
-    await recordEvent(deps, tx, {
-      action: 'model_created',
-      model: tokenModel(issued.token.id, issued.token.identifier),
-    })
-    return issued
-  })
+  } catch (err) {
+    // A taken identifier is the caller's error, not a server fault.
+    if (isUniqueViolation(err))
+      throw ScimError.uniqueness(`A token with identifier '${opts.identifier}' already exists`)
+    throw err
+  }
 }

@@ -13,6 +13,7 @@ import {
 import { insertUser } from '../directory.js'
 import { EVENT_COLUMNS, recordEvent, selectEventFromJson, withModelPk } from '../events.js'
 import { directGroupsJson, groupsOfUserFromJson } from '../members.js'
+import { enqueueChange } from '../outbox.js'
 import { preparedQuery, preparedRowQuery } from '../prepared.js'
 import type { Transactor } from '../transactor.js'
 import { countResources, type PageQuery, selectResourcePage } from './pages.js'
@@ -55,7 +56,8 @@ export interface EmailEntry {
  * the directory row's pk. On PostgreSQL this is one statement, which is a transaction of its
  * own, so it runs on `db` outside any: one round trip where `begin`, three inserts and
  * `commit` took five. On SQLite it is the three inserts, in a transaction of `transactor`
- * (group commit). Either way the caller may retry it on a conflict as a whole.
+ * (group commit). Either way the caller may retry it on a conflict as a whole, and the
+ * change is in the outbox (outbox.ts) with it.
  */
 export async function createScimUser(
   db: Kysely<Database>,
@@ -93,6 +95,7 @@ export async function createScimUser(
       version: 1,
     })
     await replaceScimUserEmails(tx, user.sourceId, user.id, user.emails, true)
+    await enqueueChange(tx, { kind: 'user', userPk: userId }, user.now)
     if (event) await recordEvent(tx, withModelPk(event, userId))
     return userId
   })
@@ -153,6 +156,16 @@ const createUserAtOnce = preparedRowQuery((db, row: UserCreateRow) => {
           sql`select ${id}, ${sourceId}, e.position, e.value, e.value_key, e.type, e.is_primary
             from jsonb_to_recordset(${emails}::jsonb)
               as e(position integer, value text, value_key text, type text, is_primary integer)`,
+        ),
+    )
+    // The outbox rows of the change (outbox.ts enqueueChange), in the same statement.
+    .with('o', (q) =>
+      q
+        .insertInto('outbox')
+        .columns(['provider_id', 'kind', 'object_id', 'member_id', 'created_at', 'available_at'])
+        .expression(
+          sql`select p.id, 'user', cast(${user.uuid} as text), null, cast(${now} as text),
+          cast(${now} as text) from providers p`,
         ),
     )
   // The event's model is the user, whose pk is known once inserted.
