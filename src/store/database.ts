@@ -193,6 +193,14 @@ export interface Database {
   provider_users: ProviderUserTable
   provider_groups: ProviderGroupTable
   outbox: OutboxTable
+  server_state: ServerStateTable
+}
+
+/** Named values about the deployment itself (e.g. `secret_fingerprint`). */
+export interface ServerStateTable {
+  name: string
+  value: string
+  updated_at: string
 }
 
 /** Anything store functions can run on: the database or an open transaction. */
