@@ -96,9 +96,7 @@ function memberChange(op: PatchOperation['op'], value: unknown): MemberChange | 
  * `members[value eq "…"].value`, optionally URN-qualified. Undefined when the path is not
  * about members at all.
  */
-function parseMembersPath(
-  path: string,
-): { values?: string[]; subAttribute?: string } | undefined {
+function parseMembersPath(path: string): { values?: string[]; subAttribute?: string } | undefined {
   let text = path.trim()
   const urnPrefix = `${CORE_GROUP_URN.toLowerCase()}:`
   if (text.toLowerCase().startsWith(urnPrefix)) text = text.slice(urnPrefix.length)
