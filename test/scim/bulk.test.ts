@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { claimOutbox } from '../../src/store/outbox.js'
+import { insertProvider } from '../../src/store/providers.js'
 import { createTestApp, type TestApp } from '../support/app.js'
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
@@ -313,6 +315,34 @@ describe('POST /Bulk', () => {
     const three = await bulk(t, four.slice(0, 3))
     expect(three.status).toBe(200)
     expect(await count(t, '/Users')).toBe(3)
+  })
+
+  it('records what an outbound provider must push, for the operations that succeeded only', async () => {
+    const t = await createTestApp()
+    const pk = await insertProvider(t.runtime.deps.db, {
+      name: 'remote',
+      url: 'http://127.0.0.1:1/v2',
+      tokenSealed: await t.runtime.deps.secrets.seal('remote-token'),
+      verifyCertificates: true,
+      compatibilityMode: 'default',
+      excludeUsersServiceAccount: false,
+      filterGroup: null,
+      dryRun: false,
+      now: new Date().toISOString(),
+    })
+    const { body } = await bulk(t, [
+      postGroup('g', 'Pushed', ['bulkId:u']),
+      postUser('u', 'u@example.com'),
+      postUser('dup', 'U@example.com'),
+    ])
+    expect(body.Operations.map((o: Json) => o.status)).toEqual(['201', '201', '409'])
+    const [group, user] = body.Operations.slice(0, 2).map((o: Json) => o.location.split('/').pop())
+    const rows = await claimOutbox(t.runtime.deps.db, pk, '9999', 1000)
+    const kinds = rows.map((r) => [r.kind, r.objectId])
+    expect(kinds).toContainEqual(['user', user])
+    expect(kinds).toContainEqual(['group', group])
+    expect(kinds).toContainEqual(['member', group])
+    expect(rows.filter((r) => r.kind === 'user')).toHaveLength(1)
   })
 
   it('creates a thousand users in one request', async () => {
