@@ -144,6 +144,13 @@ describe('POST /Bulk', () => {
     expect(ops[2].response.detail).toMatch(/bulkId 'dup'/)
     expect(await count(t, '/Users')).toBe(2)
     expect(await count(t, '/Groups')).toBe(0)
+    // A POST refused before running (no data) fails what refers to it the same way.
+    const refused = await bulk(t, [
+      postGroup('g2', 'Needs nodata', ['bulkId:nodata']),
+      { method: 'POST', path: '/Users', bulkId: 'nodata' },
+    ])
+    expect(refused.body.Operations.map((o: Json) => o.status)).toEqual(['409', '400'])
+    expect(refused.body.Operations[0].response.detail).toMatch(/bulkId 'nodata'.*failed/)
   })
 
   it('stops after failOnErrors errors and reports only what ran', async () => {
