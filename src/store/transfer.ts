@@ -195,6 +195,13 @@ export const TRANSFER_TABLES: ReadonlyArray<readonly [TransferTable, TableSpec]>
       key: ['id'],
     },
   ],
+  [
+    'ui_sessions',
+    {
+      columns: ['id_digest', 'user_id', 'token_id', 'token_key_digest', 'created_at', 'expires_at'],
+      key: ['id_digest'],
+    },
+  ],
 ]
 
 const SPECS = new Map<string, TableSpec>(TRANSFER_TABLES)
