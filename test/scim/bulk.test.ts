@@ -364,5 +364,7 @@ describe('POST /Bulk', () => {
     expect(await count(t, '/Users')).toBe(1000)
     const found = await t.scim('GET', '/Users?filter=emails.value eq "user999@example.com"')
     expect(((await found.json()) as Json).totalResults).toBe(1)
-  })
+    // A thousand writes on a shared, loaded machine can outlast the default 30 s: this
+    // test checks that they all happen, not how fast.
+  }, 180_000)
 })
