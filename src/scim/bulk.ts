@@ -104,6 +104,11 @@ export function parseBulkRequest(body: unknown, maxOperations: number): BulkRequ
     }
     return invalid(op, ScimError.invalidValue(`bulkId '${op.bulkId}' is used by an earlier POST`))
   })
+  // A POST refused while parsing still names its bulkId: what refers to it fails as
+  // referring to a failed operation, not to an unknown one.
+  for (const op of parsed) {
+    if ('error' in op && op.method === 'POST' && op.bulkId !== undefined) declared.add(op.bulkId)
+  }
   return {
     failOnErrors: typeof failOnErrors === 'number' ? failOnErrors : undefined,
     operations: checked.map((op) => {

@@ -85,6 +85,13 @@ function plan(request: BulkRequest, failedBulkIds: Set<string>): Step[] {
     if ('error' in op) failures.push({ kind: 'fail', op, error: op.error })
     else valid.push(op)
   }
+  // A POST refused before running declares no resource: what refers to it cannot run.
+  const posted = new Set(
+    valid.flatMap((op) => (op.method === 'POST' && op.bulkId ? [op.bulkId] : [])),
+  )
+  for (const { op } of failures) {
+    if (op.method === 'POST' && op.bulkId && !posted.has(op.bulkId)) failedBulkIds.add(op.bulkId)
+  }
   const { order, circular } = executionOrder(valid)
   for (const { operation, cycle } of circular) {
     const detail = `Circular bulkId references (${cycle.join(' → ')}) cannot be resolved`

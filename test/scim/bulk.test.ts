@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { claimOutbox } from '../../src/store/outbox.js'
+import { insertProvider } from '../../src/store/providers.js'
 import { createTestApp, type TestApp } from '../support/app.js'
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
@@ -142,6 +144,13 @@ describe('POST /Bulk', () => {
     expect(ops[2].response.detail).toMatch(/bulkId 'dup'/)
     expect(await count(t, '/Users')).toBe(2)
     expect(await count(t, '/Groups')).toBe(0)
+    // A POST refused before running (no data) fails what refers to it the same way.
+    const refused = await bulk(t, [
+      postGroup('g2', 'Needs nodata', ['bulkId:nodata']),
+      { method: 'POST', path: '/Users', bulkId: 'nodata' },
+    ])
+    expect(refused.body.Operations.map((o: Json) => o.status)).toEqual(['409', '400'])
+    expect(refused.body.Operations[0].response.detail).toMatch(/bulkId 'nodata'.*failed/)
   })
 
   it('stops after failOnErrors errors and reports only what ran', async () => {
@@ -315,6 +324,34 @@ describe('POST /Bulk', () => {
     expect(await count(t, '/Users')).toBe(3)
   })
 
+  it('records what an outbound provider must push, for the operations that succeeded only', async () => {
+    const t = await createTestApp()
+    const pk = await insertProvider(t.runtime.deps.db, {
+      name: 'remote',
+      url: 'http://127.0.0.1:1/v2',
+      tokenSealed: await t.runtime.deps.secrets.seal('remote-token'),
+      verifyCertificates: true,
+      compatibilityMode: 'default',
+      excludeUsersServiceAccount: false,
+      filterGroup: null,
+      dryRun: false,
+      now: new Date().toISOString(),
+    })
+    const { body } = await bulk(t, [
+      postGroup('g', 'Pushed', ['bulkId:u']),
+      postUser('u', 'u@example.com'),
+      postUser('dup', 'U@example.com'),
+    ])
+    expect(body.Operations.map((o: Json) => o.status)).toEqual(['201', '201', '409'])
+    const [group, user] = body.Operations.slice(0, 2).map((o: Json) => o.location.split('/').pop())
+    const rows = await claimOutbox(t.runtime.deps.db, pk, '9999', 1000)
+    const kinds = rows.map((r) => [r.kind, r.objectId])
+    expect(kinds).toContainEqual(['user', user])
+    expect(kinds).toContainEqual(['group', group])
+    expect(kinds).toContainEqual(['member', group])
+    expect(rows.filter((r) => r.kind === 'user')).toHaveLength(1)
+  })
+
   it('creates a thousand users in one request', async () => {
     const t = await createTestApp()
     const operations = Array.from({ length: 1000 }, (_, i) =>
@@ -327,5 +364,7 @@ describe('POST /Bulk', () => {
     expect(await count(t, '/Users')).toBe(1000)
     const found = await t.scim('GET', '/Users?filter=emails.value eq "user999@example.com"')
     expect(((await found.json()) as Json).totalResults).toBe(1)
-  })
+    // A thousand writes on a shared, loaded machine can outlast the default 30 s: this
+    // test checks that they all happen, not how fast.
+  }, 180_000)
 })
