@@ -8,6 +8,7 @@ import { ScimError } from '../scim/errors.js'
 import * as connections from '../store/connections.js'
 import * as directory from '../store/directory.js'
 import { touchGroupsListing } from '../store/members.js'
+import { enqueueChange } from '../store/outbox.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inTransaction } from './deps.js'
 
@@ -76,6 +77,7 @@ export async function deleteUserConnection(deps: Deps, id: string): Promise<void
     const found = await connections.findUserConnection(tx, id)
     if (!found) throw ScimError.notFound('SCIM source user not found')
     await touchGroupsListing(tx, { userPk: found.record.userId }, nowIso())
+    await enqueueChange(tx, { kind: 'user', userPk: found.record.userId })
     // The connection row, its emails and the user's memberships cascade.
     await directory.deleteUser(tx, found.record.userId)
   })
@@ -115,6 +117,7 @@ export async function deleteGroupConnection(deps: Deps, id: string): Promise<voi
     const found = await connections.findGroupConnection(tx, id)
     if (!found) throw ScimError.notFound('SCIM source group not found')
     await touchGroupsListing(tx, { groupId: found.groupId }, nowIso())
+    await enqueueChange(tx, { kind: 'group', groupId: found.groupId })
     // The connection row, its memberships and its nesting cascade.
     await directory.deleteGroup(tx, found.groupId)
   })

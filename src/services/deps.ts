@@ -1,6 +1,7 @@
 /** What every service receives: the database, its dialect, the secrets, the logger and config. */
 import type { Kysely, Transaction } from 'kysely'
 import type { Config } from '../config.js'
+import type { Metrics } from '../core/metrics.js'
 import type { Logger } from '../logger.js'
 import { ScimError } from '../scim/errors.js'
 import type { Secrets } from '../secrets.js'
@@ -24,6 +25,8 @@ export interface Deps {
   secrets: Secrets
   logger: Logger
   config: Config
+  /** Prometheus metrics (core/metrics.ts); undefined when SCIMD_METRICS=off. */
+  metrics?: Metrics | undefined
 }
 
 /** Thrown inside a transaction when a row changed under us; the transaction is retried. */

@@ -18,6 +18,7 @@ import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
 import { lockExclusive } from '../store/locks.js'
 import * as members from '../store/members.js'
+import { enqueueChange } from '../store/outbox.js'
 import { compileFilter } from '../store/query/compile.js'
 import { isIndexNarrowed } from '../store/query/index-hints.js'
 import { sortExpression } from '../store/query/sort-keys.js'
@@ -109,6 +110,7 @@ async function addMembers(
   refs: readonly MemberRef[],
 ): Promise<number> {
   const { userPks, groupIds } = await resolveMembers(tx, source, groupId, refs)
+  if (userPks.length > 0) await enqueueChange(tx, { kind: 'member', groupId, userPks })
   return (
     (await members.addUserMembers(tx, groupId, userPks)) +
     (await members.addGroupMembers(tx, groupId, groupIds))
@@ -128,14 +130,20 @@ async function applyMemberChange(
     case 'remove': {
       // Removing something that is not a member is a no-op, whatever the id.
       const found = await members.resolveMemberIds(tx, source.id, change.values)
+      if (found.users.size > 0) {
+        await enqueueChange(tx, { kind: 'member', groupId, userPks: [...found.users.values()] })
+      }
       return (
         (await members.removeUserMembers(tx, groupId, [...found.users.values()])) +
         (await members.removeGroupMembers(tx, groupId, [...found.groups]))
       )
     }
     case 'removeAll':
+      await enqueueChange(tx, { kind: 'members', groupId })
       return members.removeAllMembers(tx, groupId)
     case 'replace':
+      // Pushed as the whole list, reconciled against what the remote holds.
+      await enqueueChange(tx, { kind: 'members', groupId })
       return (
         (await members.removeAllMembers(tx, groupId)) +
         (await addMembers(tx, source, groupId, change.members))
@@ -165,6 +173,7 @@ export async function createGroup(
         document: rest,
         now,
       })
+      await enqueueChange(tx, { kind: 'group', groupId: id }, now)
       if (normalized.members?.length) await addMembers(tx, source, id, normalized.members)
       const record: ScimGroupRecord = {
         id,
@@ -222,6 +231,7 @@ async function writeGroupDocument(
     .set({ name: displayName, last_updated: now })
     .where('id', '=', current.id)
     .execute()
+  await enqueueChange(tx, { kind: 'group', groupId: current.id }, now)
   // A parent group shows this one by name among its members.
   if (displayName !== current.document.displayName) {
     await members.touchGroupsListing(tx, { groupId: current.id }, now)
@@ -310,6 +320,7 @@ export async function deleteGroup(
     if (!current) throw ScimError.notFound(`Group ${id} not found`)
     checkIfMatch(ifMatch, current.version)
     await members.touchGroupsListing(tx, { groupId: current.id }, nowIso())
+    await enqueueChange(tx, { kind: 'group', groupId: current.id })
     // Cascades to the connection row and every membership row.
     await tx.deleteFrom('groups').where('id', '=', current.id).execute()
   })

@@ -7,6 +7,7 @@ import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isUniqueViolation } from '../store/errors.js'
 import { lockExclusive } from '../store/locks.js'
+import { enqueueChange } from '../store/outbox.js'
 import * as sources from '../store/sources.js'
 import * as tokens from '../store/tokens.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
@@ -65,6 +66,7 @@ export async function createSource(
         last_login: null,
         last_updated: now,
       })
+      await enqueueChange(tx, { kind: 'user', userPk: accountPk }, now)
       const { token, key } = await issueToken(deps, tx, {
         identifier: `ak-source-scim-${id}`,
         userId: accountPk,
@@ -250,6 +252,11 @@ export async function deleteSource(deps: Deps, slug: string): Promise<void> {
   await inCredentialsTransaction(deps, async (tx) => {
     const source = await sources.findSourceBySlug(tx, slug, { forUpdate: true })
     if (!source) throw ScimError.notFound('Source not found')
+    // Before the rows go: providers delete their remote copies.
+    await enqueueChange(tx, { kind: 'source', sourceId: source.id })
+    if (source.serviceAccountId !== null) {
+      await enqueueChange(tx, { kind: 'user', userPk: source.serviceAccountId })
+    }
     const userIds = tx
       .selectFrom('scim_source_users')
       .select('user_id')
@@ -291,13 +298,16 @@ async function ensureAdminUser(tx: Executor): Promise<number> {
       last_login: null,
       last_updated: now,
     })
+    await enqueueChange(tx, { kind: 'user', userPk: adminPk }, now)
   }
   let groupId = (await directory.findGroupByName(tx, ADMIN_GROUP))?.id
   if (groupId === undefined) {
     groupId = uuidv7()
     await directory.insertGroup(tx, { id: groupId, name: ADMIN_GROUP, isSuperuser: true, now })
+    await enqueueChange(tx, { kind: 'group', groupId }, now)
   }
   await directory.addGroupMember(tx, groupId, adminPk)
+  await enqueueChange(tx, { kind: 'member', groupId, userPks: [adminPk] }, now)
   return adminPk
 }
 

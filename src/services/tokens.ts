@@ -228,3 +228,41 @@ export async function updateToken(
   })
   return getToken(deps, identifier)
 }
+
+/**
+ * Revokes (deletes) an admin API token: its key stops working at once, on every instance as
+ * soon as they hear of it. Refused, as 400: a token that belongs to an object (`managed`,
+ * e.g. a source's token; rotate it, or delete the source) and the token the caller
+ * authenticated with (revoking it would lock that caller out mid-session; use another).
+ */
+export async function revokeToken(
+  deps: Deps,
+  identifier: string,
+  opts: { callerTokenId?: string } = {},
+): Promise<Token> {
+  return inCredentialsTransaction(deps, async (tx) => {
+    const found = await tokens.findTokenByIdentifier(tx, identifier)
+    if (!found) throw ScimError.notFound('Token not found')
+    if (found.managed !== null) {
+      throw ScimError.invalidValue(
+        `Token ${identifier} belongs to ${found.managed}: rotate its key instead, or delete what owns it`,
+      )
+    }
+    if (found.id === opts.callerTokenId) {
+      throw ScimError.invalidValue(
+        'This request authenticated with that token: revoke it with another admin token',
+      )
+    }
+    await tokens.deleteToken(tx, found.id)
+    const { keySealed: _sealed, ...token } = found
+    return token
+  })
+}
+
+/** The admin API tokens (those of the admin user), never their keys. */
+export async function listAdminTokens(deps: Deps, adminUsername: string): Promise<Token[]> {
+  return tokens.listTokens(deps.db, { userUsername: adminUsername }, [], {
+    offset: 0,
+    limit: 10_000,
+  })
+}

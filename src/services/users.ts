@@ -14,6 +14,7 @@ import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
 import { listGroupsOfUsers, touchGroupsListing } from '../store/members.js'
+import { enqueueChange } from '../store/outbox.js'
 import { compileFilter } from '../store/query/compile.js'
 import { isIndexNarrowed } from '../store/query/index-hints.js'
 import { sortExpression } from '../store/query/sort-keys.js'
@@ -209,6 +210,7 @@ async function writeUser(
     last_updated: now,
   })
   await store.replaceScimUserEmails(tx, source.id, current.id, emailsOf(rest), false)
+  await enqueueChange(tx, { kind: 'user', userPk: current.userId }, now)
   // A rename changes the groups listing the user: they show it by name (or userName).
   if ((fields.name || userName) !== memberDisplay(current.document, source)) {
     await touchGroupsListing(tx, { userPk: current.userId }, now)
@@ -297,6 +299,8 @@ export async function deleteUser(
     if (!current) throw ScimError.notFound(`User ${id} not found`)
     checkIfMatch(ifMatch, current.version)
     await touchGroupsListing(tx, { userPk: current.userId }, nowIso())
+    // Before the row goes: the outbox names the user by uuid, read from it.
+    await enqueueChange(tx, { kind: 'user', userPk: current.userId })
     // Deleting the directory user cascades to its connection row, emails and memberships.
     await directory.deleteUser(tx, current.userId)
   })

@@ -11,6 +11,7 @@ import {
 } from '../database.js'
 import { insertUser } from '../directory.js'
 import { directGroupsJson, groupsOfUserFromJson } from '../members.js'
+import { enqueueChange } from '../outbox.js'
 import { preparedQuery, preparedRowQuery } from '../prepared.js'
 import type { Transactor } from '../transactor.js'
 import { countResources, type PageQuery, selectResourcePage } from './pages.js'
@@ -53,7 +54,8 @@ export interface EmailEntry {
  * the directory row's pk. On PostgreSQL this is one statement, which is a transaction of its
  * own, so it runs on `db` outside any: one round trip where `begin`, three inserts and
  * `commit` took five. On SQLite it is the three inserts, in a transaction of `transactor`
- * (group commit). Either way the caller may retry it on a conflict as a whole.
+ * (group commit). Either way the caller may retry it on a conflict as a whole, and the
+ * change is in the outbox (outbox.ts) with it.
  */
 export async function createScimUser(
   db: Kysely<Database>,
@@ -88,6 +90,7 @@ export async function createScimUser(
       version: 1,
     })
     await replaceScimUserEmails(tx, user.sourceId, user.id, user.emails, true)
+    await enqueueChange(tx, { kind: 'user', userPk: userId }, user.now)
     return userId
   })
 }
@@ -115,40 +118,52 @@ const createUserAtOnce = preparedRowQuery((db, row: UserCreateRow) => {
     scim_emails: emails,
     ...user
   } = row
-  return db
-    .with('u', (q) => q.insertInto('users').values(user).returning('id'))
-    .with('s', (q) =>
-      q
-        .insertInto('scim_source_users')
-        .columns([
-          'id',
-          'source_id',
-          'user_id',
-          'external_id',
-          'user_name_key',
-          'resource',
-          'created',
-          'last_modified',
-          'version',
-        ])
-        .expression(
-          sql`select ${id}, ${sourceId}, u.id, ${externalId}, ${userNameKey}, ${resource},
+  return (
+    db
+      .with('u', (q) => q.insertInto('users').values(user).returning('id'))
+      .with('s', (q) =>
+        q
+          .insertInto('scim_source_users')
+          .columns([
+            'id',
+            'source_id',
+            'user_id',
+            'external_id',
+            'user_name_key',
+            'resource',
+            'created',
+            'last_modified',
+            'version',
+          ])
+          .expression(
+            sql`select ${id}, ${sourceId}, u.id, ${externalId}, ${userNameKey}, ${resource},
             ${now}, ${now}, 1 from u`,
-        ),
-    )
-    .with('e', (q) =>
-      q
-        .insertInto('scim_source_user_emails')
-        .columns(['user_id', 'source_id', 'position', 'value', 'value_key', 'type', 'is_primary'])
-        .expression(
-          sql`select ${id}, ${sourceId}, e.position, e.value, e.value_key, e.type, e.is_primary
+          ),
+      )
+      .with('e', (q) =>
+        q
+          .insertInto('scim_source_user_emails')
+          .columns(['user_id', 'source_id', 'position', 'value', 'value_key', 'type', 'is_primary'])
+          .expression(
+            sql`select ${id}, ${sourceId}, e.position, e.value, e.value_key, e.type, e.is_primary
             from jsonb_to_recordset(${emails}::jsonb)
               as e(position integer, value text, value_key text, type text, is_primary integer)`,
-        ),
-    )
-    .selectFrom('u')
-    .select('id')
-    .compile()
+          ),
+      )
+      // The outbox rows of the change (outbox.ts enqueueChange), in the same statement.
+      .with('o', (q) =>
+        q
+          .insertInto('outbox')
+          .columns(['provider_id', 'kind', 'object_id', 'member_id', 'created_at', 'available_at'])
+          .expression(
+            sql`select p.id, 'user', cast(${user.uuid} as text), null, cast(${now} as text),
+            cast(${now} as text) from providers p`,
+          ),
+      )
+      .selectFrom('u')
+      .select('id')
+      .compile()
+  )
 })
 
 /**
