@@ -6,7 +6,9 @@ import { dirname, join, resolve } from 'node:path'
 import type { Writable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import { type Config, ConfigError, loadConfig, parseBaseUrl } from './config.js'
+import { EVENT_APPS } from './core/events.js'
 import { isRealDate } from './core/instant.js'
+import { serializeEvent } from './http/admin/events.js'
 import { SourceRequestSchema } from './http/admin/schemas.js'
 import { serializeSource, sourceRootUrl } from './http/admin/serializers.js'
 import { fieldErrors } from './http/admin/validation.js'
@@ -16,6 +18,7 @@ import { migrateDatabase, startRuntime } from './runtime.js'
 import { ScimError } from './scim/errors.js'
 import { createSecrets, SecretMismatchError } from './secrets.js'
 import type { Deps } from './services/deps.js'
+import * as events from './services/events.js'
 import * as providers from './services/providers.js'
 import * as sources from './services/sources.js'
 import * as tokens from './services/tokens.js'
@@ -39,6 +42,8 @@ const OPTIONS = {
   input: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
+  action: { type: 'string' },
+  limit: { type: 'string' },
   url: { type: 'string' },
   mode: { type: 'string' },
   'filter-group': { type: 'string' },
@@ -437,6 +442,46 @@ const COMMANDS: Command[] = [
     },
   },
   {
+    words: 'events',
+    synopsis: '[--action A] [--limit N]',
+    summary: 'the newest events (the admin API event log); --action matches actions containing A',
+    run: async ({ values, print, withDeps }) => {
+      const limit = values.limit === undefined ? 20 : Number(values.limit)
+      if (!/^[0-9]+$/.test(values.limit ?? '20') || limit < 1 || limit > 1000) {
+        throw new UsageError('--limit must be a whole number from 1 to 1000')
+      }
+      const page = await withDeps((deps) =>
+        events.listEvents(deps, {
+          page: 1,
+          pageSize: limit,
+          order: [],
+          filter: { action: values.action },
+        }),
+      )
+      const list = page.items.map(serializeEvent)
+      print(
+        list,
+        list.length === 0
+          ? 'No events.'
+          : table([
+              ['CREATED', 'ACTION', 'USER', 'CLIENT IP', 'OBJECT', 'SOURCE'],
+              ...list.map((e) => {
+                const model = e.context.model as { model_name?: string; name?: string } | undefined
+                const source = e.context.source as { slug?: string } | undefined
+                return [
+                  e.created,
+                  e.action,
+                  e.user.username ?? '',
+                  e.client_ip ?? '',
+                  model ? `${model.model_name} ${model.name}` : '',
+                  source?.slug ?? '',
+                ]
+              }),
+            ]),
+      )
+    },
+  },
+  {
     words: 'backup',
     synopsis: '--output FILE',
     summary: 'consistent copy of the SQLite database, also while serving',
@@ -572,7 +617,11 @@ async function main(argv: string[], json: boolean): Promise<number> {
     withDeps: async (work) => {
       const runtime = await startRuntime(config, { logger: createLogger('warn') })
       try {
-        return await work(runtime.deps)
+        // What the CLI changes is recorded as done by it, with no user or address.
+        return await work({
+          ...runtime.deps,
+          audit: { user: null, clientIp: null, app: EVENT_APPS.cli },
+        })
       } finally {
         await runtime.close()
       }

@@ -1,4 +1,5 @@
 /** Reads the environment once into a frozen, typed Config; the only reader of process.env. */
+import { isIP } from 'node:net'
 import * as z from 'zod'
 
 export type DatabaseTarget =
@@ -37,6 +38,21 @@ export interface Config {
   readonly providerSyncIntervalSeconds: number
   /** How long a provider's lease outlives a silent instance, in seconds. */
   readonly providerLeaseSeconds: number
+  /** How long events are kept, in days (authentik's event retention). */
+  readonly eventRetentionDays: number
+  /** Failed bearer authentications from one client address that start a block (0: no limit). */
+  readonly authFailureLimit: number
+  /** The window those failures are counted in, and at most how long a block lasts, in seconds. */
+  readonly authFailureWindowSeconds: number
+  /** Requests per second one source may make per instance (0: no limit). */
+  readonly sourceRateLimit: number
+  /** Requests a source may make at once above its rate (the bucket's size). */
+  readonly sourceRateBurst: number
+  /**
+   * Peers whose X-Forwarded-For is believed: addresses or CIDR blocks. Empty: the client
+   * address is always the socket's.
+   */
+  readonly trustedProxies: readonly string[]
 }
 
 const EnvSchema = z.object({
@@ -74,7 +90,33 @@ const EnvSchema = z.object({
   SCIMD_PROVIDER_SYNC: z.enum(['on', 'off']).default('on'),
   SCIMD_PROVIDER_SYNC_INTERVAL: z.coerce.number().int().min(60).default(3600),
   SCIMD_PROVIDER_LEASE: z.coerce.number().int().min(2).max(3600).default(60),
+  SCIMD_EVENT_RETENTION_DAYS: z.coerce.number().positive().max(36_500).default(30),
+  SCIMD_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(20),
+  SCIMD_AUTH_FAILURE_WINDOW: z.coerce.number().int().positive().max(86_400).default(300),
+  SCIMD_SOURCE_RATE_LIMIT: z.coerce.number().min(0).max(1_000_000).default(0),
+  SCIMD_SOURCE_RATE_BURST: z.coerce.number().int().positive().max(1_000_000).optional(),
+  SCIMD_TRUSTED_PROXIES: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== ''),
+    )
+    .pipe(z.array(z.string().refine(isAddressOrCidr, 'expected IP addresses or CIDR blocks')))
+    .default([]),
 })
+
+/** An IPv4 or IPv6 address, optionally with a /prefix length. */
+function isAddressOrCidr(text: string): boolean {
+  const [address, bits, extra] = text.split('/')
+  if (extra !== undefined || address === undefined) return false
+  const family = isIP(address)
+  if (family === 0) return false
+  if (bits === undefined) return true
+  if (!/^[0-9]{1,3}$/.test(bits)) return false
+  return Number(bits) <= (family === 4 ? 32 : 128)
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -154,6 +196,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     providerSync: e.SCIMD_PROVIDER_SYNC === 'on',
     providerSyncIntervalSeconds: e.SCIMD_PROVIDER_SYNC_INTERVAL,
     providerLeaseSeconds: e.SCIMD_PROVIDER_LEASE,
+    eventRetentionDays: e.SCIMD_EVENT_RETENTION_DAYS,
+    authFailureLimit: e.SCIMD_AUTH_FAILURE_LIMIT,
+    authFailureWindowSeconds: e.SCIMD_AUTH_FAILURE_WINDOW,
+    sourceRateLimit: e.SCIMD_SOURCE_RATE_LIMIT,
+    sourceRateBurst: e.SCIMD_SOURCE_RATE_BURST ?? Math.max(1, Math.ceil(e.SCIMD_SOURCE_RATE_LIMIT)),
+    trustedProxies: Object.freeze(e.SCIMD_TRUSTED_PROXIES),
   })
 }
 

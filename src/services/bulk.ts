@@ -2,7 +2,7 @@
  * Bulk (RFC 7644 §3.7): many User and Group operations in one request, each through the same
  * service function as its single request and all or nothing on its own.
  */
-import type { Source } from '../domain.js'
+import type { Source } from '../core/domain.js'
 import {
   type BulkOperation,
   type BulkOutcome,

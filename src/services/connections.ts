@@ -2,7 +2,9 @@
  * SCIM connection objects as admins see them: which source provisioned which directory user
  * or group, with the SCIM document it sent. Deleting one deprovisions what it links.
  */
+
 import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
+import { groupModel, userModel } from '../core/events.js'
 import { nowIso } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import * as connections from '../store/connections.js'
@@ -11,6 +13,7 @@ import { touchGroupsListing } from '../store/members.js'
 import { enqueueChange } from '../store/outbox.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inTransaction } from './deps.js'
+import { recordEvent } from './events.js'
 
 export {
   GROUP_CONNECTION_ORDER_FIELDS,
@@ -80,6 +83,11 @@ export async function deleteUserConnection(deps: Deps, id: string): Promise<void
     await enqueueChange(tx, { kind: 'user', userPk: found.record.userId })
     // The connection row, its emails and the user's memberships cascade.
     await directory.deleteUser(tx, found.record.userId)
+    await recordEvent(deps, tx, {
+      action: 'model_deleted',
+      model: userModel(found.record.userId, String(found.record.document.userName ?? '')),
+      source: { id: found.record.sourceId, slug: found.sourceSlug },
+    })
   })
 }
 
@@ -120,5 +128,10 @@ export async function deleteGroupConnection(deps: Deps, id: string): Promise<voi
     await enqueueChange(tx, { kind: 'group', groupId: found.groupId })
     // The connection row, its memberships and its nesting cascade.
     await directory.deleteGroup(tx, found.groupId)
+    await recordEvent(deps, tx, {
+      action: 'model_deleted',
+      model: groupModel(found.groupId, String(found.record.document.displayName ?? '')),
+      source: { id: found.record.sourceId, slug: found.sourceSlug },
+    })
   })
 }

@@ -3,7 +3,9 @@
  * touches only the named rows: adding one member costs the same in a group of ten as in
  * one of a million.
  */
+
 import type { ResourceRef, ScimDocument, ScimGroupRecord, Source } from '../core/domain.js'
+import { groupModel } from '../core/events.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import { parseFilter } from '../scim/filter/parse.js'
@@ -24,6 +26,7 @@ import { isIndexNarrowed } from '../store/query/index-hints.js'
 import { sortExpression } from '../store/query/sort-keys.js'
 import * as store from '../store/scim-resources/groups.js'
 import { type Deps, inTransaction, VersionConflict } from './deps.js'
+import { recordEvent, sourceChange } from './events.js'
 import {
   cachedCount,
   checkIfMatch,
@@ -175,6 +178,11 @@ export async function createGroup(
       })
       await enqueueChange(tx, { kind: 'group', groupId: id }, now)
       if (normalized.members?.length) await addMembers(tx, source, id, normalized.members)
+      await recordEvent(
+        deps,
+        tx,
+        sourceChange('model_created', source, groupModel(id, displayName)),
+      )
       const record: ScimGroupRecord = {
         id,
         sourceId: source.id,
@@ -263,7 +271,19 @@ async function mutateGroup(
     const current = await store.findScimGroupForUpdate(tx, source.id, id)
     if (!current) throw ScimError.notFound(`Group ${id} not found`)
     checkIfMatch(opts.ifMatch, current.version)
-    return view(tx, source, await change(tx, current), opts)
+    const next = await change(tx, current)
+    // A change that changed nothing returns `current` and records nothing.
+    if (next !== current)
+      await recordEvent(
+        deps,
+        tx,
+        sourceChange(
+          'model_updated',
+          source,
+          groupModel(id, String(next.document.displayName ?? '')),
+        ),
+      )
+    return view(tx, source, next, opts)
   })
 }
 
@@ -323,6 +343,15 @@ export async function deleteGroup(
     await enqueueChange(tx, { kind: 'group', groupId: current.id })
     // Cascades to the connection row and every membership row.
     await tx.deleteFrom('groups').where('id', '=', current.id).execute()
+    await recordEvent(
+      deps,
+      tx,
+      sourceChange(
+        'model_deleted',
+        source,
+        groupModel(current.id, String(current.document.displayName ?? '')),
+      ),
+    )
   })
 }
 

@@ -1,5 +1,7 @@
 /** SCIM sources: each is created with its service account and that account's API token. */
+
 import type { DirectoryUser, Source, Token } from '../core/domain.js'
+import { sourceModel, tokenModel } from '../core/events.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import { sourceObjects } from '../store/connections.js'
@@ -12,6 +14,7 @@ import * as sources from '../store/sources.js'
 import * as tokens from '../store/tokens.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inCredentialsTransaction, inTransaction } from './deps.js'
+import { recordEvent } from './events.js'
 import { issueToken } from './tokens.js'
 
 export { SOURCE_ORDER_FIELDS, type SourceFilter, type SourceOrderField } from '../store/sources.js'
@@ -76,6 +79,11 @@ export async function createSource(
         description: tokenDescription(input.slug),
       })
       await sources.updateSource(tx, id, { service_account_id: accountPk, token_id: token.id })
+      await recordEvent(deps, tx, {
+        action: 'model_created',
+        model: sourceModel(id, input.name),
+        source: { id, slug: input.slug },
+      })
       const detail = await loadDetail(tx, id)
       return { ...detail, key }
     })
@@ -170,7 +178,14 @@ export async function updateSource(
           await tokens.updateToken(tx, token.id, { description: tokenDescription(change.slug) })
         }
       }
-      return loadDetail(tx, source.id)
+      const detail = await loadDetail(tx, source.id)
+      await recordEvent(deps, tx, {
+        action: 'model_updated',
+        model: sourceModel(source.id, detail.source.name),
+        source: detail.source,
+        context: { fields: Object.keys(row).filter((f) => f !== 'updated_at') },
+      })
+      return detail
     })
   } catch (err) {
     if (isUniqueViolation(err))
@@ -269,6 +284,11 @@ export async function deleteSource(deps: Deps, slug: string): Promise<void> {
     await tx.deleteFrom('groups').where('id', 'in', groupIds).execute()
     await sources.deleteSource(tx, source.id)
     if (source.serviceAccountId !== null) await directory.deleteUser(tx, source.serviceAccountId)
+    await recordEvent(deps, tx, {
+      action: 'model_deleted',
+      model: sourceModel(source.id, source.name),
+      source,
+    })
   })
 }
 
@@ -345,7 +365,7 @@ export async function createAdminToken(
   try {
     return await inTransaction(deps, async (tx) => {
       const adminPk = await ensureAdminUser(tx)
-      return issueToken(deps, tx, {
+      const issued = await issueToken(deps, tx, {
         identifier: opts.identifier ?? `scimd-admin-${uuidv7()}`,
         userId: adminPk,
         intent: 'api',
@@ -353,6 +373,11 @@ export async function createAdminToken(
         expires: opts.expires ?? null,
         description: 'Admin API token',
       })
+      await recordEvent(deps, tx, {
+        action: 'model_created',
+        model: tokenModel(issued.token.id, issued.token.identifier),
+      })
+      return issued
     })
   } catch (err) {
     // A taken identifier is the caller's error, not a server fault.

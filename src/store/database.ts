@@ -178,6 +178,34 @@ export interface OutboxTable {
   last_error: string | null
 }
 export type OutboxRow = Selectable<OutboxTable>
+
+export interface EventTable {
+  id: string
+  action: string
+  app: string
+  user_pk: number | null
+  username: string | null
+  client_ip: string | null
+  source_id: string | null
+  source_slug: string | null
+  model_app: string | null
+  model_name: string | null
+  model_pk: string | null
+  model_label: string | null
+  /** JSON object: the context but its model and source (which are the columns above). */
+  context: string
+  created: Timestamp
+  expires: Timestamp
+}
+export type EventRow = Selectable<EventTable>
+export type InsertableEventRow = Insertable<EventTable>
+
+export interface AuthFailureTable {
+  client_ip: string
+  window_start: Timestamp
+  failures: number
+}
+
 /** An admin UI session, found by a keyed digest of its cookie value. */
 export interface UiSessionTable {
   id_digest: string
@@ -203,6 +231,8 @@ export interface Database {
   provider_groups: ProviderGroupTable
   outbox: OutboxTable
   server_state: ServerStateTable
+  events: EventTable
+  auth_failures: AuthFailureTable
   ui_sessions: UiSessionTable
 }
 

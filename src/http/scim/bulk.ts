@@ -7,7 +7,7 @@ import {
   parseBulkRequest,
 } from '../../scim/bulk.js'
 import { ScimError } from '../../scim/errors.js'
-import { GROUP_RESOURCE, USER_RESOURCE } from '../../scim/schemas.js'
+import { GROUP_RESOURCE, USER_RESOURCE } from '../../scim/schema/resource-types.js'
 import { runBulk } from '../../services/bulk.js'
 import type { AppEnv } from '../env.js'
 import { readJsonBody, scimJson } from '../scim-response.js'
