@@ -11,6 +11,7 @@ export type Section = 'sources' | 'providers' | 'users' | 'groups' | 'tokens' | 
 
 const SECTIONS: Array<{ key: Section; label: string; href: string }> = [
   { key: 'sources', label: 'Sources', href: `${UI_BASE}/sources` },
+  { key: 'providers', label: 'Providers', href: `${UI_BASE}/providers` },
   { key: 'users', label: 'Users', href: `${UI_BASE}/users` },
   { key: 'groups', label: 'Groups', href: `${UI_BASE}/groups` },
   { key: 'tokens', label: 'Admin tokens', href: `${UI_BASE}/tokens` },
