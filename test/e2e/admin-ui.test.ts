@@ -1,6 +1,7 @@
 /**
  * The admin UI in a real browser: sign in, create a source, copy its token, provision a user
- * through SCIM with it, find the user, rotate the token. With SCIMD_SCREENSHOTS=<dir>, the
+ * through SCIM with it, find the user, rotate the token, create a provider and watch its
+ * sync. With SCIMD_SCREENSHOTS=<dir>, the
  * main pages are saved there (docs/screenshots).
  */
 import { join } from 'node:path'
@@ -32,8 +33,8 @@ function scim(
 }
 
 describe.runIf(hasChromium || required)('admin UI in Chromium', () => {
-  it('signs in, creates a source, provisions with its copied token, finds the user, rotates', async () => {
-    const { origin, browser } = await serveWithBrowser()
+  it('signs in, creates a source, provisions with its copied token, finds the user, rotates, syncs a provider', async () => {
+    const { t, origin, browser } = await serveWithBrowser()
     const page = await browser.newPage()
     const errors: string[] = []
     // A CSP violation or script error shows in the console: the pages must have none.
@@ -118,15 +119,48 @@ describe.runIf(hasChromium || required)('admin UI in Chromium', () => {
     expect((await scim(origin, 'entra', copied, 'GET', '/Users')).status).toBe(401)
     expect((await scim(origin, 'entra', rotated, 'GET', '/Users')).status).toBe(200)
 
+    // A provider that pushes this directory into the 'seed' source of this same scimd over
+    // HTTP; a full sync is requested, and its status page shows the users linked.
+    await page.goto(`${origin}/if/admin/providers`)
+    await page.getByRole('link', { name: 'New provider' }).click()
+    await page.getByLabel('Name').fill('Loopback')
+    await page.getByLabel('SCIM base URL').fill(`${origin}/source/scim/seed/v2`)
+    await page.getByLabel('Bearer token').fill(t.key)
+    await page.getByRole('button', { name: 'Save' }).click()
+    await page.getByText('Provider saved.').waitFor()
+    await page.getByRole('button', { name: 'Run full sync' }).click()
+    await page.getByText('Full sync requested').first().waitFor()
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole('link', { name: 'Refresh' }).click()
+          return page.locator('dd', { hasText: 'linked' }).first().textContent()
+        },
+        { timeout: 20_000, interval: 500 },
+      )
+      .toMatch(/^[1-9]\d* linked, 0 failing/)
+    expect(await page.getByText('grace.hopper@example.com').count()).toBeGreaterThan(0)
+    await shot(page, 'provider')
+    const pushed = await scim(
+      origin,
+      'seed',
+      t.key,
+      'GET',
+      '/Users?filter=userName%20eq%20%22grace.hopper@example.com%22',
+    )
+    expect(((await pushed.json()) as { totalResults: number }).totalResults).toBe(1)
+
     // The other main pages, for the screenshots and for console errors.
     await page.goto(`${origin}/if/admin/sources`)
     await shot(page, 'sources')
     await page.goto(`${origin}/if/admin/groups?q=Engineering`)
-    await page.getByRole('link', { name: 'Engineering' }).click()
+    await page.getByRole('link', { name: 'Engineering' }).first().click()
     await page.getByText('Members (1)').waitFor()
     await shot(page, 'group')
     await page.goto(`${origin}/if/admin/tokens`)
     await shot(page, 'tokens')
+    await page.goto(`${origin}/if/admin/events`)
+    await shot(page, 'events')
     await page.goto(`${origin}/if/admin/sources/entra/delete`)
     await shot(page, 'delete-source')
 
