@@ -64,6 +64,8 @@ export interface AuditActor {
 export const EVENT_APPS = {
   scim: 'scimd.sources.scim',
   api: 'scimd.api',
+  /** The admin web UI (src/http/ui). */
+  ui: 'scimd.ui',
   cli: 'scimd.cli',
   auth: 'scimd.auth',
   system: 'scimd',

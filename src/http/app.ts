@@ -117,7 +117,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   // The admin web UI (authentik's path); scimd's root leads there.
   app.get('/', (c) => c.redirect(`${UI_BASE}/`, 302))
-  app.route(UI_BASE, adminUi())
+  app.route(UI_BASE, adminUi(trusted))
 
   app.notFound((c) => {
     const error = ScimError.notFound(`No endpoint at ${c.req.path}`)

@@ -178,6 +178,7 @@ export interface OutboxTable {
   last_error: string | null
 }
 export type OutboxRow = Selectable<OutboxTable>
+
 export interface EventTable {
   id: string
   action: string

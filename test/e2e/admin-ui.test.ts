@@ -1,6 +1,7 @@
 /**
  * The admin UI in a real browser: sign in, create a source, copy its token, provision a user
- * through SCIM with it, find the user, rotate the token. With SCIMD_SCREENSHOTS=<dir>, the
+ * through SCIM with it, find the user, rotate the token, create a provider and watch its
+ * sync. With SCIMD_SCREENSHOTS=<dir>, the
  * main pages are saved there (docs/screenshots).
  */
 import { join } from 'node:path'
@@ -31,144 +32,188 @@ function scim(
   })
 }
 
+/** A browser on a busy two-core machine: generous, where vitest's default is 30 s. */
+const BROWSER_TEST_MS = 180_000
+
 describe.runIf(hasChromium || required)('admin UI in Chromium', () => {
-  it('signs in, creates a source, provisions with its copied token, finds the user, rotates', async () => {
-    const { origin, browser } = await serveWithBrowser()
-    const page = await browser.newPage()
-    const errors: string[] = []
-    // A CSP violation or script error shows in the console: the pages must have none.
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text())
-    })
-    page.on('pageerror', (e) => errors.push(e.message))
+  it(
+    'signs in, creates a source, provisions with its copied token, finds the user, rotates, syncs a provider',
+    async () => {
+      const { t, origin, browser } = await serveWithBrowser()
+      const page = await browser.newPage()
+      const errors: string[] = []
+      // A CSP violation or script error shows in the console: the pages must have none.
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text())
+      })
+      page.on('pageerror', (e) => errors.push(e.message))
 
-    await page.goto(`${origin}/`)
-    await expect.poll(() => page.url()).toContain('/if/admin/sign-in')
-    await shot(page, 'sign-in')
-    await page.getByLabel('Admin token').fill(ADMIN_KEY)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.waitForURL(/\/if\/admin\/sources$/)
+      await page.goto(`${origin}/`)
+      await expect.poll(() => page.url()).toContain('/if/admin/sign-in')
+      await shot(page, 'sign-in')
+      await page.getByLabel('Admin token').fill(ADMIN_KEY)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.waitForURL(/\/if\/admin\/sources$/)
 
-    // Create a source with the keyboard only.
-    await page.getByRole('link', { name: 'New source' }).click()
-    await page.getByLabel('Name').fill('Microsoft Entra ID')
-    await page.getByLabel('Slug').focus()
-    await page.keyboard.type('entra')
-    await page.keyboard.press('Enter')
-    await page.getByText('Source created.').waitFor()
-    await shot(page, 'source-created')
+      // Create a source with the keyboard only.
+      await page.getByRole('link', { name: 'New source' }).click()
+      await page.getByLabel('Name').fill('Microsoft Entra ID')
+      await page.getByLabel('Slug').focus()
+      await page.keyboard.type('entra')
+      await page.keyboard.press('Enter')
+      await page.getByText('Source created.').waitFor()
+      await shot(page, 'source-created')
 
-    // Copy the token with its button and read the clipboard back.
-    await page.getByRole('button', { name: 'Copy Token' }).click()
-    await page.getByRole('button', { name: 'Copy Token' }).getByText('Copied').waitFor()
-    const copied = String(await page.evaluate('navigator.clipboard.readText()'))
-    expect(copied).toBe(await page.locator('#token').inputValue())
-    await page.getByRole('button', { name: 'Copy SCIM URL' }).click()
-    const url = String(await page.evaluate('navigator.clipboard.readText()'))
-    expect(url).toBe(`${origin}/source/scim/entra/v2`)
+      // Copy the token with its button and read the clipboard back.
+      await page.getByRole('button', { name: 'Copy Token' }).click()
+      await page.getByRole('button', { name: 'Copy Token' }).getByText('Copied').waitFor()
+      const copied = String(await page.evaluate('navigator.clipboard.readText()'))
+      expect(copied).toBe(await page.locator('#token').inputValue())
+      await page.getByRole('button', { name: 'Copy SCIM URL' }).click()
+      const url = String(await page.evaluate('navigator.clipboard.readText()'))
+      expect(url).toBe(`${origin}/source/scim/entra/v2`)
 
-    // Provision through SCIM with the copied token.
-    const created = await scim(origin, 'entra', copied, 'POST', '/Users', {
-      schemas: [USER],
-      userName: 'grace.hopper@example.com',
-      externalId: '7f3c2a-entra',
-      name: { givenName: 'Grace', familyName: 'Hopper' },
-      displayName: 'Grace Hopper',
-      emails: [{ value: 'grace.hopper@example.com', type: 'work', primary: true }],
-      active: true,
-    })
-    expect(created.status).toBe(201)
-    const { id } = (await created.json()) as { id: string }
-    for (const name of ['ada.lovelace', 'linus.torvalds', 'barbara.liskov']) {
-      await scim(origin, 'entra', copied, 'POST', '/Users', {
+      // Provision through SCIM with the copied token.
+      const created = await scim(origin, 'entra', copied, 'POST', '/Users', {
         schemas: [USER],
-        userName: `${name}@example.com`,
-        displayName: name.replace('.', ' '),
+        userName: 'grace.hopper@example.com',
+        externalId: '7f3c2a-entra',
+        name: { givenName: 'Grace', familyName: 'Hopper' },
+        displayName: 'Grace Hopper',
+        emails: [{ value: 'grace.hopper@example.com', type: 'work', primary: true }],
         active: true,
       })
-    }
-    const group = await scim(origin, 'entra', copied, 'POST', '/Groups', {
-      schemas: [GROUP],
-      displayName: 'Engineering',
-      members: [{ value: id }],
-    })
-    expect(group.status).toBe(201)
+      expect(created.status).toBe(201)
+      const { id } = (await created.json()) as { id: string }
+      for (const name of ['ada.lovelace', 'linus.torvalds', 'barbara.liskov']) {
+        await scim(origin, 'entra', copied, 'POST', '/Users', {
+          schemas: [USER],
+          userName: `${name}@example.com`,
+          displayName: name.replace('.', ' '),
+          active: true,
+        })
+      }
+      const group = await scim(origin, 'entra', copied, 'POST', '/Groups', {
+        schemas: [GROUP],
+        displayName: 'Engineering',
+        members: [{ value: id }],
+      })
+      expect(group.status).toBe(201)
 
-    // Find the user in the UI: the source's users, searched on the server.
-    await page.goto(`${origin}/if/admin/sources/entra`)
-    await shot(page, 'source')
-    await page.getByRole('link', { name: 'Users', exact: true }).last().click()
-    await shot(page, 'source-users')
-    await page.getByLabel(/Start of userName/).fill('grace')
-    await page.getByRole('button', { name: 'Search' }).click()
-    await page.waitForURL(/q=grace/)
-    await expect.poll(() => page.locator('tbody tr').count()).toBe(1)
-    await page.getByRole('link', { name: 'grace.hopper@example.com' }).click()
-    await page.getByText('Stored SCIM document').waitFor()
-    expect(await page.locator('pre').textContent()).toContain('"givenName": "Grace"')
-    await shot(page, 'source-user')
+      // Find the user in the UI: the source's users, searched on the server.
+      await page.goto(`${origin}/if/admin/sources/entra`)
+      await shot(page, 'source')
+      await page.getByRole('link', { name: 'Users', exact: true }).last().click()
+      await shot(page, 'source-users')
+      await page.getByLabel(/Start of userName/).fill('grace')
+      await page.getByRole('button', { name: 'Search' }).click()
+      await page.waitForURL(/q=grace/)
+      await expect.poll(() => page.locator('tbody tr').count()).toBe(1)
+      await page.getByRole('link', { name: 'grace.hopper@example.com' }).click()
+      await page.getByText('Stored SCIM document').waitFor()
+      expect(await page.locator('pre').textContent()).toContain('"givenName": "Grace"')
+      await shot(page, 'source-user')
 
-    // Rotate the token: confirm the dialog; the old token stops, the new one works.
-    page.once('dialog', (d) => void d.accept())
-    await page.goto(`${origin}/if/admin/sources/entra`)
-    await page.getByRole('button', { name: 'Rotate token' }).click()
-    await page.getByText('Token rotated').waitFor()
-    const rotated = await page.locator('#token').inputValue()
-    expect(rotated).not.toBe(copied)
-    expect((await scim(origin, 'entra', copied, 'GET', '/Users')).status).toBe(401)
-    expect((await scim(origin, 'entra', rotated, 'GET', '/Users')).status).toBe(200)
+      // Rotate the token: confirm the dialog; the old token stops, the new one works.
+      page.once('dialog', (d) => void d.accept())
+      await page.goto(`${origin}/if/admin/sources/entra`)
+      await page.getByRole('button', { name: 'Rotate token' }).click()
+      await page.getByText('Token rotated').waitFor()
+      const rotated = await page.locator('#token').inputValue()
+      expect(rotated).not.toBe(copied)
+      expect((await scim(origin, 'entra', copied, 'GET', '/Users')).status).toBe(401)
+      expect((await scim(origin, 'entra', rotated, 'GET', '/Users')).status).toBe(200)
 
-    // The other main pages, for the screenshots and for console errors.
-    await page.goto(`${origin}/if/admin/sources`)
-    await shot(page, 'sources')
-    await page.goto(`${origin}/if/admin/groups?q=Engineering`)
-    await page.getByRole('link', { name: 'Engineering' }).click()
-    await page.getByText('Members (1)').waitFor()
-    await shot(page, 'group')
-    await page.goto(`${origin}/if/admin/tokens`)
-    await shot(page, 'tokens')
-    await page.goto(`${origin}/if/admin/sources/entra/delete`)
-    await shot(page, 'delete-source')
+      // A provider that pushes this directory into the 'seed' source of this same scimd over
+      // HTTP; a full sync is requested, and its status page shows the users linked.
+      await page.goto(`${origin}/if/admin/providers`)
+      await page.getByRole('link', { name: 'New provider' }).click()
+      await page.getByLabel('Name').fill('Loopback')
+      await page.getByLabel('SCIM base URL').fill(`${origin}/source/scim/seed/v2`)
+      await page.getByLabel('Bearer token').fill(t.key)
+      await page.getByRole('button', { name: 'Save' }).click()
+      await page.getByText('Provider saved.').waitFor()
+      await page.getByRole('button', { name: 'Run full sync' }).click()
+      await page.getByText('Full sync requested').first().waitFor()
+      await expect
+        .poll(
+          async () => {
+            await page.getByRole('link', { name: 'Refresh' }).click()
+            return page.locator('dd', { hasText: 'linked' }).first().textContent()
+          },
+          { timeout: 60_000, interval: 500 },
+        )
+        .toMatch(/^[1-9]\d* linked, 0 failing/)
+      expect(await page.getByText('grace.hopper@example.com').count()).toBeGreaterThan(0)
+      await shot(page, 'provider')
+      const pushed = await scim(
+        origin,
+        'seed',
+        t.key,
+        'GET',
+        '/Users?filter=userName%20eq%20%22grace.hopper@example.com%22',
+      )
+      expect(((await pushed.json()) as { totalResults: number }).totalResults).toBe(1)
 
-    // A narrow screen: nothing wider than the viewport.
-    await page.setViewportSize({ width: 390, height: 844 })
-    await page.goto(`${origin}/if/admin/sources/entra`)
-    // Strings, not functions: the test is compiled without the DOM library.
-    const overflow = Number(
-      await page.evaluate(
-        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
-      ),
-    )
-    expect(overflow).toBeLessThanOrEqual(0)
-    await shot(page, 'source-narrow')
+      // The other main pages, for the screenshots and for console errors.
+      await page.goto(`${origin}/if/admin/sources`)
+      await shot(page, 'sources')
+      await page.goto(`${origin}/if/admin/groups?q=Engineering`)
+      await page.getByRole('link', { name: 'Engineering' }).first().click()
+      await page.getByText('Members (1)').waitFor()
+      await shot(page, 'group')
+      await page.goto(`${origin}/if/admin/tokens`)
+      await shot(page, 'tokens')
+      await page.goto(`${origin}/if/admin/events`)
+      await shot(page, 'events')
+      await page.goto(`${origin}/if/admin/sources/entra/delete`)
+      await shot(page, 'delete-source')
 
-    // Sign out: back to the sign-in page, and the pages are closed.
-    await page.getByRole('button', { name: 'Sign out' }).click()
-    await page.waitForURL(/sign-in/)
-    await page.goto(`${origin}/if/admin/sources`)
-    expect(page.url()).toContain('/if/admin/sign-in')
-    expect(errors).toEqual([])
-  })
+      // A narrow screen: nothing wider than the viewport.
+      await page.setViewportSize({ width: 390, height: 844 })
+      await page.goto(`${origin}/if/admin/sources/entra`)
+      // Strings, not functions: the test is compiled without the DOM library.
+      const overflow = Number(
+        await page.evaluate(
+          'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+        ),
+      )
+      expect(overflow).toBeLessThanOrEqual(0)
+      await shot(page, 'source-narrow')
 
-  it('works without JavaScript: sign in, create a source, view its token', async () => {
-    const { origin, browser } = await serveWithBrowser()
-    const page = await browser.newPage()
-    await page.route('**/*.js', (route) => route.abort())
-    await page.goto(`${origin}/if/admin/sign-in`)
-    await page.getByLabel('Admin token').fill(ADMIN_KEY)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.waitForURL(/sources$/)
-    await page.getByRole('link', { name: 'New source' }).click()
-    await page.getByLabel('Name').fill('Okta')
-    await page.getByLabel('Slug').fill('okta')
-    await page.getByRole('button', { name: 'Save' }).click()
-    const key = await page.locator('#token').inputValue()
-    expect(key.length).toBeGreaterThan(20)
-    // Without the script, copy buttons stay hidden (the field can still be selected).
-    expect(await page.getByRole('button', { name: 'Copy Token' }).isVisible()).toBe(false)
-    await page.goto(`${origin}/if/admin/sources/okta`)
-    expect(await page.locator('#token').count()).toBe(0)
-    await page.getByRole('button', { name: 'View token' }).click()
-    expect(await page.locator('#token').inputValue()).toBe(key)
-  })
+      // Sign out: back to the sign-in page, and the pages are closed.
+      await page.getByRole('button', { name: 'Sign out' }).click()
+      await page.waitForURL(/sign-in/)
+      await page.goto(`${origin}/if/admin/sources`)
+      expect(page.url()).toContain('/if/admin/sign-in')
+      expect(errors).toEqual([])
+    },
+    BROWSER_TEST_MS,
+  )
+
+  it(
+    'works without JavaScript: sign in, create a source, view its token',
+    async () => {
+      const { origin, browser } = await serveWithBrowser()
+      const page = await browser.newPage()
+      await page.route('**/*.js', (route) => route.abort())
+      await page.goto(`${origin}/if/admin/sign-in`)
+      await page.getByLabel('Admin token').fill(ADMIN_KEY)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.waitForURL(/sources$/)
+      await page.getByRole('link', { name: 'New source' }).click()
+      await page.getByLabel('Name').fill('Okta')
+      await page.getByLabel('Slug').fill('okta')
+      await page.getByRole('button', { name: 'Save' }).click()
+      const key = await page.locator('#token').inputValue()
+      expect(key.length).toBeGreaterThan(20)
+      // Without the script, copy buttons stay hidden (the field can still be selected).
+      expect(await page.getByRole('button', { name: 'Copy Token' }).isVisible()).toBe(false)
+      await page.goto(`${origin}/if/admin/sources/okta`)
+      expect(await page.locator('#token').count()).toBe(0)
+      await page.getByRole('button', { name: 'View token' }).click()
+      expect(await page.locator('#token').inputValue()).toBe(key)
+    },
+    BROWSER_TEST_MS,
+  )
 })

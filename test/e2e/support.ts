@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { serve } from '@hono/node-server'
 import { type BrowserContext, chromium } from 'playwright-core'
 import { onTestFinished } from 'vitest'
+import { startProviderSync } from '../../src/services/providers.js'
 import { createTestApp, type TestApp } from '../support/app.js'
 
 export const CHROMIUM = process.env.SCIMD_CHROMIUM ?? '/usr/bin/chromium'
@@ -40,13 +41,17 @@ export interface Served {
   browser: BrowserContext
 }
 
-/** A real app on a fresh database, listening on 127.0.0.1, and a fresh headless browser. */
+/**
+ * A real app on a fresh database, listening on 127.0.0.1, with the provider sync worker
+ * running as `scimd serve` runs it, and a fresh headless browser.
+ */
 export async function serveWithBrowser(): Promise<Served> {
   const port = await freePort()
   const origin = `http://127.0.0.1:${port}`
   const t = await createTestApp({ slug: 'seed', env: { SCIMD_BASE_URL: origin } })
   const server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port })
   await new Promise<void>((resolve) => server.once('listening', () => resolve()))
+  const worker = startProviderSync(t.runtime.deps, { pollMs: 200 })
   const profile = mkdtempSync(join(tmpdir(), 'scimd-e2e-chromium-'))
   // A persistent context on a new, empty directory: the fresh --user-data-dir (Playwright
   // passes it to Chromium itself and refuses it among the args).
@@ -71,6 +76,7 @@ export async function serveWithBrowser(): Promise<Served> {
   // reverse): the browser and server stop before the database closes.
   onTestFinished(async () => {
     await browser.close()
+    await worker.stop()
     await new Promise<void>((resolve) => server.close(() => resolve()))
     rmSync(profile, { recursive: true, force: true })
   })

@@ -99,6 +99,8 @@ form.inline { display: inline; }
 .muted { color: var(--muted); }
 .pager { display: flex; flex-wrap: wrap; gap: .75rem; align-items: center; margin: .75rem 0; color: var(--muted); }
 ul.plain { margin: .25rem 0; padding-left: 1.2rem; }
+form.filters { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: flex-end; margin: 0 0 1rem; }
+form.filters .field { margin: 0; flex: 1 1 11rem; }
 `.trim()
 
 /**

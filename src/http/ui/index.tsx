@@ -1,10 +1,13 @@
 /** The admin web UI under /if/admin: server-rendered pages, a session from an admin token, CSRF checks. */
+import type { BlockList } from 'node:net'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { ScimError } from '../../scim/errors.js'
 import { SCRIPT, STYLESHEET } from './assets.js'
 import { Notice, page, UI_BASE } from './layout.js'
 import { directoryPages } from './pages/directory.js'
+import { eventPages } from './pages/events.js'
+import { providerPages } from './pages/providers.js'
 import { signInRoutes, signOutRoutes } from './pages/sign-in.js'
 import { sourcePages } from './pages/sources.js'
 import { tokenPages } from './pages/tokens.js'
@@ -35,8 +38,11 @@ function errorPage(title: string, message: string) {
   })
 }
 
-/** Builds the UI; app.ts mounts it at UI_BASE. */
-export function adminUi(): Hono<UiEnv> {
+/**
+ * Builds the UI; app.ts mounts it at UI_BASE. `trusted` are the proxies whose
+ * X-Forwarded-For is believed (the client address of sign-in limits and events).
+ */
+export function adminUi(trusted: BlockList | undefined): Hono<UiEnv> {
   const ui = new Hono<UiEnv>()
   ui.use('*', securityHeaders())
   ui.use('*', (c, next) =>
@@ -59,14 +65,16 @@ export function adminUi(): Hono<UiEnv> {
     return c.body(asset.body)
   })
 
-  ui.route('/', signInRoutes())
+  ui.route('/', signInRoutes(trusted))
 
   const signedIn = new Hono<UiEnv>()
-  signedIn.use('*', requireSession(), requireCsrf())
+  signedIn.use('*', requireSession(trusted), requireCsrf())
   signedIn.get('/', (c) => c.redirect(`${UI_BASE}/sources`, 302))
   signedIn.route('/', signOutRoutes())
   signedIn.route('/sources', sourcePages())
+  signedIn.route('/providers', providerPages())
   signedIn.route('/tokens', tokenPages())
+  signedIn.route('/events', eventPages())
   signedIn.route('/', directoryPages())
   signedIn.all('*', () => {
     throw ScimError.notFound('No such page')

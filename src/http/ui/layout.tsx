@@ -7,13 +7,15 @@ import { SCRIPT, STYLESHEET } from './assets.js'
 /** Where the UI is served (authentik's path). */
 export const UI_BASE = '/if/admin'
 
-export type Section = 'sources' | 'users' | 'groups' | 'tokens' | 'none'
+export type Section = 'sources' | 'providers' | 'users' | 'groups' | 'tokens' | 'events' | 'none'
 
 const SECTIONS: Array<{ key: Section; label: string; href: string }> = [
   { key: 'sources', label: 'Sources', href: `${UI_BASE}/sources` },
+  { key: 'providers', label: 'Providers', href: `${UI_BASE}/providers` },
   { key: 'users', label: 'Users', href: `${UI_BASE}/users` },
   { key: 'groups', label: 'Groups', href: `${UI_BASE}/groups` },
   { key: 'tokens', label: 'Admin tokens', href: `${UI_BASE}/tokens` },
+  { key: 'events', label: 'Events', href: `${UI_BASE}/events` },
 ]
 
 export interface PageProps {

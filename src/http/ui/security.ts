@@ -1,8 +1,11 @@
 /** The admin UI's guards: security headers, the session cookie, and CSRF (token + Origin) checks. */
+import type { BlockList } from 'node:net'
 import type { Context, MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { EVENT_APPS } from '../../core/events.js'
 import type { UiSession } from '../../services/ui-sessions.js'
 import * as uiSessions from '../../services/ui-sessions.js'
+import { clientIp } from '../client-ip.js'
 import type { AppEnv } from '../env.js'
 import { originOf } from '../origin.js'
 import { UI_BASE } from './layout.js'
@@ -81,11 +84,18 @@ export function safeNext(next: string | undefined): string {
   return `${UI_BASE}/`
 }
 
+/** The client address of a request (client-ip.ts), for limits and events. */
+export function uiClientIp(c: Context<UiEnv>, trusted: BlockList | undefined): string | null {
+  // UiEnv extends AppEnv's variables; client-ip reads only the request and its socket.
+  return clientIp(c as unknown as Context<AppEnv>, trusted)
+}
+
 /**
  * Signed-in pages: a cookie that opens a live session, else to the sign-in page (a GET keeps
- * where it was going; a POST is not replayed after sign-in).
+ * where it was going; a POST is not replayed after sign-in). The request's deps then name
+ * the admin and address, so what the pages change is recorded as theirs (events).
  */
-export function requireSession(): MiddlewareHandler<UiEnv> {
+export function requireSession(trusted: BlockList | undefined): MiddlewareHandler<UiEnv> {
   return async (c, next) => {
     const sessionId = getCookie(c, SESSION_COOKIE)
     const session = await uiSessions.resolveSession(c.get('deps'), sessionId)
@@ -96,6 +106,14 @@ export function requireSession(): MiddlewareHandler<UiEnv> {
     }
     c.set('session', session)
     c.set('sessionId', sessionId)
+    c.set('deps', {
+      ...c.get('deps'),
+      audit: {
+        user: { pk: session.user.pk, username: session.user.username },
+        clientIp: uiClientIp(c, trusted),
+        app: EVENT_APPS.ui,
+      },
+    })
     return next()
   }
 }

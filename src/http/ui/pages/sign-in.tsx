@@ -1,6 +1,8 @@
 /** Sign-in with an admin API token (exchanged for a session cookie) and sign-out. */
+import type { BlockList } from 'node:net'
 import { Hono } from 'hono'
 import { getCookie } from 'hono/cookie'
+import { authenticationFailed, checkNotBlocked } from '../../../services/limits.js'
 import * as uiSessions from '../../../services/ui-sessions.js'
 import { Notice, page, TextField, UI_BASE } from '../layout.js'
 import {
@@ -12,6 +14,7 @@ import {
   safeNext,
   setSessionCookie,
   type UiEnv,
+  uiClientIp,
 } from '../security.js'
 
 function SignInForm(props: { next: string; error?: string | undefined }) {
@@ -46,7 +49,7 @@ function signInPage(next: string, error?: string) {
 }
 
 /** The routes that need no session: the sign-in form and its POST. */
-export function signInRoutes(): Hono<UiEnv> {
+export function signInRoutes(trusted: BlockList | undefined): Hono<UiEnv> {
   const app = new Hono<UiEnv>()
 
   app.get('/sign-in', async (c) => {
@@ -60,13 +63,27 @@ export function signInRoutes(): Hono<UiEnv> {
   // stop another site from signing a browser in (and it would need an admin token to do so).
   app.post('/sign-in', async (c) => {
     if (!isSameOrigin(c)) throw new CsrfError('cross-origin sign-in')
+    const deps = c.get('deps')
+    const ip = uiClientIp(c, trusted)
+    // The admin API's brute-force limit: an address with too many wrong keys is 429 here too.
+    checkNotBlocked(deps, ip)
     const body = await formBody(c)
     const next = safeNext(body.next)
     const key = body.token ?? ''
-    const result = key === '' ? undefined : await uiSessions.signIn(c.get('deps'), key)
+    const result = key === '' ? undefined : await uiSessions.signIn(deps, key)
     if (!result?.ok) {
       const forbidden = result?.reason === 'forbidden'
-      c.get('deps').logger.info('ui sign-in refused', { requestId: c.get('requestId') })
+      if (result?.reason === 'invalid') {
+        // A wrong key is a guess: a login_failed event and a failure counted against the
+        // address, never with the key itself.
+        await authenticationFailed(deps, {
+          clientIp: ip,
+          reason: 'invalid token',
+          method: c.req.method,
+          path: c.req.path,
+        })
+      }
+      deps.logger.info('ui sign-in refused', { requestId: c.get('requestId') })
       return c.html(
         signInPage(
           next,
