@@ -249,7 +249,9 @@ async function main() {
         holds.length = Math.min(holds.length, 10)
       }
       if (process.env.FUZZ_DEBUG && outcome.kind === 'response') {
-        process.stderr.write(`${i} ${req.kind} ${outcome.status} ${outcome.bodyStart.slice(0, 240)}\n`)
+        process.stderr.write(
+          `${i} ${req.kind} ${outcome.status} ${outcome.bodyStart.slice(0, 240)}\n`,
+        )
       }
       const failed =
         !alive || outcome.kind === 'hang' || (outcome.kind === 'response' && outcome.status >= 500)
