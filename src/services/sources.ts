@@ -1,6 +1,6 @@
 /** SCIM sources: each is created with its service account and that account's API token. */
-import type { DirectoryUser, Source, Token } from '../domain.js'
-import { nowIso, uuidv7 } from '../ids.js'
+import type { DirectoryUser, Source, Token } from '../core/domain.js'
+import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import { sourceObjects } from '../store/connections.js'
 import type { Executor } from '../store/database.js'
