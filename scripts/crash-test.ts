@@ -412,15 +412,15 @@ async function main() {
   if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   else {
     process.stdout.write(
-      [
+      `${[
         `scimd crash test: seed ${report.seed}, ${report.database}${survivor ? ' (2 instances, one killed)' : ''}, ${kills} kills in ${report.seconds} s, ${options.writers} writers`,
-        `writes: ${counts.sent} sent, ${counts.ok} acknowledged (2xx), ${counts.error} refused, ${counts.unknown} without an answer; ${JSON.stringify(counts.byOp)}`,
+        `writes: ${counts.sent} sent, ${counts.ok} acknowledged (2xx), ${counts.error} refused with an error, ${counts.unknown} without an answer; ${JSON.stringify(counts.byOp)}`,
         `users: ${users.length}; group members at the end: ${members.size}`,
         `acknowledged writes lost or unexpected state: ${lost}; half-applied: ${halfApplied}; membership inconsistent: ${inconsistentMembership}`,
         `database: ${integrity}`,
         ...problems.slice(0, 20).map((p) => `  ${p.slice(0, 400)}`),
         `reproduce: npm run crash-test -- --seed ${report.seed} --kills ${options.kills} --writers ${options.writers}`,
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     )
   }
   process.exit(problems.length > 0 || lost > 0 ? 1 : 0)
