@@ -25,6 +25,21 @@ export interface Config {
   readonly pgPoolMax: number
   /** How much of a SQLite file its read connection maps into memory, in MiB (0: none). */
   readonly sqliteMmapMb: number
+  /** Node's server limits (src/http/server.ts): what a slow or greedy client can hold. */
+  readonly http: HttpLimits
+}
+
+export interface HttpLimits {
+  /** Open connections at most; more are closed as they arrive (Node's server.maxConnections). */
+  readonly maxConnections: number
+  /** Time to receive a request's headers (headersTimeout), in ms. */
+  readonly headersTimeoutMs: number
+  /** Time to receive a whole request, headers and body (requestTimeout), in ms. */
+  readonly requestTimeoutMs: number
+  /** How long an idle keep-alive connection stays open (keepAliveTimeout), in ms. */
+  readonly keepAliveTimeoutMs: number
+  /** Largest request line plus headers (maxHeaderSize), in bytes; larger is 431. */
+  readonly maxHeaderBytes: number
 }
 
 const EnvSchema = z.object({
@@ -47,6 +62,11 @@ const EnvSchema = z.object({
   SCIMD_PG_POOL_MAX: z.coerce.number().int().positive().max(500).default(10),
   // SQLite caps a map at 2 GiB less 64 KiB (SQLITE_MAX_MMAP_SIZE) and would quietly use less.
   SCIMD_SQLITE_MMAP_MB: z.coerce.number().int().min(0).max(2047).default(0),
+  SCIMD_MAX_CONNECTIONS: z.coerce.number().int().positive().default(1000),
+  SCIMD_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  SCIMD_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  SCIMD_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  SCIMD_MAX_HEADER_BYTES: z.coerce.number().int().min(1024).default(16_384),
 })
 
 export class ConfigError extends Error {
@@ -82,6 +102,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'SCIMD_SECRET_KEY is required with PostgreSQL: every instance must share the same secret',
     )
   }
+  // Node lets a request take at most requestTimeout; its headers cannot take longer.
+  if (e.SCIMD_HEADERS_TIMEOUT_MS > e.SCIMD_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('SCIMD_HEADERS_TIMEOUT_MS must not exceed SCIMD_REQUEST_TIMEOUT_MS')
+  }
   const dataDir =
     database.kind === 'sqlite' && database.path !== ':memory:' ? dirnameOf(database.path) : './data'
   return Object.freeze({
@@ -97,6 +121,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxResults: e.SCIMD_MAX_RESULTS,
     pgPoolMax: e.SCIMD_PG_POOL_MAX,
     sqliteMmapMb: e.SCIMD_SQLITE_MMAP_MB,
+    http: Object.freeze({
+      maxConnections: e.SCIMD_MAX_CONNECTIONS,
+      headersTimeoutMs: e.SCIMD_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.SCIMD_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.SCIMD_KEEPALIVE_TIMEOUT_MS,
+      maxHeaderBytes: e.SCIMD_MAX_HEADER_BYTES,
+    }),
   })
 }
 

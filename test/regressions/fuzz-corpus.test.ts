@@ -5,10 +5,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { serve } from '@hono/node-server'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { type FuzzRequest, send } from '../../scripts/fuzz/request.js'
-import { batchResponses } from '../../src/http/batch-responses.js'
+import { listen } from '../../src/http/server.js'
 import { ADMIN_KEY, createTestApp } from '../support/app.js'
 
 const CORPUS = join(import.meta.dirname, 'fuzz-corpus')
@@ -57,11 +56,10 @@ describe('requests the fuzzer found failing', () => {
       })
       const freshId = ((await fresh.json()) as { id: string }).id
 
-      const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-        const s = serve(
-          { fetch: batchResponses(t.app.fetch), hostname: '127.0.0.1', port: 0 },
-          () => resolve(s),
-        )
+      // Served as scimd serves itself: the same Node server limits.
+      const limits = t.runtime.deps.config.http
+      const server = await new Promise<ReturnType<typeof listen>>((resolve) => {
+        const s = listen(t.app.fetch, { hostname: '127.0.0.1', port: 0, limits }, () => resolve(s))
       })
       onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())))
       const address = server.address()
