@@ -6,6 +6,7 @@ import { type Http2Bindings, type HttpBindings, type ServerType, serve } from '@
 import type { Config, HttpLimits } from '../config.js'
 import type { Logger } from '../logger.js'
 import { startRuntime } from '../runtime.js'
+import { startProviderSync } from '../services/providers.js'
 import { createApp } from './app.js'
 import { batchResponses } from './batch-responses.js'
 
@@ -13,6 +14,13 @@ export async function runServer(config: Config): Promise<void> {
   const runtime = await startRuntime(config, { serving: true })
   const { logger } = runtime.deps
   const app = createApp(runtime.deps)
+  // Pushes to outbound providers; with several instances the lease rows share the work.
+  const worker = config.providerSync
+    ? startProviderSync(runtime.deps, {
+        fullSyncIntervalMs: config.providerSyncIntervalSeconds * 1000,
+        leaseMs: config.providerLeaseSeconds * 1000,
+      })
+    : undefined
   const server = listen(
     app.fetch,
     { hostname: config.host, port: config.port, limits: config.http },
@@ -39,7 +47,8 @@ export async function runServer(config: Config): Promise<void> {
     if (closing) return
     closing = true
     logger.info('shutting down', { signal })
-    server.close(() => {
+    server.close(async () => {
+      await worker?.stop().catch(() => undefined)
       runtime.close().then(
         () => process.exit(0),
         () => process.exit(1),
