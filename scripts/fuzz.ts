@@ -254,7 +254,9 @@ async function main() {
         )
       }
       const failed =
-        !alive || outcome.kind === 'hang' || (outcome.kind === 'response' && outcome.status >= 500)
+        !alive ||
+        outcome.kind === 'hang' ||
+        (outcome.kind === 'response' && outcome.status >= 500 && outcome.status !== 501)
       if (failed) {
         const failure: Failure = {
           index: i,
