@@ -53,6 +53,9 @@ type JsonObject = Record<string, unknown>
  */
 export const MAX_VALUES = 1000
 
+/** Most entries one multi-valued attribute may be sent with, duplicates included. */
+export const MAX_ENTRIES = 10 * MAX_VALUES
+
 /**
  * Longest string value of any attribute, in UTF-16 code units. A certificate is a few
  * thousand; a 7 MB userName was stored, indexed and echoed for over a second.
@@ -237,6 +240,13 @@ export function normalizeAttributeValue(
   }
   // OneLogin sends `emails` as a single object instead of an array.
   const items = Array.isArray(value) ? value : [value]
+  // Duplicates are forgiven, but not without end: 100,000 copies of one email took seconds
+  // to normalize one by one.
+  if (items.length > MAX_ENTRIES) {
+    throw ScimError.invalidValue(
+      `Attribute '${path}' has ${items.length} entries; at most ${MAX_ENTRIES} are accepted (${MAX_VALUES} once duplicates are dropped)`,
+    )
+  }
   const normalized: unknown[] = []
   // Duplicates are found by key, not by comparing every pair: 20,000 emails took seconds.
   const seen = new Set<string>()

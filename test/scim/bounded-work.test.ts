@@ -7,7 +7,13 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MAX_JSON_DEPTH, MAX_OBJECT_KEYS } from '../../src/http/scim-response.js'
-import { deepEqual, jsonKey, MAX_STRING_LENGTH, MAX_VALUES } from '../../src/scim/normalize.js'
+import {
+  deepEqual,
+  jsonKey,
+  MAX_ENTRIES,
+  MAX_STRING_LENGTH,
+  MAX_VALUES,
+} from '../../src/scim/normalize.js'
 import { MAX_PATCH_OPERATIONS } from '../../src/scim/patch/request.js'
 import { createTestApp } from '../support/app.js'
 
@@ -37,6 +43,18 @@ describe('limits', () => {
     expect(status).toBe(400)
     expect(body.scimType).toBe('invalidValue')
     expect(body.detail).toContain(`at most ${MAX_VALUES}`)
+  })
+
+  it(`refuses more than ${MAX_ENTRIES} entries of one attribute, duplicates included`, async () => {
+    const t = await createTestApp()
+    const res = await t.scim('POST', '/Users', {
+      schemas: [USER],
+      userName: 'copies',
+      emails: emails(1, MAX_ENTRIES + 1),
+    })
+    const { status, body } = await errorOf(res)
+    expect(status).toBe(400)
+    expect(body.detail).toContain(`at most ${MAX_ENTRIES}`)
   })
 
   it(`keeps ${MAX_VALUES} distinct emails sent three times each, once each, in order`, async () => {
