@@ -53,6 +53,21 @@ export interface Config {
    * address is always the socket's.
    */
   readonly trustedProxies: readonly string[]
+  /** Node's server limits (src/http/server.ts): what a slow or greedy client can hold. */
+  readonly http: HttpLimits
+}
+
+export interface HttpLimits {
+  /** Open connections at most; more are closed as they arrive (Node's server.maxConnections). */
+  readonly maxConnections: number
+  /** Time to receive a request's headers (headersTimeout), in ms. */
+  readonly headersTimeoutMs: number
+  /** Time to receive a whole request, headers and body (requestTimeout), in ms. */
+  readonly requestTimeoutMs: number
+  /** How long an idle keep-alive connection stays open (keepAliveTimeout), in ms. */
+  readonly keepAliveTimeoutMs: number
+  /** Largest request line plus headers (maxHeaderSize), in bytes; larger is 431. */
+  readonly maxHeaderBytes: number
 }
 
 const EnvSchema = z.object({
@@ -105,6 +120,11 @@ const EnvSchema = z.object({
     )
     .pipe(z.array(z.string().refine(isAddressOrCidr, 'expected IP addresses or CIDR blocks')))
     .default([]),
+  SCIMD_MAX_CONNECTIONS: z.coerce.number().int().positive().default(1000),
+  SCIMD_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  SCIMD_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  SCIMD_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  SCIMD_MAX_HEADER_BYTES: z.coerce.number().int().min(1024).default(16_384),
 })
 
 /** An IPv4 or IPv6 address, optionally with a /prefix length. */
@@ -175,6 +195,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'SCIMD_SECRET_KEY is required with PostgreSQL: every instance must share the same secret',
     )
   }
+  // Node lets a request take at most requestTimeout; its headers cannot take longer.
+  if (e.SCIMD_HEADERS_TIMEOUT_MS > e.SCIMD_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('SCIMD_HEADERS_TIMEOUT_MS must not exceed SCIMD_REQUEST_TIMEOUT_MS')
+  }
   const dataDir =
     database.kind === 'sqlite' && database.path !== ':memory:' ? dirnameOf(database.path) : './data'
   return Object.freeze({
@@ -202,6 +226,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sourceRateLimit: e.SCIMD_SOURCE_RATE_LIMIT,
     sourceRateBurst: e.SCIMD_SOURCE_RATE_BURST ?? Math.max(1, Math.ceil(e.SCIMD_SOURCE_RATE_LIMIT)),
     trustedProxies: Object.freeze(e.SCIMD_TRUSTED_PROXIES),
+    http: Object.freeze({
+      maxConnections: e.SCIMD_MAX_CONNECTIONS,
+      headersTimeoutMs: e.SCIMD_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.SCIMD_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.SCIMD_KEEPALIVE_TIMEOUT_MS,
+      maxHeaderBytes: e.SCIMD_MAX_HEADER_BYTES,
+    }),
   })
 }
 

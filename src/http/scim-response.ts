@@ -67,6 +67,7 @@ export async function readJsonBody(
 ): Promise<unknown> {
   const text = await readBodyText(c, limit)
   if (text.trim() === '') throw ScimError.invalidSyntax('Request body is empty')
+  assertJsonShape(text)
   let body: unknown
   try {
     body = JSON.parse(text)
@@ -115,6 +116,65 @@ async function readBodyText(
   const body = Buffer.concat(chunks)
   assertUtf8(body)
   return body.toString('utf8')
+}
+
+/**
+ * How deep a request body's arrays and objects may nest. A SCIM resource nests three levels
+ * (an extension's `manager.value`), a PatchOp's value five or so; 5,000 levels overflowed
+ * the stack of the recursive walks that follow (a 500).
+ */
+export const MAX_JSON_DEPTH = 64
+
+/**
+ * How many members one JSON object may have. A User has a few dozen attributes; an object
+ * with 100,000 keys took 0.6 s to parse and as long again to normalize. Arrays (a group's
+ * members) are not limited here.
+ */
+export const MAX_OBJECT_KEYS = 1000
+
+/**
+ * 400 when `text` nests arrays and objects deeper than MAX_JSON_DEPTH or has an object with
+ * more than MAX_OBJECT_KEYS members: one linear scan, before JSON.parse builds anything.
+ */
+export function assertJsonShape(text: string): void {
+  // keys[d]: members seen so far in the object open at depth d (-1 for an array).
+  const keys: number[] = [-1]
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x22) {
+      // A string: jump to its closing quote (indexOf is native; most of a body is strings).
+      let end = text.indexOf('"', i + 1)
+      while (end !== -1 && isEscaped(text, end)) end = text.indexOf('"', end + 1)
+      if (end === -1) return // unterminated: JSON.parse says so
+      i = end
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_JSON_DEPTH) {
+        throw ScimError.invalidSyntax(
+          `Request body nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`,
+        )
+      }
+      keys[depth] = c === 0x7b ? 0 : -1
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--
+    } else if (c === 0x3a) {
+      // Outside strings a colon only follows an object's key.
+      const count = (keys[depth] ?? -1) + 1
+      keys[depth] = count
+      if (count > MAX_OBJECT_KEYS) {
+        throw ScimError.invalidSyntax(
+          `Request body has an object with more than ${MAX_OBJECT_KEYS} members`,
+        )
+      }
+    }
+  }
+}
+
+/** Whether the quote at `at` is escaped: an odd number of backslashes precedes it. */
+function isEscaped(text: string, at: number): boolean {
+  let backslashes = 0
+  while (text.charCodeAt(at - 1 - backslashes) === 0x5c) backslashes++
+  return backslashes % 2 === 1
 }
 
 /** A compressed body is not JSON as sent: 415 for any content coding (RFC 9110 §15.5.16). */

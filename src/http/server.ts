@@ -1,7 +1,9 @@
 /** Serves the app with @hono/node-server and shuts down gracefully on SIGINT/SIGTERM. */
 import type { EventEmitter } from 'node:events'
-import { serve } from '@hono/node-server'
-import type { Config } from '../config.js'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { type Http2Bindings, type HttpBindings, type ServerType, serve } from '@hono/node-server'
+import type { Config, HttpLimits } from '../config.js'
 import type { Logger } from '../logger.js'
 import { startRuntime } from '../runtime.js'
 import { startProviderSync } from '../services/providers.js'
@@ -19,8 +21,9 @@ export async function runServer(config: Config): Promise<void> {
         leaseMs: config.providerLeaseSeconds * 1000,
       })
     : undefined
-  const server = serve(
-    { fetch: batchResponses(app.fetch), hostname: config.host, port: config.port },
+  const server = listen(
+    app.fetch,
+    { hostname: config.host, port: config.port, limits: config.http },
     (info) => {
       logger.info('scimd listening', {
         url: `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`,
@@ -55,6 +58,40 @@ export async function runServer(config: Config): Promise<void> {
   }
   process.on('SIGINT', () => shutdown('SIGINT'))
   process.on('SIGTERM', () => shutdown('SIGTERM'))
+}
+
+/**
+ * Starts Node's HTTP server for `fetch` with scimd's limits set deliberately rather than left
+ * at Node's defaults (60 s for headers, 300 s per request, no cap on connections): a client
+ * that trickles its headers or body, or opens hundreds of sockets, holds them for seconds,
+ * not minutes, and never more than `maxConnections` at once (further ones are closed on
+ * arrival). Tests serve the app through this too.
+ */
+export function listen(
+  fetch: (request: Request, env: HttpBindings | Http2Bindings) => Response | Promise<Response>,
+  options: { hostname: string; port: number; limits: HttpLimits },
+  onListening?: (info: AddressInfo) => void,
+): ServerType {
+  const { limits } = options
+  const server = serve(
+    {
+      fetch: batchResponses(fetch),
+      hostname: options.hostname,
+      port: options.port,
+      serverOptions: {
+        maxHeaderSize: limits.maxHeaderBytes,
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        keepAliveTimeout: limits.keepAliveTimeoutMs,
+        // Node checks the two timeouts above this often (default 30 s: a trickling client
+        // would keep its socket up to 30 s past its deadline).
+        connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+      },
+    },
+    onListening,
+  ) as Server
+  server.maxConnections = limits.maxConnections
+  return server
 }
 
 /**

@@ -104,8 +104,14 @@ export class ScimError extends Error {
   static preconditionFailed(detail = 'Resource version does not match If-Match'): ScimError {
     return new ScimError(412, detail)
   }
+  /**
+   * 413, and the connection is closed after the answer: otherwise Node reads and discards the
+   * rest of the body (100 MB, say) to keep the connection alive for the next request.
+   */
   static payloadTooLarge(limit: number): ScimError {
-    return new ScimError(413, `Request body exceeds ${limit} bytes`)
+    return new ScimError(413, `Request body exceeds ${limit} bytes`, undefined, {
+      Connection: 'close',
+    })
   }
   static unsupportedMediaType(detail: string): ScimError {
     return new ScimError(415, detail)

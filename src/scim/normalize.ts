@@ -46,6 +46,22 @@ const REQUIRED_ATTRIBUTE: Record<ResourceSchema['name'], string> = {
 
 type JsonObject = Record<string, unknown>
 
+/**
+ * Most values one multi-valued attribute (emails, roles, …) may carry: real users have a
+ * handful; a limit keeps a request's work and a user's rows bounded. Group `members` are not
+ * limited by count (normalizeMembers), only by the body size.
+ */
+export const MAX_VALUES = 1000
+
+/** Most entries one multi-valued attribute may be sent with, duplicates included. */
+export const MAX_ENTRIES = 10 * MAX_VALUES
+
+/**
+ * Longest string value of any attribute, in UTF-16 code units. A certificate is a few
+ * thousand; a 7 MB userName was stored, indexed and echoed for over a second.
+ */
+export const MAX_STRING_LENGTH = 65_536
+
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
@@ -224,11 +240,28 @@ export function normalizeAttributeValue(
   }
   // OneLogin sends `emails` as a single object instead of an array.
   const items = Array.isArray(value) ? value : [value]
+  // Duplicates are forgiven, but not without end: 100,000 copies of one email took seconds
+  // to normalize one by one.
+  if (items.length > MAX_ENTRIES) {
+    throw ScimError.invalidValue(
+      `Attribute '${path}' has ${items.length} entries; at most ${MAX_ENTRIES} are accepted (${MAX_VALUES} once duplicates are dropped)`,
+    )
+  }
   const normalized: unknown[] = []
+  // Duplicates are found by key, not by comparing every pair: 20,000 emails took seconds.
+  const seen = new Set<string>()
   for (const item of items) {
     const element = normalizeElement(attribute, item, path)
-    if (element !== undefined && !normalized.some((other) => deepEqual(other, element))) {
-      normalized.push(element)
+    if (element === undefined) continue
+    const key = jsonKey(element)
+    if (seen.has(key)) continue
+    seen.add(key)
+    normalized.push(element)
+    // Counted once duplicates are gone: a client that repeats values is not refused for it.
+    if (normalized.length > MAX_VALUES) {
+      throw ScimError.invalidValue(
+        `Attribute '${path}' has more than ${MAX_VALUES} values; at most ${MAX_VALUES} are accepted`,
+      )
     }
   }
   if (normalized.length === 0) return undefined
@@ -251,6 +284,11 @@ export function normalizeElement(
     case 'binary':
       if (typeof value !== 'string')
         throw ScimError.invalidValue(`Attribute '${path}' must be a string`)
+      if (value.length > MAX_STRING_LENGTH) {
+        throw ScimError.invalidValue(
+          `Attribute '${path}' is ${value.length} characters long; at most ${MAX_STRING_LENGTH} are accepted`,
+        )
+      }
       return value
     case 'boolean':
       return toBoolean(value, path)
@@ -362,29 +400,68 @@ export function normalizeMembers(value: unknown, path = 'members'): MemberRef[] 
   const items = Array.isArray(value) ? value : isJsonObject(value) ? [value] : undefined
   if (!items) throw ScimError.invalidValue(`Attribute '${path}' must be an array of members`)
   const members: MemberRef[] = []
+  // Members are bounded by the body size only (an Okta PUT carries the whole list), so
+  // duplicates are found by id, in linear time.
+  const seen = new Set<string>()
   for (const item of items) {
     if (item === null) continue
     if (!isJsonObject(item)) {
       throw ScimError.invalidValue(`Each of '${path}' must be an object with a 'value'`)
     }
-    const entry = lowerKeys(item)
-    const id = entry.value
+    const id = memberField(item, 'value')
     if (typeof id !== 'string' || id === '') {
       throw ScimError.invalidValue(`Each of '${path}' must have a string 'value'`)
     }
     const member: MemberRef = { value: id }
-    const type = typeof entry.type === 'string' ? entry.type.toLowerCase() : undefined
+    const rawType = memberField(item, 'type')
+    const type = typeof rawType === 'string' ? rawType.toLowerCase() : undefined
     if (type === 'user') member.type = 'User'
     else if (type === 'group') member.type = 'Group'
-    if (!members.some((m) => m.value === id)) members.push(member)
+    if (seen.has(id)) continue
+    seen.add(id)
+    members.push(member)
   }
   return members
 }
 
-function lowerKeys(value: JsonObject): JsonObject {
-  const result: JsonObject = {}
-  for (const [key, item] of Object.entries(value)) result[key.toLowerCase()] = item
-  return result
+/**
+ * A member's `value` or `type`, its key matched ignoring case (the last spelling wins, as
+ * when keys are lower-cased); no copy of the member is made, for lists of 100,000.
+ */
+function memberField(item: JsonObject, name: 'value' | 'type'): unknown {
+  let found: unknown
+  for (const key in item) {
+    if (key.length === name.length && (key === name || key.toLowerCase() === name)) {
+      found = item[key]
+    }
+  }
+  return found
+}
+
+const elementKeys = new WeakMap<object, string>()
+
+/**
+ * A text that two JSON values share exactly when `deepEqual` says they are equal (object keys
+ * sorted), to find duplicates with a Set. Objects' keys are remembered: PATCH keeps the
+ * element objects it does not change, so each is keyed once per request, not once per
+ * operation.
+ */
+export function jsonKey(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'undefined'
+  const known = elementKeys.get(value)
+  if (known !== undefined) return known
+  let key: string
+  if (Array.isArray(value)) {
+    key = `[${value.map(jsonKey).join(',')}]`
+  } else {
+    const record = value as JsonObject
+    const parts = Object.keys(record)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${jsonKey(record[k])}`)
+    key = `{${parts.join(',')}}`
+  }
+  elementKeys.set(value, key)
+  return key
 }
 
 /** Structural equality of JSON values, ignoring key order. */

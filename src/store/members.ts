@@ -27,6 +27,15 @@ const groupIdById = preparedQuery((db, sourceId: string, id: string) =>
 )
 
 /**
+ * Before every chunk of a long list but the first, the event loop gets a turn: better-sqlite3
+ * runs each statement synchronously, and a 150,000-member PUT is hundreds of them, which
+ * held the loop for a second. Other requests' writes queue behind this transaction anyway.
+ */
+function betweenChunks(offset: number): Promise<void> | undefined {
+  return offset === 0 ? undefined : new Promise((resolve) => setImmediate(resolve))
+}
+
+/**
  * Looks up which of the given SCIM ids are users or groups of this source. One id (what
  * Entra and Okta send per PATCH) takes prepared lookups; more take `in` lists of 500.
  */
@@ -46,6 +55,7 @@ export async function resolveMemberIds(
     return { users, groups }
   }
   for (let i = 0; i < unique.length; i += 500) {
+    await betweenChunks(i)
     const chunk = unique.slice(i, i + 500)
     const userRows = await db
       .selectFrom('scim_source_users')
@@ -89,6 +99,7 @@ export async function addUserMembers(
   if (userPks.length === 1) return (await addUserMember(db, groupId, userPks[0] as number)).length
   let added = 0
   for (let i = 0; i < userPks.length; i += 500) {
+    await betweenChunks(i)
     const values = userPks.slice(i, i + 500).map((user_id) => ({ group_id: groupId, user_id }))
     const result = await db
       .insertInto('group_members')
@@ -107,6 +118,7 @@ export async function addGroupMembers(
 ): Promise<number> {
   let added = 0
   for (let i = 0; i < childIds.length; i += 500) {
+    await betweenChunks(i)
     const values = childIds.slice(i, i + 500).map((group_id) => ({ parent_id: parentId, group_id }))
     const result = await db
       .insertInto('group_parents')
@@ -136,6 +148,7 @@ export async function removeUserMembers(
     return (await removeUserMember(db, groupId, userPks[0] as number)).length
   let removed = 0
   for (let i = 0; i < userPks.length; i += 500) {
+    await betweenChunks(i)
     const result = await db
       .deleteFrom('group_members')
       .where('group_id', '=', groupId)
@@ -153,6 +166,7 @@ export async function removeGroupMembers(
 ): Promise<number> {
   let removed = 0
   for (let i = 0; i < childIds.length; i += 500) {
+    await betweenChunks(i)
     const result = await db
       .deleteFrom('group_parents')
       .where('parent_id', '=', parentId)

@@ -3,7 +3,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { ScimError } from '../../scim/errors.js'
 import type { AppEnv } from '../env.js'
-import { assertUtf8, refuseContentCoding } from '../scim-response.js'
+import { assertJsonShape, assertUtf8, refuseContentCoding } from '../scim-response.js'
 import { eventRoutes } from './events.js'
 import { groupRoutes } from './groups.js'
 import { adminDocument, jsonResponse, registerSecurityScheme } from './openapi.js'
@@ -52,7 +52,9 @@ function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
 const plainUtf8Body: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (c.req.raw.body !== null) {
     refuseContentCoding(c)
-    assertUtf8(await c.req.arrayBuffer())
+    const bytes = await c.req.arrayBuffer()
+    assertUtf8(bytes)
+    assertJsonShape(Buffer.from(bytes).toString('utf8'))
   }
   await next()
 }

@@ -46,7 +46,12 @@ function operandSortKey(
   switch (operand.kind) {
     case 'const':
       return {
-        expression: operand.value === undefined ? sql`null` : sql`${sql.lit(operand.value)}`,
+        // A cast, not a bare literal: PostgreSQL refuses a constant in ORDER BY (a 500 for
+        // sortBy=meta.resourceType, found by npm run fuzz).
+        expression:
+          operand.value === undefined
+            ? sql`cast(null as text)`
+            : sql`cast(${sql.lit(operand.value)} as text)`,
         nullable: operand.value === undefined,
       }
     case 'boolean':

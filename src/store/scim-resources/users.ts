@@ -316,6 +316,9 @@ export function userNameKey(userName: string): string {
   return userName.toLowerCase()
 }
 
+/** Rows per insert: 7 columns × 500 stays far below SQLite's 32,766 bound variables. */
+const INSERT_CHUNK = 500
+
 /** Replaces a user's rows in the email side table (kept in step with the document). */
 export async function replaceScimUserEmails(
   db: Executor,
@@ -331,8 +334,17 @@ export async function replaceScimUserEmails(
     source_id: sourceId,
     ...row,
   }))
-  if (rows.length === 1) await insertEmailRow(db, rows[0] as InsertableScimSourceUserEmailRow)
-  else await db.insertInto('scim_source_user_emails').values(rows).execute()
+  if (rows.length === 1) {
+    await insertEmailRow(db, rows[0] as InsertableScimSourceUserEmailRow)
+    return
+  }
+  // In chunks: one statement for 4,700 emails passed SQLite's limit of bound variables.
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await db
+      .insertInto('scim_source_user_emails')
+      .values(rows.slice(i, i + INSERT_CHUNK))
+      .execute()
+  }
 }
 
 /** A user's email rows but their user and source. */
