@@ -5,12 +5,13 @@ import { parseArgs } from 'node:util'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { isRealDate } from './core/instant.js'
 import { SourceRequestSchema } from './http/admin/schemas.js'
-import { serializeSource, sourceRootUrl } from './http/admin/serializers.js'
+import { serializeSource } from './http/admin/serializers.js'
 import { fieldErrors } from './http/admin/validation.js'
 import { runServer } from './http/server.js'
 import { createLogger } from './logger.js'
 import { startRuntime } from './runtime.js'
 import { ScimError } from './scim/errors.js'
+import { scimBaseUrl } from './scim/resources.js'
 import type { Deps } from './services/deps.js'
 import * as sources from './services/sources.js'
 import * as tokens from './services/tokens.js'
@@ -118,7 +119,7 @@ async function runAdminCommand(
       if (arg !== undefined) throw new UsageError(`Unexpected argument: ${arg}`)
       const input = sourceInput(args.name, args.slug)
       const created = await sources.createSource(deps, { name: input.name, slug: input.slug })
-      const url = sourceRootUrl(base, created.source.slug)
+      const url = scimBaseUrl(base, created.source.slug)
       print(
         { ...serializeSource(created, base), token: created.key },
         [
@@ -145,7 +146,7 @@ async function runAdminCommand(
                 d.source.slug,
                 d.source.enabled ? 'enabled' : 'disabled',
                 d.source.name,
-                sourceRootUrl(base, d.source.slug),
+                scimBaseUrl(base, d.source.slug),
               ]),
             ]),
       )

@@ -3,9 +3,11 @@ import type { Migration } from 'kysely'
 import * as createDirectory from './2026_11_23_2100_create_directory.js'
 import * as createFilterIndexes from './2026_11_24_0900_create_filter_indexes.js'
 import * as notifyCredentialChanges from './2026_11_24_1200_notify_credential_changes.js'
+import * as foldDisplayNameIndex from './2026_12_07_1700_fold_display_name_index.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_2100_create_directory': createDirectory,
   '2026_11_24_0900_create_filter_indexes': createFilterIndexes,
   '2026_11_24_1200_notify_credential_changes': notifyCredentialChanges,
+  '2026_12_07_1700_fold_display_name_index': foldDisplayNameIndex,
 }

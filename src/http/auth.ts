@@ -1,8 +1,8 @@
 /** Bearer authentication: source tokens for SCIM, superuser tokens for the admin API. */
 import type { MiddlewareHandler } from 'hono'
 import { ScimError } from '../scim/errors.js'
+import { scimBaseUrl } from '../scim/resources.js'
 import * as tokens from '../services/tokens.js'
-import * as directory from '../store/directory.js'
 import type { AppEnv } from './env.js'
 import { externalOrigin } from './origin.js'
 
@@ -27,7 +27,7 @@ export function scimAuth(): MiddlewareHandler<AppEnv> {
     if (!source) throw ScimError.unauthorized('Invalid token', 'invalid_token')
     if (!source.enabled) throw ScimError.forbidden('This source is disabled')
     c.set('source', source)
-    c.set('baseUrl', `${externalOrigin(c)}/source/scim/${encodeURIComponent(source.slug)}/v2`)
+    c.set('baseUrl', scimBaseUrl(externalOrigin(c), source.slug))
     await next()
   }
 }
@@ -41,16 +41,7 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
     const deps = c.get('deps')
     const key = bearerKey(c.req.header('authorization'))
     if (!key) throw ScimError.unauthorized('Authentication credentials were not provided.')
-    const token = await tokens.verifyKey(deps, key)
-    // Only API tokens authenticate API requests, as in authentik (not recovery or
-    // verification tokens).
-    if (token?.intent !== 'api') {
-      throw ScimError.unauthorized('Token invalid/expired', 'invalid_token')
-    }
-    const user = await directory.findUserByPk(deps.db, token.userId)
-    if (!user?.isActive || !(await directory.isSuperuser(deps.db, user.pk))) {
-      throw ScimError.forbidden('You do not have permission to perform this action.')
-    }
+    const { token, user } = await tokens.authenticateAdmin(deps, key)
     c.set('adminToken', token)
     c.set('adminUser', user)
     await next()

@@ -1,17 +1,16 @@
 /** What every service receives: the database, its dialect, the secrets, the logger and config. */
-import type { Kysely, Transaction } from 'kysely'
 import type { Config } from '../config.js'
 import type { Logger } from '../logger.js'
 import { ScimError } from '../scim/errors.js'
 import type { Secrets } from '../secrets.js'
-import type { Database, Dialect } from '../store/database.js'
+import type { Db, Dialect, Tx } from '../store/database.js'
 import { isRetryableConflict } from '../store/errors.js'
 import type { Transactor } from '../store/transactor.js'
 
 export interface Deps {
-  db: Kysely<Database>
+  db: Db
   /** For reads outside a transaction (store/connect.ts): never waits for a write batch. */
-  reader: Kysely<Database>
+  reader: Db
   /** The database state `reader` sees, where known (store/connect.ts Store.readVersion). */
   readVersion(): number | undefined
   /** The state of sources and tokens, where known (Store.credentialsVersion). */
@@ -52,7 +51,7 @@ function backoff(attempt: number): Promise<void> {
  */
 export function inTransaction<T>(
   deps: Deps,
-  work: (tx: Transaction<Database>) => Promise<T>,
+  work: (tx: Tx) => Promise<T>,
 ): Promise<T> {
   return withRetries(deps, () => deps.transactor.run(work))
 }
@@ -83,7 +82,7 @@ export async function withRetries<T>(deps: Deps, run: () => Promise<T>): Promise
  */
 export async function inCredentialsTransaction<T>(
   deps: Deps,
-  work: (tx: Transaction<Database>) => Promise<T>,
+  work: (tx: Tx) => Promise<T>,
 ): Promise<T> {
   try {
     return await inTransaction(deps, work)

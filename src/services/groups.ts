@@ -18,21 +18,16 @@ import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
 import { lockExclusive } from '../store/locks.js'
 import * as members from '../store/members.js'
-import { compileFilter } from '../store/query/compile.js'
-import { isIndexNarrowed } from '../store/query/index-hints.js'
-import { sortExpression } from '../store/query/sort-keys.js'
 import * as store from '../store/scim-resources/groups.js'
 import { type Deps, inTransaction, VersionConflict } from './deps.js'
 import {
-  cachedCount,
   checkIfMatch,
   type ListResult,
-  pageWithTotal,
+  listRecords,
   splitExternalId,
   withExternalId,
   writtenRecord,
 } from './resource-common.js'
-import { queryContext } from './search.js'
 import type { WriteOptions } from './users.js'
 
 export interface GroupView {
@@ -217,11 +212,7 @@ async function writeGroupDocument(
       throw isUniqueViolation(err) ? uniquenessError(displayName) : err
     })
   if (!written) throw new VersionConflict()
-  await tx
-    .updateTable('groups')
-    .set({ name: displayName, last_updated: now })
-    .where('id', '=', current.id)
-    .execute()
+  await directory.updateGroupName(tx, current.id, displayName, now)
   // A parent group shows this one by name among its members.
   if (displayName !== current.document.displayName) {
     await members.touchGroupsListing(tx, { groupId: current.id }, now)
@@ -311,7 +302,7 @@ export async function deleteGroup(
     checkIfMatch(ifMatch, current.version)
     await members.touchGroupsListing(tx, { groupId: current.id }, nowIso())
     // Cascades to the connection row and every membership row.
-    await tx.deleteFrom('groups').where('id', '=', current.id).execute()
+    await directory.deleteGroup(tx, current.id)
   })
 }
 
@@ -321,18 +312,17 @@ export async function listGroups(
   params: ListParams,
   opts: GroupReadOptions,
 ): Promise<ListResult<GroupView>> {
-  const ctx = queryContext(deps, source, GROUP_RESOURCE)
   const filter = params.filter ? parseFilter(params.filter) : undefined
-  const where = filter ? compileFilter(filter, ctx) : undefined
-  const sort = params.sortBy ? sortExpression(params.sortBy, params.sortOrder, ctx) : undefined
-  const narrowed = filter !== undefined && isIndexNarrowed(filter, ctx)
-  const { records, totalResults } = await pageWithTotal(
+  const { records, totalResults } = await listRecords(
+    deps,
+    source,
+    GROUP_RESOURCE,
     params,
-    (offset, limit) =>
-      store.listScimGroups(deps.reader, source.id, { where, offset, limit, sort, narrowed }),
-    cachedCount(deps, { resourceType: 'Group', sourceId: source.id, filter: params.filter }, () =>
-      store.countScimGroups(deps.reader, source.id, where),
-    ),
+    filter,
+    {
+      list: store.listScimGroups,
+      count: store.countScimGroups,
+    },
   )
   const items = await Promise.all(records.map((r) => view(deps.reader, source, r, opts)))
   return { items, totalResults }

@@ -14,21 +14,16 @@ import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
 import { listGroupsOfUsers, touchGroupsListing } from '../store/members.js'
-import { compileFilter } from '../store/query/compile.js'
-import { isIndexNarrowed } from '../store/query/index-hints.js'
-import { sortExpression } from '../store/query/sort-keys.js'
 import * as store from '../store/scim-resources/users.js'
 import { type Deps, inTransaction, VersionConflict, withRetries } from './deps.js'
 import {
-  cachedCount,
   checkIfMatch,
   type ListResult,
-  pageWithTotal,
+  listRecords,
   splitExternalId,
   withExternalId,
   writtenRecord,
 } from './resource-common.js'
-import { queryContext } from './search.js'
 
 export interface UserView {
   record: ScimUserRecord
@@ -322,18 +317,10 @@ export async function listUsers(
     const items = matches.slice(params.startIndex - 1, params.startIndex - 1 + params.count)
     return { items, totalResults: matches.length }
   }
-  const ctx = queryContext(deps, source, USER_RESOURCE)
-  const where = filter ? compileFilter(filter, ctx) : undefined
-  const sort = params.sortBy ? sortExpression(params.sortBy, params.sortOrder, ctx) : undefined
-  const narrowed = filter !== undefined && isIndexNarrowed(filter, ctx)
-  const { records, totalResults } = await pageWithTotal(
-    params,
-    (offset, limit) =>
-      store.listScimUsers(deps.reader, source.id, { where, offset, limit, sort, narrowed }),
-    cachedCount(deps, { resourceType: 'User', sourceId: source.id, filter: params.filter }, () =>
-      store.countScimUsers(deps.reader, source.id, where),
-    ),
-  )
+  const { records, totalResults } = await listRecords(deps, source, USER_RESOURCE, params, filter, {
+    list: store.listScimUsers,
+    count: store.countScimUsers,
+  })
   return { items: await views(deps.reader, source, records, opts), totalResults }
 }
 
