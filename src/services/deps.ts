@@ -49,10 +49,7 @@ function backoff(attempt: number): Promise<void> {
  * data after a short random pause; after MAX_ATTEMPTS the request is 409 and changed
  * nothing. `work` may run several times, so it must not have effects outside `tx`.
  */
-export function inTransaction<T>(
-  deps: Deps,
-  work: (tx: Tx) => Promise<T>,
-): Promise<T> {
+export function inTransaction<T>(deps: Deps, work: (tx: Tx) => Promise<T>): Promise<T> {
   return withRetries(deps, () => deps.transactor.run(work))
 }
 

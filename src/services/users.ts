@@ -1,5 +1,11 @@
 /** SCIM User operations (RFC 7644 §3): each request is one transaction on the source's own data. */
-import type { ScimDocument, ScimUserRecord, Source, UserGroupRef } from '../core/domain.js'
+import {
+  type ScimDocument,
+  type ScimUserRecord,
+  type Source,
+  type UserGroupRef,
+  userDisplay,
+} from '../core/domain.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import type { Filter } from '../scim/filter/ast.js'
@@ -80,7 +86,7 @@ function directoryFields(document: ScimDocument, source: Source, userName: strin
 /** How a group's `members[].display` shows this user (store/members.ts listMembers). */
 function memberDisplay(document: ScimDocument, source: Source): string {
   const userName = typeof document.userName === 'string' ? document.userName : ''
-  return directoryFields(document, source, userName).name || userName
+  return userDisplay({ name: directoryFields(document, source, userName).name, username: userName })
 }
 
 async function view(
@@ -205,7 +211,10 @@ async function writeUser(
   })
   await store.replaceScimUserEmails(tx, source.id, current.id, emailsOf(rest), false)
   // A rename changes the groups listing the user: they show it by name (or userName).
-  if ((fields.name || userName) !== memberDisplay(current.document, source)) {
+  if (
+    userDisplay({ name: fields.name, username: userName }) !==
+    memberDisplay(current.document, source)
+  ) {
     await touchGroupsListing(tx, { userPk: current.userId }, now)
   }
   return writtenRecord(current, { externalId, document: rest }, now)

@@ -18,6 +18,7 @@
  *   matches nothing; a string attribute compared with a number compares with its text.
  */
 import { assertNever, ScimError } from '../errors.js'
+import { readBoolean } from '../normalize.js'
 import type { AttributeDefinition } from '../schema/resource-types.js'
 import type { Comparison, Value } from './ast.js'
 
@@ -26,15 +27,9 @@ export function foldCase(text: string): string {
   return text.toLowerCase()
 }
 
-/** A boolean filter value: true/false, or the strings "true"/"false" in any case (Entra). */
+/** A boolean filter value: true/false, or "true"/"false" in any case (normalize.ts readBoolean). */
 export function toBoolean(value: Value): boolean | undefined {
-  if (typeof value === 'boolean') return value
-  if (typeof value === 'string') {
-    const lower = value.toLowerCase()
-    if (lower === 'true') return true
-    if (lower === 'false') return false
-  }
-  return undefined
+  return readBoolean(value)
 }
 
 /**

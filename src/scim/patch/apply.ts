@@ -1,9 +1,9 @@
 /** SCIM PATCH (RFC 7644 §3.5.2) applied as a pure function over stored documents, with the client quirks scimd accepts. */
 
+import type { ScimDocument } from '../../core/domain.js'
 import { ScimError } from '../errors.js'
 import type { Filter } from '../filter/ast.js'
 import { attributeOf, equalsValue, matchesElement } from '../filter/evaluate.js'
-import type { ScimDocument } from '../normalize.js'
 import {
   assertRequired,
   computeSchemas,
