@@ -1,11 +1,21 @@
 /** What every service receives: the database, its dialect, the secrets, the logger and config. */
 import type { Config } from '../config.js'
+import type { AuditActor } from '../core/events.js'
+import type { Metrics } from '../core/metrics.js'
 import type { Logger } from '../logger.js'
 import { ScimError } from '../scim/errors.js'
 import type { Secrets } from '../secrets.js'
 import type { Db, Dialect, Tx } from '../store/database.js'
 import { isRetryableConflict } from '../store/errors.js'
 import type { Transactor } from '../store/transactor.js'
+
+/** What this process keeps of the limits (services/limits.ts): blocks it has learnt of, and each source's bucket. */
+export class Limits {
+  /** Blocked client keys → when the block ends (ms since the epoch). */
+  readonly blocked = new Map<string, number>()
+  /** Each source's token bucket (sourceRateLimit). */
+  readonly buckets = new Map<string, { tokens: number; at: number }>()
+}
 
 export interface Deps {
   db: Db
@@ -23,6 +33,15 @@ export interface Deps {
   secrets: Secrets
   logger: Logger
   config: Config
+  /** Prometheus metrics (core/metrics.ts); undefined when SCIMD_METRICS=off. */
+  metrics?: Metrics | undefined
+  /**
+   * Who acts and from where, in a request's deps (http sets it once the caller is known):
+   * what its events are recorded with (services/events.ts). Absent in background work.
+   */
+  audit?: AuditActor
+  /** Brute-force and flood limits of this process (services/limits.ts). */
+  limits: Limits
 }
 
 /** Thrown inside a transaction when a row changed under us; the transaction is retried. */

@@ -1,5 +1,6 @@
 /** /api/v3/sources/scim/: SCIM sources, authentik-compatible. */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
 import { ScimError } from '../../scim/errors.js'
 import * as sources from '../../services/sources.js'
 import type { AppEnv } from '../env.js'
@@ -172,6 +173,7 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
         ...(input.user_path_template ? { userPathTemplate: input.user_path_template } : {}),
       }),
     )
+    audit(c, 'source_created', { slug: created.source.slug })
     return c.json(serializeSource(created, externalOrigin(c)), 201)
   })
 
@@ -186,6 +188,11 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
     const detail = await slugMustBeFree(() =>
       sources.updateSource(c.get('deps'), slug, toChange(input)),
     )
+    audit(c, 'source_updated', {
+      slug,
+      ...(detail.source.slug !== slug ? { newSlug: detail.source.slug } : {}),
+      enabled: detail.source.enabled,
+    })
     return c.json(serializeSource(detail, externalOrigin(c)), 200)
   })
 
@@ -195,11 +202,17 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
     const detail = await slugMustBeFree(() =>
       sources.updateSource(c.get('deps'), slug, toChange(input)),
     )
+    audit(c, 'source_updated', {
+      slug,
+      ...(detail.source.slug !== slug ? { newSlug: detail.source.slug } : {}),
+      enabled: detail.source.enabled,
+    })
     return c.json(serializeSource(detail, externalOrigin(c)), 200)
   })
 
   app.openapi(destroy, async (c) => {
     await sources.deleteSource(c.get('deps'), c.req.valid('param').slug)
+    audit(c, 'source_deleted', { slug: c.req.valid('param').slug })
     return c.body(null, 204)
   })
 
@@ -213,4 +226,13 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
   })
 
   return app
+}
+
+/** One info line per change to a source, naming who made it (never a key). */
+function audit(c: Context<AppEnv>, msg: string, fields: Record<string, unknown>): void {
+  c.get('deps').logger.info(msg, {
+    ...fields,
+    by: c.get('adminUser').username,
+    requestId: c.get('requestId'),
+  })
 }
