@@ -10,12 +10,13 @@ import { EVENT_APPS } from './core/events.js'
 import { isRealDate } from './core/instant.js'
 import { serializeEvent } from './http/admin/events.js'
 import { SourceRequestSchema } from './http/admin/schemas.js'
-import { serializeSource, sourceRootUrl } from './http/admin/serializers.js'
+import { serializeSource } from './http/admin/serializers.js'
 import { fieldErrors } from './http/admin/validation.js'
 import { runServer } from './http/server.js'
 import { createLogger } from './logger.js'
 import { migrateDatabase, startRuntime } from './runtime.js'
 import { ScimError } from './scim/errors.js'
+import { scimBaseUrl } from './scim/resources.js'
 import { createSecrets, SecretMismatchError } from './secrets.js'
 import type { Deps } from './services/deps.js'
 import * as events from './services/events.js'
@@ -212,7 +213,7 @@ const COMMANDS: Command[] = [
         { ...serializeSource(created, url), token: created.key },
         [
           `Created source ${created.source.slug}.`,
-          `SCIM base URL: ${sourceRootUrl(url, created.source.slug)}`,
+          `SCIM base URL: ${scimBaseUrl(url, created.source.slug)}`,
           `Token:         ${created.key}`,
           '',
           "The token is shown once; read it again with the admin API's view_key, or replace it",
@@ -237,7 +238,7 @@ const COMMANDS: Command[] = [
                 d.source.slug,
                 d.source.enabled ? 'enabled' : 'disabled',
                 d.source.name,
-                sourceRootUrl(url, d.source.slug),
+                scimBaseUrl(url, d.source.slug),
               ]),
             ]),
       )

@@ -3,11 +3,10 @@ import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 /**
- * The dependency direction of the style guide (§2): cli → http → routes → services → store
- * → kysely. Routes never import kysely or store/, services never import hono, the store
- * never imports services, routes or http/, and the protocol modules in src/scim never run
- * queries. The one allowed edge into the store from src/scim is the filter compiler's use
- * of store/query/json-sql.ts (SQL fragments per dialect, never executed there) and its types.
+ * The dependency direction of the style guide (§2, docs/architecture.md), read from every
+ * import under src/: cli → http → services → {sync, mapping} → store → kysely, and every
+ * layer may use scim/ and core/, which import nothing of scimd but each other and no
+ * database or HTTP library. There is no list of exceptions: a forbidden edge is a failure.
  */
 const ROOT = join(import.meta.dirname, '..')
 
@@ -20,6 +19,7 @@ function sourceFiles(dir: string): string[] {
   })
 }
 
+/** Static imports and re-exports, type-only ones included, as repository-relative paths. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8')
   return [...text.matchAll(/^(?:import|export)\s[^'"]*?from\s+'([^']+)'/gm)].map((m) => {
@@ -34,16 +34,21 @@ const files = sourceFiles(join(ROOT, 'src')).map((f) => ({
   imports: importsOf(f),
 }))
 
+const inFolder = (folder: string) => (path: string) => path.startsWith(`src/${folder}/`)
+const isScimd = (i: string) => i.startsWith('src/') || i.startsWith('db/')
+const isKysely = (i: string) => i === 'kysely' || i.startsWith('kysely/')
+const isHttpLibrary = (i: string) =>
+  i === 'hono' || i.startsWith('hono/') || i.startsWith('@hono/') || i.startsWith('node:http')
+const isDatabaseLibrary = (i: string) => isKysely(i) || i === 'better-sqlite3' || i === 'pg'
+
 function violations(
   from: (path: string) => boolean,
-  forbidden: (target: string, path: string) => boolean,
+  forbidden: (target: string) => boolean,
 ): string[] {
   return files
     .filter((f) => from(f.path))
-    .flatMap((f) => f.imports.filter((i) => forbidden(i, f.path)).map((i) => `${f.path} → ${i}`))
+    .flatMap((f) => f.imports.filter(forbidden).map((i) => `${f.path} → ${i}`))
 }
-
-const isRoute = (p: string) => p.startsWith('src/http/scim/') || p.startsWith('src/http/admin/')
 
 describe('architecture', () => {
   it('finds the source files it checks', () => {
@@ -51,44 +56,74 @@ describe('architecture', () => {
     expect(files.some((f) => f.imports.length > 0)).toBe(true)
   })
 
-  it('keeps routes away from SQL', () => {
-    expect(violations(isRoute, (i) => i === 'kysely' || i.startsWith('src/store/'))).toEqual([])
+  it('keeps core/ a leaf: it imports only core/ and no database or HTTP library', () => {
+    const core = inFolder('core')
+    expect(
+      violations(core, (i) => (isScimd(i) && !core(i)) || isDatabaseLibrary(i) || isHttpLibrary(i)),
+    ).toEqual([])
   })
 
-  it('keeps services free of HTTP', () => {
+  it('keeps scim/ pure protocol: it imports only scim/ and core/, no database or HTTP library', () => {
+    const leaf = (i: string) => inFolder('scim')(i) || inFolder('core')(i)
     expect(
       violations(
-        (p) => p.startsWith('src/services/'),
+        inFolder('scim'),
+        (i) => (isScimd(i) && !leaf(i)) || isDatabaseLibrary(i) || isHttpLibrary(i),
+      ),
+    ).toEqual([])
+  })
+
+  it('keeps http/ off the store: it reaches the database only through services/', () => {
+    expect(
+      violations(inFolder('http'), (i) => inFolder('store')(i) || isDatabaseLibrary(i)),
+    ).toEqual([])
+  })
+
+  it('keeps services/ free of HTTP', () => {
+    expect(
+      violations(inFolder('services'), (i) => inFolder('http')(i) || isHttpLibrary(i)),
+    ).toEqual([])
+  })
+
+  it('keeps the store below everything that uses it', () => {
+    const above = ['services', 'http', 'sync', 'mapping'].map(inFolder)
+    expect(
+      violations(
+        inFolder('store'),
         (i) =>
-          i === 'hono' ||
-          i.startsWith('hono/') ||
-          i.startsWith('@hono/') ||
-          i.startsWith('src/http/'),
+          above.some((is) => is(i)) ||
+          i === 'src/cli.ts' ||
+          i === 'src/runtime.ts' ||
+          isHttpLibrary(i),
       ),
     ).toEqual([])
   })
 
-  it('keeps the store below the services, routes and HTTP', () => {
-    expect(
-      violations(
-        (p) => p.startsWith('src/store/'),
-        (i) => i.startsWith('src/services/') || i.startsWith('src/http/'),
-      ),
-    ).toEqual([])
+  it('keeps sync/ and mapping/ below HTTP', () => {
+    const from = (p: string) => inFolder('sync')(p) || inFolder('mapping')(p)
+    expect(violations(from, (i) => inFolder('http')(i) || isHttpLibrary(i))).toEqual([])
   })
 
-  it('lets the protocol modules build SQL fragments but never reach the services or run queries', () => {
-    const protocol = (p: string) => p.startsWith('src/scim/') && !isRoute(p)
-    const allowed = new Set(['src/store/query/json-sql.ts', 'src/store/database.ts'])
-    expect(
-      violations(
-        protocol,
-        (i, path) =>
-          i.startsWith('src/services/') ||
-          i.startsWith('src/http/') ||
-          (i.startsWith('src/store/') && !(path === 'src/scim/filter.ts' && allowed.has(i))),
-      ),
-    ).toEqual([])
+  it('lets only the store import kysely', () => {
+    expect(violations((p) => !inFolder('store')(p), isKysely)).toEqual([])
+  })
+
+  it('has no import cycle between files', () => {
+    const graph = new Map(files.map((f) => [f.path, f.imports.filter((i) => i.startsWith('src/'))]))
+    const state = new Map<string, 'open' | 'done'>()
+    const cycles: string[] = []
+    const visit = (path: string, trail: string[]): void => {
+      if (state.get(path) === 'done') return
+      if (state.get(path) === 'open') {
+        cycles.push([...trail.slice(trail.indexOf(path)), path].join(' → '))
+        return
+      }
+      state.set(path, 'open')
+      for (const next of graph.get(path) ?? []) visit(next, [...trail, path])
+      state.set(path, 'done')
+    }
+    for (const path of graph.keys()) visit(path, [])
+    expect(cycles).toEqual([])
   })
 
   it('keeps migrations frozen: they import only kysely', () => {

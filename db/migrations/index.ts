@@ -8,6 +8,7 @@ import * as recordSecretFingerprint from './2026_12_07_1600_record_secret_finger
 import * as createProviders from './2026_12_07_1700_create_providers.js'
 import * as createEvents from './2026_12_07_1800_create_events.js'
 import * as createUiSessions from './2026_12_07_2000_create_ui_sessions.js'
+import * as foldDisplayNameIndex from './2026_12_07_2100_fold_display_name_index.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_2100_create_directory': createDirectory,
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_07_1700_create_providers': createProviders,
   '2026_12_07_1800_create_events': createEvents,
   '2026_12_07_2000_create_ui_sessions': createUiSessions,
+  '2026_12_07_2100_fold_display_name_index': foldDisplayNameIndex,
 }

@@ -88,3 +88,11 @@ export interface UserGroupRef {
   display: string
   type: 'direct' | 'indirect'
 }
+
+/**
+ * How a group's `members[].display` shows a user: their name, else their username. The
+ * store's SQL form (USER_DISPLAY_SQL) must say the same.
+ */
+export function userDisplay(user: { name: string; username: string }): string {
+  return user.name || user.username
+}

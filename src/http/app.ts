@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { getPath } from 'hono/utils/url'
 import { ScimError } from '../scim/errors.js'
 import type { Deps } from '../services/deps.js'
-import { isMigrated } from '../store/migrate.js'
+import { isReady } from '../services/health.js'
 import { ADMIN_PREFIX, adminApi } from './admin/app.js'
 import { adminAuth, scimAuth } from './auth.js'
 import { trustedProxies } from './client-ip.js'
@@ -94,11 +94,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   app.get('/-/health/live', (c) => c.body(null, 204))
   app.get('/-/health/ready', async (c) => {
-    try {
-      if (await isMigrated(deps.db)) return c.body(null, 204)
-    } catch {
-      // unreachable database: not ready
-    }
+    if (await isReady(deps)) return c.body(null, 204)
     return c.json({ detail: 'database not ready' }, 503)
   })
 

@@ -3,11 +3,11 @@ import type { BlockList } from 'node:net'
 import type { Context, MiddlewareHandler } from 'hono'
 import { EVENT_APPS } from '../core/events.js'
 import { ScimError } from '../scim/errors.js'
+import { scimBaseUrl } from '../scim/resources.js'
 import type { Deps } from '../services/deps.js'
 import { recordThrottledEvent } from '../services/events.js'
 import { authenticationFailed, checkNotBlocked, takeSourceRequest } from '../services/limits.js'
 import * as tokens from '../services/tokens.js'
-import * as directory from '../store/directory.js'
 import { clientIp } from './client-ip.js'
 import type { AppEnv } from './env.js'
 import { externalOrigin } from './origin.js'
@@ -78,7 +78,7 @@ export function scimAuth(trusted: BlockList | undefined): MiddlewareHandler<AppE
     }
     takeSourceRequest(deps, source.id)
     c.set('source', source)
-    c.set('baseUrl', `${externalOrigin(c)}/source/scim/${encodeURIComponent(source.slug)}/v2`)
+    c.set('baseUrl', scimBaseUrl(externalOrigin(c), source.slug))
     c.set(
       'deps',
       actingAs(deps, {
@@ -106,21 +106,11 @@ export function adminAuth(trusted: BlockList | undefined): MiddlewareHandler<App
     checkNotBlocked(deps, ip)
     const key = bearerKey(c.req.header('authorization'))
     if (!key) throw ScimError.unauthorized('Authentication credentials were not provided.')
-    const token = await tokens.verifyKey(deps, key)
-    // Only API tokens authenticate API requests, as in authentik (not recovery or
-    // verification tokens).
-    if (token?.intent !== 'api') {
-      throw await refused(
-        c,
-        ip,
-        undefined,
-        ScimError.unauthorized('Token invalid/expired', 'invalid_token'),
-      )
-    }
-    const user = await directory.findUserByPk(deps.db, token.userId)
-    if (!user?.isActive || !(await directory.isSuperuser(deps.db, user.pk))) {
-      throw ScimError.forbidden('You do not have permission to perform this action.')
-    }
+    const { token, user } = await tokens.authenticateAdmin(deps, key).catch(async (err) => {
+      // A key that is no API token counts as a failed attempt; a non-superuser does not.
+      if (err instanceof ScimError && err.status === 401) throw await refused(c, ip, undefined, err)
+      throw err
+    })
     c.set('adminToken', token)
     c.set('adminUser', user)
     c.set(

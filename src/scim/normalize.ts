@@ -1,4 +1,5 @@
 /** Turns a client's User or Group body into scimd's canonical stored document, absorbing known client quirks. */
+import type { ScimDocument } from '../core/domain.js'
 import { isRealDate } from '../core/instant.js'
 import { ScimError } from './errors.js'
 import type {
@@ -19,7 +20,6 @@ import {
  * A stored SCIM resource: wire JSON in canonical attribute casing, without `id`, `meta`,
  * `groups`, `members` and `password`; extension attributes live under their URN key.
  */
-export type ScimDocument = Record<string, unknown>
 
 /** A group member reference as sent by a client (RFC 7643 §4.2). */
 export interface MemberRef {
@@ -320,15 +320,25 @@ export function normalizeElement(
 // RFC 7643 §2.3.5 xsd:dateTime; fractional seconds of any length (Microsoft sends 7 digits).
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i
 
-function toBoolean(value: unknown, path: string): boolean {
+/**
+ * A SCIM boolean as clients send it: true/false, or the strings "true"/"false" in any case
+ * (Entra sends "True"/"False" unless the aadOptscim062020 flag is set); else undefined.
+ * Bodies, PATCH values and filter values all read booleans through this.
+ */
+export function readBoolean(value: unknown): boolean | undefined {
   if (typeof value === 'boolean') return value
-  // Entra sends booleans as the strings "True"/"False" unless the aadOptscim062020 flag is set.
   if (typeof value === 'string') {
     const lower = value.toLowerCase()
     if (lower === 'true') return true
     if (lower === 'false') return false
   }
-  throw ScimError.invalidValue(`Attribute '${path}' must be a boolean`)
+  return undefined
+}
+
+function toBoolean(value: unknown, path: string): boolean {
+  const read = readBoolean(value)
+  if (read === undefined) throw ScimError.invalidValue(`Attribute '${path}' must be a boolean`)
+  return read
 }
 
 function normalizeComplex(attribute: AttributeDefinition, value: unknown, path: string): unknown {
@@ -462,6 +472,13 @@ export function jsonKey(value: unknown): string {
   }
   elementKeys.set(value, key)
   return key
+}
+
+/** An object's keys lower-cased: SCIM names match ignoring case (RFC 7643 §2.1). */
+export function lowerKeys(value: JsonObject): JsonObject {
+  const result: JsonObject = {}
+  for (const [key, item] of Object.entries(value)) result[key.toLowerCase()] = item
+  return result
 }
 
 /** Structural equality of JSON values, ignoring key order. */

@@ -18,6 +18,11 @@ import {
 
 export type ScimResource = Record<string, unknown>
 
+/** The SCIM base URL of a source (`…/source/scim/<slug>/v2`), as identity providers are given it. */
+export function scimBaseUrl(origin: string, slug: string): string {
+  return `${origin}/source/scim/${encodeURIComponent(slug)}/v2`
+}
+
 /** The weak entity tag of a resource version (RFC 7644 §3.14). */
 export function etag(version: number): string {
   return `W/"${version}"`

@@ -1,20 +1,26 @@
 /** What every service receives: the database, its dialect, the secrets, the logger and config. */
-import type { Kysely, Transaction } from 'kysely'
 import type { Config } from '../config.js'
 import type { AuditActor } from '../core/events.js'
 import type { Metrics } from '../core/metrics.js'
 import type { Logger } from '../logger.js'
 import { ScimError } from '../scim/errors.js'
 import type { Secrets } from '../secrets.js'
-import type { Database, Dialect } from '../store/database.js'
+import type { Db, Dialect, Tx } from '../store/database.js'
 import { isRetryableConflict } from '../store/errors.js'
 import type { Transactor } from '../store/transactor.js'
-import type { Limits } from './limits.js'
+
+/** What this process keeps of the limits (services/limits.ts): blocks it has learnt of, and each source's bucket. */
+export class Limits {
+  /** Blocked client keys → when the block ends (ms since the epoch). */
+  readonly blocked = new Map<string, number>()
+  /** Each source's token bucket (sourceRateLimit). */
+  readonly buckets = new Map<string, { tokens: number; at: number }>()
+}
 
 export interface Deps {
-  db: Kysely<Database>
+  db: Db
   /** For reads outside a transaction (store/connect.ts): never waits for a write batch. */
-  reader: Kysely<Database>
+  reader: Db
   /** The database state `reader` sees, where known (store/connect.ts Store.readVersion). */
   readVersion(): number | undefined
   /** The state of sources and tokens, where known (Store.credentialsVersion). */
@@ -62,10 +68,7 @@ function backoff(attempt: number): Promise<void> {
  * data after a short random pause; after MAX_ATTEMPTS the request is 409 and changed
  * nothing. `work` may run several times, so it must not have effects outside `tx`.
  */
-export function inTransaction<T>(
-  deps: Deps,
-  work: (tx: Transaction<Database>) => Promise<T>,
-): Promise<T> {
+export function inTransaction<T>(deps: Deps, work: (tx: Tx) => Promise<T>): Promise<T> {
   return withRetries(deps, () => deps.transactor.run(work))
 }
 
@@ -95,7 +98,7 @@ export async function withRetries<T>(deps: Deps, run: () => Promise<T>): Promise
  */
 export async function inCredentialsTransaction<T>(
   deps: Deps,
-  work: (tx: Transaction<Database>) => Promise<T>,
+  work: (tx: Tx) => Promise<T>,
 ): Promise<T> {
   try {
     return await inTransaction(deps, work)

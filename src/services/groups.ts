@@ -21,22 +21,17 @@ import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
 import { lockExclusive } from '../store/locks.js'
 import * as members from '../store/members.js'
 import { enqueueChange } from '../store/outbox.js'
-import { compileFilter } from '../store/query/compile.js'
-import { isIndexNarrowed } from '../store/query/index-hints.js'
-import { sortExpression } from '../store/query/sort-keys.js'
 import * as store from '../store/scim-resources/groups.js'
 import { type Deps, inTransaction, VersionConflict } from './deps.js'
 import { recordEvent, sourceChange } from './events.js'
 import {
-  cachedCount,
   checkIfMatch,
   type ListResult,
-  pageWithTotal,
+  listRecords,
   splitExternalId,
   withExternalId,
   writtenRecord,
 } from './resource-common.js'
-import { queryContext } from './search.js'
 import type { WriteOptions } from './users.js'
 
 export interface GroupView {
@@ -234,11 +229,7 @@ async function writeGroupDocument(
       throw isUniqueViolation(err) ? uniquenessError(displayName) : err
     })
   if (!written) throw new VersionConflict()
-  await tx
-    .updateTable('groups')
-    .set({ name: displayName, last_updated: now })
-    .where('id', '=', current.id)
-    .execute()
+  await directory.updateGroupName(tx, current.id, displayName, now)
   await enqueueChange(tx, { kind: 'group', groupId: current.id }, now)
   // A parent group shows this one by name among its members.
   if (displayName !== current.document.displayName) {
@@ -342,7 +333,7 @@ export async function deleteGroup(
     await members.touchGroupsListing(tx, { groupId: current.id }, nowIso())
     await enqueueChange(tx, { kind: 'group', groupId: current.id })
     // Cascades to the connection row and every membership row.
-    await tx.deleteFrom('groups').where('id', '=', current.id).execute()
+    await directory.deleteGroup(tx, current.id)
     await recordEvent(
       deps,
       tx,
@@ -361,18 +352,17 @@ export async function listGroups(
   params: ListParams,
   opts: GroupReadOptions,
 ): Promise<ListResult<GroupView>> {
-  const ctx = queryContext(deps, source, GROUP_RESOURCE)
   const filter = params.filter ? parseFilter(params.filter) : undefined
-  const where = filter ? compileFilter(filter, ctx) : undefined
-  const sort = params.sortBy ? sortExpression(params.sortBy, params.sortOrder, ctx) : undefined
-  const narrowed = filter !== undefined && isIndexNarrowed(filter, ctx)
-  const { records, totalResults } = await pageWithTotal(
+  const { records, totalResults } = await listRecords(
+    deps,
+    source,
+    GROUP_RESOURCE,
     params,
-    (offset, limit) =>
-      store.listScimGroups(deps.reader, source.id, { where, offset, limit, sort, narrowed }),
-    cachedCount(deps, { resourceType: 'Group', sourceId: source.id, filter: params.filter }, () =>
-      store.countScimGroups(deps.reader, source.id, where),
-    ),
+    filter,
+    {
+      list: store.listScimGroups,
+      count: store.countScimGroups,
+    },
   )
   const items = await Promise.all(records.map((r) => view(deps.reader, source, r, opts)))
   return { items, totalResults }

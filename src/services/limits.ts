@@ -17,14 +17,6 @@ const MAX_BUCKETS = 100_000
 
 const BLOCKED_DETAIL = 'Too many failed authentication attempts from this address; retry later'
 
-/** What this process keeps of the limits: blocks it has learnt of, and each source's bucket. */
-export class Limits {
-  /** Blocked client keys → when the block ends (ms since the epoch). */
-  readonly blocked = new Map<string, number>()
-  /** Each source's token bucket (sourceRateLimit). */
-  readonly buckets = new Map<string, { tokens: number; at: number }>()
-}
-
 /**
  * What failures are counted by: the address, but for IPv6 its /64 (one host usually holds a
  * whole /64 and could change address within it at every attempt).

@@ -1,8 +1,17 @@
 /** What the User and Group services share: externalId as a column, If-Match, list results. */
-import type { ScimDocument, ScimGroupRecord, ScimUserRecord } from '../core/domain.js'
+import type { ScimDocument, ScimGroupRecord, ScimUserRecord, Source } from '../core/domain.js'
 import { ScimError } from '../scim/errors.js'
+import type { Filter } from '../scim/filter/ast.js'
 import type { ListParams } from '../scim/list.js'
-import { etag } from '../scim/resources.js'
+import { etag, scimBaseUrl } from '../scim/resources.js'
+import type { ResourceSchema } from '../scim/schema/resource-types.js'
+import type { Executor } from '../store/database.js'
+import {
+  compileResourceQuery,
+  type ResourceQuery,
+  type SourceScope,
+} from '../store/query/resource-query.js'
+import type { PageQuery } from '../store/scim-resources/pages.js'
 import type { Deps } from './deps.js'
 import { ReadCache } from './read-cache.js'
 
@@ -94,4 +103,49 @@ export async function pageWithTotal<R>(
     return { records, totalResults: records.length }
   }
   return { records, totalResults: await countAll() }
+}
+
+/**
+ * Where a source's resources are, for the filter compiler. `meta.location` and `$ref` are
+ * built from SCIMD_BASE_URL, the only base URL a service knows.
+ */
+export function sourceScope(deps: Deps, source: Source): SourceScope {
+  const origin = deps.config.baseUrl
+  return {
+    dialect: deps.dialect,
+    sourceId: source.id,
+    baseUrl: origin === undefined ? undefined : scimBaseUrl(origin, source.slug),
+  }
+}
+
+/** The store's page and count of one resource type (users or groups). */
+export interface RecordPages<R> {
+  list(db: Executor, sourceId: string, page: PageQuery): Promise<R[]>
+  count(db: Executor, sourceId: string, where: ResourceQuery['where']): Promise<number>
+}
+
+/** One page of a source's users or groups, filtered and sorted in SQL, and the total. */
+export function listRecords<R>(
+  deps: Deps,
+  source: Source,
+  resource: ResourceSchema,
+  params: ListParams,
+  filter: Filter | undefined,
+  pages: RecordPages<R>,
+): Promise<{ records: R[]; totalResults: number }> {
+  const request = { filter, sortBy: params.sortBy, sortOrder: params.sortOrder }
+  const { where, sort, narrowed } = compileResourceQuery(
+    request,
+    sourceScope(deps, source),
+    resource,
+  )
+  return pageWithTotal(
+    params,
+    (offset, limit) => pages.list(deps.reader, source.id, { where, offset, limit, sort, narrowed }),
+    cachedCount(
+      deps,
+      { resourceType: resource.name, sourceId: source.id, filter: params.filter },
+      () => pages.count(deps.reader, source.id, where),
+    ),
+  )
 }

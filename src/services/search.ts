@@ -11,43 +11,14 @@ import type {
 } from '../core/domain.js'
 import { parseFilter } from '../scim/filter/parse.js'
 import type { ListParams } from '../scim/list.js'
-import {
-  GROUP_RESOURCE,
-  type ResourceSchema,
-  USER_RESOURCE,
-} from '../scim/schema/resource-types.js'
+import { GROUP_RESOURCE, USER_RESOURCE } from '../scim/schema/resource-types.js'
 import { listGroupsOfUsers, listMembers } from '../store/members.js'
-import { compileFilter } from '../store/query/compile.js'
-import type { FilterContext } from '../store/query/context.js'
-import { sortExpression } from '../store/query/sort-keys.js'
+import { compileResourceQuery } from '../store/query/resource-query.js'
 import { countScimGroups } from '../store/scim-resources/groups.js'
 import { listScimResources } from '../store/scim-resources/pages.js'
 import { countScimUsers } from '../store/scim-resources/users.js'
 import type { Deps } from './deps.js'
-import type { ListResult } from './resource-common.js'
-
-/**
- * What a filter on one of the source's resource types compiles against. `meta.location` and
- * `$ref` are built from SCIMD_BASE_URL, the only base URL a service knows.
- */
-export function queryContext(
-  deps: Deps,
-  source: Source,
-  resource: ResourceSchema,
-  alsoSearching?: readonly ResourceSchema[],
-): FilterContext {
-  const origin = deps.config.baseUrl
-  return {
-    resource,
-    dialect: deps.dialect,
-    sourceId: source.id,
-    baseUrl:
-      origin === undefined
-        ? undefined
-        : `${origin}/source/scim/${encodeURIComponent(source.slug)}/v2`,
-    ...(alsoSearching ? { alsoSearching } : {}),
-  }
-}
+import { type ListResult, sourceScope } from './resource-common.js'
 
 export type SearchItem =
   | { resourceType: 'User'; record: ScimUserRecord; groups?: UserGroupRef[] }
@@ -68,17 +39,17 @@ export async function searchResources(
   params: ListParams,
   opts: SearchReadOptions,
 ): Promise<ListResult<SearchItem>> {
-  const userCtx = queryContext(deps, source, USER_RESOURCE, [GROUP_RESOURCE])
-  const groupCtx = queryContext(deps, source, GROUP_RESOURCE, [USER_RESOURCE])
   const filter = params.filter ? parseFilter(params.filter) : undefined
-  const users = filter ? compileFilter(filter, userCtx) : undefined
-  const groups = filter ? compileFilter(filter, groupCtx) : undefined
-  const sort = params.sortBy
-    ? {
-        users: sortExpression(params.sortBy, params.sortOrder, userCtx),
-        groups: sortExpression(params.sortBy, params.sortOrder, groupCtx),
-      }
-    : undefined
+  const request = { filter, sortBy: params.sortBy, sortOrder: params.sortOrder }
+  const scope = sourceScope(deps, source)
+  const userQuery = compileResourceQuery(request, scope, USER_RESOURCE, [GROUP_RESOURCE])
+  const groupQuery = compileResourceQuery(request, scope, GROUP_RESOURCE, [USER_RESOURCE])
+  const users = userQuery.where
+  const groups = groupQuery.where
+  const sort =
+    userQuery.sort && groupQuery.sort
+      ? { users: userQuery.sort, groups: groupQuery.sort }
+      : undefined
   const totalResults =
     (await countScimUsers(deps.reader, source.id, users)) +
     (await countScimGroups(deps.reader, source.id, groups))

@@ -4,7 +4,7 @@ import type { DirectoryUser, Source, Token } from '../core/domain.js'
 import { sourceModel, tokenModel } from '../core/events.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
-import { sourceObjects } from '../store/connections.js'
+import { deleteSourceObjects, sourceObjects } from '../store/connections.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isUniqueViolation } from '../store/errors.js'
@@ -272,16 +272,7 @@ export async function deleteSource(deps: Deps, slug: string): Promise<void> {
     if (source.serviceAccountId !== null) {
       await enqueueChange(tx, { kind: 'user', userPk: source.serviceAccountId })
     }
-    const userIds = tx
-      .selectFrom('scim_source_users')
-      .select('user_id')
-      .where('source_id', '=', source.id)
-    await tx.deleteFrom('users').where('id', 'in', userIds).execute()
-    const groupIds = tx
-      .selectFrom('scim_source_groups')
-      .select('group_id')
-      .where('source_id', '=', source.id)
-    await tx.deleteFrom('groups').where('id', 'in', groupIds).execute()
+    await deleteSourceObjects(tx, source.id)
     await sources.deleteSource(tx, source.id)
     if (source.serviceAccountId !== null) await directory.deleteUser(tx, source.serviceAccountId)
     await recordEvent(deps, tx, {

@@ -1,12 +1,12 @@
 /** API tokens: issuing, verifying (digest lookup + constant-time compare), viewing and rotating keys. */
 import { hash, randomBytes } from 'node:crypto'
-import type { Source, Token } from '../core/domain.js'
+import type { DirectoryUser, Source, Token } from '../core/domain.js'
 import { tokenModel } from '../core/events.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import { generateTokenKey } from '../secrets.js'
 import type { Executor } from '../store/database.js'
-import { findUserByPk, findUsersByPks } from '../store/directory.js'
+import { findUserByPk, findUsersByPks, isSuperuser } from '../store/directory.js'
 import { isUniqueViolation } from '../store/errors.js'
 import { findSourceByTokenDigest } from '../store/sources.js'
 import * as tokens from '../store/tokens.js'
@@ -72,6 +72,25 @@ export async function verifyKey(deps: Deps, key: string): Promise<Token | undefi
   if (isExpired(token)) return undefined
   const { keyDigest: _digest, ...rest } = token
   return rest
+}
+
+/**
+ * The admin API's caller: an API token (not a recovery or verification one, as in
+ * authentik) of an active superuser; else 401, or 403 for a user without the right.
+ */
+export async function authenticateAdmin(
+  deps: Deps,
+  key: string,
+): Promise<{ token: Token; user: DirectoryUser }> {
+  const token = await verifyKey(deps, key)
+  if (token?.intent !== 'api') {
+    throw ScimError.unauthorized('Token invalid/expired', 'invalid_token')
+  }
+  const user = await findUserByPk(deps.db, token.userId)
+  if (!user?.isActive || !(await isSuperuser(deps.db, user.pk))) {
+    throw ScimError.forbidden('You do not have permission to perform this action.')
+  }
+  return { token, user }
 }
 
 /**

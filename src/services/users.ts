@@ -1,6 +1,11 @@
 /** SCIM User operations (RFC 7644 §3): each request is one transaction on the source's own data. */
-
-import type { ScimDocument, ScimUserRecord, Source, UserGroupRef } from '../core/domain.js'
+import {
+  type ScimDocument,
+  type ScimUserRecord,
+  type Source,
+  type UserGroupRef,
+  userDisplay,
+} from '../core/domain.js'
 import { userModel } from '../core/events.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
@@ -17,22 +22,17 @@ import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
 import { listGroupsOfUsers, touchGroupsListing } from '../store/members.js'
 import { enqueueChange } from '../store/outbox.js'
-import { compileFilter } from '../store/query/compile.js'
-import { isIndexNarrowed } from '../store/query/index-hints.js'
-import { sortExpression } from '../store/query/sort-keys.js'
 import * as store from '../store/scim-resources/users.js'
 import { type Deps, inTransaction, VersionConflict, withRetries } from './deps.js'
 import { eventRow, recordEvent, sourceChange } from './events.js'
 import {
-  cachedCount,
   checkIfMatch,
   type ListResult,
-  pageWithTotal,
+  listRecords,
   splitExternalId,
   withExternalId,
   writtenRecord,
 } from './resource-common.js'
-import { queryContext } from './search.js'
 
 export interface UserView {
   record: ScimUserRecord
@@ -89,7 +89,7 @@ function directoryFields(document: ScimDocument, source: Source, userName: strin
 /** How a group's `members[].display` shows this user (store/members.ts listMembers). */
 function memberDisplay(document: ScimDocument, source: Source): string {
   const userName = typeof document.userName === 'string' ? document.userName : ''
-  return directoryFields(document, source, userName).name || userName
+  return userDisplay({ name: directoryFields(document, source, userName).name, username: userName })
 }
 
 async function view(
@@ -215,7 +215,10 @@ async function writeUser(
   await store.replaceScimUserEmails(tx, source.id, current.id, emailsOf(rest), false)
   await enqueueChange(tx, { kind: 'user', userPk: current.userId }, now)
   // A rename changes the groups listing the user: they show it by name (or userName).
-  if ((fields.name || userName) !== memberDisplay(current.document, source)) {
+  if (
+    userDisplay({ name: fields.name, username: userName }) !==
+    memberDisplay(current.document, source)
+  ) {
     await touchGroupsListing(tx, { userPk: current.userId }, now)
   }
   return writtenRecord(current, { externalId, document: rest }, now)
@@ -347,18 +350,10 @@ export async function listUsers(
     const items = matches.slice(params.startIndex - 1, params.startIndex - 1 + params.count)
     return { items, totalResults: matches.length }
   }
-  const ctx = queryContext(deps, source, USER_RESOURCE)
-  const where = filter ? compileFilter(filter, ctx) : undefined
-  const sort = params.sortBy ? sortExpression(params.sortBy, params.sortOrder, ctx) : undefined
-  const narrowed = filter !== undefined && isIndexNarrowed(filter, ctx)
-  const { records, totalResults } = await pageWithTotal(
-    params,
-    (offset, limit) =>
-      store.listScimUsers(deps.reader, source.id, { where, offset, limit, sort, narrowed }),
-    cachedCount(deps, { resourceType: 'User', sourceId: source.id, filter: params.filter }, () =>
-      store.countScimUsers(deps.reader, source.id, where),
-    ),
-  )
+  const { records, totalResults } = await listRecords(deps, source, USER_RESOURCE, params, filter, {
+    list: store.listScimUsers,
+    count: store.countScimUsers,
+  })
   return { items: await views(deps.reader, source, records, opts), totalResults }
 }
 

@@ -23,6 +23,7 @@ import type { Database, Dialect } from './database.js'
 import { CREDENTIALS_CHANNEL, CredentialWatch, PROBE_SQL } from './postgres/credential-watch.js'
 import { runDirectly, statementName } from './prepared.js'
 import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from './sqlite/checkpointer.js'
+import { defineFunctions } from './sqlite/functions.js'
 import { TurnSnapshot } from './sqlite/read-snapshot.js'
 import { withStatementCache } from './sqlite/statements.js'
 import { groupCommit, type Transactor, transactionPerCall } from './transactor.js'
@@ -224,6 +225,7 @@ function openSqlite(
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('foreign_keys = ON')
+  defineFunctions(sqlite)
   // Only the read connection maps the file: on the writer a map made POST /Users no faster
   // (alternated runs), and the writer's reads are few beside its writes.
   if (options.queryOnly) {

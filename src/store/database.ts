@@ -244,7 +244,11 @@ export interface ServerStateTable {
 }
 
 /** Anything store functions can run on: the database or an open transaction. */
-export type Executor = Kysely<Database> | Transaction<Database>
+/** The database handle services hold (Deps.db, Deps.reader). */
+export type Db = Kysely<Database>
+/** A write transaction, as inTransaction() hands it to a service. */
+export type Tx = Transaction<Database>
+export type Executor = Db | Tx
 
 export type Dialect = 'sqlite' | 'postgres'
 

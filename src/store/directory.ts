@@ -381,6 +381,16 @@ export async function listGroups(
   return rows.map(toDirectoryGroup)
 }
 
+/** Renames a group (its SCIM displayName changed). */
+export async function updateGroupName(
+  db: Executor,
+  id: string,
+  name: string,
+  now: string,
+): Promise<void> {
+  await db.updateTable('groups').set({ name, last_updated: now }).where('id', '=', id).execute()
+}
+
 /** Deletes a group; its memberships, nesting and connection row cascade. */
 export async function deleteGroup(db: Executor, id: string): Promise<void> {
   await db.deleteFrom('groups').where('id', '=', id).execute()

@@ -3,10 +3,10 @@
  * change touches only the rows it names, so its cost does not depend on the group's size.
  */
 import { type RawBuilder, sql } from 'kysely'
-import type { ResourceRef, UserGroupRef } from '../core/domain.js'
+import { type ResourceRef, type UserGroupRef, userDisplay } from '../core/domain.js'
 import type { Dialect, Executor } from './database.js'
 import { preparedQuery } from './prepared.js'
-import { MAX_GROUP_DEPTH } from './query/group-walk.js'
+import { type GroupWalkRow, groupWalk } from './query/group-walk.js'
 
 const userPkById = preparedQuery((db, sourceId: string, id: string) =>
   db
@@ -253,7 +253,7 @@ export async function listMembers(
     .orderBy('gp.group_id')
     .execute()
   return [
-    ...users.map((u) => ({ value: u.value, display: u.name || u.username, type: 'User' as const })),
+    ...users.map((u) => ({ value: u.value, display: userDisplay(u), type: 'User' as const })),
     ...groups.map((g) => ({ value: g.value, display: g.name, type: 'Group' as const })),
   ]
 }
@@ -356,13 +356,7 @@ const directGroupsOfOneUser = preparedQuery((db, sourceId: string, userPk: numbe
   directGroupsOfUsers(sql`= ${userPk}`, sourceId).compile(db),
 )
 
-interface GroupOfUserRow {
-  user_id: number
-  id: string
-  name: string
-  /** 0 for a direct membership. */
-  depth: number
-}
+type GroupOfUserRow = GroupWalkRow
 
 type DirectGroupRow = GroupOfUserRow & { nested: number | boolean; in_source: string | null }
 
@@ -391,24 +385,14 @@ function directMemberships(users: RawBuilder<unknown>, sourceId: unknown) {
 }
 
 /** Whether the membership's group is itself a member of another group. */
+/** userDisplay() (core/domain.ts) in SQL, over `users u`: for filters on `members.display`. */
+export const USER_DISPLAY_SQL = sql`(case when u.name <> '' then u.name else u.username end)`
+
 const IS_NESTED = sql`exists(select 1 from group_parents gp where gp.group_id = gm.group_id)`
 
 /** Direct and indirect memberships; `users` is the condition on group_members.user_id. */
 function groupsOfUsers(users: RawBuilder<unknown>, sourceId: string) {
-  return sql<GroupOfUserRow>`
-    with recursive reach(user_id, id, depth) as (
-      select user_id, group_id, 0 from group_members where user_id ${users}
-      union
-      select reach.user_id, gp.parent_id, reach.depth + 1 from group_parents gp
-        join reach on gp.group_id = reach.id
-      where reach.depth < ${sql.lit(MAX_GROUP_DEPTH)}
-    )
-    select reach.user_id, g.id, g.name, min(reach.depth) as depth
-    from reach
-    join groups g on g.id = reach.id
-    join scim_source_groups sg on sg.group_id = g.id and sg.source_id = ${sourceId}
-    group by reach.user_id, g.id, g.name
-    order by g.id`
+  return sql<GroupOfUserRow>`${groupWalk(users, sourceId)} order by g.id`
 }
 
 /** True when making `childId` a member of `parentId` would create a cycle. */

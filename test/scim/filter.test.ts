@@ -110,7 +110,7 @@ describe('filters on users', () => {
   it('answers every operator on every kind of attribute as the schema says', async () => {
     const { t, ids, names } = await directory()
     const cases: Array<[string, string[]]> = [
-      // caseExact false: userName (key column, full Unicode folding), JSON strings (ASCII folding)
+      // caseExact false: full Unicode folding, on key columns (userName) and JSON strings alike
       ['userName eq "ALICE"', ['alice']],
       ['userName eq "émile"', ['emile']],
       ['userName sw "É"', ['emile']],
@@ -120,7 +120,9 @@ describe('filters on users', () => {
       ['userName le "bob"', ['alice', 'bob']],
       ['displayName eq "alice adams"', ['alice']],
       ['displayName eq "ÉMILE ZOLA"', ['emile']],
-      ['displayName eq "émile zola"', []],
+      // @see issue 23: JSON strings once folded ASCII only, and this found nothing.
+      ['displayName eq "émile zola"', ['emile']],
+      ['displayName sw "émile"', ['emile']],
       ['name.familyName eq "BUILDER"', ['bob']],
       ['name.givenName pr', ['alice']],
       ['name pr', ['alice', 'bob']],

@@ -11,10 +11,8 @@ import {
   type ResourceSchema,
   USER_RESOURCE,
 } from '../../src/scim/schema/resource-types.js'
-import { queryContext } from '../../src/services/search.js'
-import { compileFilter } from '../../src/store/query/compile.js'
-import { isIndexNarrowed } from '../../src/store/query/index-hints.js'
-import { sortExpression } from '../../src/store/query/sort-keys.js'
+import { sourceScope } from '../../src/services/resource-common.js'
+import { compileResourceQuery } from '../../src/store/query/resource-query.js'
 import * as store from '../../src/store/scim-resources/pages.js'
 import { findSourceBySlug } from '../../src/store/sources.js'
 import { createTestApp, isPostgres, type TestApp } from '../support/app.js'
@@ -43,16 +41,10 @@ async function setup() {
   const source = await findSourceBySlug(t.runtime.deps.db, t.slug)
   if (!source) throw new Error('no source')
   const plans = async (resource: ResourceSchema, text: string, sortBy?: string) => {
-    const ctx = queryContext(t.runtime.deps, source, resource)
-    const filter = parseFilter(text)
-    const where = compileFilter(filter, ctx)
-    const page = {
-      where,
-      offset: 0,
-      limit: 100,
-      narrowed: isIndexNarrowed(filter, ctx),
-      sort: sortBy ? sortExpression(sortBy, 'ascending', ctx) : undefined,
-    }
+    const request = { filter: parseFilter(text), sortBy, sortOrder: 'ascending' as const }
+    const query = compileResourceQuery(request, sourceScope(t.runtime.deps, source), resource)
+    const { where } = query
+    const page = { ...query, offset: 0, limit: 100 }
     const isUser = resource === USER_RESOURCE
     return {
       count: await plan(

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
-import { parse } from 'scim2-parse-filter'
 import { describe, expect, it } from 'vitest'
+import type { ScimDocument } from '../../src/core/domain.js'
 import { ScimError } from '../../src/scim/errors.js'
-import { matchesFilter } from '../../src/scim/filter/evaluate.js'
-import type { ScimDocument } from '../../src/scim/normalize.js'
+import { matchesElement } from '../../src/scim/filter/evaluate.js'
+import { parseFilter } from '../../src/scim/filter/parse.js'
 import { applyPatch } from '../../src/scim/patch/apply.js'
 import { splitMemberOperations } from '../../src/scim/patch/members.js'
 import { parsePatchPath } from '../../src/scim/patch/path.js'
@@ -672,8 +672,8 @@ describe('applyPatch: pathless operations', () => {
   })
 })
 
-describe('matchesFilter', () => {
-  const emails = findAttribute(USER_RESOURCE.core.attributes, 'emails')?.subAttributes ?? []
+describe('matchesElement', () => {
+  const emails = findAttribute(USER_RESOURCE.core.attributes, 'emails') as AttributeDefinition
   const element = { value: 'Bjensen@Example.com', type: 'work', primary: true }
   const cases: [string, boolean][] = [
     ['value eq "bjensen@example.com"', true],
@@ -695,16 +695,31 @@ describe('matchesFilter', () => {
   ]
   for (const [filter, expected] of cases) {
     it(`${filter} → ${expected}`, () => {
-      expect(matchesFilter(parse(filter), element, emails)).toBe(expected)
+      expect(matchesElement(parseFilter(filter), element, emails)).toBe(expected)
     })
   }
 
   it('compares caseExact sub-attributes exactly', () => {
-    const caseExact: AttributeDefinition[] = [
-      { ...(emails[0] as AttributeDefinition), caseExact: true },
-    ]
-    expect(matchesFilter(parse('value eq "bjensen@example.com"'), element, caseExact)).toBe(false)
-    expect(matchesFilter(parse('value eq "Bjensen@Example.com"'), element, caseExact)).toBe(true)
+    const subAttributes = (emails.subAttributes ?? []).map((a) =>
+      a.name === 'value' ? { ...a, caseExact: true } : a,
+    )
+    const caseExact = { ...emails, subAttributes }
+    expect(matchesElement(parseFilter('value eq "bjensen@example.com"'), element, caseExact)).toBe(
+      false,
+    )
+    expect(matchesElement(parseFilter('value eq "Bjensen@Example.com"'), element, caseExact)).toBe(
+      true,
+    )
+  })
+
+  it('folds case in every script, as GET filters do (issue 23)', () => {
+    const display = { value: 'e@example.com', display: 'Élodie ΣΑΣ' }
+    expect(matchesElement(parseFilter('display eq "élodie σας"'), display, emails)).toBe(true)
+    expect(matchesElement(parseFilter('display sw "ÉLO"'), display, emails)).toBe(true)
+  })
+
+  it('refuses what a GET filter refuses: ordering on booleans', () => {
+    expect(() => matchesElement(parseFilter('primary gt true'), element, emails)).toThrow(ScimError)
   })
 })
 

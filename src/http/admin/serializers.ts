@@ -1,6 +1,7 @@
 /** authentik-shaped admin API bodies (authentik-scim.md §5), typed by the response schemas. */
 import type * as z from 'zod'
 import type { DirectoryGroup, DirectoryUser, Token } from '../../core/domain.js'
+import { scimBaseUrl } from '../../scim/resources.js'
 import type { GroupConnectionDetail, UserConnectionDetail } from '../../services/connections.js'
 import type { GroupDetail, UserDetail } from '../../services/directory.js'
 import type { SourceDetail, UsedBy } from '../../services/sources.js'
@@ -123,11 +124,6 @@ export function serializeToken(
   }
 }
 
-/** The SCIM base URL of a source, as the identity provider must be given it. */
-export function sourceRootUrl(origin: string, slug: string): string {
-  return `${origin}/source/scim/${encodeURIComponent(slug)}/v2`
-}
-
 export function serializeSource(
   detail: SourceDetail,
   origin: string,
@@ -147,7 +143,7 @@ export function serializeSource(
     user_matching_mode: source.userMatchingMode,
     managed: null,
     user_path_template: source.userPathTemplate,
-    root_url: sourceRootUrl(origin, source.slug),
+    root_url: scimBaseUrl(origin, source.slug),
     token_obj: token && serviceAccount ? serializeToken(token, serviceAccount) : null,
   }
 }

@@ -5,8 +5,5 @@ export type { Filter } from 'scim2-parse-filter'
 
 /** A leaf of the tree: `attr pr` or `attr op value`. */
 export type Comparison = Extract<Filter, { op: 'pr' }> | Extract<Filter, { compValue: unknown }>
-/** A comparison value as the parser reads it. */
+/** A comparison value: parseFilter() gives unquoted numbers as strings of their text. */
 export type Value = boolean | null | number | string
-
-/** The text of number literals, kept so that `employeeNumber eq 007` compares with "007". */
-export const NUMBER_TEXT = new WeakMap<object, string>()

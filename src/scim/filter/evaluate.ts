@@ -1,31 +1,32 @@
-/** The filter evaluated in memory against one element of a multi-valued attribute (PATCH value filters). */
-import type { Compare, Filter } from 'scim2-parse-filter'
-import { assertNever } from '../errors.js'
+/**
+ * Filters evaluated in memory over SCIM documents, with the semantics the SQL compiler
+ * (store/query/compile.ts) gives them (semantics.ts decides each comparison for both):
+ * whole resources (matchesResource) and single elements of a multi-valued attribute, which
+ * is what PATCH value filters select (matchesElement).
+ */
+import { assertNever, ScimError } from '../errors.js'
 import { isJsonObject } from '../normalize.js'
 import { type AttributeDefinition, findAttribute } from '../schema/resource-types.js'
+import type { Comparison, Filter } from './ast.js'
+import { type FilterScope, resolveFilterPath } from './resolve.js'
+import { type ComparisonPlan, compareText, foldCase, planComparison } from './semantics.js'
 
-/**
- * Evaluates a value filter against one element of a multi-valued attribute in memory, with
- * SCIM semantics (RFC 7644 §3.4.2.2): names ignore case, strings compare ignoring case
- * unless the sub-attribute is caseExact, "True"/"False" strings compare as booleans.
- * `attributes` are the element's sub-attribute definitions; a non-object element is `value`.
- */
-export function matchesFilter(
+/** Whether a resource document (as served) matches a filter; errors as the SQL compiler's. */
+export function matchesResource(
   filter: Filter,
-  element: unknown,
-  attributes: readonly AttributeDefinition[],
+  document: Record<string, unknown>,
+  scope: FilterScope,
 ): boolean {
   switch (filter.op) {
     case 'and':
-      return filter.filters.every((f) => matchesFilter(f, element, attributes))
+      return filter.filters.every((f) => matchesResource(f, document, scope))
     case 'or':
-      return filter.filters.some((f) => matchesFilter(f, element, attributes))
+      return filter.filters.some((f) => matchesResource(f, document, scope))
     case 'not':
-      return !matchesFilter(filter.filter, element, attributes)
+      return !matchesResource(filter.filter, document, scope)
     case '[]':
-      return false
+      return valuePath(filter.attrPath, filter.valFilter, document, scope)
     case 'pr':
-      return isPresent(lookup(element, filter.attrPath))
     case 'eq':
     case 'ne':
     case 'co':
@@ -34,122 +35,179 @@ export function matchesFilter(
     case 'gt':
     case 'ge':
     case 'lt':
-    case 'le': {
-      const attribute = findAttribute(attributes, filter.attrPath)
-      if (!attribute) return false
-      return compare(filter.op, lookup(element, filter.attrPath), filter.compValue, attribute)
-    }
+    case 'le':
+      return attributeComparison(filter, document, scope)
     default:
       return assertNever(filter)
   }
 }
 
-export function lookup(element: unknown, name: string): unknown {
-  if (!isJsonObject(element)) return name.toLowerCase() === 'value' ? element : undefined
-  const lower = name.toLowerCase()
-  const key = Object.keys(element).find((k) => k.toLowerCase() === lower)
-  return key === undefined ? undefined : element[key]
-}
-
-function isPresent(value: unknown): boolean {
-  if (value === undefined || value === null || value === '') return false
-  if (Array.isArray(value)) return value.length > 0
-  if (isJsonObject(value)) return Object.values(value).some(isPresent)
-  return true
-}
-
-export function compare(
-  op: Compare['op'],
-  actual: unknown,
-  expected: Compare['compValue'],
+/**
+ * Whether one element of `attribute` matches a value filter whose names are its
+ * sub-attributes (`emails[type eq "work"]`); for a multi-valued attribute of simple values,
+ * `value` names the element itself.
+ */
+export function matchesElement(
+  filter: Filter,
+  element: unknown,
   attribute: AttributeDefinition,
 ): boolean {
-  if (Array.isArray(actual)) return actual.some((a) => compare(op, a, expected, attribute))
-  if (expected === null) return op === 'eq' ? actual == null : op === 'ne' && actual != null
-  if (actual === undefined || actual === null) return op === 'ne'
-  switch (attribute.type) {
-    case 'boolean': {
-      const a = asBoolean(actual)
-      const e = asBoolean(expected)
-      if (op === 'eq') return a !== undefined && a === e
-      if (op === 'ne') return a !== e
-      return false
+  switch (filter.op) {
+    case 'and':
+      return filter.filters.every((f) => matchesElement(f, element, attribute))
+    case 'or':
+      return filter.filters.some((f) => matchesElement(f, element, attribute))
+    case 'not':
+      return !matchesElement(filter.filter, element, attribute)
+    case '[]':
+      throw ScimError.invalidFilter('A [filter] cannot be nested in another')
+    default: {
+      const definition = elementAttribute(attribute, filter.attrPath)
+      return holds(planComparison(definition, filter), elementValue(element, definition, attribute))
     }
-    case 'integer':
-    case 'decimal':
-      return compareOrdered(op, Number(actual), Number(expected))
-    case 'dateTime': {
-      const a = Date.parse(String(actual))
-      const e = Date.parse(String(expected))
-      if (!['co', 'sw', 'ew'].includes(op) && !Number.isNaN(a) && !Number.isNaN(e)) {
-        return compareOrdered(op, a, e)
-      }
-      return compareStrings(op, String(actual), String(expected), attribute.caseExact)
+  }
+}
+
+/** Whether `actual` equals `expected` as `eq` compares them (caseExact, booleans, dateTimes). */
+export function equalsValue(
+  actual: unknown,
+  expected: string | number | boolean,
+  definition: AttributeDefinition,
+): boolean {
+  const node = { op: 'eq' as const, attrPath: definition.name, compValue: expected }
+  return holds(planComparison(definition, node), actual)
+}
+
+/** Carries out a decided comparison on one JSON value (undefined when absent). */
+function holds(plan: ComparisonPlan, actual: unknown): boolean {
+  let result: boolean
+  switch (plan.kind) {
+    case 'constant':
+      return plan.value
+    case 'present':
+      result = actual !== undefined && actual !== null && actual !== ''
+      break
+    case 'boolean':
+      result = plan.wanted !== undefined && actual === plan.wanted
+      break
+    case 'text': {
+      const text = typeof actual === 'string' ? actual : undefined
+      result = compareText(
+        text !== undefined && plan.fold ? foldCase(text) : text,
+        plan.op,
+        plan.wanted,
+      )
+      break
     }
-    case 'complex':
-      return false
-    case 'string':
-    case 'reference':
-    case 'binary':
-      return compareStrings(op, String(actual), String(expected), attribute.caseExact)
     default:
-      return assertNever(attribute.type)
+      return assertNever(plan)
   }
+  return plan.negate ? !result : result
 }
 
-function asBoolean(value: unknown): boolean | undefined {
-  if (typeof value === 'boolean') return value
-  if (typeof value === 'string') {
-    const lower = value.toLowerCase()
-    if (lower === 'true') return true
-    if (lower === 'false') return false
+/** A sub-attribute a value filter names; unknown ones are 400, as in SQL. */
+function elementAttribute(attribute: AttributeDefinition, name: string): AttributeDefinition {
+  if (attribute.type !== 'complex') {
+    if (name.toLowerCase() === 'value') return { ...attribute, name: 'value', multiValued: false }
+  } else {
+    const found = findAttribute(attribute.subAttributes ?? [], name)
+    if (found) return found
   }
-  return undefined
+  throw ScimError.invalidFilter(`Unknown attribute '${name}' in a filter on '${attribute.name}'`)
 }
 
-function compareOrdered(op: Compare['op'], a: number, e: number): boolean {
-  if (Number.isNaN(a) || Number.isNaN(e)) return op === 'ne'
-  switch (op) {
-    case 'eq':
-      return a === e
-    case 'ne':
-      return a !== e
-    case 'gt':
-      return a > e
-    case 'ge':
-      return a >= e
-    case 'lt':
-      return a < e
-    case 'le':
-      return a <= e
-    default:
-      return false
-  }
+/** A sub-attribute's value in an element; a simple element is its own `value`. */
+function elementValue(
+  element: unknown,
+  definition: AttributeDefinition,
+  attribute: AttributeDefinition,
+): unknown {
+  if (attribute.type !== 'complex') return element
+  return isJsonObject(element) ? attributeOf(element, definition.name) : undefined
 }
 
-function compareStrings(op: Compare['op'], a: string, e: string, caseExact: boolean): boolean {
-  const actual = caseExact ? a : a.toLowerCase()
-  const expected = caseExact ? e : e.toLowerCase()
-  switch (op) {
-    case 'eq':
-      return actual === expected
-    case 'ne':
-      return actual !== expected
-    case 'co':
-      return actual.includes(expected)
-    case 'sw':
-      return actual.startsWith(expected)
-    case 'ew':
-      return actual.endsWith(expected)
-    case 'gt':
-      return actual > expected
-    case 'ge':
-      return actual >= expected
-    case 'lt':
-      return actual < expected
-    case 'le':
-      return actual <= expected
-    default:
-      return assertNever(op)
+/** An attribute of a JSON object by name, ignoring case (RFC 7643 §2.1). */
+export function attributeOf(object: Record<string, unknown>, name: string): unknown {
+  if (name in object) return object[name]
+  const lower = name.toLowerCase()
+  const key = Object.keys(object).find((k) => k.toLowerCase() === lower)
+  return key === undefined ? undefined : object[key]
+}
+
+function attributeValue(
+  document: Record<string, unknown>,
+  resolved: { attribute: AttributeDefinition; isExtension: boolean; schema: { id: string } },
+): unknown {
+  if (!resolved.isExtension) return attributeOf(document, resolved.attribute.name)
+  const extension = attributeOf(document, resolved.schema.id)
+  return isJsonObject(extension) ? attributeOf(extension, resolved.attribute.name) : undefined
+}
+
+function elementsOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : []
+}
+
+/** A complex attribute compared as a whole means its `value` sub-attribute. */
+function valueSubAttribute(attribute: AttributeDefinition, path: string): AttributeDefinition {
+  const value = findAttribute(attribute.subAttributes ?? [], 'value')
+  if (!value) {
+    throw ScimError.invalidFilter(`'${path}' is complex: name one of its sub-attributes`)
   }
+  return value
+}
+
+function attributeComparison(
+  node: Comparison,
+  document: Record<string, unknown>,
+  scope: FilterScope,
+): boolean {
+  const resolution = resolveFilterPath(node.attrPath, scope)
+  if (resolution.kind === 'absent') {
+    // An attribute only another searched type has: no value here.
+    if (node.op === 'pr') return false
+    return node.compValue === null ? node.op === 'eq' : node.op === 'ne'
+  }
+  const { attribute, subAttribute } = resolution.resolved
+  const value = attributeValue(document, resolution.resolved)
+  if (attribute.type !== 'complex') return holds(planComparison(attribute, node), value)
+  if (!attribute.multiValued) {
+    if (subAttribute) {
+      const sub = isJsonObject(value) ? attributeOf(value, subAttribute.name) : undefined
+      return holds(planComparison(subAttribute, node), sub)
+    }
+    if (node.op === 'pr') return isJsonObject(value)
+    const definition = valueSubAttribute(attribute, node.attrPath)
+    const sub = isJsonObject(value) ? attributeOf(value, definition.name) : undefined
+    return holds(planComparison(definition, node), sub)
+  }
+  const elements = elementsOf(value)
+  if (!subAttribute && node.op === 'pr') return elements.length > 0
+  const definition = subAttribute ?? valueSubAttribute(attribute, node.attrPath)
+  // `ne` and `eq null` are complements over the whole attribute, not per element.
+  if (node.op === 'ne' || (node.op === 'eq' && node.compValue === null)) {
+    const positive: Comparison =
+      node.op === 'ne'
+        ? { op: 'eq', attrPath: node.attrPath, compValue: node.compValue }
+        : { op: 'pr', attrPath: node.attrPath }
+    return !attributeComparison(positive, document, scope)
+  }
+  const plan = planComparison(definition, node)
+  return elements.some((e) => holds(plan, elementValue(e, definition, attribute)))
+}
+
+function valuePath(
+  path: string,
+  filter: Filter,
+  document: Record<string, unknown>,
+  scope: FilterScope,
+): boolean {
+  const resolution = resolveFilterPath(path, scope)
+  if (resolution.kind === 'absent') return false
+  const { attribute, subAttribute } = resolution.resolved
+  if (subAttribute || attribute.type !== 'complex') {
+    throw ScimError.invalidFilter(`'${path}' is not a complex attribute and cannot take a [filter]`)
+  }
+  const value = attributeValue(document, resolution.resolved)
+  if (!attribute.multiValued) return isJsonObject(value) && matchesElement(filter, value, attribute)
+  return elementsOf(value).some((e) => matchesElement(filter, e, attribute))
 }

@@ -1,14 +1,25 @@
 /**
- * Filter text (RFC 7644 §3.4.2.2) to the tree, through scim2-parse-filter, with the
- * leniencies real clients need; bad syntax is 400 invalidFilter.
+ * Filter text (RFC 7644 §3.4.2.2) to the tree: the one parser of GET filters and PATCH value
+ * filters. scim2-parse-filter does the parsing; this file is everything around it, each
+ * piece for inputs it cannot read as clients send them:
+ * - `userName eq "a\\"b"`, `x eq -5)`: the parser mangles backslash escapes and cannot read a
+ *   negative number before `)`, so every value reaches it as a numbered placeholder string
+ *   and the real values are put back afterwards (restore);
+ * - `externalId eq jyoung` (Entra's documented form), `userName sw O` (Microsoft's test
+ *   collection), unquoted dateTimes and numbers (`employeeNumber eq 007`): a bare word after
+ *   an operator is a string value, its text kept as written;
+ * - `active eq True` (Entra): true, false and null in any case;
+ * - `members[$ref eq "…"]`, `members.$ref`: the parser's names cannot hold `$` (DOLLAR);
+ * - `emails[type eq "work"].value eq "x"`: rewritten to `emails[(type eq "work") and value
+ *   eq "x"]` so both conditions apply to the same element (the parser would split them).
+ * Bad syntax is 400 invalidFilter.
  */
 import { parse } from 'scim2-parse-filter'
 import { ScimError } from '../errors.js'
-import { type Filter, NUMBER_TEXT } from './ast.js'
+import type { Filter } from './ast.js'
 
 const COMPARE_OPS = new Set(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le'])
 const KEYWORD = /^(true|false|null)$/i
-const NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/
 /** scim2-parse-filter's attribute names cannot hold `$` (`members.$ref`): it travels as this. */
 const DOLLAR = '__dollar__'
 const MAX_LENGTH = 10_000
@@ -17,7 +28,6 @@ const MAX_DEPTH = 32
 const MAX_TERMS = 200
 
 type Token = { kind: 'str' | 'word' | 'open' | 'close' | 'lbracket' | 'rbracket'; text: string }
-type Literal = { kind: 'string'; value: string } | { kind: 'number'; value: number; text: string }
 
 /** Whitespace as `\s` reads it; ASCII answered without a regular expression. */
 function isSpace(ch: string): boolean {
@@ -82,24 +92,21 @@ function decodeString(quoted: string): string {
  * - `attr[filter].sub op value` becomes `attr[(filter) and sub op value]`, so that both
  *   conditions apply to the same element (the parser would otherwise split them).
  */
-function prepare(text: string): { text: string; literals: Literal[] } {
+function prepare(text: string): { text: string; literals: string[] } {
   const tokens = tokenize(text)
-  const literals: Literal[] = []
-  const placeholder = (literal: Literal): Token => {
+  const literals: string[] = []
+  const placeholder = (literal: string): Token => {
     literals.push(literal)
     return { kind: 'str', text: `"${literals.length - 1}"` }
   }
   const mapped = tokens.map((t, i): Token => {
     const prev = tokens[i - 1]
     const isValue = prev?.kind === 'word' && COMPARE_OPS.has(prev.text.toLowerCase())
-    if (t.kind === 'str') return placeholder({ kind: 'string', value: decodeString(t.text) })
+    if (t.kind === 'str') return placeholder(decodeString(t.text))
     if (t.kind !== 'word') return t
     if (!isValue) return { kind: 'word', text: t.text.replaceAll('$', DOLLAR) }
     if (KEYWORD.test(t.text)) return { kind: 'word', text: t.text.toLowerCase() }
-    if (NUMBER.test(t.text)) {
-      return placeholder({ kind: 'number', value: Number(t.text), text: t.text })
-    }
-    return placeholder({ kind: 'string', value: t.text })
+    return placeholder(t.text)
   })
 
   const out: string[] = []
@@ -139,7 +146,7 @@ function matchingOpen(out: string[]): number {
 }
 
 /** Puts the literal values back into the parsed tree and checks its size. */
-function restore(filter: Filter, literals: Literal[], budget: { terms: number }): Filter {
+function restore(filter: Filter, literals: string[], budget: { terms: number }): Filter {
   if (--budget.terms < 0) throw ScimError.invalidFilter('Filter has too many terms')
   switch (filter.op) {
     case 'and':
@@ -159,10 +166,7 @@ function restore(filter: Filter, literals: Literal[], budget: { terms: number })
       const attrPath = filter.attrPath.replaceAll(DOLLAR, '$')
       const raw = filter.compValue
       const literal = typeof raw === 'string' ? literals[Number(raw)] : undefined
-      if (!literal) return { op: filter.op, attrPath, compValue: raw }
-      const node = { op: filter.op, attrPath, compValue: literal.value }
-      if (literal.kind === 'number') NUMBER_TEXT.set(node, literal.text)
-      return node
+      return { op: filter.op, attrPath, compValue: literal ?? raw }
     }
   }
 }

@@ -1,39 +1,35 @@
 /**
- * What a filter comparison means, independent of where it is evaluated: booleans, dateTimes,
- * code-point order and the text comparisons.
+ * What a filter comparison means (RFC 7644 §3.4.2.2), decided once here and carried out by
+ * both executors: the SQL compiler (store/query/compile.ts) and the in-memory evaluator
+ * (evaluate.ts, which PATCH value filters use). A property test checks that they agree.
  *
- * Semantics, identical on SQLite and PostgreSQL:
  * - A comparison on a multi-valued attribute matches when any value matches; `ne` is the
  *   complement of `eq` (`emails.type ne "work"`: no work email), so an absent attribute is
  *   `ne` anything. `eq null` means "not present", `ne null` means `pr`. `pr` is false for
  *   absent values, empty strings and empty arrays (RFC 7643 §2.5).
- * - Strings follow the attribute's caseExact. userName, the Group displayName and (as an
- *   index) emails.value have lower-cased key columns: those compare with full Unicode
- *   lower-casing (JavaScript toLowerCase, the same key their uniqueness uses). Other
- *   case-insensitive strings live in the JSON document and fold ASCII letters only, because
- *   that is what SQLite's lower() does; PostgreSQL uses translate() to match it.
+ * - Strings follow the attribute's caseExact. Case-insensitive ones compare after foldCase()
+ *   on both sides: full Unicode lower-casing (`"élodie"` finds "Élodie"), the same key the
+ *   `*_key` columns and their uniqueness use.
  * - Ordering (`gt ge lt le`) compares strings by code point (SQLite BINARY, PostgreSQL
- *   COLLATE "C") and dateTimes as instants; on booleans and binary it is 400.
- * - `co sw ew` never treat `%` and `_` as wildcards; on dateTimes they test the stored
- *   ISO-8601 text (SCIMMY's `date co "2021-09"`).
+ *   COLLATE "C") and dateTimes as instants (parseDateTime); on booleans and binary it is 400.
+ * - `co sw ew` test text; on dateTimes they test the stored ISO-8601 text (SCIMMY's
+ *   `date co "2021-09"`).
  * - A boolean compared with anything but true/false (or "True"/"False", as Entra sends)
  *   matches nothing; a string attribute compared with a number compares with its text.
- * - `attr op value` on a complex attribute with a `value` sub-attribute means
- *   `attr.value op value` (Entra's `manager eq 2819…`); enterprise attributes may be named
- *   without their URN where no core attribute has the name.
  */
-import { assertNever } from '../errors.js'
+import { assertNever, ScimError } from '../errors.js'
+import { readBoolean } from '../normalize.js'
+import type { AttributeDefinition } from '../schema/resource-types.js'
 import type { Comparison, Value } from './ast.js'
 
-/** A boolean filter value: true/false, or the strings "true"/"false" in any case (Entra). */
+/** The one case folding of case-insensitive strings (RFC 7643 §2.3.1 caseExact false). */
+export function foldCase(text: string): string {
+  return text.toLowerCase()
+}
+
+/** A boolean filter value: true/false, or "true"/"false" in any case (normalize.ts readBoolean). */
 export function toBoolean(value: Value): boolean | undefined {
-  if (typeof value === 'boolean') return value
-  if (typeof value === 'string') {
-    const lower = value.toLowerCase()
-    if (lower === 'true') return true
-    if (lower === 'false') return false
-  }
-  return undefined
+  return readBoolean(value)
 }
 
 /**
@@ -89,12 +85,8 @@ export function compareCodePoints(a: string, b: string): number {
   return x.length - y.length
 }
 
-/** The same comparisons in JavaScript, for constant operands (`meta.resourceType`). */
-export function compareText(
-  actual: string | undefined,
-  op: Exclude<Comparison['op'], 'pr' | 'ne'>,
-  wanted: string,
-): boolean {
+/** The text comparisons, in JavaScript: code point order, plain substring tests. */
+export function compareText(actual: string | undefined, op: TextOp, wanted: string): boolean {
   if (actual === undefined) return false
   switch (op) {
     case 'eq':
@@ -116,4 +108,71 @@ export function compareText(
     default:
       return assertNever(op)
   }
+}
+
+/** The operators that compare text once null, `ne` and booleans are decided. */
+export type TextOp = 'eq' | 'gt' | 'ge' | 'lt' | 'le' | 'co' | 'sw' | 'ew'
+
+/**
+ * What one comparison of an attribute value asks, with `negate` for `ne` and `eq null`:
+ * - `present`: the value is there (not null, not "", for booleans a JSON boolean);
+ * - `boolean`: the value is this boolean (`wanted` undefined: matches nothing);
+ * - `text`: the value's text, folded with foldCase() when `fold`, compares with `wanted`
+ *   (already folded, or the dateTime's stored ISO form);
+ * - `constant`: decided without looking at the value.
+ */
+export type ComparisonPlan =
+  | { kind: 'present'; negate: boolean }
+  | { kind: 'boolean'; wanted: boolean | undefined; negate: boolean }
+  | { kind: 'text'; op: TextOp; wanted: string; fold: boolean; negate: boolean }
+  | { kind: 'constant'; value: boolean }
+
+/** The text of a comparison value; numbers as the parser kept them, else as JavaScript prints them. */
+export function valueText(value: string | number): string {
+  return typeof value === 'number' ? String(value) : value
+}
+
+/**
+ * Decides one comparison of an attribute (or sub-attribute) with its definition; a
+ * comparison the attribute's type does not allow is 400 invalidFilter.
+ */
+export function planComparison(definition: AttributeDefinition, node: Comparison): ComparisonPlan {
+  if (definition.type === 'complex') {
+    throw ScimError.invalidFilter(`'${node.attrPath}' is complex: name one of its sub-attributes`)
+  }
+  if (node.op === 'pr') return { kind: 'present', negate: false }
+  const value = node.compValue
+  if (value === null) {
+    if (node.op === 'eq') return { kind: 'present', negate: true }
+    if (node.op === 'ne') return { kind: 'present', negate: false }
+    throw ScimError.invalidFilter(`'${node.op}' cannot compare with null`)
+  }
+  if (node.op === 'ne') {
+    const eq = planComparison(definition, { op: 'eq', attrPath: node.attrPath, compValue: value })
+    return eq.kind === 'constant' ? { kind: 'constant', value: !eq.value } : { ...eq, negate: true }
+  }
+  const op = node.op
+  const isOrdering = op === 'gt' || op === 'ge' || op === 'lt' || op === 'le'
+  if (definition.type === 'boolean' || (definition.type === 'binary' && isOrdering)) {
+    if (op !== 'eq') {
+      throw ScimError.invalidFilter(
+        `'${op}' is not allowed on ${definition.type} attribute '${node.attrPath}'`,
+      )
+    }
+  }
+  if (definition.type === 'boolean') {
+    return { kind: 'boolean', wanted: toBoolean(value), negate: false }
+  }
+  if (typeof value === 'boolean') {
+    if (op === 'eq') return { kind: 'constant', value: false }
+    throw ScimError.invalidFilter(`'${node.attrPath}' cannot be compared with a boolean`)
+  }
+  const raw = valueText(value)
+  if (definition.type === 'dateTime' && (op === 'eq' || isOrdering)) {
+    const iso = parseDateTime(raw)
+    if (iso === undefined) throw ScimError.invalidFilter(`Invalid dateTime '${raw}' in filter`)
+    return { kind: 'text', op, wanted: iso, fold: false, negate: false }
+  }
+  const fold = !definition.caseExact && definition.type !== 'dateTime'
+  return { kind: 'text', op, wanted: fold ? foldCase(raw) : raw, fold, negate: false }
 }

@@ -1,8 +1,9 @@
 /** SCIM PATCH (RFC 7644 §3.5.2) applied as a pure function over stored documents, with the client quirks scimd accepts. */
-import type { Compare, Filter } from 'scim2-parse-filter'
+
+import type { ScimDocument } from '../../core/domain.js'
 import { ScimError } from '../errors.js'
-import { compare, lookup, matchesFilter } from '../filter/evaluate.js'
-import type { ScimDocument } from '../normalize.js'
+import type { Filter } from '../filter/ast.js'
+import { attributeOf, equalsValue, matchesElement } from '../filter/evaluate.js'
 import {
   assertRequired,
   computeSchemas,
@@ -306,7 +307,7 @@ function applyFiltered(
   const { attribute, subAttribute } = target
   const attributes = elementAttributes(attribute)
   const elements = currentElements(container, attribute)
-  const matches = elements.map((element) => matchesFilter(filter, element, attributes))
+  const matches = elements.map((element) => matchesElement(filter, element, attribute))
   const hasMatch = matches.includes(true)
   if (op === 'remove') {
     const remaining = subAttribute
@@ -429,8 +430,9 @@ function matchesPattern(
   return Object.entries(pattern).every(([name, expected]) => {
     const definition = findAttribute(attributes, name)
     if (!definition) return false
-    if (typeof expected === 'object') return deepEqual(lookup(element, name), expected)
-    return compare('eq', lookup(element, name), expected as Compare['compValue'], definition)
+    const actual = isJsonObject(element) ? attributeOf(element, name) : undefined
+    if (expected === null || typeof expected === 'object') return deepEqual(actual, expected)
+    return equalsValue(actual, expected as string | number | boolean, definition)
   })
 }
 

@@ -1,9 +1,10 @@
 /** Group membership changes taken out of a PatchOp: membership is stored apart from the document. */
-import type { Filter } from 'scim2-parse-filter'
 import { assertNever, ScimError } from '../errors.js'
+import type { Filter } from '../filter/ast.js'
+import { parseFilter } from '../filter/parse.js'
 import { isJsonObject, type MemberRef, normalizeMembers } from '../normalize.js'
 import { CORE_GROUP_URN } from '../schema/resource-types.js'
-import { closingBracket, parseValueFilter } from './path.js'
+import { closingBracket } from './path.js'
 import type { PatchOperation } from './request.js'
 
 /** A change to a Group's membership, which is stored apart from the document. */
@@ -112,7 +113,7 @@ function parseMembersPath(path: string): { values?: string[]; subAttribute?: str
   if (close === -1 || (after !== '' && !after.startsWith('.'))) {
     throw ScimError.invalidPath(`Invalid members path '${path}'`)
   }
-  const values = memberFilterValues(parseValueFilter(text.slice(open + 1, close)))
+  const values = memberFilterValues(parseFilter(text.slice(open + 1, close)))
   if (!values) {
     throw ScimError.invalidPath(
       `'${path}': members can only be selected with 'value eq "<id>"' (or several joined by 'or')`,

@@ -1,7 +1,7 @@
 /** PATCH paths (RFC 7644 §3.5.2 `PATH` grammar) and the value filters inside them. */
-import type { Filter } from 'scim2-parse-filter'
-import { parse } from 'scim2-parse-filter'
 import { assertNever, ScimError } from '../errors.js'
+import type { Filter } from '../filter/ast.js'
+import { parseFilter } from '../filter/parse.js'
 import { extensionForKey, findTopLevelExtensionAttribute } from '../normalize.js'
 import {
   type AttributeDefinition,
@@ -69,7 +69,7 @@ export function parsePatchPath(resource: ResourceSchema, path: string): PatchTar
     if (!attribute.multiValued) {
       throw ScimError.invalidPath(`Attribute '${attribute.name}' is not multi-valued`)
     }
-    target.filter = canonicalFilter(parseValueFilter(filterText), attribute)
+    target.filter = canonicalFilter(parseFilter(filterText), attribute)
     canonical += `[${filterText}]`
   }
   if (subName !== undefined) {
@@ -126,45 +126,6 @@ export function closingBracket(text: string, open: number): number {
     else if (char === ']') return i
   }
   return -1
-}
-
-/**
- * Parses the filter inside `attr[…]`. Values left unquoted (`value eq 123abc`) or booleans
- * written "True" are accepted on a second try: Entra and SCIMMY's fixtures send them.
- */
-export function parseValueFilter(text: string): Filter {
-  try {
-    return parse(text)
-  } catch (error) {
-    try {
-      return parse(quoteBareValues(text))
-    } catch {
-      const reason = error instanceof Error ? error.message : String(error)
-      throw ScimError.invalidFilter(`Invalid filter '${text}': ${reason}`)
-    }
-  }
-}
-
-const BARE_COMPARISON = /\b(eq|ne|co|sw|ew|gt|ge|lt|le)(\s+)([^\s()"[\]]+)/gi
-
-function quoteBareValues(text: string): string {
-  return text
-    .split(/("(?:[^"\\]|\\.)*")/)
-    .map((segment, index) =>
-      index % 2 === 1
-        ? segment
-        : segment.replace(
-            BARE_COMPARISON,
-            (_match, op: string, space: string, word: string) => `${op}${space}${bareValue(word)}`,
-          ),
-    )
-    .join('')
-}
-
-function bareValue(word: string): string {
-  if (/^(true|false|null)$/i.test(word)) return word.toLowerCase()
-  if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(word)) return word
-  return JSON.stringify(word)
 }
 
 /** The definitions a value filter on `attribute` can name: its sub-attributes, or `value`. */

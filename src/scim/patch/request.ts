@@ -1,6 +1,6 @@
 /** A PatchOp request body (RFC 7644 §3.5.2) read into operations, with the spellings clients send. */
 import { ScimError } from '../errors.js'
-import { isJsonObject } from '../normalize.js'
+import { isJsonObject, lowerKeys } from '../normalize.js'
 import { PATCH_OP_URN } from '../schema/resource-types.js'
 
 export interface PatchOperation {
@@ -8,8 +8,6 @@ export interface PatchOperation {
   path?: string
   value?: unknown
 }
-
-type JsonObject = Record<string, unknown>
 
 export const MAX_PATCH_OPERATIONS = 1000
 
@@ -61,11 +59,5 @@ function parseOperation(operation: unknown, index: number): PatchOperation {
   if (op !== 'remove' && !('value' in fields)) {
     throw ScimError.invalidSyntax(`${where}: '${op}' needs a 'value'`)
   }
-  return result
-}
-
-function lowerKeys(value: JsonObject): JsonObject {
-  const result: JsonObject = {}
-  for (const [key, item] of Object.entries(value)) result[key.toLowerCase()] = item
   return result
 }

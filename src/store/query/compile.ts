@@ -6,9 +6,15 @@
  */
 import { type Expression, type SqlBool, sql } from 'kysely'
 import { assertNever, ScimError } from '../../scim/errors.js'
-import { type Comparison, type Filter, NUMBER_TEXT } from '../../scim/filter/ast.js'
+import type { Comparison, Filter } from '../../scim/filter/ast.js'
 import { resolveFilterPath } from '../../scim/filter/resolve.js'
-import { compareText, parseDateTime, toBoolean } from '../../scim/filter/semantics.js'
+import {
+  type ComparisonPlan,
+  compareText,
+  foldCase as foldValue,
+  planComparison,
+  type TextOp,
+} from '../../scim/filter/semantics.js'
 import {
   type AttributeDefinition,
   findAttribute,
@@ -20,8 +26,7 @@ import {
   binaryOrder,
   containsExact,
   endsWithExact,
-  foldAscii,
-  foldAsciiValue,
+  foldCase,
   jsonIs,
   startsWithExact,
 } from './json-sql.js'
@@ -92,13 +97,9 @@ class Compiler {
             node.op === 'ne'
               ? { op: 'eq', attrPath: node.attrPath, compValue: node.compValue }
               : { op: 'pr', attrPath: node.attrPath }
-          if (node.op === 'ne' && NUMBER_TEXT.has(node)) {
-            NUMBER_TEXT.set(positive, NUMBER_TEXT.get(node) as string)
-          }
           return not(this.attributeComparison(positive))
         }
         const leaf: Comparison = { ...node, attrPath: definition.name }
-        if (NUMBER_TEXT.has(node)) NUMBER_TEXT.set(leaf, NUMBER_TEXT.get(node) as string)
         return this.someElement(
           target.elements,
           (e) => this.elementLeaf(e, resolved.attribute, leaf),
@@ -206,10 +207,6 @@ function prefixUpperBound(prefix: string): string | undefined {
   return points.join('') + String.fromCodePoint(code)
 }
 
-function textOf(node: Comparison, value: string | number): string {
-  return typeof value === 'number' ? (NUMBER_TEXT.get(node) ?? String(value)) : value
-}
-
 function present(operand: Operand): Compiled {
   switch (operand.kind) {
     case 'const':
@@ -232,61 +229,46 @@ function compareAbsent(node: Comparison): Compiled {
   return constant(node.op === 'ne')
 }
 
-/** One comparison of an attribute value, with the attribute definition deciding semantics. */
+/** One comparison of an attribute value: semantics.ts decides it, this writes it in SQL. */
 function compare(
   operand: Operand,
   definition: AttributeDefinition,
   node: Comparison,
   ctx: FilterContext,
 ): Compiled {
-  if (definition.type === 'complex') {
-    throw ScimError.invalidFilter(`'${node.attrPath}' is complex: name one of its sub-attributes`)
+  const plan = planComparison(definition, node)
+  if (plan.kind === 'constant') return constant(plan.value)
+  const positive = comparePlan(operand, definition, plan, ctx)
+  return plan.negate ? not(positive) : positive
+}
+
+function comparePlan(
+  operand: Operand,
+  definition: AttributeDefinition,
+  plan: Exclude<ComparisonPlan, { kind: 'constant' }>,
+  ctx: FilterContext,
+): Compiled {
+  if (plan.kind === 'present') return present(operand)
+  if (plan.kind === 'boolean') {
+    if (operand.kind !== 'boolean' || plan.wanted === undefined) return FALSE
+    return jsonIs(operand.place, plan.wanted ? 'true' : 'false')
   }
-  if (node.op === 'pr') return present(operand)
-  const value = node.compValue
-  if (value === null) {
-    if (node.op === 'eq') return not(present(operand))
-    if (node.op === 'ne') return present(operand)
-    throw ScimError.invalidFilter(`'${node.op}' cannot compare with null`)
-  }
-  if (node.op === 'ne') {
-    const eq = { op: 'eq' as const, attrPath: node.attrPath, compValue: value }
-    if (NUMBER_TEXT.has(node)) NUMBER_TEXT.set(eq, NUMBER_TEXT.get(node) as string)
-    return not(compare(operand, definition, eq, ctx))
-  }
-  const op = node.op
-  const isOrdering = op === 'gt' || op === 'ge' || op === 'lt' || op === 'le'
-  if (definition.type === 'boolean' || (definition.type === 'binary' && isOrdering)) {
-    if (op !== 'eq') {
-      throw ScimError.invalidFilter(
-        `'${op}' is not allowed on ${definition.type} attribute '${node.attrPath}'`,
-      )
-    }
-  }
-  if (operand.kind === 'boolean') {
-    const wanted = toBoolean(value)
-    return wanted === undefined ? FALSE : jsonIs(operand.place, wanted ? 'true' : 'false')
-  }
-  if (typeof value === 'boolean') {
-    if (op === 'eq') return FALSE
-    throw ScimError.invalidFilter(`'${node.attrPath}' cannot be compared with a boolean`)
-  }
-  const raw = textOf(node, value)
-  if (definition.type === 'dateTime' && (op === 'eq' || isOrdering)) {
-    const iso = parseDateTime(raw)
-    if (iso === undefined) throw ScimError.invalidFilter(`Invalid dateTime '${raw}' in filter`)
-    if (operand.kind === 'const') return constant(compareText(operand.value, op, iso))
-    return nonNull(operand, sql<SqlBool>`${operand.expr} ${sql.raw(SQL_OPS[op])} ${iso}`)
-  }
-  const exact = definition.caseExact || definition.type === 'dateTime'
+  const { op, wanted, fold } = plan
+  if (operand.kind === 'boolean') return FALSE
   if (operand.kind === 'const') {
-    const actual =
-      operand.value === undefined || exact ? operand.value : foldAsciiValue(operand.value)
-    return constant(compareText(actual, op, exact ? raw : foldAsciiValue(raw)))
+    const actual = operand.value !== undefined && fold ? foldValue(operand.value) : operand.value
+    return constant(compareText(actual, op, wanted))
   }
-  const keyed = operand.keyed && !exact
-  const lhs = keyed || exact ? operand.expr : foldAscii(ctx.dialect, operand.expr)
-  const wanted = keyed ? raw.toLowerCase() : exact ? raw : foldAsciiValue(raw)
+  if (definition.type === 'dateTime' && !SUBSTRING_OPS.has(op)) {
+    // ISO-8601 text in one fixed form: compared as text, it orders as instants.
+    return nonNull(
+      operand,
+      sql<SqlBool>`${operand.expr} ${sql.raw(SQL_OPS[op as SqlOp])} ${wanted}`,
+    )
+  }
+  // A key column holds the folded text already (and its index answers `eq` and `sw`).
+  const keyed = operand.keyed && fold
+  const lhs = fold && !keyed ? foldCase(ctx.dialect, operand.expr) : operand.expr
   const ordered = operand.byteOrdered ? lhs : binaryOrder(ctx.dialect, lhs)
   switch (op) {
     case 'eq':
@@ -304,20 +286,24 @@ function compare(
           return nonNull(operand, sql<SqlBool>`(${ordered} >= ${wanted} and ${ordered} < ${upper})`)
         }
       }
-      if (exact || keyed) return nonNull(operand, startsWithExact(lhs, wanted))
+      if (!fold || keyed) return nonNull(operand, startsWithExact(lhs, wanted))
       return nonNull(operand, like(lhs, `${likeEscape(wanted)}%`))
     }
+    // Both sides are folded when `fold`, so LIKE's own ASCII case-insensitivity (SQLite)
+    // changes nothing; `%` and `_` in the value are escaped.
     case 'ew':
-      if (exact) return nonNull(operand, endsWithExact(lhs, wanted))
+      if (!fold) return nonNull(operand, endsWithExact(lhs, wanted))
       return nonNull(operand, like(lhs, `%${likeEscape(wanted)}`))
     case 'co':
-      if (exact) return nonNull(operand, containsExact(ctx.dialect, lhs, wanted))
+      if (!fold) return nonNull(operand, containsExact(ctx.dialect, lhs, wanted))
       return nonNull(operand, like(lhs, `%${likeEscape(wanted)}%`))
     default:
       return assertNever(op)
   }
 }
 
+const SUBSTRING_OPS: ReadonlySet<TextOp> = new Set(['co', 'sw', 'ew'])
+type SqlOp = 'eq' | 'gt' | 'ge' | 'lt' | 'le'
 const SQL_OPS = { eq: '=', gt: '>', ge: '>=', lt: '<', le: '<=' } as const
 
 /** `X is not null and …`: keeps every comparison two-valued, so `not` is its exact complement. */

@@ -1,5 +1,5 @@
 /** Which filters an index narrows, and the `value` an element filter requires (for the side-table lookups). */
-import { type Filter, NUMBER_TEXT } from '../../scim/filter/ast.js'
+import type { Filter } from '../../scim/filter/ast.js'
 import { resolveLenient } from '../../scim/filter/resolve.js'
 import type { ResourceSchema } from '../../scim/schema/resource-types.js'
 import type { FilterContext } from './context.js'
@@ -16,7 +16,7 @@ export function requiredValue(filter: Filter): string | undefined {
   if (filter.op !== 'eq' || filter.attrPath.toLowerCase() !== 'value') return undefined
   const v = filter.compValue
   if (typeof v === 'string') return v
-  if (typeof v === 'number') return NUMBER_TEXT.get(filter) ?? String(v)
+  if (typeof v === 'number') return String(v)
   return undefined
 }
 

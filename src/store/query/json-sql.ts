@@ -6,6 +6,7 @@
  */
 import { type RawBuilder, type SqlBool, sql } from 'kysely'
 import type { Dialect } from '../database.js'
+import { FOLD_CASE_FUNCTION } from '../sqlite/functions.js'
 
 /** A place in a JSON document: an SQL expression holding JSON, and object keys below it. */
 export interface JsonPlace {
@@ -15,8 +16,6 @@ export interface JsonPlace {
   path: readonly string[]
 }
 
-const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'
-const LOWER = 'abcdefghijklmnopqrstuvwxyz'
 const SIMPLE_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 /** The JSON document stored in a text column (`r.resource`). */
@@ -133,17 +132,14 @@ export function jsonArrayElements(place: JsonPlace, alias: string): JsonElements
 }
 
 /**
- * ASCII-only lower-casing: SQLite's built-in lower() folds ASCII letters only, so PostgreSQL
- * uses translate() rather than its locale-dependent lower() to give the same answer.
+ * Case folding in SQL, the same as foldCase() in JavaScript (full Unicode lower-casing):
+ * on SQLite a function scimd defines (store/sqlite/functions.ts); on PostgreSQL lower() under
+ * the ICU root locale, which maps as JavaScript does (`İ`, final `Σ`), whatever the
+ * database's own locale is.
  */
-export function foldAscii(dialect: Dialect, expr: RawBuilder<unknown>): RawBuilder<unknown> {
-  if (dialect === 'postgres') return sql`translate(${expr}, ${sql.lit(UPPER)}, ${sql.lit(LOWER)})`
-  return sql`lower(${expr})`
-}
-
-/** The same ASCII-only lower-casing in JavaScript, for the values compared with foldAscii(). */
-export function foldAsciiValue(value: string): string {
-  return value.replace(/[A-Z]/g, (c) => c.toLowerCase())
+export function foldCase(dialect: Dialect, expr: RawBuilder<unknown>): RawBuilder<unknown> {
+  if (dialect === 'postgres') return sql`lower(${expr} collate "und-x-icu")`
+  return sql`${sql.raw(FOLD_CASE_FUNCTION)}(${expr})`
 }
 
 /**

@@ -1,8 +1,9 @@
 /** Group `members` and User `groups` as SQL element sets: the membership joins and the group walk. */
 import { type SqlBool, sql } from 'kysely'
 import { ScimError } from '../../scim/errors.js'
+import { USER_DISPLAY_SQL } from '../members.js'
 import { type ElementSet, type FilterContext, requireBaseUrl } from './context.js'
-import { MAX_GROUP_DEPTH } from './group-walk.js'
+import { groupWalk } from './group-walk.js'
 import { binaryOrder } from './json-sql.js'
 import { concat } from './sql-bool.js'
 
@@ -12,7 +13,7 @@ export function memberElements(ctx: FilterContext): ElementSet {
     open(alias) {
       const m = sql.raw(alias)
       return {
-        from: sql`(select su.id as value, 'User' as type, case when u.name <> '' then u.name else u.username end as display, 0 as kind
+        from: sql`(select su.id as value, 'User' as type, ${USER_DISPLAY_SQL} as display, 0 as kind
           from group_members gm
           join scim_source_users su on su.user_id = gm.user_id
           join users u on u.id = gm.user_id
@@ -76,17 +77,9 @@ export function userGroupElements(ctx: FilterContext): ElementSet {
     open(alias) {
       const g = sql.raw(alias)
       return {
-        from: sql`(with recursive reach(id, depth) as (
-            select gm.group_id, 0 from group_members gm where gm.user_id = r.user_id
-            union
-            select gp.parent_id, reach.depth + 1 from group_parents gp join reach on gp.group_id = reach.id
-            where reach.depth < ${sql.lit(MAX_GROUP_DEPTH)})
-          select g.id as value, g.name as display,
-            case when min(reach.depth) = 0 then 'direct' else 'indirect' end as type
-          from reach
-          join groups g on g.id = reach.id
-          join scim_source_groups sg on sg.group_id = g.id and sg.source_id = ${ctx.sourceId}
-          group by g.id, g.name) as ${g}`,
+        from: sql`(select w.id as value, w.name as display,
+            case when w.depth = 0 then 'direct' else 'indirect' end as type
+          from (${groupWalk(sql`= r.user_id`, ctx.sourceId)}) as w) as ${g}`,
         sub(definition) {
           switch (definition.name) {
             case 'value':

@@ -9,7 +9,7 @@ import { assertNever, ScimError } from '../../scim/errors.js'
 import { type Resolution, resolveFilterPath } from '../../scim/filter/resolve.js'
 import { type AttributeDefinition, findAttribute } from '../../scim/schema/resource-types.js'
 import type { FilterContext, Operand } from './context.js'
-import { binaryOrder, foldAscii, jsonBooleanSortKey } from './json-sql.js'
+import { binaryOrder, foldCase, jsonBooleanSortKey } from './json-sql.js'
 import { attributeTarget } from './targets.js'
 
 export interface SortSpec {
@@ -58,7 +58,7 @@ function operandSortKey(
       return { expression: jsonBooleanSortKey(operand.place), nullable: true }
     case 'text': {
       const exact = definition.caseExact || definition.type === 'dateTime'
-      const key = operand.keyed || exact ? operand.expr : foldAscii(ctx.dialect, operand.expr)
+      const key = operand.keyed || exact ? operand.expr : foldCase(ctx.dialect, operand.expr)
       return {
         expression: operand.byteOrdered ? key : binaryOrder(ctx.dialect, key),
         nullable: operand.nullable,

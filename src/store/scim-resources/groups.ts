@@ -4,7 +4,13 @@ import type { ScimDocument, ScimGroupRecord } from '../../core/domain.js'
 import type { Executor, ScimSourceGroupRow } from '../database.js'
 import { preparedQuery } from '../prepared.js'
 import { countResources, type PageQuery, selectResourcePage } from './pages.js'
-import { groupById, groupByIdForUpdate, StoredGroupRecord, toScimGroupRecord } from './records.js'
+import {
+  groupById,
+  groupByIdForUpdate,
+  StoredGroupRecord,
+  toScimGroupRecord,
+  updateRecord,
+} from './records.js'
 
 export interface ScimGroupWrite {
   externalId: string | null
@@ -50,20 +56,8 @@ export async function updateScimGroup(
   expectedVersion: number,
   write: ScimGroupWrite,
 ): Promise<boolean> {
-  const result = await db
-    .updateTable('scim_source_groups')
-    .set({
-      external_id: write.externalId,
-      display_name_key: write.displayNameKey,
-      resource: JSON.stringify(write.document),
-      last_modified: write.now,
-      version: expectedVersion + 1,
-    })
-    .where('source_id', '=', sourceId)
-    .where('id', '=', id)
-    .where('version', '=', expectedVersion)
-    .executeTakeFirst()
-  return result.numUpdatedRows === 1n
+  const key = { display_name_key: write.displayNameKey }
+  return updateRecord(db, 'scim_source_groups', sourceId, id, expectedVersion, key, write)
 }
 
 const touchGroup = preparedQuery((db, sourceId: string, id: string, now: string) =>

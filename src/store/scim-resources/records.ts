@@ -2,7 +2,7 @@
 import type { CompiledQuery } from 'kysely'
 import type { ScimGroupRecord, ScimUserRecord } from '../../core/domain.js'
 import { StoredDocument } from '../../core/stored-document.js'
-import type { ScimSourceGroupRow, ScimSourceUserRow } from '../database.js'
+import type { Executor, ScimSourceGroupRow, ScimSourceUserRow } from '../database.js'
 import { hasRowLocks } from '../locks.js'
 import { preparedQuery } from '../prepared.js'
 
@@ -109,3 +109,41 @@ export const userById = rowById('scim_source_users', false)
 export const userByIdForUpdate = rowById('scim_source_users', true)
 export const groupById = rowById('scim_source_groups', false)
 export const groupByIdForUpdate = rowById('scim_source_groups', true)
+
+/** What a write of a user or group sets besides its key column: the same for both. */
+export interface RecordWrite {
+  externalId: string | null
+  document: Record<string, unknown>
+  now: string
+}
+
+/**
+ * Writes a new state of a user or group if it is still at `expectedVersion` (optimistic
+ * concurrency: a concurrent writer makes this return false and the caller retries on fresh
+ * data). `key` is the table's lower-cased unique column (user_name_key, display_name_key).
+ */
+export async function updateRecord(
+  db: Executor,
+  table: keyof ScimRowOf,
+  sourceId: string,
+  id: string,
+  expectedVersion: number,
+  key: { user_name_key: string } | { display_name_key: string },
+  write: RecordWrite,
+): Promise<boolean> {
+  const result = await db
+    // Kysely types an update of a union of tables loosely; each table has the key it is given.
+    .updateTable(table as 'scim_source_users')
+    .set({
+      ...(key as { user_name_key: string }),
+      external_id: write.externalId,
+      resource: JSON.stringify(write.document),
+      last_modified: write.now,
+      version: expectedVersion + 1,
+    })
+    .where('source_id', '=', sourceId)
+    .where('id', '=', id)
+    .where('version', '=', expectedVersion)
+    .executeTakeFirst()
+  return result.numUpdatedRows === 1n
+}

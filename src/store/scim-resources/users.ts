@@ -22,6 +22,7 @@ import {
   toScimUserRecord,
   USER_COLUMNS,
   type UserColumns,
+  updateRecord,
   userById,
   userByIdForUpdate,
 } from './records.js'
@@ -208,20 +209,8 @@ export async function updateScimUser(
   expectedVersion: number,
   write: ScimUserWrite,
 ): Promise<boolean> {
-  const result = await db
-    .updateTable('scim_source_users')
-    .set({
-      external_id: write.externalId,
-      user_name_key: write.userNameKey,
-      resource: JSON.stringify(write.document),
-      last_modified: write.now,
-      version: expectedVersion + 1,
-    })
-    .where('source_id', '=', sourceId)
-    .where('id', '=', id)
-    .where('version', '=', expectedVersion)
-    .executeTakeFirst()
-  return result.numUpdatedRows === 1n
+  const key = { user_name_key: write.userNameKey }
+  return updateRecord(db, 'scim_source_users', sourceId, id, expectedVersion, key, write)
 }
 
 const userByNameKey = preparedQuery((db, sourceId: string, userNameKey: string) =>
