@@ -6,7 +6,9 @@ import { dirname, join, resolve } from 'node:path'
 import type { Writable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import { type Config, ConfigError, loadConfig, parseBaseUrl } from './config.js'
+import { EVENT_APPS } from './core/events.js'
 import { isRealDate } from './core/instant.js'
+import { serializeEvent } from './http/admin/events.js'
 import { SourceRequestSchema } from './http/admin/schemas.js'
 import { serializeSource, sourceRootUrl } from './http/admin/serializers.js'
 import { fieldErrors } from './http/admin/validation.js'
@@ -16,6 +18,8 @@ import { migrateDatabase, startRuntime } from './runtime.js'
 import { ScimError } from './scim/errors.js'
 import { createSecrets, SecretMismatchError } from './secrets.js'
 import type { Deps } from './services/deps.js'
+import * as events from './services/events.js'
+import * as providers from './services/providers.js'
 import * as sources from './services/sources.js'
 import * as tokens from './services/tokens.js'
 import { exportData, importData, TransferError } from './services/transfer.js'
@@ -38,6 +42,14 @@ const OPTIONS = {
   input: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
+  action: { type: 'string' },
+  limit: { type: 'string' },
+  url: { type: 'string' },
+  mode: { type: 'string' },
+  'filter-group': { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  insecure: { type: 'boolean', default: false },
+  'exclude-service-accounts': { type: 'boolean', default: false },
 } as const
 
 type Values = ReturnType<typeof parseCommandLine>['values']
@@ -128,6 +140,37 @@ function notFoundAs(what: string, name: string | undefined) {
     }
     throw err
   }
+}
+
+function describeProvider(p: providers.Provider): string {
+  return `${p.pk}  ${p.name}  ${p.url}  mode=${p.compatibilityMode}${p.dryRun ? '  dry-run' : ''}`
+}
+
+/** `provider show` and `provider sync`: the provider and its sync status, after a sync if asked. */
+async function showProvider(
+  pk: string,
+  sync: boolean,
+  print: Output,
+  withDeps: CommandContext['withDeps'],
+): Promise<void> {
+  const { provider: p, status: s } = await withDeps(async (deps) => {
+    if (sync) {
+      await providers.requestFullSync(deps, pk).catch(notFoundAs('provider', pk))
+      await providers.runProviderNow(deps, pk)
+    }
+    const provider = await providers.getProvider(deps, pk).catch(notFoundAs('provider', pk))
+    return { provider, status: await providers.syncStatus(deps, pk) }
+  })
+  print(
+    { provider: { pk: p.pk, name: p.name, url: p.url }, status: s },
+    [
+      describeProvider(p),
+      `last sync: ${s.lastSyncStatus ?? 'never'}${s.lastSyncMessage ? ` (${s.lastSyncMessage})` : ''}`,
+      `last successful: ${s.lastSuccessfulSync ?? 'never'}`,
+      `linked: ${s.users.linked} users (${s.users.failed} failed), ${s.groups.linked} groups (${s.groups.failed} failed)`,
+      `outbox: ${s.outbox.count} pending`,
+    ].join('\n'),
+  )
 }
 
 /**
@@ -316,6 +359,129 @@ const COMMANDS: Command[] = [
     },
   },
   {
+    words: 'provider create',
+    synopsis:
+      '--name N --url URL [--mode default|aws|slack] [--dry-run] [--insecure] [--exclude-service-accounts] [--filter-group UUID]',
+    summary: "create an outbound SCIM provider; the remote's token comes from SCIMD_PROVIDER_TOKEN",
+    run: async ({ values, print, withDeps }) => {
+      const token = process.env.SCIMD_PROVIDER_TOKEN
+      if (!values.name || !values.url)
+        throw new UsageError('provider create needs --name and --url')
+      // The remote's bearer token is read from the environment so it stays out of argv and ps.
+      if (!token) throw new UsageError('provider create reads the token from SCIMD_PROVIDER_TOKEN')
+      const mode = values.mode ?? 'default'
+      if (!(providers.COMPATIBILITY_MODES as readonly string[]).includes(mode)) {
+        throw new UsageError('--mode must be default, aws or slack')
+      }
+      const created = await withDeps((deps) =>
+        providers
+          .createProvider(deps, {
+            name: values.name as string,
+            url: values.url as string,
+            token,
+            compatibilityMode: mode as providers.CompatibilityMode,
+            dryRun: values['dry-run'],
+            verifyCertificates: !values.insecure,
+            excludeUsersServiceAccount: values['exclude-service-accounts'],
+            filterGroup: values['filter-group'] ?? null,
+          })
+          .catch((err: unknown) => {
+            if (err instanceof providers.ProviderFieldError) {
+              throw new UsageError(`--${err.field.replace(/_/g, '-')}: ${err.detail}`)
+            }
+            throw err
+          }),
+      )
+      print(
+        { pk: created.pk, name: created.name, url: created.url },
+        `Created provider ${describeProvider(created)}\nA full sync starts when a server (scimd serve) or 'scimd provider sync ${created.pk}' runs.`,
+      )
+    },
+  },
+  {
+    words: 'provider list',
+    summary: 'list outbound SCIM providers',
+    run: async ({ print, withDeps }) => {
+      const page = await withDeps((deps) =>
+        providers.listProviders(deps, { filter: {}, order: [], page: 1, pageSize: 1000 }),
+      )
+      print(
+        page.items.map((p) => ({ pk: p.pk, name: p.name, url: p.url, mode: p.compatibilityMode })),
+        page.items.length === 0 ? 'No providers.' : page.items.map(describeProvider).join('\n'),
+      )
+    },
+  },
+  {
+    words: 'provider show',
+    synopsis: '<pk>',
+    summary: 'show one provider and its sync status',
+    args: 1,
+    run: ({ args: [pk], print, withDeps }) => showProvider(pk as string, false, print, withDeps),
+  },
+  {
+    words: 'provider sync',
+    synopsis: '<pk>',
+    summary: 'run a full sync now, in this process, and print the status',
+    args: 1,
+    run: ({ args: [pk], print, withDeps }) => showProvider(pk as string, true, print, withDeps),
+  },
+  {
+    words: 'provider delete',
+    synopsis: '<pk> --yes',
+    summary: 'delete a provider (the remote objects stay)',
+    args: 1,
+    run: async ({ args: [pk], values, print, withDeps }) => {
+      await withDeps(async (deps) => {
+        if (!values.yes) {
+          await providers.getProvider(deps, pk as string).catch(notFoundAs('provider', pk))
+          throw new UsageError('provider delete needs --yes (remote objects stay as they are)')
+        }
+        await providers.deleteProvider(deps, pk as string).catch(notFoundAs('provider', pk))
+      })
+      print({ deleted: Number(pk) }, `Deleted provider ${pk}.`)
+    },
+  },
+  {
+    words: 'events',
+    synopsis: '[--action A] [--limit N]',
+    summary: 'the newest events (the admin API event log); --action matches actions containing A',
+    run: async ({ values, print, withDeps }) => {
+      const limit = values.limit === undefined ? 20 : Number(values.limit)
+      if (!/^[0-9]+$/.test(values.limit ?? '20') || limit < 1 || limit > 1000) {
+        throw new UsageError('--limit must be a whole number from 1 to 1000')
+      }
+      const page = await withDeps((deps) =>
+        events.listEvents(deps, {
+          page: 1,
+          pageSize: limit,
+          order: [],
+          filter: { action: values.action },
+        }),
+      )
+      const list = page.items.map(serializeEvent)
+      print(
+        list,
+        list.length === 0
+          ? 'No events.'
+          : table([
+              ['CREATED', 'ACTION', 'USER', 'CLIENT IP', 'OBJECT', 'SOURCE'],
+              ...list.map((e) => {
+                const model = e.context.model as { model_name?: string; name?: string } | undefined
+                const source = e.context.source as { slug?: string } | undefined
+                return [
+                  e.created,
+                  e.action,
+                  e.user.username ?? '',
+                  e.client_ip ?? '',
+                  model ? `${model.model_name} ${model.name}` : '',
+                  source?.slug ?? '',
+                ]
+              }),
+            ]),
+      )
+    },
+  },
+  {
     words: 'backup',
     synopsis: '--output FILE',
     summary: 'consistent copy of the SQLite database, also while serving',
@@ -451,7 +617,11 @@ async function main(argv: string[], json: boolean): Promise<number> {
     withDeps: async (work) => {
       const runtime = await startRuntime(config, { logger: createLogger('warn') })
       try {
-        return await work(runtime.deps)
+        // What the CLI changes is recorded as done by it, with no user or address.
+        return await work({
+          ...runtime.deps,
+          audit: { user: null, clientIp: null, app: EVENT_APPS.cli },
+        })
       } finally {
         await runtime.close()
       }

@@ -5,6 +5,8 @@ import { createMetrics, type Metrics } from './core/metrics.js'
 import { createLogger, type Logger } from './logger.js'
 import { createSecrets, resolveSecretKey, SecretMismatchError, type Secrets } from './secrets.js'
 import type { Deps } from './services/deps.js'
+import { startEventExpiry } from './services/events.js'
+import { Limits } from './services/limits.js'
 import { ensureBootstrapAdmin } from './services/sources.js'
 import { connect, type Store } from './store/connect.js'
 import type { Executor } from './store/database.js'
@@ -89,9 +91,19 @@ export async function startRuntime(
       logger,
       config,
       metrics,
+      limits: new Limits(),
     }
     if (config.bootstrapToken) await ensureBootstrapAdmin(deps, config.bootstrapToken)
-    return { deps, store, close: () => store.close() }
+    // Expired events are deleted in the background by a long-running server.
+    const stopExpiry = opts.serving ? startEventExpiry(deps) : undefined
+    return {
+      deps,
+      store,
+      close: async () => {
+        await stopExpiry?.()
+        await store.close()
+      },
+    }
   } catch (err) {
     await store.close()
     throw err

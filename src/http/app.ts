@@ -7,14 +7,18 @@ import type { Deps } from '../services/deps.js'
 import { isMigrated } from '../store/migrate.js'
 import { ADMIN_PREFIX, adminApi } from './admin/app.js'
 import { adminAuth, scimAuth } from './auth.js'
+import { trustedProxies } from './client-ip.js'
 import type { AppEnv } from './env.js'
 import { metricsRoutes } from './metrics.js'
 import { observeRequest } from './observe.js'
 import { renderAdminError, renderScimError } from './render-error.js'
+import { bulkRoutes } from './scim/bulk.js'
 import { discoveryRoutes } from './scim/discovery.js'
 import { groupRoutes } from './scim/groups.js'
 import { searchRoutes } from './scim/search.js'
 import { userRoutes } from './scim/users.js'
+import { securityHeaders } from './security-headers.js'
+import { adminUi, UI_BASE } from './ui/index.js'
 
 export const SCIM_PREFIX = '/source/scim/:slug/v2'
 /** What every SCIM path starts with: SCIM_PREFIX up to its slug. */
@@ -83,6 +87,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
       throw ScimError.payloadTooLarge(deps.config.maxBodyBytes)
     },
   })
+  app.use(`${ADMIN_PREFIX}/*`, securityHeaders())
   app.use(`${ADMIN_PREFIX}/*`, (c, next) =>
     c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next),
   )
@@ -98,15 +103,21 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   })
 
   const scim = new Hono<AppEnv>()
-  scim.use('*', scimAuth())
+  const trusted = trustedProxies(deps.config.trustedProxies)
+  scim.use('*', scimAuth(trusted))
   scim.route('/Users', userRoutes())
   scim.route('/Groups', groupRoutes())
+  scim.route('/Bulk', bulkRoutes())
   scim.route('/', discoveryRoutes())
   scim.route('/', searchRoutes())
   app.route(SCIM_PREFIX, scim)
 
-  app.route(ADMIN_PREFIX, adminApi(adminAuth()))
-  if (deps.metrics) app.route('/metrics', metricsRoutes(deps.metrics, adminAuth()))
+  app.route(ADMIN_PREFIX, adminApi(adminAuth(trusted)))
+  if (deps.metrics) app.route('/metrics', metricsRoutes(deps.metrics, adminAuth(trusted)))
+
+  // The admin web UI (authentik's path); scimd's root leads there.
+  app.get('/', (c) => c.redirect(`${UI_BASE}/`, 302))
+  app.route(UI_BASE, adminUi())
 
   app.notFound((c) => {
     const error = ScimError.notFound(`No endpoint at ${c.req.path}`)

@@ -43,6 +43,7 @@ const ADMIN_CODES: Record<number, string> = {
   409: 'conflict',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
+  429: 'throttled',
   500: 'error',
 }
 

@@ -1,5 +1,7 @@
 /** SCIM User operations (RFC 7644 §3): each request is one transaction on the source's own data. */
+
 import type { ScimDocument, ScimUserRecord, Source, UserGroupRef } from '../core/domain.js'
+import { userModel } from '../core/events.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import type { Filter } from '../scim/filter/ast.js'
@@ -14,11 +16,13 @@ import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
 import { listGroupsOfUsers, touchGroupsListing } from '../store/members.js'
+import { enqueueChange } from '../store/outbox.js'
 import { compileFilter } from '../store/query/compile.js'
 import { isIndexNarrowed } from '../store/query/index-hints.js'
 import { sortExpression } from '../store/query/sort-keys.js'
 import * as store from '../store/scim-resources/users.js'
 import { type Deps, inTransaction, VersionConflict, withRetries } from './deps.js'
+import { eventRow, recordEvent, sourceChange } from './events.js'
 import {
   cachedCount,
   checkIfMatch,
@@ -149,7 +153,7 @@ export async function createUser(
   }
   try {
     const userPk = await withRetries(deps, () =>
-      store.createScimUser(deps.db, deps.transactor, newUser),
+      store.createScimUser(deps.db, deps.transactor, newUser, createdEvent(deps, source, userName)),
     )
     // What was written is what a read would return; a new user is in no group yet.
     const record: ScimUserRecord = {
@@ -209,11 +213,17 @@ async function writeUser(
     last_updated: now,
   })
   await store.replaceScimUserEmails(tx, source.id, current.id, emailsOf(rest), false)
+  await enqueueChange(tx, { kind: 'user', userPk: current.userId }, now)
   // A rename changes the groups listing the user: they show it by name (or userName).
   if ((fields.name || userName) !== memberDisplay(current.document, source)) {
     await touchGroupsListing(tx, { userPk: current.userId }, now)
   }
   return writtenRecord(current, { externalId, document: rest }, now)
+}
+
+/** The model_created event of a new user; its pk (0 here) is filled in by the store. */
+function createdEvent(deps: Deps, source: Source, userName: string) {
+  return eventRow(deps, sourceChange('model_created', source, userModel(0, userName)))
 }
 
 async function mutateUser(
@@ -235,9 +245,13 @@ async function mutateUser(
       checkIfMatch(opts.ifMatch, current.version)
       const next = await change(current)
       attemptedUserName = String(next.document.userName ?? '')
-      const record = next.changed
-        ? await writeUser(tx, source, current, next.document, next.passwordHash)
-        : current
+      if (!next.changed) return view(tx, source, current, opts)
+      const record = await writeUser(tx, source, current, next.document, next.passwordHash)
+      await recordEvent(
+        deps,
+        tx,
+        sourceChange('model_updated', source, userModel(current.userId, attemptedUserName)),
+      )
       return view(tx, source, record, opts)
     })
   } catch (err) {
@@ -297,8 +311,19 @@ export async function deleteUser(
     if (!current) throw ScimError.notFound(`User ${id} not found`)
     checkIfMatch(ifMatch, current.version)
     await touchGroupsListing(tx, { userPk: current.userId }, nowIso())
+    // Before the row goes: the outbox names the user by uuid, read from it.
+    await enqueueChange(tx, { kind: 'user', userPk: current.userId })
     // Deleting the directory user cascades to its connection row, emails and memberships.
     await directory.deleteUser(tx, current.userId)
+    await recordEvent(
+      deps,
+      tx,
+      sourceChange(
+        'model_deleted',
+        source,
+        userModel(current.userId, String(current.document.userName ?? '')),
+      ),
+    )
   })
 }
 

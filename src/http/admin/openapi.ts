@@ -57,6 +57,7 @@ export function adminDocument(app: OpenAPIHono<AppEnv>): Document {
     tags: [
       { name: 'sources', description: 'SCIM sources and their connection objects' },
       { name: 'core', description: 'Directory users and groups, API tokens' },
+      { name: 'providers', description: 'Outbound SCIM providers and what they pushed' },
       { name: 'schema', description: 'This document' },
     ],
   })
