@@ -17,6 +17,13 @@ interface TableSpec {
 }
 
 /**
+ * Tables that describe the database they are in, not the directory, and so stay behind:
+ * `server_state` holds the fingerprint of the server secret, which the importing server
+ * records itself (an import needs the same secret).
+ */
+export const LOCAL_TABLES: readonly string[] = ['server_state']
+
+/**
  * Every table, in an order where each row's foreign keys point at tables before it, with
  * every column. A migration that adds a table or column must add it here (a test compares
  * this list with the migrated schema).

@@ -7,11 +7,15 @@ import { existsSync, mkdtempSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { createApp } from '../../src/http/app.js'
 import { createLogger } from '../../src/logger.js'
 import { startRuntime } from '../../src/runtime.js'
+
+// Each case spawns CLI processes (tsx compiles src/ at each start): minutes on a loaded
+// 2-core machine, where the suite's other files run at the same time.
+vi.setConfig({ testTimeout: 240_000 })
 
 // biome-ignore lint/suspicious/noExplicitAny: CLI output is probed field by field
 type Json = Record<string, any>

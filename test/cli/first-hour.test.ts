@@ -16,11 +16,15 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Sqlite from 'better-sqlite3'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { createApp } from '../../src/http/app.js'
 import { createLogger } from '../../src/logger.js'
 import { startRuntime } from '../../src/runtime.js'
+
+// Each case spawns CLI processes (tsx compiles src/ at each start): minutes on a loaded
+// 2-core machine, where the suite's other files run at the same time.
+vi.setConfig({ testTimeout: 240_000 })
 
 // biome-ignore lint/suspicious/noExplicitAny: CLI output is probed field by field
 type Json = Record<string, any>

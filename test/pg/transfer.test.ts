@@ -9,7 +9,7 @@ import type { Deps } from '../../src/services/deps.js'
 import * as sources from '../../src/services/sources.js'
 import * as tokens from '../../src/services/tokens.js'
 import { exportData, importData, TransferError } from '../../src/services/transfer.js'
-import { readTablePage, TRANSFER_TABLES } from '../../src/store/transfer.js'
+import { LOCAL_TABLES, readTablePage, TRANSFER_TABLES } from '../../src/store/transfer.js'
 import { fixture } from '../support/app.js'
 import { isPostgres } from '../support/pg.js'
 import { startTestRuntime, type TestRuntime } from '../support/runtime.js'
@@ -191,7 +191,9 @@ describe(`export from SQLite, import into ${TARGET}`, () => {
     const target = await startTestRuntime(TARGET, ENV)
     const tables = await target.runtime.deps.db.introspection.getTables()
     const schema = Object.fromEntries(
-      tables.map((t) => [t.name, t.columns.map((c) => c.name).sort()]),
+      tables
+        .filter((t) => !LOCAL_TABLES.includes(t.name))
+        .map((t) => [t.name, t.columns.map((c) => c.name).sort()]),
     )
     const listed = Object.fromEntries(
       TRANSFER_TABLES.map(([table, spec]) => [table, [...spec.columns].sort()]),

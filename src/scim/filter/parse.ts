@@ -17,6 +17,7 @@
 import { parse } from 'scim2-parse-filter'
 import { ScimError } from '../errors.js'
 import type { Filter } from './ast.js'
+import { describeFilterError, incompleteFilter } from './messages.js'
 
 const COMPARE_OPS = new Set(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le'])
 const KEYWORD = /^(true|false|null)$/i
@@ -52,7 +53,11 @@ function tokenize(text: string): Token[] {
     } else if (ch === '"') {
       let j = i + 1
       while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1
-      if (j >= text.length) throw ScimError.invalidFilter('Unterminated string in filter')
+      if (j >= text.length) {
+        throw ScimError.invalidFilter(
+          'Invalid filter: a string opened with `"` is never closed; end it with `"`',
+        )
+      }
       tokens.push({ kind: 'str', text: text.slice(i, j + 1) })
       i = j + 1
     } else if ('()[]'.includes(ch)) {
@@ -120,7 +125,9 @@ function prepare(text: string): { text: string; literals: string[] } {
         const inner = out.splice(open + 1)
         const isPresence = op.text.toLowerCase() === 'pr'
         const value = isPresence ? undefined : mapped[i + 3]
-        if (!isPresence && value === undefined) throw ScimError.invalidFilter('Incomplete filter')
+        if (!isPresence && value === undefined) {
+          throw ScimError.invalidFilter(`Invalid filter: ${incompleteFilter(text)}`)
+        }
         out.push('(', ...inner, ')', 'and', next.text.slice(1), op.text)
         if (value) out.push(value.text)
         out.push(']')
@@ -195,7 +202,7 @@ export function parseFilter(text: string): Filter {
   }
   if (text.trim() === '') throw ScimError.invalidFilter('Empty filter')
   const prepared = prepare(text)
-  return restore(parseShape(prepared.text), prepared.literals, { terms: MAX_TERMS })
+  return restore(parseShape(prepared.text, text), prepared.literals, { terms: MAX_TERMS })
 }
 
 /**
@@ -206,7 +213,7 @@ export function parseFilter(text: string): Filter {
 const shapes = new Map<string, Filter>()
 const MAX_SHAPES = 500
 
-function parseShape(prepared: string): Filter {
+function parseShape(prepared: string, original: string): Filter {
   const kept = shapes.get(prepared)
   if (kept) return kept
   let parsed: Filter
@@ -214,8 +221,7 @@ function parseShape(prepared: string): Filter {
     parsed = parse(prepared)
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err)
-    // The parser's messages quote placeholders, not the client's values: keep them short.
-    throw ScimError.invalidFilter(`Invalid filter: ${detail.replace(/"\d+"/g, '"…"')}`)
+    throw ScimError.invalidFilter(`Invalid filter: ${describeFilterError(original, detail)}`)
   }
   if (shapes.size >= MAX_SHAPES) shapes.clear()
   shapes.set(prepared, parsed)
