@@ -11,6 +11,7 @@ import {
   USER_CONNECTION_ORDER_FIELDS,
 } from '../services/connections.js'
 import { GROUP_ORDER_FIELDS, USER_ORDER_FIELDS } from '../services/directory.js'
+import { USER_MATCHING_MODES } from '../services/matching.js'
 import { SLUG_PATTERN, SOURCE_ORDER_FIELDS } from '../services/sources.js'
 import { TOKEN_ORDER_FIELDS } from '../services/tokens.js'
 import { isWellFormed } from '../unicode.js'
@@ -413,7 +414,7 @@ export const SourceSchema = z
     verbose_name: z.string(),
     verbose_name_plural: z.string(),
     meta_model_name: z.string(),
-    user_matching_mode: z.string(),
+    user_matching_mode: z.enum(USER_MATCHING_MODES),
     managed: z.string().nullable(),
     user_path_template: z.string(),
     root_url: z.string().openapi({ description: 'Base URL the identity provider pushes to' }),
@@ -434,10 +435,15 @@ export const SourceRequestSchema = object({
   user_property_mappings: noMappings().optional(),
   group_property_mappings: noMappings().optional(),
   user_matching_mode: z
-    .literal('identifier', {
-      error: 'scimd never links pre-existing users: the only mode is "identifier".',
+    .enum(USER_MATCHING_MODES, {
+      error: (issue) =>
+        issue.input === null ? MESSAGES.null : `"${String(issue.input)}" is not a valid choice.`,
     })
-    .optional(),
+    .optional()
+    .openapi({
+      description:
+        'How a user a source creates meets an existing directory user: never (identifier), linked by email or username (*_link), or refused with 409 (*_deny). Superusers and service accounts are never linked.',
+    }),
   pk: readOnly(),
   component: readOnly(),
   verbose_name: readOnly(),

@@ -1,5 +1,5 @@
 /** SCIM sources: each is created with its service account and that account's API token. */
-import type { DirectoryUser, Source, Token } from '../domain.js'
+import type { DirectoryUser, Source, Token, UserMatchingMode } from '../domain.js'
 import { nowIso, uuidv7 } from '../ids.js'
 import { ScimError } from '../scim/errors.js'
 import { sourceObjects } from '../store/connections.js'
@@ -7,6 +7,7 @@ import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isUniqueViolation } from '../store/errors.js'
 import { lockExclusive } from '../store/locks.js'
+import { releaseSourceUsers } from '../store/scim-resources.js'
 import * as sources from '../store/sources.js'
 import * as tokens from '../store/tokens.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
@@ -23,6 +24,7 @@ export interface SourceInput {
   slug: string
   enabled?: boolean
   userPathTemplate?: string
+  userMatchingMode?: UserMatchingMode
 }
 
 /** A source with what the admin API shows beside it: its token and the token's user. */
@@ -52,6 +54,7 @@ export async function createSource(
         enabled: input.enabled ?? true,
         now,
         ...(input.userPathTemplate ? { userPathTemplate: input.userPathTemplate } : {}),
+        ...(input.userMatchingMode ? { userMatchingMode: input.userMatchingMode } : {}),
       })
       const accountPk = await directory.insertUser(tx, {
         uuid: uuidv7(),
@@ -137,6 +140,7 @@ export interface SourceChange {
   slug?: string | undefined
   enabled?: boolean | undefined
   userPathTemplate?: string | undefined
+  userMatchingMode?: UserMatchingMode | undefined
 }
 
 /**
@@ -158,6 +162,7 @@ export async function updateSource(
       if (change.slug !== undefined) row.slug = change.slug
       if (change.enabled !== undefined) row.enabled = change.enabled ? 1 : 0
       if (change.userPathTemplate !== undefined) row.user_path_template = change.userPathTemplate
+      if (change.userMatchingMode !== undefined) row.user_matching_mode = change.userMatchingMode
       if (Object.keys(row).length > 0) {
         row.updated_at = nowIso()
         await sources.updateSource(tx, source.id, row)
@@ -250,11 +255,9 @@ export async function deleteSource(deps: Deps, slug: string): Promise<void> {
   await inCredentialsTransaction(deps, async (tx) => {
     const source = await sources.findSourceBySlug(tx, slug, { forUpdate: true })
     if (!source) throw ScimError.notFound('Source not found')
-    const userIds = tx
-      .selectFrom('scim_source_users')
-      .select('user_id')
-      .where('source_id', '=', source.id)
-    await tx.deleteFrom('users').where('id', 'in', userIds).execute()
+    // Users that another source also holds, or that existed before this source linked
+    // them, stay (services/users.ts releaseUser).
+    await releaseSourceUsers(tx, source.id)
     const groupIds = tx
       .selectFrom('scim_source_groups')
       .select('group_id')

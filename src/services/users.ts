@@ -12,9 +12,14 @@ import { hashPassword } from '../secrets.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
-import { listGroupsOfUsers, touchGroupsListing } from '../store/members.js'
+import {
+  listGroupsOfUsers,
+  removeUserFromSourceGroups,
+  touchGroupsListing,
+} from '../store/members.js'
 import * as store from '../store/scim-resources.js'
 import { type Deps, inTransaction, VersionConflict, withRetries } from './deps.js'
+import { matchUser } from './matching.js'
 import {
   cachedCount,
   checkIfMatch,
@@ -144,9 +149,11 @@ export async function createUser(
     now,
   }
   try {
-    const userPk = await withRetries(deps, () =>
-      store.createScimUser(deps.db, deps.transactor, newUser),
-    )
+    // `identifier` (the default) never looks at other users: today's one-statement create.
+    const userPk =
+      source.userMatchingMode === 'identifier'
+        ? await withRetries(deps, () => store.createScimUser(deps.db, deps.transactor, newUser))
+        : await inTransaction(deps, (tx) => createMatched(tx, source, newUser))
     // What was written is what a read would return; a new user is in no group yet.
     const record: ScimUserRecord = {
       id,
@@ -165,6 +172,32 @@ export async function createUser(
     if (isForeignKeyViolation(err)) throw ScimError.notFound('This source no longer exists')
     throw err
   }
+}
+
+/**
+ * A create under a matching mode (services/matching.ts), in one transaction: a new user, or
+ * a connection of this source to the directory user it links to, which takes this source's
+ * fields like any other write of it. Returns the directory user's pk.
+ */
+async function createMatched(
+  tx: Executor,
+  source: Source,
+  newUser: store.NewScimUser,
+): Promise<number> {
+  const fields = { username: String(newUser.user.username), email: newUser.user.email ?? '' }
+  const match = await matchUser(tx, source, fields)
+  if (match.kind === 'create') return store.insertScimUser(tx, newUser)
+  const {
+    uuid: _uuid,
+    date_joined: _joined,
+    last_login: _login,
+    type: _type,
+    ...update
+  } = newUser.user
+  await store.insertScimUserConnection(tx, { ...newUser, userId: match.user.pk, ownsUser: false })
+  await directory.updateUser(tx, match.user.pk, update)
+  await touchGroupsListing(tx, { userPk: match.user.pk }, newUser.now)
+  return match.user.pk
 }
 
 export async function getUser(
@@ -292,10 +325,37 @@ export async function deleteUser(
     const current = await store.findScimUserForUpdate(tx, source.id, id)
     if (!current) throw ScimError.notFound(`User ${id} not found`)
     checkIfMatch(ifMatch, current.version)
-    await touchGroupsListing(tx, { userPk: current.userId }, nowIso())
-    // Deleting the directory user cascades to its connection row, emails and memberships.
-    await directory.deleteUser(tx, current.userId)
+    await releaseUser(tx, source.id, current.id, current.userId)
   })
+}
+
+/**
+ * A source lets go of one of its users (SCIM DELETE, or an admin deleting the connection).
+ * The directory user is deleted with it only when nothing else holds it: no other source
+ * links it, and it did not exist before this source linked it (matching modes). Otherwise
+ * only the connection goes, the user leaves this source's groups, and if this connection
+ * was the one the user exists for, the oldest other holder becomes it.
+ */
+export async function releaseUser(
+  tx: Executor,
+  sourceId: string,
+  connectionId: string,
+  userPk: number,
+): Promise<void> {
+  const now = nowIso()
+  const holders = await store.listUserHolders(tx, userPk)
+  const others = holders.filter((h) => h.id !== connectionId)
+  const owns = holders.find((h) => h.id === connectionId)?.ownsUser ?? true
+  if (others.length === 0 && owns) {
+    await touchGroupsListing(tx, { userPk }, now)
+    // Deleting the directory user cascades to its connection row, emails and memberships.
+    await directory.deleteUser(tx, userPk)
+    return
+  }
+  await removeUserFromSourceGroups(tx, sourceId, userPk, now)
+  await store.deleteScimUserConnection(tx, sourceId, connectionId)
+  const [heir] = others
+  if (owns && heir) await store.markOwnsUser(tx, heir.id)
 }
 
 export async function listUsers(

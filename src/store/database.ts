@@ -93,6 +93,8 @@ export interface ScimSourceUserTable {
   created: Timestamp
   last_modified: Timestamp
   version: Generated<number>
+  /** 1: the user exists for this connection; 0: it linked a user that existed before. */
+  owns_user: Generated<Flag>
 }
 export type ScimSourceUserRow = Selectable<ScimSourceUserTable>
 export type InsertableScimSourceUserRow = Insertable<ScimSourceUserTable>
@@ -121,6 +123,25 @@ export interface ScimSourceGroupTable {
 }
 export type ScimSourceGroupRow = Selectable<ScimSourceGroupTable>
 
+export interface PropertyMappingTable {
+  id: string
+  /** `source` or `provider`. */
+  kind: string
+  name: string
+  managed: string | null
+  expression: string
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+export type PropertyMappingRow = Selectable<PropertyMappingTable>
+
+export interface SourcePropertyMappingTable {
+  source_id: string
+  /** `user` or `group`. */
+  role: string
+  mapping_id: string
+}
+
 export interface Database {
   users: UserTable
   groups: GroupTable
@@ -131,6 +152,8 @@ export interface Database {
   scim_source_users: ScimSourceUserTable
   scim_source_user_emails: ScimSourceUserEmailTable
   scim_source_groups: ScimSourceGroupTable
+  property_mappings: PropertyMappingTable
+  source_property_mappings: SourcePropertyMappingTable
 }
 
 /** Anything store functions can run on: the database or an open transaction. */

@@ -401,3 +401,39 @@ export async function findGroupsByIds(
   }
   return groups
 }
+
+/**
+ * Up to `limit` users whose email equals `email` regardless of case (the index on
+ * lower(email)); an empty email matches no one.
+ */
+export async function findUsersByEmail(
+  db: Executor,
+  email: string,
+  limit: number,
+): Promise<DirectoryUser[]> {
+  if (email === '') return []
+  const rows = await db
+    .selectFrom('users')
+    .selectAll()
+    .where(sql<string>`lower(email)`, '=', sql<string>`lower(${email})`)
+    .orderBy('id')
+    .limit(limit)
+    .execute()
+  return rows.map(toDirectoryUser)
+}
+
+/** Up to `limit` users whose username equals `username` regardless of case. */
+export async function findUsersByUsernameKey(
+  db: Executor,
+  username: string,
+  limit: number,
+): Promise<DirectoryUser[]> {
+  const rows = await db
+    .selectFrom('users')
+    .selectAll()
+    .where(sql<string>`lower(username)`, '=', sql<string>`lower(${username})`)
+    .orderBy('id')
+    .limit(limit)
+    .execute()
+  return rows.map(toDirectoryUser)
+}

@@ -2,9 +2,9 @@
  * Group membership in SQL: users in group_members, nested groups in group_parents. Every
  * change touches only the rows it names, so its cost does not depend on the group's size.
  */
-import { type RawBuilder, sql } from 'kysely'
+import { type ExpressionBuilder, type RawBuilder, sql } from 'kysely'
 import type { ResourceRef, UserGroupRef } from '../domain.js'
-import type { Dialect, Executor } from './database.js'
+import type { Database, Dialect, Executor } from './database.js'
 import { preparedQuery } from './prepared.js'
 
 const userPkById = preparedQuery((db, sourceId: string, id: string) =>
@@ -209,6 +209,33 @@ export async function touchGroupsListing(
 ): Promise<void> {
   if ('userPk' in member) await touchGroupsOfUser(db, member.userPk, now)
   else await touchParentsOfGroup(db, member.groupId, now)
+}
+
+/**
+ * Takes a user out of every group of one source (a source letting go of a user that another
+ * source still holds), moving those groups' versions; other groups keep the user.
+ */
+export async function removeUserFromSourceGroups(
+  db: Executor,
+  sourceId: string,
+  userPk: number,
+  now: string,
+): Promise<void> {
+  const groups = (eb: ExpressionBuilder<Database, 'group_members'>) =>
+    eb.selectFrom('scim_source_groups').select('group_id').where('source_id', '=', sourceId)
+  await db
+    .updateTable('scim_source_groups')
+    .set({ last_modified: now, version: sql<number>`version + 1` })
+    .where('source_id', '=', sourceId)
+    .where('group_id', 'in', (eb) =>
+      eb.selectFrom('group_members').select('group_id').where('user_id', '=', userPk),
+    )
+    .execute()
+  await db
+    .deleteFrom('group_members')
+    .where('user_id', '=', userPk)
+    .where('group_id', 'in', groups)
+    .execute()
 }
 
 /** A group's members as SCIM references, users first, each in id order. */

@@ -26,7 +26,7 @@ import { preparedQuery, preparedRowQuery } from './prepared.js'
 import type { Transactor } from './transactor.js'
 
 /** A record's columns but its id and source, which a lookup by id already has. */
-type UserColumns = Omit<ScimSourceUserRow, 'id' | 'source_id' | 'user_name_key'>
+type UserColumns = Omit<ScimSourceUserRow, 'id' | 'source_id' | 'user_name_key' | 'owns_user'>
 type GroupColumns = Omit<ScimSourceGroupRow, 'id' | 'source_id' | 'group_id' | 'display_name_key'>
 
 const USER_COLUMNS = [
@@ -82,7 +82,7 @@ export class StoredUserRecord extends StoredRecord implements ScimUserRecord {
 
 export class StoredGroupRecord extends StoredRecord implements ScimGroupRecord {}
 
-export function toScimUserRecord(row: ScimSourceUserRow): ScimUserRecord {
+export function toScimUserRecord(row: Omit<ScimSourceUserRow, 'owns_user'>): ScimUserRecord {
   return new StoredUserRecord(row.id, row.source_id, row)
 }
 
@@ -141,22 +141,98 @@ export async function createScimUser(
     if (!created) throw new Error('insert into users returned no id')
     return created.id
   }
-  return transactor.run(async (tx) => {
-    const userId = await insertUser(tx, user.user)
-    await insertScimUserRow(tx, {
-      id: user.id,
-      source_id: user.sourceId,
-      user_id: userId,
-      external_id: user.externalId,
-      user_name_key: user.userNameKey,
-      resource: JSON.stringify(user.document),
-      created: user.now,
-      last_modified: user.now,
-      version: 1,
-    })
-    await replaceScimUserEmails(tx, user.sourceId, user.id, user.emails, true)
-    return userId
+  return transactor.run((tx) => insertScimUser(tx, user))
+}
+
+/** createScimUser's inserts, inside a transaction the caller holds; returns the user's pk. */
+export async function insertScimUser(tx: Executor, user: NewScimUser): Promise<number> {
+  const userId = await insertUser(tx, user.user)
+  await insertScimUserConnection(tx, { ...user, userId, ownsUser: true })
+  return userId
+}
+
+/** A connection row and its email rows; `ownsUser` false when it links an existing user. */
+export async function insertScimUserConnection(
+  tx: Executor,
+  c: ScimUserWrite & {
+    id: string
+    sourceId: string
+    userId: number
+    emails: readonly EmailEntry[]
+    ownsUser: boolean
+  },
+): Promise<void> {
+  await insertScimUserRow(tx, {
+    id: c.id,
+    source_id: c.sourceId,
+    user_id: c.userId,
+    external_id: c.externalId,
+    user_name_key: c.userNameKey,
+    resource: JSON.stringify(c.document),
+    created: c.now,
+    last_modified: c.now,
+    version: 1,
+    owns_user: c.ownsUser ? 1 : 0,
   })
+  await replaceScimUserEmails(tx, c.sourceId, c.id, c.emails, true)
+}
+
+/** A connection of some source to a directory user. */
+export interface UserHolder {
+  id: string
+  sourceId: string
+  ownsUser: boolean
+}
+
+/** Every connection to the directory user `userPk`, oldest first. */
+export async function listUserHolders(db: Executor, userPk: number): Promise<UserHolder[]> {
+  const rows = await db
+    .selectFrom('scim_source_users')
+    .select(['id', 'source_id', 'owns_user'])
+    .where('user_id', '=', userPk)
+    .orderBy('created')
+    .orderBy('id')
+    .execute()
+  return rows.map((r) => ({ id: r.id, sourceId: r.source_id, ownsUser: r.owns_user === 1 }))
+}
+
+/** Deletes one connection (its email rows cascade), leaving the directory user. */
+export async function deleteScimUserConnection(
+  db: Executor,
+  sourceId: string,
+  id: string,
+): Promise<void> {
+  await db
+    .deleteFrom('scim_source_users')
+    .where('source_id', '=', sourceId)
+    .where('id', '=', id)
+    .execute()
+}
+
+/**
+ * Before a source is deleted: the directory users it owns that another source also holds
+ * pass to their oldest other holder, and the users it owns that nobody else holds are
+ * deleted. Users it only linked stay. Its connection rows go with the source (cascade).
+ */
+export async function releaseSourceUsers(db: Executor, sourceId: string): Promise<void> {
+  await sql`update scim_source_users set owns_user = 1 where id in (
+    select o.id from scim_source_users o
+    join scim_source_users mine
+      on mine.user_id = o.user_id and mine.source_id = ${sourceId} and mine.owns_user = 1
+    where o.source_id <> ${sourceId} and not exists (
+      select 1 from scim_source_users p
+      where p.user_id = o.user_id and p.source_id <> ${sourceId}
+        and (p.created < o.created or (p.created = o.created and p.id < o.id))))`.execute(db)
+  await sql`delete from users where id in (
+    select mine.user_id from scim_source_users mine
+    where mine.source_id = ${sourceId} and mine.owns_user = 1 and not exists (
+      select 1 from scim_source_users o
+      where o.user_id = mine.user_id and o.source_id <> ${sourceId}))`.execute(db)
+}
+
+/** Makes a connection the one its directory user exists for. */
+export async function markOwnsUser(db: Executor, id: string): Promise<void> {
+  await db.updateTable('scim_source_users').set({ owns_user: 1 }).where('id', '=', id).execute()
 }
 
 /** createScimUser's statement on PostgreSQL: its row is the users row and the rest, prefixed. */

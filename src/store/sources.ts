@@ -1,7 +1,7 @@
 /** Source rows, and the admin list of sources (filters, search, ordering, pages). */
 
 import type { Kysely } from 'kysely'
-import type { Source } from '../domain.js'
+import type { Source, UserMatchingMode } from '../domain.js'
 import { type OrderBy, type Page, searchAny, toCount } from './admin-query.js'
 import type { Database, Executor, SourceRow, UpdateableSourceRow } from './database.js'
 import { hasRowLocks } from './locks.js'
@@ -26,7 +26,7 @@ export function toSource(row: SourceRow): Source {
     slug: row.slug,
     name: row.name,
     enabled: row.enabled === 1,
-    userMatchingMode: row.user_matching_mode,
+    userMatchingMode: row.user_matching_mode as UserMatchingMode,
     userPathTemplate: row.user_path_template,
     serviceAccountId: row.service_account_id,
     tokenId: row.token_id,

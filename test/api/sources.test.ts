@@ -191,15 +191,22 @@ describe('/api/v3/sources/scim/ create', () => {
     expect((await t.admin('GET', '/sources/scim/sur/')).status).toBe(404)
   })
 
-  it('refuses a user_matching_mode that would adopt existing users', async () => {
+  it('takes each of authentik’s five user matching modes, and refuses any other', async () => {
     const t = await createTestApp()
     const res = await t.admin('POST', '/sources/scim/', {
       name: 'Adopt',
       slug: 'adopt',
       user_matching_mode: 'username_link',
     })
-    expect(res.status).toBe(400)
-    expect(Object.keys(await body(res))).toEqual(['user_matching_mode', 'code'])
+    expect(res.status).toBe(201)
+    expect(await body(res)).toMatchObject({ user_matching_mode: 'username_link' })
+    const bad = await t.admin('POST', '/sources/scim/', {
+      name: 'Bad',
+      slug: 'bad',
+      user_matching_mode: 'adopt_everyone',
+    })
+    expect(bad.status).toBe(400)
+    expect(Object.keys(await body(bad))).toEqual(['user_matching_mode', 'code'])
   })
 })
 

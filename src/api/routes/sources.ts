@@ -1,5 +1,7 @@
 /** /api/v3/sources/scim/: SCIM sources, authentik-compatible. */
+
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import type { UserMatchingMode } from '../../domain.js'
 import type { AppEnv } from '../../http/env.js'
 import { externalOrigin } from '../../http/origin.js'
 import { ValidationError } from '../../http/render-error.js'
@@ -44,12 +46,14 @@ function toChange(input: {
   slug?: string | undefined
   enabled?: boolean | undefined
   user_path_template?: string | undefined
+  user_matching_mode?: UserMatchingMode | undefined
 }): sources.SourceChange {
   return {
     name: input.name,
     slug: input.slug,
     enabled: input.enabled,
     userPathTemplate: input.user_path_template,
+    userMatchingMode: input.user_matching_mode,
   }
 }
 
@@ -170,6 +174,7 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
         slug: input.slug,
         ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
         ...(input.user_path_template ? { userPathTemplate: input.user_path_template } : {}),
+        ...(input.user_matching_mode ? { userMatchingMode: input.user_matching_mode } : {}),
       }),
     )
     return c.json(serializeSource(created, externalOrigin(c)), 201)
