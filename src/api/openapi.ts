@@ -26,6 +26,14 @@ export const NOT_FOUND = {
   404: jsonResponse(GenericErrorSchema, 'Not found'),
 } as const
 
+/** The 403 of a change to the directory: also answered for what a source provisioned. */
+export const SOURCE_OWNED = {
+  403: jsonResponse(
+    GenericErrorSchema,
+    'Not an admin token, or the object was provisioned by a SCIM source and changes only through it',
+  ),
+} as const
+
 export const NO_CONTENT = { 204: { description: 'No content' } } as const
 
 /** Registers the bearer scheme the routes' `security` names. */

@@ -182,6 +182,14 @@ function manyParam() {
   return z.union([text(), z.array(text())], { error: MESSAGES.string }).optional()
 }
 
+function uuidText() {
+  return text()
+    .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
+      error: 'Must be a valid UUID.',
+    })
+    .transform((v) => v.toLowerCase())
+}
+
 function integerText() {
   return text().regex(/^[0-9]+$/, { error: MESSAGES.integer })
 }
@@ -307,6 +315,74 @@ export const PartialGroupSchema = z
     attributes,
   })
   .openapi('PartialGroup')
+
+/** authentik's UserRequest: what an admin sets on a local user. */
+export const UserRequestSchema = object({
+  username: text()
+    .min(1, { error: MESSAGES.blank, abort: true })
+    .max(150, { error: 'Ensure this field has no more than 150 characters.' }),
+  name: text(),
+  is_active: flag().optional(),
+  last_login: instant().nullable().optional().openapi({ format: 'date-time' }),
+  groups: z
+    .array(uuidText(), { error: typeError(MESSAGES.list) })
+    .optional()
+    .openapi({ description: 'The local groups the user is a direct member of' }),
+  email: text()
+    .max(254, { error: 'Ensure this field has no more than 254 characters.' })
+    .refine((v) => v === '' || /^[^@\s]+@[^@\s]+$/.test(v), {
+      error: 'Enter a valid email address.',
+    })
+    .optional(),
+  attributes: z.record(z.string(), z.unknown(), { error: typeError(MESSAGES.dict) }).optional(),
+  path: text().min(1, { error: MESSAGES.blank }).optional(),
+  type: z
+    .enum(['internal', 'external', 'service_account'], {
+      error: (issue) =>
+        issue.input === null ? MESSAGES.null : `"${String(issue.input)}" is not a valid choice.`,
+    })
+    .optional(),
+  roles: z.array(z.unknown()).max(0, { error: 'scimd has no roles.' }).optional(),
+  pk: readOnly(),
+  uuid: readOnly(),
+  uid: readOnly(),
+  avatar: readOnly(),
+  is_superuser: readOnly(),
+  groups_obj: readOnly(),
+  date_joined: readOnly(),
+  password_change_date: readOnly(),
+}).openapi('UserRequest')
+
+export const PatchedUserRequestSchema = UserRequestSchema.partial().openapi('PatchedUserRequest')
+
+/** authentik's GroupRequest: what an admin sets on a local group. */
+export const GroupRequestSchema = object({
+  name: text().min(1, { error: MESSAGES.blank, abort: true }),
+  is_superuser: flag().optional(),
+  parents: z
+    .array(uuidText(), { error: typeError(MESSAGES.list) })
+    .optional()
+    .openapi({ description: 'The local groups this group is a member of' }),
+  users: z
+    .array(z.number({ error: MESSAGES.integer }).int({ error: MESSAGES.integer }), {
+      error: typeError(MESSAGES.list),
+    })
+    .optional()
+    .openapi({ description: 'The user pks that are direct members (replaces them all)' }),
+  attributes: z.record(z.string(), z.unknown(), { error: typeError(MESSAGES.dict) }).optional(),
+  roles: z.array(z.unknown()).max(0, { error: 'scimd has no roles.' }).optional(),
+  pk: readOnly(),
+  num_pk: readOnly(),
+  children: readOnly(),
+  users_obj: readOnly(),
+}).openapi('GroupRequest')
+
+export const PatchedGroupRequestSchema = GroupRequestSchema.partial().openapi('PatchedGroupRequest')
+
+/** add_user / remove_user: the user's pk. */
+export const UserAccountSchema = object({
+  pk: z.number({ error: typeError(MESSAGES.integer) }).int({ error: MESSAGES.integer }),
+}).openapi('UserAccountRequest')
 
 export const UserListQuery = listQuery(USER_ORDER_FIELDS, {
   username: text().optional(),
