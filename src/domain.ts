@@ -26,6 +26,9 @@ export interface Source {
   tokenId: string | null
   createdAt: string
   updatedAt: string
+  /** Property mapping ids (services/property-mappings.ts); usually none. */
+  userPropertyMappings: readonly string[]
+  groupPropertyMappings: readonly string[]
 }
 
 export interface DirectoryUser {

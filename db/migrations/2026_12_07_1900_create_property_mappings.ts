@@ -1,7 +1,7 @@
 /**
  * Property mappings (authentik's SCIM source and provider mappings): JSONata expressions that
  * shape a directory user or group from what an identity provider sends, or the SCIM body a
- * provider sends on; the links from sources to their mappings; and the managed default
+ * provider sends on; each source's list of them; and the managed default
  * mappings, which state the built-in behaviour so that admins can read and copy it.
  */
 import type { Kysely } from 'kysely'
@@ -92,20 +92,15 @@ export async function up(db: Kysely<any>): Promise<void> {
     .columns(['kind', 'name'])
     .execute()
 
-  // `role`: `user` (user_property_mappings) or `group` (group_property_mappings).
+  // A source's mappings, as JSON arrays of mapping ids: read with the source itself (one
+  // row, which every SCIM request reads anyway), so a source without mappings costs nothing.
   await db.schema
-    .createTable('source_property_mappings')
-    .addColumn('source_id', 'text', (c) => c.notNull().references('sources.id').onDelete('cascade'))
-    .addColumn('role', 'text', (c) => c.notNull())
-    .addColumn('mapping_id', 'text', (c) =>
-      c.notNull().references('property_mappings.id').onDelete('cascade'),
-    )
-    .addPrimaryKeyConstraint('source_property_mappings_pk', ['source_id', 'role', 'mapping_id'])
+    .alterTable('sources')
+    .addColumn('user_property_mappings', 'text', (c) => c.notNull().defaultTo('[]'))
     .execute()
   await db.schema
-    .createIndex('source_property_mappings_mapping_idx')
-    .on('source_property_mappings')
-    .column('mapping_id')
+    .alterTable('sources')
+    .addColumn('group_property_mappings', 'text', (c) => c.notNull().defaultTo('[]'))
     .execute()
 
   const now = '2026-12-07T19:00:00.000Z'
@@ -117,6 +112,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 // biome-ignore lint/suspicious/noExplicitAny: see up()
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.dropTable('source_property_mappings').ifExists().execute()
+  await db.schema.alterTable('sources').dropColumn('group_property_mappings').execute()
+  await db.schema.alterTable('sources').dropColumn('user_property_mappings').execute()
   await db.schema.dropTable('property_mappings').ifExists().execute()
 }

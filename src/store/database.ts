@@ -79,6 +79,9 @@ export interface SourceTable {
   token_id: string | null
   created_at: Timestamp
   updated_at: Timestamp
+  /** JSON arrays of property mapping ids. */
+  user_property_mappings: Generated<string>
+  group_property_mappings: Generated<string>
 }
 export type SourceRow = Selectable<SourceTable>
 export type UpdateableSourceRow = Updateable<SourceTable>
@@ -135,13 +138,6 @@ export interface PropertyMappingTable {
 }
 export type PropertyMappingRow = Selectable<PropertyMappingTable>
 
-export interface SourcePropertyMappingTable {
-  source_id: string
-  /** `user` or `group`. */
-  role: string
-  mapping_id: string
-}
-
 export interface Database {
   users: UserTable
   groups: GroupTable
@@ -153,7 +149,6 @@ export interface Database {
   scim_source_user_emails: ScimSourceUserEmailTable
   scim_source_groups: ScimSourceGroupTable
   property_mappings: PropertyMappingTable
-  source_property_mappings: SourcePropertyMappingTable
 }
 
 /** Anything store functions can run on: the database or an open transaction. */

@@ -18,7 +18,16 @@ const SOURCE_COLUMNS = [
   'token_id',
   'created_at',
   'updated_at',
+  'user_property_mappings',
+  'group_property_mappings',
 ] as const satisfies readonly (keyof SourceRow)[]
+
+const NO_MAPPINGS: readonly string[] = Object.freeze([])
+
+/** A JSON array of mapping ids; the usual `[]` costs no parse. */
+function mappingIds(text: string): readonly string[] {
+  return text === '[]' ? NO_MAPPINGS : (JSON.parse(text) as string[])
+}
 
 export function toSource(row: SourceRow): Source {
   return {
@@ -32,6 +41,8 @@ export function toSource(row: SourceRow): Source {
     tokenId: row.token_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    userPropertyMappings: mappingIds(row.user_property_mappings),
+    groupPropertyMappings: mappingIds(row.group_property_mappings),
   }
 }
 
