@@ -20,7 +20,7 @@ import { createLogger } from '../src/logger.js'
 import { startRuntime } from '../src/runtime.js'
 import { createSource } from '../src/services/sources.js'
 import type { Executor } from '../src/store/database.js'
-import { listScimUsers } from '../src/store/scim-resources.js'
+import { listScimUsers } from '../src/store/scim-resources/users.js'
 
 const { values } = parseArgs({
   options: {

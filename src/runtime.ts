@@ -20,7 +20,7 @@ export async function startRuntime(
     migrate?: boolean
     searchPath?: string
     /**
-     * A long-running server: SQLite's WAL checkpoints on a worker thread (checkpointer.ts);
+     * A long-running server: SQLite's WAL checkpoints on a worker thread (store/sqlite/checkpointer.ts);
      * on PostgreSQL, token lookups kept until a credential change is notified.
      */
     serving?: boolean

@@ -1,9 +1,9 @@
 /** Typed request state shared by middleware and routes (Hono's c.var). */
 import type { HttpBindings } from '@hono/node-server'
-import type { DirectoryUser, Source, Token } from '../domain.js'
+import type { DirectoryUser, Source, Token } from '../core/domain.js'
 import type { Deps } from '../services/deps.js'
 
-/** A request's query parameters by name, ignoring case (scim/routes/shared.ts). */
+/** A request's query parameters by name, ignoring case (http/scim/shared.ts). */
 export type QueryParams = (name: string) => string | undefined
 
 export interface AppEnv {

@@ -2,8 +2,8 @@
 import { isUtf8 } from 'node:buffer'
 import type { Context } from 'hono'
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
+import { isWellFormed } from '../core/unicode.js'
 import { ScimError } from '../scim/errors.js'
-import { isWellFormed } from '../unicode.js'
 import type { AppEnv } from './env.js'
 
 const SCIM_JSON = 'application/scim+json; charset=utf-8'

@@ -1,19 +1,19 @@
 /** Turns a client's User or Group body into scimd's canonical stored document, absorbing known client quirks. */
-import { isRealDate } from '../instant.js'
+import { isRealDate } from '../core/instant.js'
 import { ScimError } from './errors.js'
 import type {
   AttributeDefinition,
   ResolvedAttribute,
   ResourceSchema,
   SchemaDefinition,
-} from './schemas.js'
+} from './schema/resource-types.js'
 import {
   coreAttributes,
   ENTERPRISE_USER_URN,
   findAttribute,
   findExtension,
   splitUrn,
-} from './schemas.js'
+} from './schema/resource-types.js'
 
 /**
  * A stored SCIM resource: wire JSON in canonical attribute casing, without `id`, `meta`,

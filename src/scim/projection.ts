@@ -1,13 +1,13 @@
 /** The `attributes` / `excludedAttributes` projection of response resources (RFC 7644 §3.4.2.5, §3.9). */
 import { extensionForKey, findTopLevelExtensionAttribute, isJsonObject } from './normalize.js'
-import type { AttributeDefinition, ResourceSchema } from './schemas.js'
+import type { AttributeDefinition, ResourceSchema } from './schema/resource-types.js'
 import {
   coreAttributes,
   findAttribute,
   findExtension,
   resolveAttributePath,
   splitUrn,
-} from './schemas.js'
+} from './schema/resource-types.js'
 
 export interface ProjectionOptions {
   /** Canonical attribute references to return (besides `returned: always` ones); wins over exclusion. */

@@ -5,8 +5,8 @@ import type {
   ScimGroupRecord,
   ScimUserRecord,
   UserGroupRef,
-} from '../domain.js'
-import { storedDocumentJson } from '../stored-document.js'
+} from '../core/domain.js'
+import { storedDocumentJson } from '../core/stored-document.js'
 import {
   CORE_GROUP_URN,
   CORE_USER_URN,
@@ -14,7 +14,7 @@ import {
   LIST_RESPONSE_URN,
   type ResourceSchema,
   USER_RESOURCE,
-} from './schemas.js'
+} from './schema/resource-types.js'
 
 export type ScimResource = Record<string, unknown>
 
@@ -107,7 +107,7 @@ const SCHEMAS_FIRST = '{"schemas":'
 /**
  * The members of a stored document after its `schemas`, as JSON text without the closing
  * brace (empty, or starting with a comma): a normalized document is stored with its
- * computed `schemas` first (normalize.ts, patch.ts), whose URNs contain no `]`. Undefined
+ * computed `schemas` first (normalize.ts, patch/apply.ts), whose URNs contain no `]`. Undefined
  * when the record has no stored text or the text is not in that form.
  */
 function storedMembersAfterSchemas(

@@ -2,8 +2,8 @@
  * SCIM connection objects as admins see them: which source provisioned which directory user
  * or group, with the SCIM document it sent. Deleting one deprovisions what it links.
  */
-import type { DirectoryGroup, DirectoryUser } from '../domain.js'
-import { nowIso } from '../ids.js'
+import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
+import { nowIso } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import * as connections from '../store/connections.js'
 import * as directory from '../store/directory.js'

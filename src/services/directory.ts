@@ -1,5 +1,5 @@
 /** The core directory as admins read it: users with their groups, groups with their nesting and members. */
-import type { DirectoryGroup, DirectoryUser } from '../domain.js'
+import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
 import { ScimError } from '../scim/errors.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'

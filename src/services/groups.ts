@@ -3,26 +3,25 @@
  * touches only the named rows: adding one member costs the same in a group of ten as in
  * one of a million.
  */
-import type { ResourceRef, ScimDocument, ScimGroupRecord, Source } from '../domain.js'
-import { nowIso, uuidv7 } from '../ids.js'
+import type { ResourceRef, ScimDocument, ScimGroupRecord, Source } from '../core/domain.js'
+import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
-import { compileFilter, isIndexNarrowed, parseFilter } from '../scim/filter.js'
+import { parseFilter } from '../scim/filter/parse.js'
 import type { ListParams } from '../scim/list.js'
 import { type MemberRef, normalizeResource } from '../scim/normalize.js'
-import {
-  applyPatch,
-  type MemberChange,
-  parsePatchRequest,
-  splitMemberOperations,
-} from '../scim/patch.js'
-import { GROUP_RESOURCE } from '../scim/schemas.js'
-import { sortExpression } from '../scim/sort.js'
+import { applyPatch } from '../scim/patch/apply.js'
+import { type MemberChange, splitMemberOperations } from '../scim/patch/members.js'
+import { parsePatchRequest } from '../scim/patch/request.js'
+import { GROUP_RESOURCE } from '../scim/schema/resource-types.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
 import { lockExclusive } from '../store/locks.js'
 import * as members from '../store/members.js'
-import * as store from '../store/scim-resources.js'
+import { compileFilter } from '../store/query/compile.js'
+import { isIndexNarrowed } from '../store/query/index-hints.js'
+import { sortExpression } from '../store/query/sort-keys.js'
+import * as store from '../store/scim-resources/groups.js'
 import { type Deps, inTransaction, VersionConflict } from './deps.js'
 import {
   cachedCount,

@@ -2,9 +2,10 @@
  * What admins change in the directory: local users and groups (created here, not by a
  * source), and the membership of local groups, which may include users a source provisioned.
  */
+
+import type { DirectoryUser, UserType } from '../core/domain.js'
 import { FieldErrors } from '../core/field-errors.js'
-import type { DirectoryUser, UserType } from '../domain.js'
-import { nowIso, uuidv7 } from '../ids.js'
+import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'

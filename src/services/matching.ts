@@ -2,13 +2,13 @@
  * Source user matching modes (authentik's `user_matching_mode`): whether a user a source
  * creates links to a directory user with the same email or username, is refused, or is new.
  */
-import type { DirectoryUser, Source } from '../domain.js'
+import type { DirectoryUser, Source } from '../core/domain.js'
 import { ScimError } from '../scim/errors.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
-import * as store from '../store/scim-resources.js'
+import * as store from '../store/scim-resources/users.js'
 
-export { USER_MATCHING_MODES, type UserMatchingMode } from '../domain.js'
+export { USER_MATCHING_MODES, type UserMatchingMode } from '../core/domain.js'
 
 const SERVICE_ACCOUNT_TYPES = new Set(['service_account', 'internal_service_account'])
 

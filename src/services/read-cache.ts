@@ -1,9 +1,9 @@
 /**
  * Results of reads kept for as long as what they read is unchanged. A version function names
  * that state: deps.readVersion the whole database as the read connection sees it (moved by
- * any commit, by this process or another: store/read-snapshot.ts), deps.credentialsVersion
+ * any commit, by this process or another: store/sqlite/read-snapshot.ts), deps.credentialsVersion
  * only sources and tokens (on PostgreSQL, from other instances' notifications:
- * store/credential-watch.ts). A value is served only under the version it was read in, so a
+ * store/postgres/credential-watch.ts). A value is served only under the version it was read in, so a
  * cached read returns exactly what the query would. Where the version is unknown (the whole
  * database on PostgreSQL, in-memory SQLite) nothing is kept.
  */

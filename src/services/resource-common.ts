@@ -1,5 +1,5 @@
 /** What the User and Group services share: externalId as a column, If-Match, list results. */
-import type { ScimDocument, ScimGroupRecord, ScimUserRecord } from '../domain.js'
+import type { ScimDocument, ScimGroupRecord, ScimUserRecord } from '../core/domain.js'
 import { ScimError } from '../scim/errors.js'
 import type { ListParams } from '../scim/list.js'
 import { etag } from '../scim/resources.js'

@@ -8,13 +8,21 @@ import type {
   ScimUserRecord,
   Source,
   UserGroupRef,
-} from '../domain.js'
-import { compileFilter, type FilterContext, parseFilter } from '../scim/filter.js'
+} from '../core/domain.js'
+import { parseFilter } from '../scim/filter/parse.js'
 import type { ListParams } from '../scim/list.js'
-import { GROUP_RESOURCE, type ResourceSchema, USER_RESOURCE } from '../scim/schemas.js'
-import { sortExpression } from '../scim/sort.js'
+import {
+  GROUP_RESOURCE,
+  type ResourceSchema,
+  USER_RESOURCE,
+} from '../scim/schema/resource-types.js'
 import { listGroupsOfUsers, listMembers } from '../store/members.js'
-import * as store from '../store/scim-resources.js'
+import { compileFilter } from '../store/query/compile.js'
+import type { FilterContext } from '../store/query/context.js'
+import { sortExpression } from '../store/query/sort-keys.js'
+import { countScimGroups } from '../store/scim-resources/groups.js'
+import { listScimResources } from '../store/scim-resources/pages.js'
+import { countScimUsers } from '../store/scim-resources/users.js'
 import type { Deps } from './deps.js'
 import type { ListResult } from './resource-common.js'
 
@@ -72,10 +80,10 @@ export async function searchResources(
       }
     : undefined
   const totalResults =
-    (await store.countScimUsers(deps.reader, source.id, users)) +
-    (await store.countScimGroups(deps.reader, source.id, groups))
+    (await countScimUsers(deps.reader, source.id, users)) +
+    (await countScimGroups(deps.reader, source.id, groups))
   if (params.count === 0 || params.startIndex > totalResults) return { items: [], totalResults }
-  const records = await store.listScimResources(deps.reader, source.id, {
+  const records = await listScimResources(deps.reader, source.id, {
     users,
     groups,
     offset: params.startIndex - 1,

@@ -1,7 +1,7 @@
 /** API tokens: issuing, verifying (digest lookup + constant-time compare), viewing and rotating keys. */
 import { hash, randomBytes } from 'node:crypto'
-import type { Source, Token } from '../domain.js'
-import { nowIso, uuidv7 } from '../ids.js'
+import type { Source, Token } from '../core/domain.js'
+import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import { generateTokenKey } from '../secrets.js'
 import type { Executor } from '../store/database.js'

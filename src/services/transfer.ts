@@ -13,7 +13,7 @@ import { once } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 import * as z from 'zod'
-import { nowIso } from '../ids.js'
+import { nowIso } from '../core/ids.js'
 import type { Executor } from '../store/database.js'
 import { appliedMigrations } from '../store/migrate.js'
 import {

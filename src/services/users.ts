@@ -1,13 +1,14 @@
 /** SCIM User operations (RFC 7644 §3): each request is one transaction on the source's own data. */
-import type { ScimDocument, ScimUserRecord, Source, UserGroupRef } from '../domain.js'
-import { nowIso, uuidv7 } from '../ids.js'
+import type { ScimDocument, ScimUserRecord, Source, UserGroupRef } from '../core/domain.js'
+import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
-import { compileFilter, type Filter, isIndexNarrowed, parseFilter } from '../scim/filter.js'
+import type { Filter } from '../scim/filter/ast.js'
+import { parseFilter } from '../scim/filter/parse.js'
 import type { ListParams } from '../scim/list.js'
 import { normalizeResource } from '../scim/normalize.js'
-import { applyPatch, parsePatchRequest } from '../scim/patch.js'
-import { resolveAttributePath, USER_RESOURCE } from '../scim/schemas.js'
-import { sortExpression } from '../scim/sort.js'
+import { applyPatch } from '../scim/patch/apply.js'
+import { parsePatchRequest } from '../scim/patch/request.js'
+import { resolveAttributePath, USER_RESOURCE } from '../scim/schema/resource-types.js'
 import { hashPassword } from '../secrets.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
@@ -17,7 +18,10 @@ import {
   removeUserFromSourceGroups,
   touchGroupsListing,
 } from '../store/members.js'
-import * as store from '../store/scim-resources.js'
+import { compileFilter } from '../store/query/compile.js'
+import { isIndexNarrowed } from '../store/query/index-hints.js'
+import { sortExpression } from '../store/query/sort-keys.js'
+import * as store from '../store/scim-resources/users.js'
 import { type Deps, inTransaction, VersionConflict, withRetries } from './deps.js'
 import { matchUser } from './matching.js'
 import {

@@ -19,12 +19,12 @@ import {
 } from 'kysely'
 import pg from 'pg'
 import type { DatabaseTarget } from '../config.js'
-import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js'
-import { CREDENTIALS_CHANNEL, CredentialWatch, PROBE_SQL } from './credential-watch.js'
 import type { Database, Dialect } from './database.js'
+import { CREDENTIALS_CHANNEL, CredentialWatch, PROBE_SQL } from './postgres/credential-watch.js'
 import { runDirectly, statementName } from './prepared.js'
-import { TurnSnapshot } from './read-snapshot.js'
-import { withStatementCache } from './sqlite-statements.js'
+import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from './sqlite/checkpointer.js'
+import { TurnSnapshot } from './sqlite/read-snapshot.js'
+import { withStatementCache } from './sqlite/statements.js'
 import { groupCommit, type Transactor, transactionPerCall } from './transactor.js'
 
 export interface Store {
@@ -38,20 +38,20 @@ export interface Store {
   reader: Kysely<Database>
   /**
    * Names the state of the database as `reader` sees it: unchanged for as long as nothing
-   * is committed, by this process or another (read-snapshot.ts). Undefined where that is
+   * is committed, by this process or another (sqlite/read-snapshot.ts). Undefined where that is
    * not known (PostgreSQL, in-memory SQLite), so callers must then not cache reads.
    */
   readVersion(): number | undefined
   /**
    * Names the state of the credentials (sources and their tokens), for caches of token
-   * lookups: readVersion on SQLite; on PostgreSQL the number credential-watch.ts keeps from
+   * lookups: readVersion on SQLite; on PostgreSQL the number postgres/credential-watch.ts keeps from
    * other instances' notifications, where the server watches them (ConnectOptions).
    */
   credentialsVersion(): number | undefined
   /** Tells the store this process just committed a change to credentials. */
   credentialsChanged(): void
   /**
-   * On PostgreSQL, starts listening for credential changes (credential-watch.ts) on a
+   * On PostgreSQL, starts listening for credential changes (postgres/credential-watch.ts) on a
    * connection of its own, for a long-running server, once the schema is migrated (the
    * triggers exist); until then credentialsVersion() is unknown. `onChange` is told when
    * notifications stop or start being heard. Nothing to do on SQLite.
@@ -76,7 +76,7 @@ export interface ConnectOptions {
   onPoolError?: (err: Error) => void
   /**
    * On a SQLite file: WAL checkpoints on a worker thread instead of inside commits
-   * (checkpointer.ts), for a long-running server. Told if the worker fails.
+   * (sqlite/checkpointer.ts), for a long-running server. Told if the worker fails.
    */
   backgroundCheckpoints?: { onError(message: string): void }
   /**
@@ -231,7 +231,7 @@ function sqliteKysely(database: SqliteDatabase): Kysely<Database> {
 
 /**
  * The query-only second connection, whose reads of one event-loop turn share a snapshot
- * (read-snapshot.ts); prepared lookups run on it directly (prepared.ts).
+ * (sqlite/read-snapshot.ts); prepared lookups run on it directly (prepared.ts).
  */
 function readConnection(
   path: string,

@@ -2,10 +2,10 @@
  * The admin view of SCIM connection objects (scim_source_users / scim_source_groups) across
  * all sources: authentik's `/sources/scim_users/` and `/sources/scim_groups/` lists.
  */
-import type { ScimGroupRecord, ScimUserRecord } from '../domain.js'
+import type { ScimGroupRecord, ScimUserRecord } from '../core/domain.js'
 import { nullsLast, type OrderBy, type Page, searchAny, toCount } from './admin-query.js'
 import type { Executor } from './database.js'
-import { toScimGroupRecord, toScimUserRecord } from './scim-resources.js'
+import { toScimGroupRecord, toScimUserRecord } from './scim-resources/records.js'
 
 /** Ordering fields whose column may be NULL (ordered alike on both dialects). */
 const NULLABLE_ORDER_FIELDS = new Set<string>(['external_id'])

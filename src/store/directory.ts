@@ -1,6 +1,6 @@
 /** Core directory rows: users, groups and their memberships (what the admin API shows). */
 import { type Expression, type SqlBool, sql } from 'kysely'
-import type { DirectoryGroup, DirectoryUser, UserType } from '../domain.js'
+import type { DirectoryGroup, DirectoryUser, UserType } from '../core/domain.js'
 import {
   nullsLast,
   type OrderBy,

@@ -3,9 +3,10 @@
  * change touches only the rows it names, so its cost does not depend on the group's size.
  */
 import { type ExpressionBuilder, type RawBuilder, sql } from 'kysely'
-import type { ResourceRef, UserGroupRef } from '../domain.js'
+import type { ResourceRef, UserGroupRef } from '../core/domain.js'
 import type { Database, Dialect, Executor } from './database.js'
 import { preparedQuery } from './prepared.js'
+import { MAX_GROUP_DEPTH } from './query/group-walk.js'
 
 const userPkById = preparedQuery((db, sourceId: string, id: string) =>
   db
@@ -413,7 +414,7 @@ function groupsOfUsers(users: RawBuilder<unknown>, sourceId: string) {
       union
       select reach.user_id, gp.parent_id, reach.depth + 1 from group_parents gp
         join reach on gp.group_id = reach.id
-      where reach.depth < 32
+      where reach.depth < ${sql.lit(MAX_GROUP_DEPTH)}
     )
     select reach.user_id, g.id, g.name, min(reach.depth) as depth
     from reach

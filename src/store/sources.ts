@@ -1,7 +1,7 @@
 /** Source rows, and the admin list of sources (filters, search, ordering, pages). */
 
 import type { Kysely } from 'kysely'
-import type { Source, UserMatchingMode } from '../domain.js'
+import type { Source, UserMatchingMode } from '../core/domain.js'
 import { type OrderBy, type Page, searchAny, toCount } from './admin-query.js'
 import type { Database, Executor, SourceRow, UpdateableSourceRow } from './database.js'
 import { hasRowLocks } from './locks.js'

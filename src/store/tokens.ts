@@ -1,5 +1,5 @@
 /** Token rows: keys only as digest and sealed copy; the admin list never selects either. */
-import type { Token, TokenIntent } from '../domain.js'
+import type { Token, TokenIntent } from '../core/domain.js'
 import { nullsLast, type OrderBy, type Page, searchAny, toCount } from './admin-query.js'
 import type { Executor, InsertableTokenRow, TokenRow } from './database.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { numPk } from '../../src/api/serializers.js'
+import { numPk } from '../../src/http/admin/serializers.js'
 import { createTestApp } from '../support/app.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are probed field by field

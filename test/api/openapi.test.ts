@@ -12,7 +12,7 @@ import {
   SourceSchema,
   TokenSchema,
   UserSchema,
-} from '../../src/api/schemas.js'
+} from '../../src/http/admin/schemas.js'
 import { createTestApp } from '../support/app.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: the document is walked generically

@@ -1,17 +1,17 @@
 /**
- * CredentialWatch (src/store/credential-watch.ts) on a real PostgreSQL: the number it keeps
+ * CredentialWatch (src/store/postgres/credential-watch.ts) on a real PostgreSQL: the number it keeps
  * is known only while notifications are proven to arrive and the triggers that send them
  * are in place, and moves on every committed change to sources or tokens, by anyone.
  */
 import { type Kysely, sql } from 'kysely'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { Database } from '../../src/store/database.js'
 import {
   CREDENTIALS_CHANNEL,
   CredentialWatch,
   PROBE_SQL,
-} from '../../src/store/credential-watch.js'
-import type { Database } from '../../src/store/database.js'
+} from '../../src/store/postgres/credential-watch.js'
 import { isPostgres, PG_ONLY, PG_URL } from '../support/pg.js'
 import { startTestRuntime } from '../support/runtime.js'
 

@@ -3,7 +3,7 @@
  * give up as a 409 that changed nothing, and a PostgreSQL deadlock costs a retry, not a 500.
  */
 import { describe, expect, it } from 'vitest'
-import { nowIso } from '../../src/ids.js'
+import { nowIso } from '../../src/core/ids.js'
 import { ScimError } from '../../src/scim/errors.js'
 import { inTransaction, VersionConflict } from '../../src/services/deps.js'
 import { insertGroup } from '../../src/store/directory.js'

@@ -10,7 +10,8 @@
 import fc from 'fast-check'
 import { type Filter, Tester } from 'scim2-parse-filter'
 import { describe, expect, it } from 'vitest'
-import { compareCodePoints, parseDateTime, parseFilter } from '../../src/scim/filter.js'
+import { parseFilter } from '../../src/scim/filter/parse.js'
+import { compareCodePoints, parseDateTime } from '../../src/scim/filter/semantics.js'
 import {
   type AttributeDefinition,
   ENTERPRISE_USER_URN,
@@ -19,7 +20,7 @@ import {
   type ResourceSchema,
   resolveAttributePath,
   USER_RESOURCE,
-} from '../../src/scim/schemas.js'
+} from '../../src/scim/schema/resource-types.js'
 import { createTestApp, isPostgres, type TestApp } from '../support/app.js'
 
 type Json = Record<string, unknown>

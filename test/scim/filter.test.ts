@@ -4,7 +4,7 @@
  * the leniencies real clients need, and 400 invalidFilter for the rest.
  */
 import { describe, expect, it } from 'vitest'
-import { ENTERPRISE_USER_URN } from '../../src/scim/schemas.js'
+import { ENTERPRISE_USER_URN } from '../../src/scim/schema/resource-types.js'
 import { createTestApp, fixture, type TestApp } from '../support/app.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are probed field by field

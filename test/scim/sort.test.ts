@@ -4,7 +4,7 @@
  * resources without a value last (ascending) or first (descending).
  */
 import { describe, expect, it } from 'vitest'
-import { ENTERPRISE_USER_URN } from '../../src/scim/schemas.js'
+import { ENTERPRISE_USER_URN } from '../../src/scim/schema/resource-types.js'
 import { createTestApp, type TestApp } from '../support/app.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are probed field by field

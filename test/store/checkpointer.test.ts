@@ -1,5 +1,5 @@
 /**
- * WAL checkpoints on a worker thread (src/store/checkpointer.ts), on real SQLite files: what
+ * WAL checkpoints on a worker thread (src/store/sqlite/checkpointer.ts), on real SQLite files: what
  * the writer commits reaches the database file itself without the writer checkpointing.
  */
 import { spawnSync } from 'node:child_process'
@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { startCheckpointer } from '../../src/store/checkpointer.js'
 import { connect, type Store } from '../../src/store/connect.js'
 import { migrateToLatest } from '../../src/store/migrate.js'
+import { startCheckpointer } from '../../src/store/sqlite/checkpointer.js'
 
 let dir: string
 let store: Store | undefined

@@ -4,14 +4,14 @@
  * users) and findScimUserWithGroups (one user and their groups in one query).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { UserGroupRef } from '../../src/domain.js'
+import type { UserGroupRef } from '../../src/core/domain.js'
 import { connect, type Store } from '../../src/store/connect.js'
 import { listGroupsOfUsers } from '../../src/store/members.js'
 import { migrateToLatest } from '../../src/store/migrate.js'
 import {
   findScimUserWithGroups,
   findScimUserWithGroupsByUserName,
-} from '../../src/store/scim-resources.js'
+} from '../../src/store/scim-resources/users.js'
 
 let store: Store
 const NOW = '2026-01-01T00:00:00.000Z'

@@ -5,11 +5,17 @@
  */
 import { CompiledQuery } from 'kysely'
 import { describe, expect, it } from 'vitest'
-import { compileFilter, isIndexNarrowed, parseFilter } from '../../src/scim/filter.js'
-import { GROUP_RESOURCE, type ResourceSchema, USER_RESOURCE } from '../../src/scim/schemas.js'
-import { sortExpression } from '../../src/scim/sort.js'
+import { parseFilter } from '../../src/scim/filter/parse.js'
+import {
+  GROUP_RESOURCE,
+  type ResourceSchema,
+  USER_RESOURCE,
+} from '../../src/scim/schema/resource-types.js'
 import { queryContext } from '../../src/services/search.js'
-import * as store from '../../src/store/scim-resources.js'
+import { compileFilter } from '../../src/store/query/compile.js'
+import { isIndexNarrowed } from '../../src/store/query/index-hints.js'
+import { sortExpression } from '../../src/store/query/sort-keys.js'
+import * as store from '../../src/store/scim-resources/pages.js'
 import { findSourceBySlug } from '../../src/store/sources.js'
 import { createTestApp, isPostgres, type TestApp } from '../support/app.js'
 

@@ -1,5 +1,5 @@
 /**
- * The read connection's shared snapshot (src/store/read-snapshot.ts) on a real SQLite file:
+ * The read connection's shared snapshot (src/store/sqlite/read-snapshot.ts) on a real SQLite file:
  * reads of one event-loop turn share a read transaction, which never hides a write of this
  * process, ends with the turn, and holds nothing while the server is idle; without and with
  * the file mapped into memory (SQLite's mmap_size), the map smaller than the file.

@@ -1,5 +1,5 @@
 /**
- * The SQLite statement cache (src/store/sqlite-statements.ts) on real SQLite: rows built in
+ * The SQLite statement cache (src/store/sqlite/statements.ts) on real SQLite: rows built in
  * JS from raw arrays must be the objects better-sqlite3 itself would have made, through
  * Kysely, through its driver's streaming, and after a schema change re-prepares a kept
  * statement.
@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql } from 'kysely'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { withStatementCache } from '../../src/store/sqlite-statements.js'
+import { withStatementCache } from '../../src/store/sqlite/statements.js'
 
 let dir: string
 let sqlite: SQLite.Database

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA } from '../../src/scim/schema/data.js'
 import {
   listResponse,
   resourceType,
@@ -6,10 +7,9 @@ import {
   schemaResource,
   schemaResources,
   serviceProviderConfig,
-} from '../../src/scim/discovery.js'
-import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA } from '../../src/scim/schema-data.js'
-import type { AttributeDefinition } from '../../src/scim/schema-types.js'
-import { ENTERPRISE_USER_URN, LIST_RESPONSE_URN } from '../../src/scim/schemas.js'
+} from '../../src/scim/schema/discovery.js'
+import { ENTERPRISE_USER_URN, LIST_RESPONSE_URN } from '../../src/scim/schema/resource-types.js'
+import type { AttributeDefinition } from '../../src/scim/schema/types.js'
 
 const BASE = 'https://scim.example.com/scim/v2'
 

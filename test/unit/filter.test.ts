@@ -21,21 +21,19 @@ import {
 } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { ScimError } from '../../src/scim/errors.js'
-import {
-  compileFilter,
-  type FilterContext,
-  isIndexNarrowed,
-  parseDateTime,
-  parseFilter,
-} from '../../src/scim/filter.js'
+import { parseFilter } from '../../src/scim/filter/parse.js'
+import { parseDateTime } from '../../src/scim/filter/semantics.js'
 import {
   ENTERPRISE_USER_URN,
   GROUP_RESOURCE,
   type ResourceSchema,
   USER_RESOURCE,
-} from '../../src/scim/schemas.js'
-import { sortExpression } from '../../src/scim/sort.js'
+} from '../../src/scim/schema/resource-types.js'
 import type { Database, Dialect } from '../../src/store/database.js'
+import { compileFilter } from '../../src/store/query/compile.js'
+import type { FilterContext } from '../../src/store/query/context.js'
+import { isIndexNarrowed } from '../../src/store/query/index-hints.js'
+import { sortExpression } from '../../src/store/query/sort-keys.js'
 
 const sqlite = new Kysely<Database>({
   dialect: {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isRealDate } from '../../src/instant.js'
+import { isRealDate } from '../../src/core/instant.js'
 
 describe('isRealDate', () => {
   it('takes real days and times, with or without a time, seconds or offset', () => {

@@ -9,7 +9,7 @@ import {
   GROUP_RESOURCE,
   resolveAttributePath,
   USER_RESOURCE,
-} from '../../src/scim/schemas.js'
+} from '../../src/scim/schema/resource-types.js'
 
 function fixture(name: string): unknown {
   return JSON.parse(readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8'))

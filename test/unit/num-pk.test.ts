@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { numPk } from '../../src/api/serializers.js'
-import { uuidv7 } from '../../src/ids.js'
+import { uuidv7 } from '../../src/core/ids.js'
+import { numPk } from '../../src/http/admin/serializers.js'
 
 describe('numPk', () => {
   it("is authentik's num_pk for its version-4 UUIDs: the first five decimal digits", () => {

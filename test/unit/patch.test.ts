@@ -2,16 +2,14 @@ import { readFileSync } from 'node:fs'
 import { parse } from 'scim2-parse-filter'
 import { describe, expect, it } from 'vitest'
 import { ScimError } from '../../src/scim/errors.js'
+import { matchesFilter } from '../../src/scim/filter/evaluate.js'
 import type { ScimDocument } from '../../src/scim/normalize.js'
-import type { PatchOperation } from '../../src/scim/patch.js'
-import {
-  applyPatch,
-  matchesFilter,
-  parsePatchPath,
-  parsePatchRequest,
-  splitMemberOperations,
-} from '../../src/scim/patch.js'
-import type { AttributeDefinition } from '../../src/scim/schemas.js'
+import { applyPatch } from '../../src/scim/patch/apply.js'
+import { splitMemberOperations } from '../../src/scim/patch/members.js'
+import { parsePatchPath } from '../../src/scim/patch/path.js'
+import type { PatchOperation } from '../../src/scim/patch/request.js'
+import { parsePatchRequest } from '../../src/scim/patch/request.js'
+import type { AttributeDefinition } from '../../src/scim/schema/resource-types.js'
 import {
   CORE_GROUP_URN,
   CORE_USER_URN,
@@ -19,7 +17,7 @@ import {
   findAttribute,
   GROUP_RESOURCE,
   USER_RESOURCE,
-} from '../../src/scim/schemas.js'
+} from '../../src/scim/schema/resource-types.js'
 
 function fixture(name: string): unknown {
   return JSON.parse(readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8'))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { isRequested, parseAttributeList, project } from '../../src/scim/projection.js'
-import type { ResourceSchema, SchemaDefinition } from '../../src/scim/schemas.js'
+import type { ResourceSchema, SchemaDefinition } from '../../src/scim/schema/resource-types.js'
 import {
   COMMON_ATTRIBUTES,
   CORE_GROUP_URN,
@@ -8,7 +8,7 @@ import {
   ENTERPRISE_USER_URN,
   GROUP_RESOURCE,
   USER_RESOURCE,
-} from '../../src/scim/schemas.js'
+} from '../../src/scim/schema/resource-types.js'
 
 const META = {
   resourceType: 'User',

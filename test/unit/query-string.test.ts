@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { HonoRequest } from 'hono/request'
 import { describe, expect, it } from 'vitest'
-import { queryStringParams } from '../../src/scim/routes/shared.js'
+import { queryStringParams } from '../../src/http/scim/shared.js'
 
 const BASE = 'http://scimd.test/source/scim/s/v2/Users'
 

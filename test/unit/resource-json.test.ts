@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest'
+import { storedDocumentJson } from '../../src/core/stored-document.js'
 import {
   listResponseJson,
   scimGroupJson,
   scimUserJson,
   toScimUser,
 } from '../../src/scim/resources.js'
-import { ENTERPRISE_USER_URN } from '../../src/scim/schemas.js'
-import { StoredGroupRecord, StoredUserRecord } from '../../src/store/scim-resources.js'
-import { storedDocumentJson } from '../../src/stored-document.js'
+import { ENTERPRISE_USER_URN } from '../../src/scim/schema/resource-types.js'
+import { StoredGroupRecord, StoredUserRecord } from '../../src/store/scim-resources/records.js'
 
 /**
  * Responses spliced from a record's stored text (scim/resources.ts). That the splice equals

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from '../../src/scim/schema-data.js'
-import type { AttributeDefinition } from '../../src/scim/schema-types.js'
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from '../../src/scim/schema/data.js'
 import {
   COMMON_ATTRIBUTES,
   ENTERPRISE_USER_URN,
@@ -8,7 +7,8 @@ import {
   GROUP_RESOURCE,
   resolveAttributePath,
   USER_RESOURCE,
-} from '../../src/scim/schemas.js'
+} from '../../src/scim/schema/resource-types.js'
+import type { AttributeDefinition } from '../../src/scim/schema/types.js'
 
 const CHARACTERISTICS = [
   'name',

@@ -2,9 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { ResourceRef, UserGroupRef } from '../../src/domain.js'
+import type { ResourceRef, UserGroupRef } from '../../src/core/domain.js'
+import { storedDocumentJson } from '../../src/core/stored-document.js'
 import { normalizeResource } from '../../src/scim/normalize.js'
-import { applyPatch, parsePatchRequest } from '../../src/scim/patch.js'
+import { applyPatch } from '../../src/scim/patch/apply.js'
+import { parsePatchRequest } from '../../src/scim/patch/request.js'
 import { project } from '../../src/scim/projection.js'
 import { scimGroupJson, scimUserJson, toScimGroup, toScimUser } from '../../src/scim/resources.js'
 import {
@@ -12,14 +14,13 @@ import {
   GROUP_RESOURCE,
   type ResourceSchema,
   USER_RESOURCE,
-} from '../../src/scim/schemas.js'
+} from '../../src/scim/schema/resource-types.js'
 import { splitExternalId } from '../../src/services/resource-common.js'
-import { StoredGroupRecord, StoredUserRecord } from '../../src/store/scim-resources.js'
-import { storedDocumentJson } from '../../src/stored-document.js'
+import { StoredGroupRecord, StoredUserRecord } from '../../src/store/scim-resources/records.js'
 
 /**
  * Stored documents are in the form the default projection returns: a GET or list without
- * `attributes` / `excludedAttributes` skips the projection pass (scim/routes/
+ * `attributes` / `excludedAttributes` skips the projection pass (http/scim/
  * resource-routes.ts), so whatever a create, replace or PATCH stores must come out of
  * project() unchanged. Bodies here are recorded client requests and random ones.
  */

@@ -1,0 +1,78 @@
+/** Pieces of the admin routes' OpenAPI definitions, and the document built from them. */
+import type { OpenAPIHono } from '@hono/zod-openapi'
+import type * as z from 'zod'
+import type { AppEnv } from '../env.js'
+import { GenericErrorSchema, ValidationErrorSchema } from './schemas.js'
+
+/** The security scheme of every admin route: an API token as a bearer credential. */
+export const SECURITY = [{ authentik: [] }]
+
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } }
+}
+
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { required: true, content: { 'application/json': { schema } } }
+}
+
+/** The errors any admin route can answer. */
+export const COMMON_ERRORS = {
+  400: jsonResponse(ValidationErrorSchema, 'Invalid input: one list of messages per field'),
+  401: jsonResponse(GenericErrorSchema, 'No token, or an invalid or expired one'),
+  403: jsonResponse(GenericErrorSchema, 'The token may not use the admin API'),
+} as const
+
+export const NOT_FOUND = {
+  404: jsonResponse(GenericErrorSchema, 'Not found'),
+} as const
+
+/** The 403 of a change to the directory: also answered for what a source provisioned. */
+export const SOURCE_OWNED = {
+  403: jsonResponse(
+    GenericErrorSchema,
+    'Not an admin token, or the object was provisioned by a SCIM source and changes only through it',
+  ),
+} as const
+
+export const NO_CONTENT = { 204: { description: 'No content' } } as const
+
+/** Registers the bearer scheme the routes' `security` names. */
+export function registerSecurityScheme(app: OpenAPIHono<AppEnv>): void {
+  app.openAPIRegistry.registerComponent('securitySchemes', 'authentik', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An admin API token: `Authorization: Bearer <key>`',
+  })
+}
+
+type Document = ReturnType<OpenAPIHono<AppEnv>['getOpenAPIDocument']>
+
+/**
+ * The OpenAPI 3.0 document of the admin API, from the routes registered on `app` (mounted at
+ * /api/v3). Paths are spelt as authentik spells them, with a trailing slash; scimd answers
+ * both spellings.
+ */
+export function adminDocument(app: OpenAPIHono<AppEnv>): Document {
+  const document = app.getOpenAPIDocument({
+    openapi: '3.0.3',
+    info: {
+      title: 'scimd admin API',
+      version: '3',
+      description:
+        'The authentik-compatible admin API of scimd: SCIM sources, what they provisioned, the directory and API tokens.',
+    },
+    servers: [{ url: '/api/v3' }],
+    tags: [
+      { name: 'sources', description: 'SCIM sources and their connection objects' },
+      { name: 'core', description: 'Directory users and groups, API tokens' },
+      { name: 'schema', description: 'This document' },
+    ],
+  })
+  const paths = Object.fromEntries(
+    Object.entries(document.paths).map(([path, item]) => [
+      path.endsWith('/') ? path : `${path}/`,
+      item,
+    ]),
+  )
+  return { ...document, paths }
+}

@@ -1,0 +1,221 @@
+/** /api/v3/sources/scim/: SCIM sources, authentik-compatible. */
+
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import type { UserMatchingMode } from '../../core/domain.js'
+import { ScimError } from '../../scim/errors.js'
+import * as sources from '../../services/sources.js'
+import type { AppEnv } from '../env.js'
+import { externalOrigin } from '../origin.js'
+import { ValidationError } from '../render-error.js'
+import {
+  COMMON_ERRORS,
+  jsonBody,
+  jsonResponse,
+  NO_CONTENT,
+  NOT_FOUND,
+  SECURITY,
+} from './openapi.js'
+import { listControls, paginate } from './pagination.js'
+import {
+  PatchedSourceRequestSchema,
+  paginated,
+  SlugParams,
+  SourceListQuery,
+  SourceRequestSchema,
+  SourceSchema,
+  UsedBySchema,
+} from './schemas.js'
+import { serializeSource, serializeUsedBy } from './serializers.js'
+
+const TAGS = ['sources']
+
+/** A taken slug is a field error, as authentik reports it, not a bare 409. */
+async function slugMustBeFree<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (err) {
+    if (err instanceof ScimError && err.scimType === 'uniqueness') {
+      throw new ValidationError({ slug: ['SCIM Source with this slug already exists.'] })
+    }
+    throw err
+  }
+}
+
+function toChange(input: {
+  name?: string | undefined
+  slug?: string | undefined
+  enabled?: boolean | undefined
+  user_path_template?: string | undefined
+  user_matching_mode?: UserMatchingMode | undefined
+}): sources.SourceChange {
+  return {
+    name: input.name,
+    slug: input.slug,
+    enabled: input.enabled,
+    userPathTemplate: input.user_path_template,
+    userMatchingMode: input.user_matching_mode,
+  }
+}
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  operationId: 'sources_scim_list',
+  summary: 'List SCIM sources',
+  tags: TAGS,
+  security: SECURITY,
+  request: { query: SourceListQuery },
+  responses: {
+    200: jsonResponse(paginated(SourceSchema, 'SCIMSource'), 'One page of sources'),
+    ...COMMON_ERRORS,
+  },
+})
+
+const create = createRoute({
+  method: 'post',
+  path: '/',
+  operationId: 'sources_scim_create',
+  summary: 'Create a SCIM source with its service account and token',
+  tags: TAGS,
+  security: SECURITY,
+  request: { body: jsonBody(SourceRequestSchema) },
+  responses: { 201: jsonResponse(SourceSchema, 'The new source'), ...COMMON_ERRORS },
+})
+
+const retrieve = createRoute({
+  method: 'get',
+  path: '/{slug}',
+  operationId: 'sources_scim_retrieve',
+  summary: 'Read a SCIM source',
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: SlugParams },
+  responses: { 200: jsonResponse(SourceSchema, 'The source'), ...COMMON_ERRORS, ...NOT_FOUND },
+})
+
+const update = createRoute({
+  method: 'put',
+  path: '/{slug}',
+  operationId: 'sources_scim_update',
+  summary: 'Replace a SCIM source (a new slug changes root_url and keeps all data)',
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: SlugParams, body: jsonBody(SourceRequestSchema) },
+  responses: { 200: jsonResponse(SourceSchema, 'The source'), ...COMMON_ERRORS, ...NOT_FOUND },
+})
+
+const partialUpdate = createRoute({
+  method: 'patch',
+  path: '/{slug}',
+  operationId: 'sources_scim_partial_update',
+  summary: 'Change some fields of a SCIM source',
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: SlugParams, body: jsonBody(PatchedSourceRequestSchema) },
+  responses: { 200: jsonResponse(SourceSchema, 'The source'), ...COMMON_ERRORS, ...NOT_FOUND },
+})
+
+const destroy = createRoute({
+  method: 'delete',
+  path: '/{slug}',
+  operationId: 'sources_scim_destroy',
+  summary:
+    'Delete a SCIM source with its token, its service account and the users and groups it provisioned',
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: SlugParams },
+  responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...NOT_FOUND },
+})
+
+/** How many provisioned users (and groups) `used_by` lists at most. */
+const USED_BY_LIMIT = 1000
+
+const usedBy = createRoute({
+  method: 'get',
+  path: '/{slug}/used_by',
+  operationId: 'sources_scim_used_by_list',
+  summary: `What deleting the source deletes too (at most ${USED_BY_LIMIT} users and ${USED_BY_LIMIT} groups listed)`,
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: SlugParams },
+  responses: {
+    200: jsonResponse(z.array(UsedBySchema), 'Objects deleted with the source'),
+    ...COMMON_ERRORS,
+    ...NOT_FOUND,
+  },
+})
+
+export function sourceRoutes(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>()
+
+  app.openapi(list, async (c) => {
+    const query = c.req.valid('query')
+    const controls = listControls<sources.SourceOrderField>(query)
+    const page = await sources.listSources(c.get('deps'), {
+      ...controls,
+      filter: { name: query.name, slug: query.slug, search: query.search },
+    })
+    const base = externalOrigin(c)
+    return c.json(
+      paginate(
+        controls,
+        page.count,
+        page.items.map((d) => serializeSource(d, base)),
+      ),
+      200,
+    )
+  })
+
+  app.openapi(create, async (c) => {
+    const input = c.req.valid('json')
+    const created = await slugMustBeFree(() =>
+      sources.createSource(c.get('deps'), {
+        name: input.name,
+        slug: input.slug,
+        ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
+        ...(input.user_path_template ? { userPathTemplate: input.user_path_template } : {}),
+        ...(input.user_matching_mode ? { userMatchingMode: input.user_matching_mode } : {}),
+      }),
+    )
+    return c.json(serializeSource(created, externalOrigin(c)), 201)
+  })
+
+  app.openapi(retrieve, async (c) => {
+    const detail = await sources.getSource(c.get('deps'), c.req.valid('param').slug)
+    return c.json(serializeSource(detail, externalOrigin(c)), 200)
+  })
+
+  app.openapi(update, async (c) => {
+    const { slug } = c.req.valid('param')
+    const input = c.req.valid('json')
+    const detail = await slugMustBeFree(() =>
+      sources.updateSource(c.get('deps'), slug, toChange(input)),
+    )
+    return c.json(serializeSource(detail, externalOrigin(c)), 200)
+  })
+
+  app.openapi(partialUpdate, async (c) => {
+    const { slug } = c.req.valid('param')
+    const input = c.req.valid('json')
+    const detail = await slugMustBeFree(() =>
+      sources.updateSource(c.get('deps'), slug, toChange(input)),
+    )
+    return c.json(serializeSource(detail, externalOrigin(c)), 200)
+  })
+
+  app.openapi(destroy, async (c) => {
+    await sources.deleteSource(c.get('deps'), c.req.valid('param').slug)
+    return c.body(null, 204)
+  })
+
+  app.openapi(usedBy, async (c) => {
+    const entries = await sources.sourceUsedBy(
+      c.get('deps'),
+      c.req.valid('param').slug,
+      USED_BY_LIMIT,
+    )
+    return c.json(entries.map(serializeUsedBy), 200)
+  })
+
+  return app
+}

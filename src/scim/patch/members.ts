@@ -1,0 +1,131 @@
+/** Group membership changes taken out of a PatchOp: membership is stored apart from the document. */
+import type { Filter } from 'scim2-parse-filter'
+import { assertNever, ScimError } from '../errors.js'
+import { isJsonObject, type MemberRef, normalizeMembers } from '../normalize.js'
+import { CORE_GROUP_URN } from '../schema/resource-types.js'
+import { closingBracket, parseValueFilter } from './path.js'
+import type { PatchOperation } from './request.js'
+
+/** A change to a Group's membership, which is stored apart from the document. */
+export type MemberChange =
+  | { kind: 'add'; members: MemberRef[] }
+  | { kind: 'remove'; values: string[] }
+  | { kind: 'removeAll' }
+  | { kind: 'replace'; members: MemberRef[] }
+
+/**
+ * Takes Group membership changes out of a PatchOp (membership lives in SQL, not in the
+ * document), in order, recognising every client form: `members` add/replace with a value
+ * list, `remove` by `members[value eq "…"]` (Okta, Entra with aadOptscim062020) or by a value
+ * list (Entra's default, not RFC), `remove` of all members, and pathless add/replace whose
+ * value carries `members` (Okta). The other operations are returned for `applyPatch`.
+ */
+export function splitMemberOperations(operations: readonly PatchOperation[]): {
+  memberChanges: MemberChange[]
+  operations: PatchOperation[]
+} {
+  const memberChanges: MemberChange[] = []
+  const rest: PatchOperation[] = []
+  for (const operation of operations) {
+    if (operation.path === undefined) {
+      const value = operation.value
+      const entries = isJsonObject(value) ? Object.entries(value) : []
+      const members = entries.filter(([key]) => isMembersKey(key))
+      if (members.length === 0) {
+        rest.push(operation)
+        continue
+      }
+      for (const [, item] of members) {
+        const change = memberChange(operation.op, item)
+        if (change) memberChanges.push(change)
+      }
+      const others = entries.filter(([key]) => !isMembersKey(key))
+      if (others.length > 0) rest.push({ op: operation.op, value: Object.fromEntries(others) })
+      continue
+    }
+    const path = parseMembersPath(operation.path)
+    if (!path) {
+      rest.push(operation)
+    } else if (path.values) {
+      if (operation.op !== 'remove') {
+        throw ScimError.invalidPath(`Only 'remove' may use a filter on members`)
+      }
+      memberChanges.push({ kind: 'remove', values: path.values })
+    } else {
+      const change = memberChange(operation.op, operation.value)
+      if (change) memberChanges.push(change)
+    }
+  }
+  return { memberChanges, operations: rest }
+}
+
+const MEMBERS_KEYS = new Set(['members', `${CORE_GROUP_URN.toLowerCase()}:members`])
+
+function isMembersKey(key: string): boolean {
+  return MEMBERS_KEYS.has(key.toLowerCase())
+}
+
+function memberChange(op: PatchOperation['op'], value: unknown): MemberChange | undefined {
+  const isAbsent = value === undefined || value === null
+  switch (op) {
+    case 'add':
+      return isAbsent ? undefined : { kind: 'add', members: normalizeMembers(value) }
+    case 'remove':
+      // Entra (default) removes members with a value list, which RFC 7644 does not define.
+      return isAbsent
+        ? { kind: 'removeAll' }
+        : { kind: 'remove', values: normalizeMembers(value).map((m) => m.value) }
+    case 'replace':
+      return { kind: 'replace', members: isAbsent ? [] : normalizeMembers(value) }
+    default:
+      return assertNever(op)
+  }
+}
+
+/**
+ * Recognises `members`, `members[value eq "…"]` (also an `or` of several) and
+ * `members[value eq "…"].value`, optionally URN-qualified. Undefined when the path is not
+ * about members at all.
+ */
+function parseMembersPath(path: string): { values?: string[] } | undefined {
+  let text = path.trim()
+  const urnPrefix = `${CORE_GROUP_URN.toLowerCase()}:`
+  if (text.toLowerCase().startsWith(urnPrefix)) text = text.slice(urnPrefix.length)
+  const lower = text.toLowerCase()
+  if (lower === 'members') return {}
+  if (lower.startsWith('members.')) {
+    throw ScimError.invalidPath(`'${path}': members can only be changed as whole values`)
+  }
+  if (!lower.startsWith('members[')) return undefined
+  const open = 'members'.length
+  const close = closingBracket(text, open)
+  const after = text.slice(close + 1).toLowerCase()
+  if (close === -1 || (after !== '' && after !== '.value')) {
+    throw ScimError.invalidPath(`Invalid members path '${path}'`)
+  }
+  const values = memberFilterValues(parseValueFilter(text.slice(open + 1, close)))
+  if (!values) {
+    throw ScimError.invalidPath(
+      `'${path}': members can only be selected with 'value eq "<id>"' (or several joined by 'or')`,
+    )
+  }
+  return { values }
+}
+
+function memberFilterValues(filter: Filter): string[] | undefined {
+  if (filter.op === 'or') {
+    const values: string[] = []
+    for (const f of filter.filters) {
+      const found = memberFilterValues(f)
+      if (!found) return undefined
+      values.push(...found)
+    }
+    return values
+  }
+  if (filter.op !== 'eq') return undefined
+  const name = filter.attrPath.toLowerCase()
+  if (name !== 'value' && name !== 'members.value') return undefined
+  const value = filter.compValue
+  if (typeof value === 'string' || typeof value === 'number') return [String(value)]
+  return undefined
+}
