@@ -7,11 +7,13 @@ import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isUniqueViolation } from '../store/errors.js'
 import { lockExclusive } from '../store/locks.js'
+import { setSourceMappings } from '../store/property-mappings.js'
 import { releaseSourceUsers } from '../store/scim-resources/users.js'
 import * as sources from '../store/sources.js'
 import * as tokens from '../store/tokens.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inCredentialsTransaction, inTransaction } from './deps.js'
+import { checkSourceMappingIds } from './property-mappings.js'
 import { issueToken } from './tokens.js'
 
 export { SOURCE_ORDER_FIELDS, type SourceFilter, type SourceOrderField } from '../store/sources.js'
@@ -25,6 +27,9 @@ export interface SourceInput {
   enabled?: boolean
   userPathTemplate?: string
   userMatchingMode?: UserMatchingMode
+  /** Source property mapping ids (services/property-mappings.ts). */
+  userPropertyMappings?: readonly string[]
+  groupPropertyMappings?: readonly string[]
 }
 
 /** A source with what the admin API shows beside it: its token and the token's user. */
@@ -77,6 +82,7 @@ export async function createSource(
         description: tokenDescription(input.slug),
       })
       await sources.updateSource(tx, id, { service_account_id: accountPk, token_id: token.id })
+      await setMappings(tx, id, input)
       const detail = await loadDetail(tx, id)
       return { ...detail, key }
     })
@@ -85,6 +91,33 @@ export async function createSource(
       throw ScimError.uniqueness(`Source with slug '${input.slug}' already exists`)
     throw err
   }
+}
+
+/** Sets the mapping lists given (each id must name a source mapping; 400 otherwise). */
+async function setMappings(
+  tx: Executor,
+  id: string,
+  input: {
+    userPropertyMappings?: readonly string[] | undefined
+    groupPropertyMappings?: readonly string[] | undefined
+  },
+): Promise<void> {
+  const lists: { user?: string[]; group?: string[] } = {}
+  if (input.userPropertyMappings !== undefined) {
+    lists.user = await checkSourceMappingIds(
+      tx,
+      'user_property_mappings',
+      input.userPropertyMappings,
+    )
+  }
+  if (input.groupPropertyMappings !== undefined) {
+    lists.group = await checkSourceMappingIds(
+      tx,
+      'group_property_mappings',
+      input.groupPropertyMappings,
+    )
+  }
+  if (lists.user || lists.group) await setSourceMappings(tx, id, lists)
 }
 
 async function loadDetail(db: Executor, id: string): Promise<SourceDetail> {
@@ -141,6 +174,8 @@ export interface SourceChange {
   enabled?: boolean | undefined
   userPathTemplate?: string | undefined
   userMatchingMode?: UserMatchingMode | undefined
+  userPropertyMappings?: readonly string[] | undefined
+  groupPropertyMappings?: readonly string[] | undefined
 }
 
 /**
@@ -167,6 +202,7 @@ export async function updateSource(
         row.updated_at = nowIso()
         await sources.updateSource(tx, source.id, row)
       }
+      await setMappings(tx, source.id, change)
       if (change.slug !== undefined && change.slug !== source.slug && source.tokenId) {
         const token = await tokens.findTokenById(tx, source.tokenId)
         if (token?.description === tokenDescription(source.slug)) {

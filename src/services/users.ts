@@ -1,6 +1,8 @@
 /** SCIM User operations (RFC 7644 §3): each request is one transaction on the source's own data. */
 import type { ScimDocument, ScimUserRecord, Source, UserGroupRef } from '../core/domain.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
+import { type MappingDefinition, SkipObject } from '../mapping/engine.js'
+import { mapSourceUser } from '../mapping/source.js'
 import { ScimError } from '../scim/errors.js'
 import type { Filter } from '../scim/filter/ast.js'
 import { parseFilter } from '../scim/filter/parse.js'
@@ -24,6 +26,7 @@ import { sortExpression } from '../store/query/sort-keys.js'
 import * as store from '../store/scim-resources/users.js'
 import { type Deps, inTransaction, VersionConflict, withRetries } from './deps.js'
 import { matchUser } from './matching.js'
+import { mappingFailure, sourceMappings } from './property-mappings.js'
 import {
   cachedCount,
   checkIfMatch,
@@ -87,6 +90,37 @@ function directoryFields(document: ScimDocument, source: Source, userName: strin
   }
 }
 
+/**
+ * directoryFields through the source's user property mappings (services/property-mappings.ts),
+ * for a source that has any; `attributes` is what the mappings put there.
+ */
+async function mappedFields(
+  mappings: readonly MappingDefinition[],
+  document: ScimDocument,
+  source: Source,
+  userName: string,
+) {
+  const base = directoryFields(document, source, userName)
+  const mapped = await mapSourceUser(
+    mappings,
+    document,
+    { slug: source.slug, name: source.name, user_path_template: source.userPathTemplate },
+    { ...base, is_active: base.is_active === 1, attributes: {} },
+  )
+  if (mapped.skipped) throw new SkipObject(mapped.by)
+  const p = mapped.properties
+  return {
+    fields: {
+      username: p.username,
+      name: p.name,
+      email: p.email,
+      is_active: p.is_active ? 1 : 0,
+      path: p.path,
+    },
+    attributes: p.attributes,
+  }
+}
+
 /** How a group's `members[].display` shows this user (store/members.ts listMembers). */
 function memberDisplay(document: ScimDocument, source: Source): string {
   const userName = typeof document.userName === 'string' ? document.userName : ''
@@ -132,6 +166,17 @@ export async function createUser(
   const userName = userNameOf(document)
   const passwordHash = password ? await hashPassword(password) : null
   const { externalId, rest } = splitExternalId(document)
+  // A source without mappings takes the built-in fields, with no expression evaluated.
+  let fields: ReturnType<typeof directoryFields> = directoryFields(rest, source, userName)
+  let attributes: Record<string, unknown> | undefined
+  if (source.userPropertyMappings.length > 0) {
+    try {
+      const mappings = await sourceMappings(deps.db, source, 'user')
+      ;({ fields, attributes } = await mappedFields(mappings, rest, source, userName))
+    } catch (err) {
+      mappingFailure(deps, source, err)
+    }
+  }
   const now = nowIso()
   const id = uuidv7()
   const newUser: store.NewScimUser = {
@@ -139,7 +184,8 @@ export async function createUser(
     sourceId: source.id,
     user: {
       uuid: id,
-      ...directoryFields(rest, source, userName),
+      ...fields,
+      ...(attributes ? { attributes: JSON.stringify(attributes) } : {}),
       type: 'internal',
       password_hash: passwordHash,
       date_joined: now,
@@ -199,6 +245,10 @@ async function createMatched(
     ...update
   } = newUser.user
   await store.insertScimUserConnection(tx, { ...newUser, userId: match.user.pk, ownsUser: false })
+  if (update.attributes !== undefined) {
+    const merged = { ...match.user.attributes, ...JSON.parse(update.attributes) }
+    update.attributes = JSON.stringify(merged)
+  }
   await directory.updateUser(tx, match.user.pk, update)
   await touchGroupsListing(tx, { userPk: match.user.pk }, newUser.now)
   return match.user.pk
@@ -235,17 +285,33 @@ async function writeUser(
     now,
   })
   if (!written) throw new VersionConflict()
-  const fields = directoryFields(rest, source, userName)
+  let fields = directoryFields(rest, source, userName)
+  let attributes: string | undefined
+  if (source.userPropertyMappings.length > 0) {
+    const mapped = await mappedFields(
+      await sourceMappings(tx, source, 'user'),
+      rest,
+      source,
+      userName,
+    )
+    fields = mapped.fields
+    // Mapped attributes are merged in: keys are added or replaced, never removed (authentik).
+    const user = await directory.findUserByPk(tx, current.userId)
+    attributes = JSON.stringify({ ...user?.attributes, ...mapped.attributes })
+  }
   await directory.updateUser(tx, current.userId, {
     ...fields,
+    ...(attributes !== undefined ? { attributes } : {}),
     ...(passwordHash !== undefined ? { password_hash: passwordHash } : {}),
     last_updated: now,
   })
   await store.replaceScimUserEmails(tx, source.id, current.id, emailsOf(rest), false)
-  // A rename changes the groups listing the user: they show it by name (or userName).
-  if ((fields.name || userName) !== memberDisplay(current.document, source)) {
-    await touchGroupsListing(tx, { userPk: current.userId }, now)
-  }
+  // A rename changes the groups listing the user: they show it by name (or userName). With
+  // mappings the shown name is the mapped one, which the stored document cannot tell.
+  const renamed =
+    attributes !== undefined ||
+    (fields.name || userName) !== memberDisplay(current.document, source)
+  if (renamed) await touchGroupsListing(tx, { userPk: current.userId }, now)
   return writtenRecord(current, { externalId, document: rest }, now)
 }
 
@@ -275,7 +341,7 @@ async function mutateUser(
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw uniquenessError(attemptedUserName)
-    throw err
+    mappingFailure(deps, source, err)
   }
 }
 

@@ -6,6 +6,7 @@ import type { AppEnv } from '../env.js'
 import { assertUtf8, refuseContentCoding } from '../scim-response.js'
 import { groupRoutes } from './groups.js'
 import { adminDocument, jsonResponse, registerSecurityScheme } from './openapi.js'
+import { propertyMappingRoutes } from './property-mappings.js'
 import { scimGroupRoutes } from './scim-groups.js'
 import { scimUserRoutes } from './scim-users.js'
 import { sourceRoutes } from './sources.js'
@@ -107,6 +108,8 @@ export function adminApi(auth: MiddlewareHandler<AppEnv>): OpenAPIHono<AppEnv> {
   admin.route('/core/users', userRoutes())
   admin.route('/core/groups', groupRoutes())
   admin.route('/core/tokens', tokenRoutes())
+  admin.route('/propertymappings/source/scim', propertyMappingRoutes('source'))
+  admin.route('/propertymappings/provider/scim', propertyMappingRoutes('provider'))
 
   // Reached only when no route answered: a known path with another method is 405.
   admin.all('*', (c) => {

@@ -65,6 +65,10 @@ export function adminDocument(app: OpenAPIHono<AppEnv>): Document {
     tags: [
       { name: 'sources', description: 'SCIM sources and their connection objects' },
       { name: 'core', description: 'Directory users and groups, API tokens' },
+      {
+        name: 'propertymappings',
+        description: 'SCIM source and provider property mappings (JSONata expressions)',
+      },
       { name: 'schema', description: 'This document' },
     ],
   })

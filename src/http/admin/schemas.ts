@@ -13,6 +13,7 @@ import {
 } from '../../services/connections.js'
 import { GROUP_ORDER_FIELDS, USER_ORDER_FIELDS } from '../../services/directory.js'
 import { USER_MATCHING_MODES } from '../../services/matching.js'
+import { MAPPING_ORDER_FIELDS } from '../../services/property-mappings.js'
 import { SLUG_PATTERN, SOURCE_ORDER_FIELDS } from '../../services/sources.js'
 import { TOKEN_ORDER_FIELDS } from '../../services/tokens.js'
 import { REQUIRED } from './validation.js'
@@ -68,17 +69,11 @@ function readOnly() {
   })
 }
 
-/** authentik's property mappings: scimd has none, so the only valid list is the empty one. */
-function noMappings() {
+/** A list of property mapping pks (the service checks that each exists). */
+function mappingIds() {
   return z
     .array(text(), { error: typeError(MESSAGES.list) })
-    .refine((list) => list.length === 0, {
-      error: (issue) => {
-        const [first] = issue.input as string[]
-        return `Invalid pk "${first}" - object does not exist.`
-      },
-    })
-    .openapi({ description: 'Property mappings; scimd has none, so always empty.' })
+    .openapi({ description: 'Property mapping pks (uuid), applied in name order' })
 }
 
 const timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-23T21:00:00.000Z' })
@@ -508,8 +503,8 @@ export const SourceRequestSchema = object({
   slug,
   enabled: flag().optional(),
   user_path_template: text().trim().min(1, { error: MESSAGES.blank }).optional(),
-  user_property_mappings: noMappings().optional(),
-  group_property_mappings: noMappings().optional(),
+  user_property_mappings: mappingIds().optional(),
+  group_property_mappings: mappingIds().optional(),
   user_matching_mode: z
     .enum(USER_MATCHING_MODES, {
       error: (issue) =>
@@ -587,4 +582,56 @@ export const ScimGroupListQuery = listQuery(GROUP_CONNECTION_ORDER_FIELDS, {
   source__slug: text().optional(),
   group__name: text().optional(),
   group__group_uuid: text().optional(),
+})
+
+// ---- property mappings ----------------------------------------------------------------------
+
+export const PropertyMappingSchema = z
+  .object({
+    pk: z.string().openapi({ format: 'uuid' }),
+    managed: z.string().nullable(),
+    name: z.string(),
+    expression: z.string().openapi({ description: 'A JSONata expression' }),
+    component: z.string(),
+    verbose_name: z.string(),
+    verbose_name_plural: z.string(),
+    meta_model_name: z.string(),
+  })
+  .openapi('SCIMPropertyMapping')
+
+export const PropertyMappingRequestSchema = object({
+  name: text().trim().min(1, { error: MESSAGES.blank }),
+  expression: text().min(1, { error: MESSAGES.blank }),
+  pk: readOnly(),
+  managed: readOnly(),
+  component: readOnly(),
+  verbose_name: readOnly(),
+  verbose_name_plural: readOnly(),
+  meta_model_name: readOnly(),
+}).openapi('SCIMPropertyMappingRequest')
+
+export const PatchedPropertyMappingRequestSchema = PropertyMappingRequestSchema.partial().openapi(
+  'PatchedSCIMPropertyMappingRequest',
+)
+
+export const PropertyMappingTestRequestSchema = object({
+  user: z.number({ error: MESSAGES.integer }).int({ error: MESSAGES.integer }).optional(),
+  group: text().optional().openapi({ format: 'uuid' }),
+  context: z.record(z.string(), z.unknown(), { error: typeError(MESSAGES.dict) }).optional(),
+}).openapi('PropertyMappingTestRequest')
+
+export const PropertyMappingTestResultSchema = z
+  .object({ result: z.string(), successful: z.boolean() })
+  .openapi('PropertyMappingTestResult')
+
+export const PropertyMappingListQuery = listQuery(MAPPING_ORDER_FIELDS, {
+  name: text().optional(),
+  managed: manyParam(),
+  managed__isnull: boolParam(),
+})
+
+export const MappingPkParams = z.object({
+  pm_uuid: text()
+    .transform((uuid) => uuid.toLowerCase())
+    .openapi({ param: { name: 'pm_uuid', in: 'path' }, format: 'uuid' }),
 })

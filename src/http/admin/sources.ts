@@ -47,8 +47,12 @@ function toChange(input: {
   enabled?: boolean | undefined
   user_path_template?: string | undefined
   user_matching_mode?: UserMatchingMode | undefined
+  user_property_mappings?: string[] | undefined
+  group_property_mappings?: string[] | undefined
 }): sources.SourceChange {
   return {
+    userPropertyMappings: input.user_property_mappings,
+    groupPropertyMappings: input.group_property_mappings,
     name: input.name,
     slug: input.slug,
     enabled: input.enabled,
@@ -175,6 +179,12 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
         ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
         ...(input.user_path_template ? { userPathTemplate: input.user_path_template } : {}),
         ...(input.user_matching_mode ? { userMatchingMode: input.user_matching_mode } : {}),
+        ...(input.user_property_mappings
+          ? { userPropertyMappings: input.user_property_mappings }
+          : {}),
+        ...(input.group_property_mappings
+          ? { groupPropertyMappings: input.group_property_mappings }
+          : {}),
       }),
     )
     return c.json(serializeSource(created, externalOrigin(c)), 201)
