@@ -229,7 +229,7 @@ describe('a source’s property mappings', () => {
     const pk = await createMapping(t, 'broken', '{ "name": $notAFunction() }')
     await useMappings(t, [pk])
     const res = await t.scim('PUT', `/Users/${created.id}`, {
-      ...fixture('okta/create-user.json'),
+      ...fixture<Json>('okta/create-user.json'),
       displayName: 'Renamed',
     })
     expect(res.status).toBe(400)
