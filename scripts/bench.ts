@@ -9,6 +9,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
+import { runBulkComparison } from './bench/bulk.js'
 import { runEntraSync } from './bench/entra-sync.js'
 import { HttpClient } from './bench/http-client.js'
 import {
@@ -56,7 +57,7 @@ Options:
   --scale              1,000,000 users and a 100,000-member group (long; not for CI)
   --sync-users N       users created by the Entra-style sync (default 20000)
   --only LIST          comma-separated workloads: existence, get, deep-page, patch (both
-                       groups; or patch-100k, patch-10), post, entra-sync (the bare app's
+                       groups; or patch-100k, patch-10), post, entra-sync, bulk (the bare app's
                        ceiling always runs, before and after them; deep-page brings its
                        OFFSET baseline)
   --duration S         seconds per measured wrk run (default 10)
@@ -75,7 +76,9 @@ had non-2xx responses or socket errors (it is marked FAILED and its figures are 
 `
 
 const ALL_WORKLOADS = ['existence', 'get', 'deep-page', 'patch-100k', 'patch-10', 'post'] as const
-type Selectable = (typeof ALL_WORKLOADS)[number] | 'entra-sync'
+type Selectable = (typeof ALL_WORKLOADS)[number] | 'entra-sync' | 'bulk'
+/** Users created each way by the bulk workload: one Bulk request against single POSTs. */
+const BULK_USERS = 1000
 
 /** Issue 8's targets: requests/s as a share of the bare Hono app's (or of the OFFSET baseline). */
 const TARGETS: Partial<Record<WorkloadName, Target>> = {
@@ -138,13 +141,21 @@ function parseOptions(argv: string[]): Options | undefined {
   if (values.help) return undefined
   const users = positiveInt('--users', values.users, values.scale ? 1_000_000 : 100_000)
   if (users < SMALL_GROUP + PAGE_SIZE) throw new UsageError(`--users must be at least 110`)
-  const names = values.only?.split(',').map((s) => s.trim()) ?? [...ALL_WORKLOADS, 'entra-sync']
+  const names = values.only?.split(',').map((s) => s.trim()) ?? [
+    ...ALL_WORKLOADS,
+    'entra-sync',
+    'bulk',
+  ]
   const selected = new Set<Selectable>()
   for (const name of names) {
     if (name === 'patch') {
       selected.add('patch-100k')
       selected.add('patch-10')
-    } else if ((ALL_WORKLOADS as readonly string[]).includes(name) || name === 'entra-sync') {
+    } else if (
+      (ALL_WORKLOADS as readonly string[]).includes(name) ||
+      name === 'entra-sync' ||
+      name === 'bulk'
+    ) {
       selected.add(name as Selectable)
     } else {
       throw new UsageError(`unknown workload '${name}'`)
@@ -524,6 +535,14 @@ async function main(argv: string[]): Promise<number> {
       entraSync = { ...result, ok: result.failures === 0 }
     }
 
+    let bulk: Report['bulk']
+    if (has('bulk')) {
+      const result = await phase(`bulk ${BULK_USERS} users, single POSTs and one Bulk`, () =>
+        runBulkComparison(scimdClient, base, BULK_USERS, 'bulk'),
+      )
+      bulk = { ...result, ok: result.failures === 0 }
+    }
+
     const peakRssBytes = peakRss(scimd.pid)
     const peakAnonymousBytes = stopSampling()
     scimdClient.close()
@@ -583,10 +602,11 @@ async function main(argv: string[]): Promise<number> {
           }
         : {}),
       ...(entraSync ? { entraSync } : {}),
+      ...(bulk ? { bulk } : {}),
       ...(peakRssBytes !== undefined ? { peakRssBytes } : {}),
       ...(peakAnonymousBytes !== undefined ? { peakAnonymousBytes } : {}),
       phases,
-      failed: workloads.some((w) => !w.ok) || entraSync?.ok === false,
+      failed: workloads.some((w) => !w.ok) || entraSync?.ok === false || bulk?.ok === false,
     }
     process.stdout.write(
       options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report)}\n`,

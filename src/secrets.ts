@@ -26,13 +26,27 @@ export interface Secrets {
   /** Encrypts a token key (JWE, dir + A256GCM) so that view_key can show it again. */
   seal(key: string): Promise<string>
   unseal(sealed: string): Promise<string>
+  /**
+   * 16 hex digits derived from the secret (HKDF, its own label): what the database records
+   * and error messages name, so an operator can tell secrets apart without showing one.
+   */
+  fingerprint: string
+}
+
+/** The server secret does not open this database's tokens; starting would lock everyone out. */
+export class SecretMismatchError extends Error {
+  override name = 'SecretMismatchError'
 }
 
 export function createSecrets(secretKey: string): Secrets {
   const ikm = Buffer.from(secretKey, 'utf8')
   const digestKey = Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), 'scimd token digest', 32))
   const sealKey = new Uint8Array(hkdfSync('sha256', ikm, Buffer.alloc(0), 'scimd token seal', 32))
+  const fingerprint = Buffer.from(
+    hkdfSync('sha256', ikm, Buffer.alloc(0), 'scimd secret fingerprint', 8),
+  ).toString('hex')
   return {
+    fingerprint,
     digest: (key) => createHmac('sha256', digestKey).update(key, 'utf8').digest('hex'),
     digestsEqual: (a, b) => {
       const x = Buffer.from(a, 'utf8')
@@ -58,16 +72,27 @@ export function generateTokenKey(): string {
 /**
  * The server secret: SCIMD_SECRET_KEY if set; else, with a file-backed SQLite database, one
  * generated into the data directory (mode 0600) on first start; else (in-memory) a random one.
+ * `expected` is the fingerprint the database recorded: a database that has one was sealed
+ * with a secret already, so a new one is never generated for it (it could open nothing).
  */
 export function resolveSecretKey(opts: {
   secretKey: string | undefined
   dataDir: string
   persistent: boolean
+  expected?: string | undefined
 }): string {
   if (opts.secretKey) return opts.secretKey
   if (!opts.persistent) return randomBytes(32).toString('base64url')
   const file = join(opts.dataDir, 'secret.key')
   if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  if (opts.expected !== undefined) {
+    throw new SecretMismatchError(
+      `${file} is missing and SCIMD_SECRET_KEY is unset, but this database's tokens are sealed ` +
+        `with the secret whose fingerprint is ${opts.expected}. Set SCIMD_SECRET_KEY to that ` +
+        `secret (the one the database was created or imported with) or restore ${file}; a new ` +
+        'secret would open none of its tokens.',
+    )
+  }
   mkdirSync(opts.dataDir, { recursive: true })
   const key = randomBytes(32).toString('base64url')
   writeFileSync(file, `${key}\n`, { mode: 0o600 })

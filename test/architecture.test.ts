@@ -15,7 +15,8 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name)
     if (entry.isDirectory()) return sourceFiles(path)
-    return entry.name.endsWith('.ts') ? [path] : []
+    // .tsx too: the admin UI's pages are JSX.
+    return /\.tsx?$/.test(entry.name) ? [path] : []
   })
 }
 

@@ -1,4 +1,5 @@
 /** The benchmark's stable output: a fixed-width table, or (--json) one JSON document. */
+import type { BulkComparison } from './bulk.js'
 import type { SyncResult } from './entra-sync.js'
 import type { WrkResult } from './wrk.js'
 
@@ -76,6 +77,8 @@ export interface Report {
   /** Median (p50) latency of the one-member PATCH in each group, measured in the same run. */
   patchMedians?: { smallGroupMs: number; bigGroupMs: number; bigOverSmall: number }
   entraSync?: SyncResult & { ok: boolean }
+  /** The same creates by single POSTs (32 in flight) and by one Bulk request. */
+  bulk?: BulkComparison & { ok: boolean }
   /** VmHWM of the scimd process at the end of the run, in bytes. */
   peakRssBytes?: number
   /**
@@ -189,6 +192,16 @@ export function formatTable(report: Report): string {
         ? `entra-sync: ${s.users} users in ${s.seconds.toFixed(1)} s = ${s.usersPerSecond.toFixed(1)} users/s ` +
             `(existence check + create with the enterprise extension, 8 in flight, ${s.requests} requests)`
         : `entra-sync: FAILED(${s.failures}): ${s.failure?.request} -> ${s.failure?.status} ${s.failure?.body}`,
+    )
+  }
+  if (report.bulk) {
+    const b = report.bulk
+    lines.push(
+      b.ok
+        ? `bulk: ${b.users} creates by single POST (32 in flight) ${b.singleSeconds.toFixed(2)} s, ` +
+            `by one Bulk request ${b.bulkSeconds.toFixed(2)} s: Bulk ${b.speedup.toFixed(2)}x ` +
+            `(${b.speedup >= 1 ? 'met' : 'MISSED'}: at least as fast)`
+        : `bulk: FAILED(${b.failures}): ${b.failure?.request} -> ${b.failure?.status} ${b.failure?.body}`,
     )
   }
   if (report.peakRssBytes !== undefined) {

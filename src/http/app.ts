@@ -7,12 +7,18 @@ import type { Deps } from '../services/deps.js'
 import { isMigrated } from '../store/migrate.js'
 import { ADMIN_PREFIX, adminApi } from './admin/app.js'
 import { adminAuth, scimAuth } from './auth.js'
+import { trustedProxies } from './client-ip.js'
 import type { AppEnv } from './env.js'
+import { metricsRoutes } from './metrics.js'
+import { observeRequest } from './observe.js'
 import { renderAdminError, renderScimError } from './render-error.js'
+import { bulkRoutes } from './scim/bulk.js'
 import { discoveryRoutes } from './scim/discovery.js'
 import { groupRoutes } from './scim/groups.js'
 import { searchRoutes } from './scim/search.js'
 import { userRoutes } from './scim/users.js'
+import { securityHeaders } from './security-headers.js'
+import { adminUi, UI_BASE } from './ui/index.js'
 
 export const SCIM_PREFIX = '/source/scim/:slug/v2'
 /** What every SCIM path starts with: SCIM_PREFIX up to its slug. */
@@ -42,15 +48,18 @@ export function canonicalPath(request: Request): string {
 }
 
 function isAdminPath(path: string): boolean {
-  return path.startsWith('/api/')
+  return path.startsWith('/api/') || path === '/metrics'
 }
 
 export function createApp(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>({ getPath: canonicalPath })
 
   // One middleware for what every request needs first (each layer of Hono's middleware chain
-  // costs a dispatch and a promise, on every request): its id, deps, the NUL check, the log.
-  const logRequests = deps.logger.enabled('debug')
+  // costs a dispatch and a promise, on every request): its id, deps, the NUL check, and
+  // afterwards its metrics and log line (observe.ts).
+  const logAll = deps.logger.enabled('debug')
+  const logWrites = deps.logger.enabled('info')
+  const observe = logWrites || deps.metrics !== undefined
   app.use('*', async (c, next) => {
     // X-Request-Id as hono/request-id does it: a sane incoming id is kept, else a new one.
     let id = c.req.header('x-request-id')
@@ -62,16 +71,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     // A NUL in the URL (path or query) is never valid input; PostgreSQL could not even
     // compare it, so it is refused before any route sees it.
     if (c.req.url.includes('%00')) throw ScimError.invalidValue('NUL characters are not allowed')
-    if (!logRequests) return next()
+    if (!observe) return next()
     const started = performance.now()
     await next()
-    deps.logger.debug('request', {
-      requestId: id,
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      ms: Math.round((performance.now() - started) * 10) / 10,
-    })
+    observeRequest(c, deps, started, logAll, logWrites)
   })
 
   // The admin API reads bodies through the fetch Request (its validators), so Hono's
@@ -84,6 +87,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
       throw ScimError.payloadTooLarge(deps.config.maxBodyBytes)
     },
   })
+  app.use(`${ADMIN_PREFIX}/*`, securityHeaders())
   app.use(`${ADMIN_PREFIX}/*`, (c, next) =>
     c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next),
   )
@@ -99,14 +103,21 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   })
 
   const scim = new Hono<AppEnv>()
-  scim.use('*', scimAuth())
+  const trusted = trustedProxies(deps.config.trustedProxies)
+  scim.use('*', scimAuth(trusted))
   scim.route('/Users', userRoutes())
   scim.route('/Groups', groupRoutes())
+  scim.route('/Bulk', bulkRoutes())
   scim.route('/', discoveryRoutes())
   scim.route('/', searchRoutes())
   app.route(SCIM_PREFIX, scim)
 
-  app.route(ADMIN_PREFIX, adminApi(adminAuth()))
+  app.route(ADMIN_PREFIX, adminApi(adminAuth(trusted)))
+  if (deps.metrics) app.route('/metrics', metricsRoutes(deps.metrics, adminAuth(trusted)))
+
+  // The admin web UI (authentik's path); scimd's root leads there.
+  app.get('/', (c) => c.redirect(`${UI_BASE}/`, 302))
+  app.route(UI_BASE, adminUi())
 
   app.notFound((c) => {
     const error = ScimError.notFound(`No endpoint at ${c.req.path}`)

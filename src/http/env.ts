@@ -21,5 +21,7 @@ export interface AppEnv {
     /** The admin API caller. */
     adminToken: Token
     adminUser: DirectoryUser
+    /** The scimType of the error a request was answered with, for its log line. */
+    scimType: string | undefined
   }
 }

@@ -29,6 +29,7 @@ function asScimError(err: unknown): ScimError | undefined {
 
 export function renderScimError(c: Context<AppEnv>, err: unknown): Response {
   const scim = asScimError(err) ?? internalError(c, err)
+  c.set('scimType', scim.scimType)
   return scimResponse(c, JSON.stringify(scim.toBody()), scim.status as ContentfulStatusCode, {
     'Content-Type': scimMediaType(c),
     ...scim.headers,
@@ -44,6 +45,7 @@ const ADMIN_CODES: Record<number, string> = {
   409: 'conflict',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
+  429: 'throttled',
   500: 'error',
 }
 
@@ -52,6 +54,7 @@ export function renderAdminError(c: Context<AppEnv>, err: unknown): Response {
     return c.json({ ...err.fields, code: 'invalid' }, 400)
   }
   const scim = asScimError(err) ?? internalError(c, err)
+  c.set('scimType', scim.scimType)
   const code = ADMIN_CODES[scim.status] ?? 'error'
   if (scim.status === 400 || scim.status === 409) {
     return c.json({ non_field_errors: [scim.detail], code }, scim.status as ContentfulStatusCode)

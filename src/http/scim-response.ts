@@ -61,8 +61,11 @@ export function scimResponse(
  * (Google) or no Content-Type at all (Okta's SPEC test), so the type is not enforced;
  * the size limit is (413).
  */
-export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
-  const text = await readBodyText(c, c.get('deps').config.maxBodyBytes)
+export async function readJsonBody(
+  c: Context<AppEnv>,
+  limit: { maxBytes: number; tooLarge: () => ScimError } = defaultLimit(c),
+): Promise<unknown> {
+  const text = await readBodyText(c, limit)
   if (text.trim() === '') throw ScimError.invalidSyntax('Request body is empty')
   let body: unknown
   try {
@@ -82,15 +85,23 @@ export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
   return body
 }
 
+function defaultLimit(c: Context<AppEnv>): { maxBytes: number; tooLarge: () => ScimError } {
+  const maxBytes = c.get('deps').config.maxBodyBytes
+  return { maxBytes, tooLarge: () => ScimError.payloadTooLarge(maxBytes) }
+}
+
 /**
  * The body as UTF-8 text (RFC 7644 §3.8): 400 if it is not UTF-8, 415 if it is compressed,
  * 413 beyond `maxBytes` (by its Content-Length before reading, else while reading). Under @hono/node-server it is read from Node's request
  * stream itself: going through the fetch Request (which Hono's bodyLimit and c.req.text()
  * build) cost a tenth of a create's CPU time (npm run bench -- --cpu-prof).
  */
-async function readBodyText(c: Context<AppEnv>, maxBytes: number): Promise<string> {
+async function readBodyText(
+  c: Context<AppEnv>,
+  { maxBytes, tooLarge }: { maxBytes: number; tooLarge: () => ScimError },
+): Promise<string> {
   const declared = Number(c.req.header('content-length'))
-  if (declared > maxBytes) throw ScimError.payloadTooLarge(maxBytes)
+  if (declared > maxBytes) throw tooLarge()
   refuseContentCoding(c)
   const stream: AsyncIterable<Uint8Array> | null = c.env?.incoming ?? c.req.raw.body
   if (!stream) return ''
@@ -98,7 +109,7 @@ async function readBodyText(c: Context<AppEnv>, maxBytes: number): Promise<strin
   let size = 0
   for await (const chunk of stream) {
     size += chunk.byteLength
-    if (size > maxBytes) throw ScimError.payloadTooLarge(maxBytes)
+    if (size > maxBytes) throw tooLarge()
     chunks.push(chunk)
   }
   const body = Buffer.concat(chunks)

@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server'
 import type { Config } from '../config.js'
 import type { Logger } from '../logger.js'
 import { startRuntime } from '../runtime.js'
+import { startProviderSync } from '../services/providers.js'
 import { createApp } from './app.js'
 import { batchResponses } from './batch-responses.js'
 
@@ -11,6 +12,13 @@ export async function runServer(config: Config): Promise<void> {
   const runtime = await startRuntime(config, { serving: true })
   const { logger } = runtime.deps
   const app = createApp(runtime.deps)
+  // Pushes to outbound providers; with several instances the lease rows share the work.
+  const worker = config.providerSync
+    ? startProviderSync(runtime.deps, {
+        fullSyncIntervalMs: config.providerSyncIntervalSeconds * 1000,
+        leaseMs: config.providerLeaseSeconds * 1000,
+      })
+    : undefined
   const server = serve(
     { fetch: batchResponses(app.fetch), hostname: config.host, port: config.port },
     (info) => {
@@ -36,7 +44,8 @@ export async function runServer(config: Config): Promise<void> {
     if (closing) return
     closing = true
     logger.info('shutting down', { signal })
-    server.close(() => {
+    server.close(async () => {
+      await worker?.stop().catch(() => undefined)
       runtime.close().then(
         () => process.exit(0),
         () => process.exit(1),

@@ -97,7 +97,8 @@ export function toScimGroup(
     ...(record.externalId !== null ? { externalId: record.externalId } : {}),
     ...withoutSchemas(record.document),
   }
-  if (members) wire.members = membersWire(members, baseUrl)
+  // RFC 7643 §2.5: an empty multi-valued attribute is unassigned, and omitted like any other.
+  if (members && members.length > 0) wire.members = membersWire(members, baseUrl)
   wire.meta = metaOf(GROUP_RESOURCE, record, baseUrl)
   return wire
 }
@@ -153,7 +154,10 @@ export function scimGroupJson(
 ): string {
   const stored = storedMembersAfterSchemas(record, CORE_GROUP_URN)
   if (!stored) return JSON.stringify(toScimGroup(record, baseUrl, members))
-  const membersJson = members ? `,"members":${JSON.stringify(membersWire(members, baseUrl))}` : ''
+  const membersJson =
+    members && members.length > 0
+      ? `,"members":${JSON.stringify(membersWire(members, baseUrl))}`
+      : ''
   const meta = JSON.stringify(metaOf(GROUP_RESOURCE, record, baseUrl))
   // A group's wire `schemas` is the core URN alone, whatever the document lists.
   return `{"schemas":["${CORE_GROUP_URN}"]${idMembers(record)}${stored.rest}${membersJson},"meta":${meta}}`

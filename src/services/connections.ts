@@ -2,14 +2,18 @@
  * SCIM connection objects as admins see them: which source provisioned which directory user
  * or group, with the SCIM document it sent. Deleting one deprovisions what it links.
  */
+
 import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
+import { groupModel, userModel } from '../core/events.js'
 import { nowIso } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import * as connections from '../store/connections.js'
 import * as directory from '../store/directory.js'
 import { touchGroupsListing } from '../store/members.js'
+import { enqueueChange } from '../store/outbox.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inTransaction } from './deps.js'
+import { recordEvent } from './events.js'
 import { releaseUser } from './users.js'
 
 export {
@@ -77,6 +81,11 @@ export async function deleteUserConnection(deps: Deps, id: string): Promise<void
     const found = await connections.findUserConnection(tx, id)
     if (!found) throw ScimError.notFound('SCIM source user not found')
     await releaseUser(tx, found.record.sourceId, found.record.id, found.record.userId)
+    await recordEvent(deps, tx, {
+      action: 'model_deleted',
+      model: userModel(found.record.userId, String(found.record.document.userName ?? '')),
+      source: { id: found.record.sourceId, slug: found.sourceSlug },
+    })
   })
 }
 
@@ -114,7 +123,13 @@ export async function deleteGroupConnection(deps: Deps, id: string): Promise<voi
     const found = await connections.findGroupConnection(tx, id)
     if (!found) throw ScimError.notFound('SCIM source group not found')
     await touchGroupsListing(tx, { groupId: found.groupId }, nowIso())
+    await enqueueChange(tx, { kind: 'group', groupId: found.groupId })
     // The connection row, its memberships and its nesting cascade.
     await directory.deleteGroup(tx, found.groupId)
+    await recordEvent(deps, tx, {
+      action: 'model_deleted',
+      model: groupModel(found.groupId, String(found.record.document.displayName ?? '')),
+      source: { id: found.record.sourceId, slug: found.sourceSlug },
+    })
   })
 }

@@ -1,12 +1,15 @@
 /** What every service receives: the database, its dialect, the secrets, the logger and config. */
 import type { Kysely, Transaction } from 'kysely'
 import type { Config } from '../config.js'
+import type { AuditActor } from '../core/events.js'
+import type { Metrics } from '../core/metrics.js'
 import type { Logger } from '../logger.js'
 import { ScimError } from '../scim/errors.js'
 import type { Secrets } from '../secrets.js'
 import type { Database, Dialect } from '../store/database.js'
 import { isRetryableConflict } from '../store/errors.js'
 import type { Transactor } from '../store/transactor.js'
+import type { Limits } from './limits.js'
 
 export interface Deps {
   db: Kysely<Database>
@@ -24,6 +27,15 @@ export interface Deps {
   secrets: Secrets
   logger: Logger
   config: Config
+  /** Prometheus metrics (core/metrics.ts); undefined when SCIMD_METRICS=off. */
+  metrics?: Metrics | undefined
+  /**
+   * Who acts and from where, in a request's deps (http sets it once the caller is known):
+   * what its events are recorded with (services/events.ts). Absent in background work.
+   */
+  audit?: AuditActor
+  /** Brute-force and flood limits of this process (services/limits.ts). */
+  limits: Limits
 }
 
 /** Thrown inside a transaction when a row changed under us; the transaction is retried. */

@@ -3,7 +3,9 @@
  * touches only the named rows: adding one member costs the same in a group of ten as in
  * one of a million.
  */
+
 import type { ResourceRef, ScimDocument, ScimGroupRecord, Source } from '../core/domain.js'
+import { groupModel } from '../core/events.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
 import { SkipObject } from '../mapping/engine.js'
 import { mapSourceGroup } from '../mapping/source.js'
@@ -20,11 +22,13 @@ import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
 import { lockExclusive } from '../store/locks.js'
 import * as members from '../store/members.js'
+import { enqueueChange } from '../store/outbox.js'
 import { compileFilter } from '../store/query/compile.js'
 import { isIndexNarrowed } from '../store/query/index-hints.js'
 import { sortExpression } from '../store/query/sort-keys.js'
 import * as store from '../store/scim-resources/groups.js'
 import { type Deps, inTransaction, VersionConflict } from './deps.js'
+import { recordEvent, sourceChange } from './events.js'
 import { mappingFailure, sourceMappings } from './property-mappings.js'
 import {
   cachedCount,
@@ -112,6 +116,7 @@ async function addMembers(
   refs: readonly MemberRef[],
 ): Promise<number> {
   const { userPks, groupIds } = await resolveMembers(tx, source, groupId, refs)
+  if (userPks.length > 0) await enqueueChange(tx, { kind: 'member', groupId, userPks })
   return (
     (await members.addUserMembers(tx, groupId, userPks)) +
     (await members.addGroupMembers(tx, groupId, groupIds))
@@ -131,14 +136,20 @@ async function applyMemberChange(
     case 'remove': {
       // Removing something that is not a member is a no-op, whatever the id.
       const found = await members.resolveMemberIds(tx, source.id, change.values)
+      if (found.users.size > 0) {
+        await enqueueChange(tx, { kind: 'member', groupId, userPks: [...found.users.values()] })
+      }
       return (
         (await members.removeUserMembers(tx, groupId, [...found.users.values()])) +
         (await members.removeGroupMembers(tx, groupId, [...found.groups]))
       )
     }
     case 'removeAll':
+      await enqueueChange(tx, { kind: 'members', groupId })
       return members.removeAllMembers(tx, groupId)
     case 'replace':
+      // Pushed as the whole list, reconciled against what the remote holds.
+      await enqueueChange(tx, { kind: 'members', groupId })
       return (
         (await members.removeAllMembers(tx, groupId)) +
         (await addMembers(tx, source, groupId, change.members))
@@ -171,7 +182,13 @@ export async function createGroup(
         document: rest,
         now,
       })
+      await enqueueChange(tx, { kind: 'group', groupId: id }, now)
       if (normalized.members?.length) await addMembers(tx, source, id, normalized.members)
+      await recordEvent(
+        deps,
+        tx,
+        sourceChange('model_created', source, groupModel(id, displayName)),
+      )
       const record: ScimGroupRecord = {
         id,
         sourceId: source.id,
@@ -234,6 +251,7 @@ async function writeGroupDocument(
     ...(attributes !== undefined ? { attributes } : {}),
     last_updated: now,
   })
+  await enqueueChange(tx, { kind: 'group', groupId: current.id }, now)
   // A parent group shows this one by name among its members.
   if (properties.name !== displayName || displayName !== current.document.displayName) {
     await members.touchGroupsListing(tx, { groupId: current.id }, now)
@@ -265,7 +283,19 @@ async function mutateGroup(
     const current = await store.findScimGroupForUpdate(tx, source.id, id)
     if (!current) throw ScimError.notFound(`Group ${id} not found`)
     checkIfMatch(opts.ifMatch, current.version)
-    return view(tx, source, await change(tx, current), opts)
+    const next = await change(tx, current)
+    // A change that changed nothing returns `current` and records nothing.
+    if (next !== current)
+      await recordEvent(
+        deps,
+        tx,
+        sourceChange(
+          'model_updated',
+          source,
+          groupModel(id, String(next.document.displayName ?? '')),
+        ),
+      )
+    return view(tx, source, next, opts)
   }).catch((err) => mappingFailure(deps, source, err))
 }
 
@@ -343,8 +373,18 @@ export async function deleteGroup(
     if (!current) throw ScimError.notFound(`Group ${id} not found`)
     checkIfMatch(ifMatch, current.version)
     await members.touchGroupsListing(tx, { groupId: current.id }, nowIso())
+    await enqueueChange(tx, { kind: 'group', groupId: current.id })
     // Cascades to the connection row and every membership row.
     await tx.deleteFrom('groups').where('id', '=', current.id).execute()
+    await recordEvent(
+      deps,
+      tx,
+      sourceChange(
+        'model_deleted',
+        source,
+        groupModel(current.id, String(current.document.displayName ?? '')),
+      ),
+    )
   })
 }
 

@@ -1,5 +1,7 @@
 /** SCIM sources: each is created with its service account and that account's API token. */
+
 import type { DirectoryUser, Source, Token, UserMatchingMode } from '../core/domain.js'
+import { sourceModel, tokenModel } from '../core/events.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import { sourceObjects } from '../store/connections.js'
@@ -7,12 +9,14 @@ import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isUniqueViolation } from '../store/errors.js'
 import { lockExclusive } from '../store/locks.js'
+import { enqueueChange } from '../store/outbox.js'
 import { setSourceMappings } from '../store/property-mappings.js'
 import { releaseSourceUsers } from '../store/scim-resources/users.js'
 import * as sources from '../store/sources.js'
 import * as tokens from '../store/tokens.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inCredentialsTransaction, inTransaction } from './deps.js'
+import { recordEvent } from './events.js'
 import { checkSourceMappingIds } from './property-mappings.js'
 import { issueToken } from './tokens.js'
 
@@ -73,6 +77,7 @@ export async function createSource(
         last_login: null,
         last_updated: now,
       })
+      await enqueueChange(tx, { kind: 'user', userPk: accountPk }, now)
       const { token, key } = await issueToken(deps, tx, {
         identifier: `ak-source-scim-${id}`,
         userId: accountPk,
@@ -83,6 +88,11 @@ export async function createSource(
       })
       await sources.updateSource(tx, id, { service_account_id: accountPk, token_id: token.id })
       await setMappings(tx, id, input)
+      await recordEvent(deps, tx, {
+        action: 'model_created',
+        model: sourceModel(id, input.name),
+        source: { id, slug: input.slug },
+      })
       const detail = await loadDetail(tx, id)
       return { ...detail, key }
     })
@@ -209,7 +219,14 @@ export async function updateSource(
           await tokens.updateToken(tx, token.id, { description: tokenDescription(change.slug) })
         }
       }
-      return loadDetail(tx, source.id)
+      const detail = await loadDetail(tx, source.id)
+      await recordEvent(deps, tx, {
+        action: 'model_updated',
+        model: sourceModel(source.id, detail.source.name),
+        source: detail.source,
+        context: { fields: Object.keys(row).filter((f) => f !== 'updated_at') },
+      })
+      return detail
     })
   } catch (err) {
     if (isUniqueViolation(err))
@@ -291,6 +308,11 @@ export async function deleteSource(deps: Deps, slug: string): Promise<void> {
   await inCredentialsTransaction(deps, async (tx) => {
     const source = await sources.findSourceBySlug(tx, slug, { forUpdate: true })
     if (!source) throw ScimError.notFound('Source not found')
+    // Before the rows go: providers delete their remote copies.
+    await enqueueChange(tx, { kind: 'source', sourceId: source.id })
+    if (source.serviceAccountId !== null) {
+      await enqueueChange(tx, { kind: 'user', userPk: source.serviceAccountId })
+    }
     // Users that another source also holds, or that existed before this source linked
     // them, stay (services/users.ts releaseUser).
     await releaseSourceUsers(tx, source.id)
@@ -301,6 +323,11 @@ export async function deleteSource(deps: Deps, slug: string): Promise<void> {
     await tx.deleteFrom('groups').where('id', 'in', groupIds).execute()
     await sources.deleteSource(tx, source.id)
     if (source.serviceAccountId !== null) await directory.deleteUser(tx, source.serviceAccountId)
+    await recordEvent(deps, tx, {
+      action: 'model_deleted',
+      model: sourceModel(source.id, source.name),
+      source,
+    })
   })
 }
 
@@ -330,13 +357,16 @@ async function ensureAdminUser(tx: Executor): Promise<number> {
       last_login: null,
       last_updated: now,
     })
+    await enqueueChange(tx, { kind: 'user', userPk: adminPk }, now)
   }
   let groupId = (await directory.findGroupByName(tx, ADMIN_GROUP))?.id
   if (groupId === undefined) {
     groupId = uuidv7()
     await directory.insertGroup(tx, { id: groupId, name: ADMIN_GROUP, isSuperuser: true, now })
+    await enqueueChange(tx, { kind: 'group', groupId }, now)
   }
   await directory.addGroupMember(tx, groupId, adminPk)
+  await enqueueChange(tx, { kind: 'member', groupId, userPks: [adminPk] }, now)
   return adminPk
 }
 
@@ -371,15 +401,27 @@ export async function createAdminToken(
   deps: Deps,
   opts: { identifier?: string; expires?: string | null } = {},
 ): Promise<{ token: Token; key: string }> {
-  return inTransaction(deps, async (tx) => {
-    const adminPk = await ensureAdminUser(tx)
-    return issueToken(deps, tx, {
-      identifier: opts.identifier ?? `scimd-admin-${uuidv7()}`,
-      userId: adminPk,
-      intent: 'api',
-      expiring: opts.expires !== undefined && opts.expires !== null,
-      expires: opts.expires ?? null,
-      description: 'Admin API token',
+  try {
+    return await inTransaction(deps, async (tx) => {
+      const adminPk = await ensureAdminUser(tx)
+      const issued = await issueToken(deps, tx, {
+        identifier: opts.identifier ?? `scimd-admin-${uuidv7()}`,
+        userId: adminPk,
+        intent: 'api',
+        expiring: opts.expires !== undefined && opts.expires !== null,
+        expires: opts.expires ?? null,
+        description: 'Admin API token',
+      })
+      await recordEvent(deps, tx, {
+        action: 'model_created',
+        model: tokenModel(issued.token.id, issued.token.identifier),
+      })
+      return issued
     })
-  })
+  } catch (err) {
+    // A taken identifier is the caller's error, not a server fault.
+    if (isUniqueViolation(err))
+      throw ScimError.uniqueness(`A token with identifier '${opts.identifier}' already exists`)
+    throw err
+  }
 }

@@ -1,6 +1,7 @@
 /** API tokens: issuing, verifying (digest lookup + constant-time compare), viewing and rotating keys. */
 import { hash, randomBytes } from 'node:crypto'
 import type { Source, Token } from '../core/domain.js'
+import { tokenModel } from '../core/events.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import { generateTokenKey } from '../secrets.js'
@@ -10,8 +11,9 @@ import { isUniqueViolation } from '../store/errors.js'
 import { findSourceByTokenDigest } from '../store/sources.js'
 import * as tokens from '../store/tokens.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
-import { type Deps, inCredentialsTransaction } from './deps.js'
+import { type Deps, inCredentialsTransaction, inTransaction } from './deps.js'
 import { type UserDetail, userDetails } from './directory.js'
+import { recordEvent } from './events.js'
 import { ReadCache } from './read-cache.js'
 
 export { TOKEN_ORDER_FIELDS, type TokenFilter, type TokenOrderField } from '../store/tokens.js'
@@ -124,23 +126,46 @@ const sourcesByKey = new ReadCache<NonNullable<Awaited<ReturnType<typeof sourceO
   (deps) => deps.credentialsVersion(),
 )
 
-/** The key of a token, unsealed (authentik's view_key). */
+/**
+ * The key of a token, unsealed (authentik's view_key). Each view is a `secret_view` event,
+ * committed before the key is returned: no key is shown without its record.
+ */
 export async function viewKey(deps: Deps, identifier: string): Promise<string> {
-  const token = await tokens.findTokenByIdentifier(deps.db, identifier)
-  if (!token) throw ScimError.notFound('Token not found')
-  return deps.secrets.unseal(token.keySealed)
+  const sealed = await inTransaction(deps, async (tx) => {
+    const token = await tokens.findTokenByIdentifier(tx, identifier)
+    if (!token) throw ScimError.notFound('Token not found')
+    await recordEvent(deps, tx, {
+      action: 'secret_view',
+      model: tokenModel(token.id, token.identifier),
+    })
+    return token.keySealed
+  })
+  return deps.secrets.unseal(sealed)
 }
 
-/** Sets a token's key (authentik's set_key); the old key stops working at once. */
-export async function setKey(deps: Deps, identifier: string, key: string): Promise<void> {
-  const token = await tokens.findTokenByIdentifier(deps.db, identifier)
-  if (!token) throw ScimError.notFound('Token not found')
+/**
+ * Sets a token's key (authentik's set_key); the old key stops working at once. Recorded as
+ * `action` (model_updated for set_key, secret_rotate for rotate).
+ */
+export async function setKey(
+  deps: Deps,
+  identifier: string,
+  key: string,
+  action: 'model_updated' | 'secret_rotate' = 'model_updated',
+): Promise<void> {
+  const digest = deps.secrets.digest(key)
+  const sealed = await deps.secrets.seal(key)
   try {
-    await tokens.updateTokenKey(deps.db, token.id, {
-      digest: deps.secrets.digest(key),
-      sealed: await deps.secrets.seal(key),
+    await inCredentialsTransaction(deps, async (tx) => {
+      const token = await tokens.findTokenByIdentifier(tx, identifier)
+      if (!token) throw ScimError.notFound('Token not found')
+      await tokens.updateTokenKey(tx, token.id, { digest, sealed })
+      await recordEvent(deps, tx, {
+        action,
+        model: tokenModel(token.id, token.identifier),
+        context: { fields: ['key'] },
+      })
     })
-    deps.credentialsChanged()
   } catch (err) {
     // Keys are unique (a key names one token); another token has this one.
     if (isUniqueViolation(err)) throw ScimError.uniqueness('This key is already in use')
@@ -148,10 +173,10 @@ export async function setKey(deps: Deps, identifier: string, key: string): Promi
   }
 }
 
-/** Issues a new random key; the old key stops working at once. */
+/** Issues a new random key; the old key stops working at once (a `secret_rotate` event). */
 export async function rotateKey(deps: Deps, identifier: string): Promise<string> {
   const key = generateTokenKey()
-  await setKey(deps, identifier, key)
+  await setKey(deps, identifier, key, 'secret_rotate')
   return key
 }
 
@@ -220,11 +245,55 @@ export async function updateToken(
     if (!token) throw ScimError.notFound('Token not found')
     const expiring =
       change.expiring ?? (change.expires === undefined ? undefined : change.expires !== null)
-    await tokens.updateToken(tx, token.id, {
+    const fields = {
       ...(change.description !== undefined ? { description: change.description } : {}),
       ...(change.expires !== undefined ? { expires: change.expires } : {}),
       ...(expiring !== undefined ? { expiring } : {}),
+    }
+    await tokens.updateToken(tx, token.id, fields)
+    await recordEvent(deps, tx, {
+      action: 'model_updated',
+      model: tokenModel(token.id, token.identifier),
+      context: { fields: Object.keys(fields) },
     })
   })
   return getToken(deps, identifier)
+}
+
+/**
+ * Revokes (deletes) an admin API token: its key stops working at once, on every instance as
+ * soon as they hear of it. Refused, as 400: a token that belongs to an object (`managed`,
+ * e.g. a source's token; rotate it, or delete the source) and the token the caller
+ * authenticated with (revoking it would lock that caller out mid-session; use another).
+ */
+export async function revokeToken(
+  deps: Deps,
+  identifier: string,
+  opts: { callerTokenId?: string } = {},
+): Promise<Token> {
+  return inCredentialsTransaction(deps, async (tx) => {
+    const found = await tokens.findTokenByIdentifier(tx, identifier)
+    if (!found) throw ScimError.notFound('Token not found')
+    if (found.managed !== null) {
+      throw ScimError.invalidValue(
+        `Token ${identifier} belongs to ${found.managed}: rotate its key instead, or delete what owns it`,
+      )
+    }
+    if (found.id === opts.callerTokenId) {
+      throw ScimError.invalidValue(
+        'This request authenticated with that token: revoke it with another admin token',
+      )
+    }
+    await tokens.deleteToken(tx, found.id)
+    const { keySealed: _sealed, ...token } = found
+    return token
+  })
+}
+
+/** The admin API tokens (those of the admin user), never their keys. */
+export async function listAdminTokens(deps: Deps, adminUsername: string): Promise<Token[]> {
+  return tokens.listTokens(deps.db, { userUsername: adminUsername }, [], {
+    offset: 0,
+    limit: 10_000,
+  })
 }

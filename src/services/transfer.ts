@@ -16,6 +16,7 @@ import * as z from 'zod'
 import { nowIso } from '../core/ids.js'
 import type { Executor } from '../store/database.js'
 import { appliedMigrations } from '../store/migrate.js'
+import { requestFullSyncAll } from '../store/providers.js'
 import {
   countTableRows,
   deleteManagedMappings,
@@ -252,6 +253,8 @@ export async function importData(deps: Deps, input: Readable): Promise<TransferC
       throw new TransferError(`near line ${lineNo}: ${detail}`)
     }
     await resetIdentities(tx)
+    // The imported directory is new to every imported provider's remote: each syncs it all.
+    await requestFullSyncAll(tx, nowIso())
     return counts
   })
 }

@@ -1,5 +1,7 @@
 /** SCIM User operations (RFC 7644 §3): each request is one transaction on the source's own data. */
+
 import type { ScimDocument, ScimUserRecord, Source, UserGroupRef } from '../core/domain.js'
+import { userModel } from '../core/events.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
 import { type MappingDefinition, SkipObject } from '../mapping/engine.js'
 import { mapSourceUser } from '../mapping/source.js'
@@ -12,19 +14,22 @@ import { applyPatch } from '../scim/patch/apply.js'
 import { parsePatchRequest } from '../scim/patch/request.js'
 import { resolveAttributePath, USER_RESOURCE } from '../scim/schema/resource-types.js'
 import { hashPassword } from '../secrets.js'
-import type { Executor } from '../store/database.js'
+import type { EventRow, Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
+import { recordEvent as recordStoredEvent, withModelPk } from '../store/events.js'
 import {
   listGroupsOfUsers,
   removeUserFromSourceGroups,
   touchGroupsListing,
 } from '../store/members.js'
+import { enqueueChange } from '../store/outbox.js'
 import { compileFilter } from '../store/query/compile.js'
 import { isIndexNarrowed } from '../store/query/index-hints.js'
 import { sortExpression } from '../store/query/sort-keys.js'
 import * as store from '../store/scim-resources/users.js'
 import { type Deps, inTransaction, VersionConflict, withRetries } from './deps.js'
+import { eventRow, recordEvent, sourceChange } from './events.js'
 import { matchUser } from './matching.js'
 import { mappingFailure, sourceMappings } from './property-mappings.js'
 import {
@@ -200,10 +205,13 @@ export async function createUser(
   }
   try {
     // `identifier` (the default) never looks at other users: today's one-statement create.
+    const event = createdEvent(deps, source, userName)
     const userPk =
       source.userMatchingMode === 'identifier'
-        ? await withRetries(deps, () => store.createScimUser(deps.db, deps.transactor, newUser))
-        : await inTransaction(deps, (tx) => createMatched(tx, source, newUser))
+        ? await withRetries(deps, () =>
+            store.createScimUser(deps.db, deps.transactor, newUser, event),
+          )
+        : await inTransaction(deps, (tx) => createMatched(tx, source, newUser, event))
     // What was written is what a read would return; a new user is in no group yet.
     const record: ScimUserRecord = {
       id,
@@ -233,10 +241,11 @@ async function createMatched(
   tx: Executor,
   source: Source,
   newUser: store.NewScimUser,
+  event: EventRow,
 ): Promise<number> {
   const fields = { username: String(newUser.user.username), email: newUser.user.email ?? '' }
   const match = await matchUser(tx, source, fields)
-  if (match.kind === 'create') return store.insertScimUser(tx, newUser)
+  if (match.kind === 'create') return store.insertScimUser(tx, newUser, event)
   const {
     uuid: _uuid,
     date_joined: _joined,
@@ -251,6 +260,8 @@ async function createMatched(
   }
   await directory.updateUser(tx, match.user.pk, update)
   await touchGroupsListing(tx, { userPk: match.user.pk }, newUser.now)
+  await enqueueChange(tx, { kind: 'user', userPk: match.user.pk }, newUser.now)
+  await recordStoredEvent(tx, withModelPk(event, match.user.pk))
   return match.user.pk
 }
 
@@ -306,6 +317,7 @@ async function writeUser(
     last_updated: now,
   })
   await store.replaceScimUserEmails(tx, source.id, current.id, emailsOf(rest), false)
+  await enqueueChange(tx, { kind: 'user', userPk: current.userId }, now)
   // A rename changes the groups listing the user: they show it by name (or userName). With
   // mappings the shown name is the mapped one, which the stored document cannot tell.
   const renamed =
@@ -313,6 +325,11 @@ async function writeUser(
     (fields.name || userName) !== memberDisplay(current.document, source)
   if (renamed) await touchGroupsListing(tx, { userPk: current.userId }, now)
   return writtenRecord(current, { externalId, document: rest }, now)
+}
+
+/** The model_created event of a new user; its pk (0 here) is filled in by the store. */
+function createdEvent(deps: Deps, source: Source, userName: string) {
+  return eventRow(deps, sourceChange('model_created', source, userModel(0, userName)))
 }
 
 async function mutateUser(
@@ -334,9 +351,13 @@ async function mutateUser(
       checkIfMatch(opts.ifMatch, current.version)
       const next = await change(current)
       attemptedUserName = String(next.document.userName ?? '')
-      const record = next.changed
-        ? await writeUser(tx, source, current, next.document, next.passwordHash)
-        : current
+      if (!next.changed) return view(tx, source, current, opts)
+      const record = await writeUser(tx, source, current, next.document, next.passwordHash)
+      await recordEvent(
+        deps,
+        tx,
+        sourceChange('model_updated', source, userModel(current.userId, attemptedUserName)),
+      )
       return view(tx, source, record, opts)
     })
   } catch (err) {
@@ -396,6 +417,15 @@ export async function deleteUser(
     if (!current) throw ScimError.notFound(`User ${id} not found`)
     checkIfMatch(ifMatch, current.version)
     await releaseUser(tx, source.id, current.id, current.userId)
+    await recordEvent(
+      deps,
+      tx,
+      sourceChange(
+        'model_deleted',
+        source,
+        userModel(current.userId, String(current.document.userName ?? '')),
+      ),
+    )
   })
 }
 

@@ -60,6 +60,11 @@ export interface Store {
   dialect: Dialect
   /** Where write transactions go: group commit on SQLite, one per call on PostgreSQL. */
   transactor: Transactor
+  /**
+   * The PostgreSQL pool's connections (open, idle, and callers waiting for one), for the
+   * metrics; undefined on SQLite, which has one writer and one reader and no pool.
+   */
+  poolStats(): { total: number; idle: number; waiting: number; max: number } | undefined
   close(): Promise<void>
 }
 
@@ -138,6 +143,12 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
       },
       dialect: 'postgres',
       transactor: transactionPerCall(db),
+      poolStats: () => ({
+        total: pool.totalCount,
+        idle: pool.idleCount,
+        waiting: pool.waitingCount,
+        max: options.poolMax ?? 10,
+      }),
       close: async () => {
         await watch?.close()
         await db.destroy()
@@ -189,6 +200,7 @@ export function connect(target: DatabaseTarget, options: ConnectOptions = {}): S
     watchCredentials: () => {},
     dialect: 'sqlite',
     transactor,
+    poolStats: () => undefined,
     close: async () => {
       await transactor.idle()
       await checkpointer?.stop()

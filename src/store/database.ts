@@ -138,6 +138,100 @@ export interface PropertyMappingTable {
 }
 export type PropertyMappingRow = Selectable<PropertyMappingTable>
 
+export interface ProviderTable {
+  id: Generated<number>
+  name: string
+  url: string
+  token_sealed: string
+  verify_certificates: Generated<Flag>
+  compatibility_mode: Generated<string>
+  exclude_users_service_account: Generated<Flag>
+  filter_group: string | null
+  dry_run: Generated<Flag>
+  full_sync_requested_at: Timestamp | null
+  last_full_sync_started_at: Timestamp | null
+  last_full_sync_finished_at: Timestamp | null
+  last_sync_status: string | null
+  last_sync_message: string | null
+  last_successful_sync: Timestamp | null
+  lease_owner: string | null
+  lease_until: Timestamp | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+export type ProviderRow = Selectable<ProviderTable>
+export type UpdateableProviderRow = Updateable<ProviderTable>
+
+/** A directory object's link to its remote copy on one provider. */
+interface ProviderObjectColumns {
+  id: string
+  provider_id: number
+  remote_id: string | null
+  last_body: string | null
+  last_request: string | null
+  last_error: string | null
+  attempts: Generated<number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+export interface ProviderUserTable extends ProviderObjectColumns {
+  user_id: string
+}
+export interface ProviderGroupTable extends ProviderObjectColumns {
+  group_id: string
+}
+export type ProviderUserRow = Selectable<ProviderUserTable>
+export type ProviderGroupRow = Selectable<ProviderGroupTable>
+
+export interface OutboxTable {
+  id: Generated<number>
+  provider_id: number
+  kind: string
+  object_id: string
+  member_id: string | null
+  created_at: Timestamp
+  available_at: Timestamp
+  attempts: Generated<number>
+  last_error: string | null
+}
+export type OutboxRow = Selectable<OutboxTable>
+export interface EventTable {
+  id: string
+  action: string
+  app: string
+  user_pk: number | null
+  username: string | null
+  client_ip: string | null
+  source_id: string | null
+  source_slug: string | null
+  model_app: string | null
+  model_name: string | null
+  model_pk: string | null
+  model_label: string | null
+  /** JSON object: the context but its model and source (which are the columns above). */
+  context: string
+  created: Timestamp
+  expires: Timestamp
+}
+export type EventRow = Selectable<EventTable>
+export type InsertableEventRow = Insertable<EventTable>
+
+export interface AuthFailureTable {
+  client_ip: string
+  window_start: Timestamp
+  failures: number
+}
+
+/** An admin UI session, found by a keyed digest of its cookie value. */
+export interface UiSessionTable {
+  id_digest: string
+  user_id: number
+  token_id: string
+  token_key_digest: string
+  created_at: Timestamp
+  expires_at: Timestamp
+}
+
 export interface Database {
   users: UserTable
   groups: GroupTable
@@ -149,6 +243,21 @@ export interface Database {
   scim_source_user_emails: ScimSourceUserEmailTable
   scim_source_groups: ScimSourceGroupTable
   property_mappings: PropertyMappingTable
+  providers: ProviderTable
+  provider_users: ProviderUserTable
+  provider_groups: ProviderGroupTable
+  outbox: OutboxTable
+  server_state: ServerStateTable
+  events: EventTable
+  auth_failures: AuthFailureTable
+  ui_sessions: UiSessionTable
+}
+
+/** Named values about the deployment itself (e.g. `secret_fingerprint`). */
+export interface ServerStateTable {
+  name: string
+  value: string
+  updated_at: string
 }
 
 /** Anything store functions can run on: the database or an open transaction. */
@@ -160,3 +269,6 @@ export type Dialect = 'sqlite' | 'postgres'
 export function dialectOf(db: Executor): Dialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite'
 }
+
+/** The database handle (not a transaction), for layers that must not import Kysely itself. */
+export type DatabaseHandle = Kysely<Database>

@@ -31,6 +31,11 @@ export function runDirectly(db: Kysely<Database>, runner: DirectRunner): void {
   directRunners.set(db, runner)
 }
 
+/** The runner runDirectly registered for `db`, if any. */
+export function directRunnerOf(db: Kysely<Database>): DirectRunner | undefined {
+  return directRunners.get(db)
+}
+
 /**
  * PostgreSQL names for the SQL of prepared queries: a connection parses a named statement
  * once and, after its first runs, usually keeps one plan for it (connect.ts), where an

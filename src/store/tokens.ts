@@ -148,3 +148,7 @@ export async function listTokens(
   const rows = await query.orderBy('t.identifier').limit(page.limit).offset(page.offset).execute()
   return rows.map(toToken)
 }
+
+export async function deleteToken(db: Executor, id: string): Promise<void> {
+  await db.deleteFrom('tokens').where('id', '=', id).execute()
+}

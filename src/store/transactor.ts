@@ -7,7 +7,7 @@
  */
 import { type ControlledTransaction, type Kysely, sql, type Transaction } from 'kysely'
 import type { Database } from './database.js'
-import { type DirectRunner, runDirectly } from './prepared.js'
+import { type DirectRunner, directRunnerOf, runDirectly } from './prepared.js'
 
 /**
  * A transaction's work. Its queries must run one after another (each awaited before the
@@ -175,5 +175,56 @@ export function groupCommit(
       })
     },
     idle: () => draining ?? Promise.resolve(),
+  }
+}
+
+/**
+ * Thrown by a nested transactor when the transaction around it can no longer be used (SQLite
+ * abandoned it, the connection broke): nothing of it will commit, so the caller must not go
+ * on as if only one piece had failed.
+ */
+export class TransactionAborted extends Error {
+  override name = 'TransactionAborted'
+  constructor(cause: unknown) {
+    super('The transaction was aborted', { cause })
+  }
+}
+
+let savepoints = 0
+
+/**
+ * A Transactor whose transactions are savepoints of the open transaction `tx`: each `run` is
+ * all or nothing on its own, and all of them commit (or not) with `tx`. It is how one
+ * request runs many independent changes (Bulk, RFC 7644 §3.7) through the same service
+ * functions as single requests, paying one commit for all of them.
+ */
+export function nestedTransactor(tx: Transaction<Database>): Transactor {
+  const statement = async (text: string) => {
+    // A group commit's transaction runs SQL on its connection directly (see groupCommit).
+    const direct = directRunnerOf(tx)
+    if (direct) direct(text, [])
+    else await sql.raw(text).execute(tx)
+  }
+  return {
+    async run<T>(work: TransactionWork<T>): Promise<T> {
+      const name = `scimd_nested_${++savepoints}`
+      await statement(`savepoint ${name}`)
+      let value: T
+      try {
+        value = await work(tx)
+      } catch (error) {
+        try {
+          // Through Kysely, so that it runs after any query of the work still queued there.
+          await sql.raw(`rollback to ${name}`).execute(tx)
+          await sql.raw(`release ${name}`).execute(tx)
+        } catch (rollbackError) {
+          throw new TransactionAborted(rollbackError)
+        }
+        throw error
+      }
+      await statement(`release ${name}`)
+      return value
+    },
+    idle: () => Promise.resolve(),
   }
 }

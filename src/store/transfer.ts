@@ -134,6 +134,78 @@ export const TRANSFER_TABLES: ReadonlyArray<readonly [TransferTable, TableSpec]>
     },
   ],
   [
+    'providers',
+    {
+      columns: [
+        'id',
+        'name',
+        'url',
+        'token_sealed',
+        'verify_certificates',
+        'compatibility_mode',
+        'exclude_users_service_account',
+        'filter_group',
+        'dry_run',
+        'full_sync_requested_at',
+        'last_full_sync_started_at',
+        'last_full_sync_finished_at',
+        'last_sync_status',
+        'last_sync_message',
+        'last_successful_sync',
+        'lease_owner',
+        'lease_until',
+        'created_at',
+        'updated_at',
+      ],
+      key: ['id'],
+    },
+  ],
+  ...(['provider_users', 'provider_groups'] as const).map(
+    (table) =>
+      [
+        table,
+        {
+          columns: [
+            'id',
+            'provider_id',
+            table === 'provider_users' ? 'user_id' : 'group_id',
+            'remote_id',
+            'last_body',
+            'last_request',
+            'last_error',
+            'attempts',
+            'created_at',
+            'updated_at',
+          ],
+          key: ['id'],
+        },
+      ] as const,
+  ),
+  [
+    'outbox',
+    {
+      columns: [
+        'id',
+        'provider_id',
+        'kind',
+        'object_id',
+        'member_id',
+        'created_at',
+        'available_at',
+        'attempts',
+        'last_error',
+      ],
+      key: ['id'],
+    },
+  ],
+  [
+    'ui_sessions',
+    {
+      columns: ['id_digest', 'user_id', 'token_id', 'token_key_digest', 'created_at', 'expires_at'],
+      key: ['id_digest'],
+    },
+  ],
+  [
     'property_mappings',
     {
       columns: ['id', 'kind', 'name', 'managed', 'expression', 'created_at', 'updated_at'],
@@ -215,14 +287,16 @@ export async function deleteManagedMappings(db: Executor): Promise<void> {
 }
 
 /**
- * After rows were inserted with explicit ids, moves PostgreSQL's users.id identity past the
- * highest one, so the next user the server creates does not collide. SQLite's integer
+ * After rows were inserted with explicit ids, moves PostgreSQL's identities (users, providers,
+ * outbox) past the highest one, so the next user the server creates does not collide. SQLite's integer
  * primary key already continues from the maximum.
  */
 export async function resetIdentities(db: Executor): Promise<void> {
   if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return
-  await sql`select setval(pg_get_serial_sequence('users', 'id'),
-    coalesce((select max(id) from users), 0) + 1, false)`.execute(db)
+  for (const table of ['users', 'providers', 'outbox']) {
+    await sql`select setval(pg_get_serial_sequence(${table}, 'id'),
+      coalesce((select max(id) from ${sql.table(table)}), 0) + 1, false)`.execute(db)
+  }
 }
 
 /** Rows per insert: the widest table has 13 columns, well under both drivers' parameter limits. */

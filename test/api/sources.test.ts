@@ -117,6 +117,17 @@ describe('/api/v3/sources/scim/ create', () => {
       name: ['Not a valid string.'],
       slug: ['This field may not be null.'],
       enabled: ['Must be a valid boolean.'],
+      code: 'invalid',
+    })
+    // Mapping pks are checked once the body is well-formed (they name rows).
+    const unknownMapping = await body(
+      await t.admin('POST', '/sources/scim/', {
+        name: 'x',
+        slug: 'x',
+        user_property_mappings: ['00000000-0000-0000-0000-000000000000'],
+      }),
+    )
+    expect(unknownMapping).toEqual({
       user_property_mappings: [
         'Invalid pk "00000000-0000-0000-0000-000000000000" - object does not exist.',
       ],

@@ -171,14 +171,50 @@ describe('/api/v3/core/tokens/', () => {
     expect(await body(back)).toEqual({ ...current, description: 'Bootstrap' })
   })
 
-  it('refuses PUT and DELETE on a token with 405 and an Allow header', async () => {
+  it('refuses PUT on a token with 405 and an Allow header', async () => {
     const t = await createTestApp()
-    const res = await t.admin('DELETE', '/core/tokens/authentik-bootstrap-token/')
+    const res = await t.admin('PUT', '/core/tokens/authentik-bootstrap-token/', {})
     expect(res.status).toBe(405)
-    expect(res.headers.get('allow')).toBe('GET, PATCH')
+    expect(res.headers.get('allow')).toBe('GET, PATCH, DELETE')
     expect(await body(res)).toEqual({
-      detail: 'Method "DELETE" not allowed.',
+      detail: 'Method "PUT" not allowed.',
       code: 'method_not_allowed',
     })
+  })
+})
+
+describe('DELETE /api/v3/core/tokens/<identifier>/', () => {
+  it('revokes an admin token: 204, its key is refused at once, and it is gone', async () => {
+    const t = await createTestApp()
+    const { token, key } = await sources.createAdminToken(t.runtime.deps)
+    const asOther = { Authorization: `Bearer ${key}` }
+    expect((await t.admin('GET', '/core/tokens/', undefined, asOther)).status).toBe(200)
+    const res = await t.admin('DELETE', `/core/tokens/${token.identifier}/`)
+    expect(res.status).toBe(204)
+    expect((await t.admin('GET', '/core/tokens/', undefined, asOther)).status).toBe(401)
+    expect((await t.admin('GET', `/core/tokens/${token.identifier}/`)).status).toBe(404)
+    expect((await t.admin('DELETE', `/core/tokens/${token.identifier}/`)).status).toBe(404)
+  })
+
+  it("refuses a source's token and the caller's own token with 400, revoking nothing", async () => {
+    const t = await createTestApp()
+    const identifier = await sourceToken(t)
+    const source = await t.admin('DELETE', `/core/tokens/${identifier}/`)
+    expect(source.status).toBe(400)
+    expect((await body(source)).non_field_errors[0]).toMatch(/rotate its key instead/)
+    expect((await t.scim('GET', '/Users')).status).toBe(200)
+
+    const own = await t.admin('DELETE', '/core/tokens/authentik-bootstrap-token/')
+    expect(own.status).toBe(400)
+    expect((await body(own)).non_field_errors[0]).toMatch(/with another admin token/)
+    expect((await t.admin('GET', '/core/tokens/')).status).toBe(200)
+
+    // With another admin token, the bootstrap token can go.
+    const { key } = await sources.createAdminToken(t.runtime.deps)
+    const other = { Authorization: `Bearer ${key}` }
+    expect(
+      (await t.admin('DELETE', '/core/tokens/authentik-bootstrap-token/', undefined, other)).status,
+    ).toBe(204)
+    expect((await t.admin('GET', '/core/tokens/')).status).toBe(401)
   })
 })

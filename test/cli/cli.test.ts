@@ -195,3 +195,24 @@ describe('scimd CLI', () => {
     expect(help.stdout).toContain('source create --name N --slug S')
   })
 })
+
+describe('scimd events', () => {
+  // Five CLI processes, each a tsx start: slower than one test's default on a busy machine.
+  it('lists the newest events, filtered by action, as a table or JSON', () => {
+    const w = workspace()
+    const created = w.json('source', 'create', '--name', 'Okta', '--slug', 'okta')
+    expect(w.scimd('token', 'rotate', created.token_obj.identifier).code).toBe(0)
+    const list = w.json('events', '--limit', '5')
+    expect(list.map((e: Json) => e.action)).toEqual(['secret_rotate', 'model_created'])
+    expect(list[1]).toMatchObject({
+      app: 'scimd.cli',
+      user: {},
+      context: { model: { model_name: 'scimsource', name: 'Okta' }, source: { slug: 'okta' } },
+    })
+    const text = w.scimd('events', '--action', 'created')
+    expect(text.stdout).toMatch(/^CREATED +ACTION/)
+    expect(text.stdout).toContain('scimsource Okta')
+    expect(text.stdout).not.toContain('secret_rotate')
+    expect(w.scimd('events', '--limit', 'x').code).toBe(2)
+  }, 120_000)
+})

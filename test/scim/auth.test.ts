@@ -225,7 +225,7 @@ describe('discovery', () => {
     const spc = (await (await t.scim('GET', '/ServiceProviderConfig')).json()) as Json
     expect(spc).toMatchObject({
       patch: { supported: true },
-      bulk: { supported: false },
+      bulk: { supported: true, maxOperations: 1000 },
       filter: { supported: true },
     })
     const types = (await (await t.scim('GET', '/ResourceTypes')).json()) as Json

@@ -35,12 +35,18 @@ function walk(attributes: readonly AttributeDefinition[]): AttributeDefinition[]
 
 describe('serviceProviderConfig', () => {
   it('advertises what scimd supports (RFC 7643 §5)', () => {
-    expect(serviceProviderConfig(BASE, { maxResults: 200, maxPayloadSize: 1_048_576 })).toEqual({
+    expect(
+      serviceProviderConfig(BASE, {
+        maxResults: 200,
+        maxOperations: 1000,
+        maxPayloadSize: 1_048_576,
+      }),
+    ).toEqual({
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
       patch: { supported: true },
-      bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+      bulk: { supported: true, maxOperations: 1000, maxPayloadSize: 1_048_576 },
       filter: { supported: true, maxResults: 200 },
-      changePassword: { supported: false },
+      changePassword: { supported: true },
       sort: { supported: true },
       etag: { supported: true },
       authenticationSchemes: [
@@ -57,7 +63,11 @@ describe('serviceProviderConfig', () => {
   })
 
   it('omits documentationUri and does not double a trailing slash', () => {
-    const config = serviceProviderConfig(`${BASE}/`, { maxResults: 1, maxPayloadSize: 1 })
+    const config = serviceProviderConfig(`${BASE}/`, {
+      maxResults: 1,
+      maxOperations: 1,
+      maxPayloadSize: 1,
+    })
     expect(config).not.toHaveProperty('documentationUri')
     expect(config.meta.location).toBe(`${BASE}/ServiceProviderConfig`)
   })

@@ -95,7 +95,8 @@ describe('records read from the database', () => {
     })
     const wire = JSON.parse(scimGroupJson(group, BASE_URL, []))
     expect(wire.schemas).toEqual(['urn:ietf:params:scim:schemas:core:2.0:Group'])
-    expect(wire.members).toEqual([])
+    // RFC 7643 §2.5: no members is unassigned, omitted like every empty multi-valued attribute.
+    expect(wire).not.toHaveProperty('members')
     expect(wire.displayName).toBe('Staff')
   })
 })

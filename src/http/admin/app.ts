@@ -4,9 +4,11 @@ import type { MiddlewareHandler } from 'hono'
 import { ScimError } from '../../scim/errors.js'
 import type { AppEnv } from '../env.js'
 import { assertUtf8, refuseContentCoding } from '../scim-response.js'
+import { eventRoutes } from './events.js'
 import { groupRoutes } from './groups.js'
 import { adminDocument, jsonResponse, registerSecurityScheme } from './openapi.js'
 import { propertyMappingRoutes } from './property-mappings.js'
+import { providerGroupRoutes, providerRoutes, providerUserRoutes } from './providers.js'
 import { scimGroupRoutes } from './scim-groups.js'
 import { scimUserRoutes } from './scim-users.js'
 import { sourceRoutes } from './sources.js'
@@ -110,6 +112,10 @@ export function adminApi(auth: MiddlewareHandler<AppEnv>): OpenAPIHono<AppEnv> {
   admin.route('/core/tokens', tokenRoutes())
   admin.route('/propertymappings/source/scim', propertyMappingRoutes('source'))
   admin.route('/propertymappings/provider/scim', propertyMappingRoutes('provider'))
+  admin.route('/providers/scim', providerRoutes())
+  admin.route('/providers/scim_users', providerUserRoutes())
+  admin.route('/providers/scim_groups', providerGroupRoutes())
+  admin.route('/events/events', eventRoutes())
 
   // Reached only when no route answered: a known path with another method is 405.
   admin.all('*', (c) => {

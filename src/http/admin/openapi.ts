@@ -69,6 +69,7 @@ export function adminDocument(app: OpenAPIHono<AppEnv>): Document {
         name: 'propertymappings',
         description: 'SCIM source and provider property mappings (JSONata expressions)',
       },
+      { name: 'providers', description: 'Outbound SCIM providers and what they pushed' },
       { name: 'schema', description: 'This document' },
     ],
   })

@@ -46,23 +46,23 @@ function typeError(wrongType: string) {
  * A text value: NUL characters are refused (PostgreSQL cannot store them, DRF refuses them),
  * and so are lone UTF-16 surrogates (PostgreSQL's driver would store U+FFFD instead).
  */
-function text() {
+export function text() {
   return z
     .string({ error: typeError(MESSAGES.string) })
     .refine((v) => !v.includes('\u0000'), { error: MESSAGES.nul })
     .refine(isWellFormed, { error: MESSAGES.surrogate })
 }
 
-function flag() {
+export function flag() {
   return z.boolean({ error: typeError(MESSAGES.boolean) })
 }
 
-function object<T extends z.core.$ZodLooseShape>(shape: T) {
+export function object<T extends z.core.$ZodLooseShape>(shape: T) {
   return z.strictObject(shape, { error: MESSAGES.dict })
 }
 
 /** A field of the response that a client may send back unchanged: accepted, and ignored. */
-function readOnly() {
+export function readOnly() {
   return z.unknown().optional().openapi({
     readOnly: true,
     description: 'Read-only: accepted and ignored, so that a retrieved object can be sent back.',
@@ -168,7 +168,7 @@ function ordering(fields: readonly string[]) {
 
 const BOOLEAN_TEXT = ['true', 'false', 'True', 'False', '1', '0'] as const
 
-function boolParam() {
+export function boolParam() {
   return z.enum(BOOLEAN_TEXT, { error: MESSAGES.boolean }).optional()
 }
 
@@ -185,7 +185,7 @@ function uuidText() {
     .transform((v) => v.toLowerCase())
 }
 
-function integerText() {
+export function integerText() {
   return text().regex(/^[0-9]+$/, { error: MESSAGES.integer })
 }
 

@@ -1,6 +1,7 @@
 /** /api/v3/sources/scim/: SCIM sources, authentik-compatible. */
 
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
 import type { UserMatchingMode } from '../../core/domain.js'
 import { ScimError } from '../../scim/errors.js'
 import * as sources from '../../services/sources.js'
@@ -187,6 +188,7 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
           : {}),
       }),
     )
+    audit(c, 'source_created', { slug: created.source.slug })
     return c.json(serializeSource(created, externalOrigin(c)), 201)
   })
 
@@ -201,6 +203,11 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
     const detail = await slugMustBeFree(() =>
       sources.updateSource(c.get('deps'), slug, toChange(input)),
     )
+    audit(c, 'source_updated', {
+      slug,
+      ...(detail.source.slug !== slug ? { newSlug: detail.source.slug } : {}),
+      enabled: detail.source.enabled,
+    })
     return c.json(serializeSource(detail, externalOrigin(c)), 200)
   })
 
@@ -210,11 +217,17 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
     const detail = await slugMustBeFree(() =>
       sources.updateSource(c.get('deps'), slug, toChange(input)),
     )
+    audit(c, 'source_updated', {
+      slug,
+      ...(detail.source.slug !== slug ? { newSlug: detail.source.slug } : {}),
+      enabled: detail.source.enabled,
+    })
     return c.json(serializeSource(detail, externalOrigin(c)), 200)
   })
 
   app.openapi(destroy, async (c) => {
     await sources.deleteSource(c.get('deps'), c.req.valid('param').slug)
+    audit(c, 'source_deleted', { slug: c.req.valid('param').slug })
     return c.body(null, 204)
   })
 
@@ -228,4 +241,13 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
   })
 
   return app
+}
+
+/** One info line per change to a source, naming who made it (never a key). */
+function audit(c: Context<AppEnv>, msg: string, fields: Record<string, unknown>): void {
+  c.get('deps').logger.info(msg, {
+    ...fields,
+    by: c.get('adminUser').username,
+    requestId: c.get('requestId'),
+  })
 }

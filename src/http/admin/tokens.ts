@@ -1,4 +1,4 @@
-/** /api/v3/core/tokens/: API tokens without their keys, view_key, set_key and rotate. */
+/** /api/v3/core/tokens/: API tokens without their keys, view_key, set_key, rotate and revoke. */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import { ScimError } from '../../scim/errors.js'
 import * as tokens from '../../services/tokens.js'
@@ -95,6 +95,19 @@ const rotate = createRoute({
   responses: { 200: jsonResponse(TokenViewSchema, 'The new key'), ...COMMON_ERRORS, ...NOT_FOUND },
 })
 
+const destroy = createRoute({
+  method: 'delete',
+  path: '/{identifier}',
+  operationId: 'core_tokens_destroy',
+  summary:
+    "Revoke an admin API token; its key stops working at once. A source's token and the " +
+    "caller's own token are refused (400)",
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: IdentifierParams },
+  responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...NOT_FOUND },
+})
+
 /** A response carrying a key is kept by no cache, shared or private (RFC 9111 §5.2.2.5). */
 const SECRET_HEADERS = { 'Cache-Control': 'no-store' }
 
@@ -141,7 +154,19 @@ export function tokenRoutes(): OpenAPIHono<AppEnv> {
           : new Date(input.expires).toISOString(),
       expiring: input.expiring,
     })
+    c.get('deps').logger.info('token_updated', {
+      identifier: detail.token.identifier,
+      expires: detail.token.expires,
+      by: c.get('adminUser').username,
+    })
     return c.json(serializeToken(detail.token, detail.user), 200)
+  })
+
+  app.openapi(destroy, async (c) => {
+    const { identifier } = c.req.valid('param')
+    await tokens.revokeToken(c.get('deps'), identifier, { callerTokenId: c.get('adminToken').id })
+    c.get('deps').logger.info('token_revoked', { identifier, by: c.get('adminUser').username })
+    return c.body(null, 204)
   })
 
   app.openapi(viewKey, async (c) => {

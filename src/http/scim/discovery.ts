@@ -14,15 +14,17 @@ import { scimJson } from '../scim-response.js'
 
 export function discoveryRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  app.get('/ServiceProviderConfig', (c) =>
-    scimJson(
+  app.get('/ServiceProviderConfig', (c) => {
+    const { config } = c.get('deps')
+    return scimJson(
       c,
       serviceProviderConfig(c.get('baseUrl'), {
-        maxResults: c.get('deps').config.maxResults,
-        maxPayloadSize: c.get('deps').config.maxBodyBytes,
+        maxResults: config.maxResults,
+        maxOperations: config.bulkMaxOperations,
+        maxPayloadSize: config.bulkMaxPayloadBytes,
       }),
-    ),
-  )
+    )
+  })
   app.get('/ResourceTypes', (c) => scimJson(c, listResponse(resourceTypes(c.get('baseUrl')))))
   app.get('/ResourceTypes/:id', (c) => {
     const found = resourceType(c.get('baseUrl'), c.req.param('id'))
@@ -47,10 +49,7 @@ export function discoveryRoutes(): Hono<AppEnv> {
       throw ScimError.methodNotAllowed(c.req.method, ['GET', 'HEAD'])
     })
   }
-  // RFC 7644 §3.7, §3.11: unsupported Bulk and /Me answer 501.
-  app.all('/Bulk', () => {
-    throw new ScimError(501, 'Bulk operations are not supported')
-  })
+  // RFC 7644 §3.11: /Me (a source's token stands for no user) answers 501.
   app.all('/Me', () => {
     throw new ScimError(501, '/Me is not supported')
   })

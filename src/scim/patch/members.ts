@@ -46,6 +46,15 @@ export function splitMemberOperations(operations: readonly PatchOperation[]): {
     const path = parseMembersPath(operation.path)
     if (!path) {
       rest.push(operation)
+    } else if (
+      path.subAttribute !== undefined &&
+      !(operation.op === 'remove' && path.values && path.subAttribute === 'value')
+    ) {
+      // RFC 7644 §3.12: value, $ref and type are immutable, display readOnly (RFC 7643 §4.2):
+      // a member is added or removed as a whole, never edited in place.
+      throw ScimError.mutability(
+        `'${operation.path}': members.${path.subAttribute} cannot be changed; add or remove the member`,
+      )
     } else if (path.values) {
       if (operation.op !== 'remove') {
         throw ScimError.invalidPath(`Only 'remove' may use a filter on members`)
@@ -87,20 +96,20 @@ function memberChange(op: PatchOperation['op'], value: unknown): MemberChange | 
  * `members[value eq "…"].value`, optionally URN-qualified. Undefined when the path is not
  * about members at all.
  */
-function parseMembersPath(path: string): { values?: string[] } | undefined {
+function parseMembersPath(path: string): { values?: string[]; subAttribute?: string } | undefined {
   let text = path.trim()
   const urnPrefix = `${CORE_GROUP_URN.toLowerCase()}:`
   if (text.toLowerCase().startsWith(urnPrefix)) text = text.slice(urnPrefix.length)
   const lower = text.toLowerCase()
   if (lower === 'members') return {}
   if (lower.startsWith('members.')) {
-    throw ScimError.invalidPath(`'${path}': members can only be changed as whole values`)
+    return { subAttribute: memberSubAttribute(path, lower.slice('members.'.length)) }
   }
   if (!lower.startsWith('members[')) return undefined
   const open = 'members'.length
   const close = closingBracket(text, open)
   const after = text.slice(close + 1).toLowerCase()
-  if (close === -1 || (after !== '' && after !== '.value')) {
+  if (close === -1 || (after !== '' && !after.startsWith('.'))) {
     throw ScimError.invalidPath(`Invalid members path '${path}'`)
   }
   const values = memberFilterValues(parseValueFilter(text.slice(open + 1, close)))
@@ -109,7 +118,19 @@ function parseMembersPath(path: string): { values?: string[] } | undefined {
       `'${path}': members can only be selected with 'value eq "<id>"' (or several joined by 'or')`,
     )
   }
-  return { values }
+  return after === ''
+    ? { values }
+    : { values, subAttribute: memberSubAttribute(path, after.slice(1)) }
+}
+
+const MEMBER_SUB_ATTRIBUTES = new Set(['value', '$ref', 'type', 'display'])
+
+/** A sub-attribute of members named in a path; an unknown one is invalidPath. */
+function memberSubAttribute(path: string, name: string): string {
+  if (!MEMBER_SUB_ATTRIBUTES.has(name)) {
+    throw ScimError.invalidPath(`Unknown sub-attribute '${name}' of members in '${path}'`)
+  }
+  return name
 }
 
 function memberFilterValues(filter: Filter): string[] | undefined {

@@ -55,7 +55,8 @@ function parseOperation(operation: unknown, index: number): PatchOperation {
   }
   if ('value' in fields) result.value = fields.value
   if (op === 'remove' && result.path === undefined && result.value === undefined) {
-    throw ScimError.invalidSyntax(`${where}: 'remove' needs a 'path'`)
+    // RFC 7644 §3.5.2.2: "If 'path' is unspecified, the operation fails" with noTarget.
+    throw ScimError.noTarget(`${where}: 'remove' needs a 'path'`)
   }
   if (op !== 'remove' && !('value' in fields)) {
     throw ScimError.invalidSyntax(`${where}: '${op}' needs a 'value'`)

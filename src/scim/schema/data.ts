@@ -301,7 +301,12 @@ export const GROUP_SCHEMA: SchemaDefinition = {
   name: 'Group',
   description: 'Group',
   attributes: [
-    attr('displayName', 'string', 'A human-readable name for the Group. REQUIRED.'),
+    // Required and unique per source: scimd names the directory group after it, and a second
+    // group of the same name (ignoring case) in one source is 409 (RFC 7644 §3.3).
+    attr('displayName', 'string', 'A human-readable name for the Group. REQUIRED.', {
+      required: true,
+      uniqueness: 'server',
+    }),
     complex(
       'members',
       'A list of members of the Group.',

@@ -70,17 +70,22 @@ export interface ScimListResponse<T> {
   Resources: T[]
 }
 
-/** RFC 7643 §5: what scimd supports; bulk is not implemented, so its limits are zero. */
+/** RFC 7643 §5: what scimd supports, with the limits it enforces. */
 export function serviceProviderConfig(
   baseUrl: string,
-  opts: { maxResults: number; maxPayloadSize: number },
+  opts: { maxResults: number; maxOperations: number; maxPayloadSize: number },
 ): ScimServiceProviderConfig {
   return {
     schemas: [SERVICE_PROVIDER_CONFIG_URN],
     patch: { supported: true },
-    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    bulk: {
+      supported: true,
+      maxOperations: opts.maxOperations,
+      maxPayloadSize: opts.maxPayloadSize,
+    },
     filter: { supported: true, maxResults: opts.maxResults },
-    changePassword: { supported: false },
+    // A password in PUT or PATCH replaces the stored hash (Okta's password sync).
+    changePassword: { supported: true },
     sort: { supported: true },
     etag: { supported: true },
     authenticationSchemes: [

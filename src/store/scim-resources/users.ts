@@ -4,13 +4,16 @@ import type { ScimDocument, ScimUserRecord, UserGroupRef } from '../../core/doma
 import {
   type Database,
   dialectOf,
+  type EventRow,
   type Executor,
   type InsertableScimSourceUserEmailRow,
   type InsertableScimSourceUserRow,
   type InsertableUserRow,
 } from '../database.js'
 import { insertUser } from '../directory.js'
+import { EVENT_COLUMNS, recordEvent, selectEventFromJson, withModelPk } from '../events.js'
 import { directGroupsJson, groupsOfUserFromJson } from '../members.js'
+import { enqueueChange } from '../outbox.js'
 import { preparedQuery, preparedRowQuery } from '../prepared.js'
 import type { Transactor } from '../transactor.js'
 import { countResources, type PageQuery, selectResourcePage } from './pages.js'
@@ -53,12 +56,15 @@ export interface EmailEntry {
  * the directory row's pk. On PostgreSQL this is one statement, which is a transaction of its
  * own, so it runs on `db` outside any: one round trip where `begin`, three inserts and
  * `commit` took five. On SQLite it is the three inserts, in a transaction of `transactor`
- * (group commit). Either way the caller may retry it on a conflict as a whole.
+ * (group commit). Either way the caller may retry it on a conflict as a whole, and the
+ * change is in the outbox (outbox.ts) with it.
  */
 export async function createScimUser(
   db: Kysely<Database>,
   transactor: Transactor,
   user: NewScimUser,
+  /** The event that records the creation (events.ts), written in the same transaction. */
+  event?: EventRow,
 ): Promise<number> {
   if (dialectOf(db) === 'postgres') {
     const [created] = await createUserAtOnce(db, {
@@ -70,17 +76,27 @@ export async function createScimUser(
       scim_resource: JSON.stringify(user.document),
       scim_now: user.now,
       scim_emails: JSON.stringify(emailRows(user.emails)),
+      ...(event ? { scim_event: JSON.stringify(event) } : {}),
     })
     if (!created) throw new Error('insert into users returned no id')
     return created.id
   }
-  return transactor.run((tx) => insertScimUser(tx, user))
+  return transactor.run((tx) => insertScimUser(tx, user, event))
 }
 
-/** createScimUser's inserts, inside a transaction the caller holds; returns the user's pk. */
-export async function insertScimUser(tx: Executor, user: NewScimUser): Promise<number> {
+/**
+ * createScimUser's inserts (with the outbox row and the event), inside a transaction the
+ * caller holds; returns the user's pk.
+ */
+export async function insertScimUser(
+  tx: Executor,
+  user: NewScimUser,
+  event?: EventRow,
+): Promise<number> {
   const userId = await insertUser(tx, user.user)
   await insertScimUserConnection(tx, { ...user, userId, ownsUser: true })
+  await enqueueChange(tx, { kind: 'user', userPk: userId }, user.now)
+  if (event) await recordEvent(tx, withModelPk(event, userId))
   return userId
 }
 
@@ -178,6 +194,8 @@ type UserCreateRow = InsertableUserRow & {
   scim_now: string
   /** emailRows as JSON. */
   scim_emails: string
+  /** The event row as JSON, if any; its model_pk is the new user's pk. */
+  scim_event?: string
 }
 
 const createUserAtOnce = preparedRowQuery((db, row: UserCreateRow) => {
@@ -189,9 +207,10 @@ const createUserAtOnce = preparedRowQuery((db, row: UserCreateRow) => {
     scim_resource: resource,
     scim_now: now,
     scim_emails: emails,
+    scim_event: event,
     ...user
   } = row
-  return db
+  const query = db
     .with('u', (q) => q.insertInto('users').values(user).returning('id'))
     .with('s', (q) =>
       q
@@ -222,9 +241,28 @@ const createUserAtOnce = preparedRowQuery((db, row: UserCreateRow) => {
               as e(position integer, value text, value_key text, type text, is_primary integer)`,
         ),
     )
-    .selectFrom('u')
-    .select('id')
-    .compile()
+    // The outbox rows of the change (outbox.ts enqueueChange), in the same statement.
+    .with('o', (q) =>
+      q
+        .insertInto('outbox')
+        .columns(['provider_id', 'kind', 'object_id', 'member_id', 'created_at', 'available_at'])
+        .expression(
+          sql`select p.id, 'user', cast(${user.uuid} as text), null, cast(${now} as text),
+          cast(${now} as text) from providers p`,
+        ),
+    )
+  // The event's model is the user, whose pk is known once inserted.
+  const withEvent =
+    event === undefined
+      ? query
+      : // One more CTE changes nothing the final select can see: typed as without it.
+        (query.with('ev', (q) =>
+          q
+            .insertInto('events')
+            .columns(EVENT_COLUMNS)
+            .expression(selectEventFromJson(event, sql<number>`(select id from u)`)),
+        ) as unknown as typeof query)
+  return withEvent.selectFrom('u').select('id').compile()
 })
 
 /**

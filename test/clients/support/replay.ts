@@ -153,6 +153,8 @@ export async function replay(
   t: TestApp,
   client: string,
   initial: Record<string, string> = {},
+  /** Runs after each step (the provider tests push and compare there). */
+  afterStep?: (index: number, step: Step) => Promise<void>,
 ): Promise<ReplayResult> {
   const sequence = loadSequence(client)
   const base = `${BASE}/source/scim/${t.slug}/v2`
@@ -193,6 +195,7 @@ export async function replay(
       if (typeof value === 'string') vars[name] = value
       else problems.push(`${label}: nothing to capture at ${path}`)
     }
+    await afterStep?.(i, step)
 
     const want = step.expect
     if (res.status !== want.status) {

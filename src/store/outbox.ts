@@ -1,0 +1,343 @@
+/**
+ * The outbox: every directory change a provider must push, written in the same transaction as
+ * the change (one row per provider), claimed and deleted by the sync worker (src/sync/).
+ */
+import { sql } from 'kysely'
+import type { DatabaseHandle, Executor, OutboxRow } from './database.js'
+import { hasRowLocks } from './locks.js'
+import { preparedQuery } from './prepared.js'
+
+/**
+ * A change to the directory, as the worker needs to know of it. It names the object only: the
+ * worker reads the object's state when it pushes, so repeated changes coalesce and a change
+ * whose object is gone becomes a delete.
+ */
+export type DirectoryChange =
+  /** A user was created, changed or (before the row goes) deleted. */
+  | { kind: 'user'; userPk: number }
+  /** A group's own attributes were created, changed or (before the row goes) deleted. */
+  | { kind: 'group'; groupId: string }
+  /** These users joined or left the group: pushed as that difference. */
+  | { kind: 'member'; groupId: string; userPks: readonly number[] }
+  /** The group's whole member list was replaced: reconciled against the remote. */
+  | { kind: 'members'; groupId: string }
+  /** A source and all it provisioned is about to be deleted. */
+  | { kind: 'source'; sourceId: string }
+
+export type OutboxKind = 'user' | 'group' | 'member' | 'members'
+
+const COLUMNS = [
+  'provider_id',
+  'kind',
+  'object_id',
+  'member_id',
+  'created_at',
+  'available_at',
+] as const
+
+/** One row per provider for a user, by pk; nothing when there is no provider (a cheap select). */
+const userRows = preparedQuery((db, userPk: number, now: string) =>
+  db
+    .insertInto('outbox')
+    .columns(COLUMNS)
+    .expression((eb) =>
+      eb
+        .selectFrom('providers as p')
+        .innerJoin('users as u', (join) => join.on('u.id', '=', userPk))
+        .select((e) => [
+          'p.id',
+          sql<string>`'user'`.as('kind'),
+          'u.uuid',
+          sql<null>`null`.as('member_id'),
+          e.cast<string>(e.val(now), 'text').as('created_at'),
+          e.cast<string>(e.val(now), 'text').as('available_at'),
+        ]),
+    )
+    .compile(),
+)
+
+const groupRows = preparedQuery((db, kind: string, groupId: string, now: string) =>
+  db
+    .insertInto('outbox')
+    .columns(COLUMNS)
+    .expression((eb) =>
+      eb
+        .selectFrom('providers as p')
+        .select((e) => [
+          'p.id',
+          e.cast<string>(e.val(kind), 'text').as('kind'),
+          e.cast<string>(e.val(groupId), 'text').as('object_id'),
+          sql<null>`null`.as('member_id'),
+          e.cast<string>(e.val(now), 'text').as('created_at'),
+          e.cast<string>(e.val(now), 'text').as('available_at'),
+        ]),
+    )
+    .compile(),
+)
+
+const memberRow = preparedQuery((db, groupId: string, userPk: string, now: string) =>
+  db
+    .insertInto('outbox')
+    .columns(COLUMNS)
+    .expression((eb) =>
+      eb
+        .selectFrom('providers as p')
+        .select((e) => [
+          'p.id',
+          sql<string>`'member'`.as('kind'),
+          e.cast<string>(e.val(groupId), 'text').as('object_id'),
+          e.cast<string>(e.val(userPk), 'text').as('member_id'),
+          e.cast<string>(e.val(now), 'text').as('created_at'),
+          e.cast<string>(e.val(now), 'text').as('available_at'),
+        ]),
+    )
+    .compile(),
+)
+
+/**
+ * Records a directory change for every provider, in the caller's transaction: the one way
+ * changes reach the outbox (services call it beside each write). Costs one small insert;
+ * with no provider it inserts nothing, and a provider created later starts with a full sync.
+ */
+export async function enqueueChange(
+  tx: Executor,
+  change: DirectoryChange,
+  now: string = new Date().toISOString(),
+): Promise<void> {
+  switch (change.kind) {
+    case 'user':
+      await userRows(tx, change.userPk, now)
+      return
+    case 'group':
+    case 'members':
+      await groupRows(tx, change.kind, change.groupId, now)
+      return
+    case 'member': {
+      if (change.userPks.length === 1) {
+        await memberRow(tx, change.groupId, String(change.userPks[0]), now)
+        return
+      }
+      for (let i = 0; i < change.userPks.length; i += 500) {
+        const chunk = change.userPks.slice(i, i + 500)
+        await tx
+          .insertInto('outbox')
+          .columns(COLUMNS)
+          .expression((eb) =>
+            eb
+              .selectFrom('providers as p')
+              .innerJoin('users as u', (join) => join.on('u.id', 'in', chunk))
+              .select((e) => [
+                'p.id',
+                sql<string>`'member'`.as('kind'),
+                e.cast<string>(e.val(change.groupId), 'text').as('object_id'),
+                e.cast<string>('u.id', 'text').as('member_id'),
+                e.cast<string>(e.val(now), 'text').as('created_at'),
+                e.cast<string>(e.val(now), 'text').as('available_at'),
+              ]),
+          )
+          .execute()
+      }
+      return
+    }
+    case 'source': {
+      await tx
+        .insertInto('outbox')
+        .columns(COLUMNS)
+        .expression((eb) =>
+          eb
+            .selectFrom('providers as p')
+            .innerJoin('scim_source_users as s', (join) =>
+              join.on('s.source_id', '=', change.sourceId),
+            )
+            .innerJoin('users as u', 'u.id', 's.user_id')
+            .select((e) => [
+              'p.id',
+              sql<string>`'user'`.as('kind'),
+              'u.uuid',
+              sql<null>`null`.as('member_id'),
+              e.cast<string>(e.val(now), 'text').as('created_at'),
+              e.cast<string>(e.val(now), 'text').as('available_at'),
+            ]),
+        )
+        .execute()
+      await tx
+        .insertInto('outbox')
+        .columns(COLUMNS)
+        .expression((eb) =>
+          eb
+            .selectFrom('providers as p')
+            .innerJoin('scim_source_groups as s', (join) =>
+              join.on('s.source_id', '=', change.sourceId),
+            )
+            .select((e) => [
+              'p.id',
+              sql<string>`'group'`.as('kind'),
+              's.group_id',
+              sql<null>`null`.as('member_id'),
+              e.cast<string>(e.val(now), 'text').as('created_at'),
+              e.cast<string>(e.val(now), 'text').as('available_at'),
+            ]),
+        )
+        .execute()
+      return
+    }
+  }
+}
+
+export interface OutboxEntry {
+  id: number
+  providerId: number
+  kind: OutboxKind
+  objectId: string
+  memberId: string | null
+  createdAt: string
+  attempts: number
+}
+
+function toEntry(row: OutboxRow): OutboxEntry {
+  return {
+    id: Number(row.id),
+    providerId: Number(row.provider_id),
+    kind: row.kind as OutboxKind,
+    objectId: row.object_id,
+    memberId: row.member_id,
+    createdAt: row.created_at,
+    attempts: row.attempts,
+  }
+}
+
+/**
+ * The oldest due changes of a provider, in order. On PostgreSQL the rows are locked (`for
+ * update skip locked`) until the transaction ends, so two workers never claim the same row
+ * even if a lease expired under one of them; SQLite has a single writer.
+ */
+export async function claimOutbox(
+  tx: Executor,
+  providerId: number,
+  now: string,
+  limit: number,
+): Promise<OutboxEntry[]> {
+  let query = tx
+    .selectFrom('outbox')
+    .selectAll()
+    .where('provider_id', '=', providerId)
+    .where('available_at', '<=', now)
+    .orderBy('id')
+    .limit(limit)
+  if (hasRowLocks(tx)) query = query.forUpdate().skipLocked()
+  return (await query.execute()).map(toEntry)
+}
+
+export async function deleteOutboxEntries(db: Executor, ids: readonly number[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    await db
+      .deleteFrom('outbox')
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute()
+  }
+}
+
+/** Puts changes back for later (a remote that is down or throttling), counting the attempt. */
+export async function deferOutboxEntries(
+  db: Executor,
+  ids: readonly number[],
+  availableAt: string,
+  error: string,
+): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    await db
+      .updateTable('outbox')
+      .set((eb) => ({
+        available_at: availableAt,
+        attempts: eb('attempts', '+', 1),
+        last_error: error,
+      }))
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute()
+  }
+}
+
+/** How many changes wait for a provider, and since when the oldest. */
+export async function outboxDepth(
+  db: Executor,
+  providerId: number,
+): Promise<{ count: number; oldest: string | null }> {
+  const row = await db
+    .selectFrom('outbox')
+    .select((eb) => [
+      eb.fn.countAll<number | string>().as('n'),
+      eb.fn.min('created_at').as('oldest'),
+    ])
+    .where('provider_id', '=', providerId)
+    .executeTakeFirstOrThrow()
+  return { count: Number(row.n), oldest: (row.oldest as string | null) ?? null }
+}
+
+/** Drops a provider's pending changes older than `before` (a full sync covers them). */
+export async function deleteOutboxBefore(
+  db: Executor,
+  providerId: number,
+  beforeId: number,
+): Promise<void> {
+  await db
+    .deleteFrom('outbox')
+    .where('provider_id', '=', providerId)
+    .where('id', '<=', beforeId)
+    .execute()
+}
+
+export async function maxOutboxId(db: Executor, providerId: number): Promise<number> {
+  const row = await db
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.max('id').as('m'))
+    .where('provider_id', '=', providerId)
+    .executeTakeFirst()
+  return Number(row?.m ?? 0)
+}
+
+/**
+ * Claims a provider's due changes and hands them to `work`; if it succeeds they are deleted,
+ * if it throws they are put back until `retryAt(attempts)` with the error. On PostgreSQL
+ * the rows stay locked (`for update skip locked`) in one transaction until then; SQLite's
+ * single writer needs no lock. Returns how many were claimed.
+ */
+export async function withClaimedOutbox(
+  db: DatabaseHandle,
+  providerId: number,
+  limit: number,
+  work: (entries: OutboxEntry[]) => Promise<void>,
+  retryAt: (attempts: number) => string,
+): Promise<number> {
+  const run = async (tx: Executor): Promise<number> => {
+    const entries = await claimOutbox(tx, providerId, new Date().toISOString(), limit)
+    if (entries.length === 0) return 0
+    const ids = entries.map((e) => e.id)
+    try {
+      await work(entries)
+    } catch (err) {
+      const attempts = Math.max(...entries.map((e) => e.attempts)) + 1
+      await deferOutboxEntries(
+        tx,
+        ids,
+        retryAt(attempts),
+        err instanceof Error ? err.message : String(err),
+      )
+      throw err
+    }
+    await deleteOutboxEntries(tx, ids)
+    return entries.length
+  }
+  if (!hasRowLocks(db)) return run(db)
+  // The deferral must commit although work failed: the error leaves the transaction after it.
+  let failure: unknown
+  const claimed = await db.transaction().execute(async (tx) => {
+    try {
+      return await run(tx)
+    } catch (err) {
+      failure = err
+      return 0
+    }
+  })
+  if (failure !== undefined) throw failure
+  return claimed
+}

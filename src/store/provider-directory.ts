@@ -1,0 +1,118 @@
+/** The reads a provider makes of the directory: objects by id, pages in key order, memberships. */
+import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
+import type { Executor } from './database.js'
+import { toDirectoryGroup, toDirectoryUser } from './directory.js'
+
+export async function findUserByUuid(
+  db: Executor,
+  uuid: string,
+): Promise<DirectoryUser | undefined> {
+  const row = await db.selectFrom('users').selectAll().where('uuid', '=', uuid).executeTakeFirst()
+  return row && toDirectoryUser(row)
+}
+
+export async function findUserByPk(db: Executor, pk: number): Promise<DirectoryUser | undefined> {
+  const row = await db.selectFrom('users').selectAll().where('id', '=', pk).executeTakeFirst()
+  return row && toDirectoryUser(row)
+}
+
+export async function findGroup(db: Executor, id: string): Promise<DirectoryGroup | undefined> {
+  const row = await db.selectFrom('groups').selectAll().where('id', '=', id).executeTakeFirst()
+  return row && toDirectoryGroup(row)
+}
+
+/** Users in pk order after `afterPk`: a full sync pages through the directory, never loads it. */
+export async function pageUsers(
+  db: Executor,
+  afterPk: number,
+  limit: number,
+): Promise<DirectoryUser[]> {
+  const rows = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('id', '>', afterPk)
+    .orderBy('id')
+    .limit(limit)
+    .execute()
+  return rows.map(toDirectoryUser)
+}
+
+export async function pageGroups(
+  db: Executor,
+  afterId: string,
+  limit: number,
+): Promise<DirectoryGroup[]> {
+  const rows = await db
+    .selectFrom('groups')
+    .selectAll()
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute()
+  return rows.map(toDirectoryGroup)
+}
+
+/** Which of the given users are direct members of the group. */
+export async function membersAmong(
+  db: Executor,
+  groupId: string,
+  userPks: readonly number[],
+): Promise<Set<number>> {
+  const result = new Set<number>()
+  for (let i = 0; i < userPks.length; i += 500) {
+    const rows = await db
+      .selectFrom('group_members')
+      .select('user_id')
+      .where('group_id', '=', groupId)
+      .where('user_id', 'in', userPks.slice(i, i + 500))
+      .execute()
+    for (const r of rows) result.add(Number(r.user_id))
+  }
+  return result
+}
+
+/** The users given by pk (those that still exist). */
+export async function usersByPks(
+  db: Executor,
+  pks: readonly number[],
+): Promise<Map<number, DirectoryUser>> {
+  const result = new Map<number, DirectoryUser>()
+  for (let i = 0; i < pks.length; i += 500) {
+    const rows = await db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', 'in', pks.slice(i, i + 500))
+      .execute()
+    for (const r of rows) result.set(Number(r.id), toDirectoryUser(r))
+  }
+  return result
+}
+
+/** The group's direct user members, one page in pk order after `afterPk`. */
+export async function pageGroupMembers(
+  db: Executor,
+  groupId: string,
+  afterPk: number,
+  limit: number,
+): Promise<DirectoryUser[]> {
+  const rows = await db
+    .selectFrom('group_members as gm')
+    .innerJoin('users as u', 'u.id', 'gm.user_id')
+    .selectAll('u')
+    .where('gm.group_id', '=', groupId)
+    .where('u.id', '>', afterPk)
+    .orderBy('u.id')
+    .limit(limit)
+    .execute()
+  return rows.map(toDirectoryUser)
+}
+
+export async function isMember(db: Executor, groupId: string, userPk: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('group_members')
+    .select('user_id')
+    .where('group_id', '=', groupId)
+    .where('user_id', '=', userPk)
+    .executeTakeFirst()
+  return row !== undefined
+}

@@ -1,0 +1,184 @@
+/** The provider's SCIM client: one remote's base URL and token, timeouts, retries and dry run. */
+import { Agent, fetch } from 'undici'
+
+export const SCIM_MEDIA_TYPE = 'application/scim+json'
+export const USER_AGENT = 'scimd-provider/0.1'
+
+/** What a request that went out (or would have, in dry run) was. */
+export interface SentRequest {
+  method: string
+  url: string
+  body?: unknown
+}
+
+/** A remote answer that is not a success: its status and what it said (never the token). */
+export class RemoteError extends Error {
+  override name = 'RemoteError'
+  readonly status: number
+  readonly detail: string
+  readonly request: SentRequest
+  constructor(status: number, detail: string, request: SentRequest) {
+    super(`${request.method} ${request.url} → ${status || 'no answer'}: ${detail}`)
+    this.status = status
+    this.detail = detail
+    this.request = request
+  }
+  /** Worth trying again later: throttled, unavailable, a server error or no answer at all. */
+  get isTransient(): boolean {
+    return this.status === 0 || this.status === 429 || this.status >= 500
+  }
+}
+
+/** Thrown instead of sending a write in dry run: carries the request that was not sent. */
+export class DryRunRejected extends Error {
+  override name = 'DryRunRejected'
+  readonly request: SentRequest
+  constructor(request: SentRequest) {
+    super(`dry run: ${request.method} ${request.url} not sent`)
+    this.request = request
+  }
+}
+
+export interface ClientOptions {
+  baseUrl: string
+  token: string
+  verifyCertificates: boolean
+  dryRun: boolean
+  /** Per request, in ms. */
+  timeoutMs?: number
+  /** Attempts of one request when the remote is throttling, unavailable or unreachable. */
+  maxAttempts?: number
+  /** Longest single wait between attempts (Retry-After is capped to it), in ms. */
+  maxWaitMs?: number
+  /** Base of the exponential backoff, in ms. */
+  backoffMs?: number
+}
+
+export interface RemoteResponse {
+  status: number
+  body: Record<string, unknown>
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Retry-After as seconds or an HTTP date, in ms; undefined if absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (header === null) return undefined
+  const seconds = Number(header)
+  if (header.trim() !== '' && Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
+  const date = Date.parse(header)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+/** Full-jitter exponential backoff (AWS architecture blog), capped. */
+export function backoffDelay(attempt: number, baseMs: number, capMs: number): number {
+  return Math.random() * Math.min(capMs, baseMs * 2 ** attempt)
+}
+
+/**
+ * A SCIM client for one provider. Certificates are verified unless the provider says
+ * `verify_certificates: false`, which is then the only way a self-signed one is accepted
+ * (its own undici Agent; no process-wide setting changes).
+ */
+export class ScimClient {
+  readonly #options: Required<ClientOptions>
+  readonly #dispatcher: Agent | undefined
+
+  constructor(options: ClientOptions) {
+    this.#options = {
+      timeoutMs: 30_000,
+      maxAttempts: 4,
+      maxWaitMs: 30_000,
+      backoffMs: 250,
+      ...options,
+      baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    }
+    this.#dispatcher = options.verifyCertificates
+      ? undefined
+      : new Agent({ connect: { rejectUnauthorized: false } })
+  }
+
+  get dryRun(): boolean {
+    return this.#options.dryRun
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher?.close()
+  }
+
+  /**
+   * Sends a request and returns its JSON answer ({} for none). Transient failures (429, 5xx,
+   * network errors, timeouts) are retried after Retry-After or a jittered backoff, a bounded
+   * number of times; then, like any other failure, they are thrown as RemoteError.
+   */
+  async request(method: string, path: string, body?: unknown): Promise<RemoteResponse> {
+    const url = `${this.#options.baseUrl}${path}`
+    const sent: SentRequest = body === undefined ? { method, url } : { method, url, body }
+    if (this.#options.dryRun && method !== 'GET') throw new DryRunRejected(sent)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#once(sent)
+      } catch (err) {
+        if (!(err instanceof RemoteError) || !err.isTransient) throw err
+        if (attempt >= this.#options.maxAttempts) throw err
+        const wait =
+          (err as RemoteError & { retryAfter?: number }).retryAfter ??
+          backoffDelay(attempt, this.#options.backoffMs, this.#options.maxWaitMs)
+        await sleep(Math.min(wait, this.#options.maxWaitMs))
+      }
+    }
+  }
+
+  async #once(sent: SentRequest): Promise<RemoteResponse> {
+    let response: Awaited<ReturnType<typeof fetch>>
+    try {
+      response = await fetch(sent.url, {
+        method: sent.method,
+        headers: {
+          Accept: SCIM_MEDIA_TYPE,
+          Authorization: `Bearer ${this.#options.token}`,
+          'User-Agent': USER_AGENT,
+          ...(sent.body === undefined ? {} : { 'Content-Type': SCIM_MEDIA_TYPE }),
+        },
+        ...(sent.body === undefined ? {} : { body: JSON.stringify(sent.body) }),
+        signal: AbortSignal.timeout(this.#options.timeoutMs),
+        ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
+      })
+    } catch (err) {
+      // No answer: refused, reset, a TLS failure or the timeout. The cause's message names
+      // the host and the reason, never the request's headers.
+      const cause = (err as { cause?: { message?: string; code?: string } }).cause
+      const detail = cause?.code ?? cause?.message ?? (err as Error).message
+      throw new RemoteError(0, String(detail), sent)
+    }
+    const text = await response.text().catch(() => '')
+    let parsed: unknown
+    if (text.trim() !== '') {
+      try {
+        parsed = JSON.parse(text)
+      } catch {
+        parsed = undefined
+      }
+    }
+    if (response.status >= 200 && response.status < 300) {
+      if (text.trim() !== '' && (parsed === undefined || typeof parsed !== 'object')) {
+        // A success with a body that is not JSON (a proxy's page): nothing can be read from it.
+        const error = new RemoteError(502, 'the remote answered with a body that is not JSON', sent)
+        throw error
+      }
+      return { status: response.status, body: (parsed ?? {}) as Record<string, unknown> }
+    }
+    const detail =
+      parsed &&
+      typeof parsed === 'object' &&
+      typeof (parsed as { detail?: unknown }).detail === 'string'
+        ? (parsed as { detail: string }).detail
+        : text.slice(0, 200).replace(/\s+/g, ' ')
+    const error = new RemoteError(response.status, detail, sent) as RemoteError & {
+      retryAfter?: number
+    }
+    const after = retryAfterMs(response.headers.get('retry-after'))
+    if (after !== undefined) error.retryAfter = after
+    throw error
+  }
+}

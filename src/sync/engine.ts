@@ -1,0 +1,623 @@
+/**
+ * Pushes directory objects to one provider: creates, updates that skip unchanged bodies,
+ * deletes, and group membership by difference. Only remote objects it created or linked are
+ * ever changed or deleted.
+ */
+import { isDeepStrictEqual } from 'node:util'
+import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
+import { uuidv7 } from '../core/ids.js'
+import type { Logger } from '../logger.js'
+import type { Secrets } from '../secrets.js'
+import type { DatabaseHandle } from '../store/database.js'
+import type { OutboxEntry } from '../store/outbox.js'
+import * as dir from '../store/provider-directory.js'
+import type { ObjectKind, Provider, ProviderObject } from '../store/providers.js'
+import * as store from '../store/providers.js'
+import { type Capabilities, capabilitiesOf } from './capabilities.js'
+import { DryRunRejected, RemoteError, ScimClient, type SentRequest } from './client.js'
+import { type RemoteBody, toRemoteGroup, toRemoteUser } from './mapping.js'
+
+/** What the sync needs of the running server (a subset of the services' Deps). */
+export interface SyncDeps {
+  db: DatabaseHandle
+  secrets: Secrets
+  logger: Logger
+}
+
+export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
+
+export interface LogEntry {
+  level: 'info' | 'warning' | 'error'
+  event: string
+  [key: string]: unknown
+}
+
+const SERVICE_ACCOUNT_TYPES = new Set(['service_account', 'internal_service_account'])
+const PAGE = 100
+
+/** The remote is throttling, down or unreachable beyond the client's retries: try later. */
+export class SyncDeferred extends Error {
+  override name = 'SyncDeferred'
+}
+
+/** A SCIM filter value, quoted (RFC 7644 §3.4.2.2): never sent bare (authentik#16455). */
+export function quoted(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+}
+
+function remoteId(body: Record<string, unknown>): string {
+  const id = body.id
+  if (typeof id !== 'string' || id === '') {
+    throw new RemoteError(502, 'the remote answered a create without an id', {
+      method: 'POST',
+      url: '',
+    })
+  }
+  return id
+}
+
+export class ProviderSync {
+  readonly log: LogEntry[] = []
+
+  private readonly deps: SyncDeps
+  readonly provider: Provider
+  private readonly client: ScimClient
+  private readonly caps: Capabilities
+
+  private constructor(deps: SyncDeps, provider: Provider, client: ScimClient, caps: Capabilities) {
+    this.deps = deps
+    this.provider = provider
+    this.client = client
+    this.caps = caps
+  }
+
+  static async open(
+    deps: SyncDeps,
+    provider: Provider,
+    opts: { overrideDryRun?: boolean; timeoutMs?: number; maxAttempts?: number } = {},
+  ): Promise<ProviderSync> {
+    const client = new ScimClient({
+      baseUrl: provider.url,
+      token: await deps.secrets.unseal(provider.tokenSealed),
+      verifyCertificates: provider.verifyCertificates,
+      dryRun: provider.dryRun && !opts.overrideDryRun,
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
+    })
+    const caps = await capabilitiesOf(
+      client,
+      `${provider.pk}:${provider.updatedAt}`,
+      provider.compatibilityMode,
+    )
+    return new ProviderSync(deps, provider, client, caps)
+  }
+
+  async close(): Promise<void> {
+    await this.client.close()
+  }
+
+  private get db() {
+    return this.deps.db
+  }
+
+  private note(entry: LogEntry): void {
+    this.log.push(entry)
+    const { level, event, ...rest } = entry
+    const fields = { provider: this.provider.pk, ...rest }
+    if (level === 'error') this.deps.logger.warn(`provider sync: ${event}`, fields)
+    else this.deps.logger.debug(`provider sync: ${event}`, fields)
+  }
+
+  // ---- scope --------------------------------------------------------------------------
+
+  async userInScope(user: DirectoryUser): Promise<boolean> {
+    if (this.provider.excludeUsersServiceAccount && SERVICE_ACCOUNT_TYPES.has(user.type)) {
+      return false
+    }
+    if (this.provider.filterGroup) return dir.isMember(this.db, this.provider.filterGroup, user.pk)
+    return true
+  }
+
+  // ---- bookkeeping --------------------------------------------------------------------
+
+  private async save(kind: ObjectKind, objectId: string, write: store.ObjectWrite): Promise<void> {
+    await store.saveProviderObject(this.db, kind, this.provider.pk, objectId, write, {
+      id: uuidv7(),
+      now: new Date().toISOString(),
+    })
+  }
+
+  /**
+   * Runs one object's work: a refused request is recorded on the object and the sync goes on;
+   * a transient failure (after the client's retries) stops the run for later.
+   */
+  async guarded(kind: ObjectKind, objectId: string, work: () => Promise<void>): Promise<boolean> {
+    try {
+      await work()
+      return true
+    } catch (err) {
+      if (err instanceof SyncDeferred) throw err
+      if (err instanceof DryRunRejected) {
+        await this.save(kind, objectId, { lastRequest: requestOf(err.request), lastError: null })
+        this.note({
+          level: 'info',
+          event: 'dry run: not sent',
+          kind,
+          objectId,
+          ...requestOf(err.request),
+        })
+        return true
+      }
+      const message = err instanceof Error ? err.message : String(err)
+      const existing = await store.findProviderObject(this.db, kind, this.provider.pk, objectId)
+      await this.save(kind, objectId, {
+        lastError: message,
+        attempts: (existing?.attempts ?? 0) + 1,
+      })
+      this.note({ level: 'error', event: 'object failed', kind, objectId, error: message })
+      if (err instanceof RemoteError && err.isTransient) throw new SyncDeferred(message)
+      if (!(err instanceof RemoteError)) throw err
+      return false
+    }
+  }
+
+  // ---- users --------------------------------------------------------------------------
+
+  /** Brings one user's remote copy in line with the directory (create, update or delete). */
+  async syncUser(uuid: string, loaded?: DirectoryUser): Promise<void> {
+    const user = loaded ?? (await dir.findUserByUuid(this.db, uuid))
+    const link = await store.findProviderObject(this.db, 'user', this.provider.pk, uuid)
+    if (!user || !(await this.userInScope(user))) {
+      if (link) await this.deleteRemote('user', link)
+      return
+    }
+    const body = toRemoteUser(user, this.provider.compatibilityMode)
+    if (!link?.remoteId) {
+      await this.createRemote('user', uuid, body, `userName eq ${quoted(user.username)}`)
+      return
+    }
+    if (link.lastBody && isDeepStrictEqual(link.lastBody, body) && !link.lastError) {
+      this.note({ level: 'info', event: 'unchanged', kind: 'user', objectId: uuid })
+      return
+    }
+    await this.updateRemote('user', link, body)
+  }
+
+  private path(kind: ObjectKind): string {
+    return kind === 'user' ? '/Users' : '/Groups'
+  }
+
+  private async createRemote(
+    kind: ObjectKind,
+    objectId: string,
+    body: RemoteBody,
+    existsFilter: string,
+  ): Promise<string> {
+    const path = this.path(kind)
+    let id: string
+    try {
+      id = remoteId((await this.client.request('POST', path, body)).body)
+      this.note({ level: 'info', event: 'created', kind, objectId, remoteId: id })
+    } catch (err) {
+      if (!(err instanceof RemoteError) || err.status !== 409 || !this.caps.filter) throw err
+      // It exists already: find it by a quoted filter and link it.
+      const found = await this.client.request(
+        'GET',
+        `${path}?filter=${encodeURIComponent(existsFilter)}`,
+      )
+      const resources = Array.isArray(found.body.Resources) ? found.body.Resources : []
+      const first = resources[0] as Record<string, unknown> | undefined
+      if (!first) throw err
+      id = remoteId(first)
+      this.note({ level: 'info', event: 'linked existing', kind, objectId, remoteId: id })
+      await this.save(kind, objectId, { remoteId: id, lastBody: null, lastError: null })
+      await this.updateRemote(
+        kind,
+        { remoteId: id, lastBody: null } as ProviderObject,
+        body,
+        objectId,
+      )
+      return id
+    }
+    await this.save(kind, objectId, {
+      remoteId: id,
+      lastBody: body,
+      lastRequest: null,
+      lastError: null,
+      attempts: 0,
+    })
+    return id
+  }
+
+  /** PATCH when the remote supports it (one operation per changed attribute), else PUT. */
+  private async updateRemote(
+    kind: ObjectKind,
+    link: Pick<ProviderObject, 'remoteId' | 'lastBody'> & { objectId?: string },
+    body: RemoteBody,
+    objectIdOverride?: string,
+  ): Promise<void> {
+    const objectId = objectIdOverride ?? (link as ProviderObject).objectId
+    const url = `${this.path(kind)}/${encodeURIComponent(link.remoteId as string)}`
+    try {
+      if (this.caps.patch) {
+        const operations = diffOperations(link.lastBody, body, kind)
+        if (operations.length > 0) {
+          await this.client.request('PATCH', url, {
+            schemas: [PATCH_SCHEMA],
+            Operations: operations,
+          })
+        }
+      } else if (kind === 'user') {
+        await this.client.request('PUT', url, { ...body, id: link.remoteId })
+      } else {
+        // Without PATCH a group is replaced with its members (reconcileMembers sends it).
+        await this.reconcileMembers(objectId, link.remoteId as string, { body })
+      }
+    } catch (err) {
+      if (err instanceof RemoteError && err.status === 404) {
+        // Gone on the remote: recreate it.
+        this.note({ level: 'warning', event: 'missing remotely, recreating', kind, objectId })
+        await store.deleteProviderObject(this.db, kind, this.provider.pk, objectId)
+        if (kind === 'user') await this.syncUser(objectId)
+        else await this.syncGroup(objectId)
+        return
+      }
+      throw err
+    }
+    this.note({ level: 'info', event: 'updated', kind, objectId, remoteId: link.remoteId })
+    await this.save(kind, objectId, {
+      lastBody: body,
+      lastRequest: null,
+      lastError: null,
+      attempts: 0,
+    })
+  }
+
+  private async deleteRemote(kind: ObjectKind, link: ProviderObject): Promise<void> {
+    if (link.remoteId) {
+      try {
+        await this.client.request(
+          'DELETE',
+          `${this.path(kind)}/${encodeURIComponent(link.remoteId)}`,
+        )
+      } catch (err) {
+        // Already gone is what a delete wants.
+        if (!(err instanceof RemoteError) || err.status !== 404) throw err
+      }
+    }
+    this.note({
+      level: 'info',
+      event: 'deleted',
+      kind,
+      objectId: link.objectId,
+      remoteId: link.remoteId,
+    })
+    await store.deleteProviderObject(this.db, kind, this.provider.pk, link.objectId)
+  }
+
+  // ---- groups -------------------------------------------------------------------------
+
+  async syncGroup(id: string, loaded?: DirectoryGroup): Promise<void> {
+    const group = loaded ?? (await dir.findGroup(this.db, id))
+    const link = await store.findProviderObject(this.db, 'group', this.provider.pk, id)
+    if (!group) {
+      if (link) await this.deleteRemote('group', link)
+      return
+    }
+    const body = toRemoteGroup(group)
+    if (!link?.remoteId) {
+      const created = await this.createRemote(
+        'group',
+        id,
+        body,
+        `displayName eq ${quoted(group.name)}`,
+      )
+      await this.reconcileMembers(id, created, { fresh: true })
+      return
+    }
+    if (link.lastBody && isDeepStrictEqual(link.lastBody, body) && !link.lastError) return
+    await this.updateRemote('group', link, body)
+  }
+
+  /** The remote ids the group should have: its in-scope direct members that are pushed. */
+  private async desiredMembers(groupId: string): Promise<Set<string>> {
+    const desired = new Set<string>()
+    for (let after = 0; ; ) {
+      const page = await dir.pageGroupMembers(this.db, groupId, after, 500)
+      if (page.length === 0) break
+      after = (page[page.length - 1] as DirectoryUser).pk
+      const inScope: DirectoryUser[] = []
+      for (const u of page) if (await this.userInScope(u)) inScope.push(u)
+      const ids = await store.remoteUserIds(
+        this.db,
+        this.provider.pk,
+        inScope.map((u) => u.uuid),
+      )
+      for (const u of inScope) {
+        let rid = ids.get(u.uuid)
+        if (!rid) {
+          // Not pushed yet (a change still in the outbox): push it now, then use it.
+          await this.guarded('user', u.uuid, () => this.syncUser(u.uuid, u))
+          rid = (await store.remoteUserIds(this.db, this.provider.pk, [u.uuid])).get(u.uuid)
+        }
+        if (rid) desired.add(rid)
+      }
+    }
+    return desired
+  }
+
+  /** What the remote holds as the group's members; AWS hides them from GET /Groups. */
+  private async remoteMembers(remoteGroupId: string): Promise<Set<string>> {
+    const current = new Set<string>()
+    if (this.provider.compatibilityMode === 'aws') {
+      const filter = encodeURIComponent(`groups.value eq ${quoted(remoteGroupId)}`)
+      let cursor = ''
+      for (let pages = 0; pages < 100_000; pages++) {
+        const { body } = await this.client
+          .request('GET', `/Users?filter=${filter}&count=100&cursor=${encodeURIComponent(cursor)}`)
+          .catch((err) => {
+            // AWS answers 404 for a members filter it cannot resolve: no members.
+            if (err instanceof RemoteError && err.status === 404)
+              return { body: {} as Record<string, unknown> }
+            throw err
+          })
+        const resources = Array.isArray(body.Resources) ? body.Resources : []
+        for (const r of resources) {
+          const id = (r as { id?: unknown }).id
+          if (typeof id === 'string') current.add(id)
+        }
+        const next = body.nextCursor
+        if (typeof next !== 'string' || next === '' || resources.length === 0) break
+        cursor = next
+      }
+      return current
+    }
+    const { body } = await this.client.request(
+      'GET',
+      `/Groups/${encodeURIComponent(remoteGroupId)}?attributes=members`,
+    )
+    const members = Array.isArray(body.members) ? body.members : []
+    for (const m of members) {
+      const value = (m as { value?: unknown }).value
+      if (typeof value === 'string') current.add(value)
+    }
+    return current
+  }
+
+  /**
+   * Makes the remote group's members those of the directory group: by difference (PATCH add
+   * and remove of the members that differ, in chunks the remote accepts), or, where the remote
+   * has no PATCH, a PUT of the group with its whole member list. Only members that are users
+   * this provider pushed are ever removed.
+   */
+  async reconcileMembers(
+    groupId: string,
+    remoteGroupId: string,
+    opts: { fresh?: boolean; body?: RemoteBody } = {},
+  ): Promise<void> {
+    const desired = await this.desiredMembers(groupId)
+    if (!this.caps.patch) {
+      const group = await dir.findGroup(this.db, groupId)
+      if (!group) return
+      const body = opts.body ?? toRemoteGroup(group)
+      await this.client.request('PUT', `/Groups/${encodeURIComponent(remoteGroupId)}`, {
+        ...body,
+        id: remoteGroupId,
+        members: [...desired].map((value) => ({ value })),
+      })
+      await this.save('group', groupId, { lastBody: body, lastError: null, attempts: 0 })
+      this.note({
+        level: 'info',
+        event: 'members replaced',
+        objectId: groupId,
+        count: desired.size,
+      })
+      return
+    }
+    const current = opts.fresh ? new Set<string>() : await this.remoteMembers(remoteGroupId)
+    const adds = [...desired].filter((id) => !current.has(id))
+    const stale = [...current].filter((id) => !desired.has(id))
+    const removes = [...(await store.linkedRemoteUserIds(this.db, this.provider.pk, stale))]
+    await this.patchMembers(groupId, remoteGroupId, adds, removes)
+  }
+
+  /** Sends member changes as PATCH add/remove operations, at most maxMemberOps per request. */
+  private async patchMembers(
+    groupId: string,
+    remoteGroupId: string,
+    adds: readonly string[],
+    removes: readonly string[],
+  ): Promise<void> {
+    if (adds.length === 0 && removes.length === 0) return
+    const changes: Array<{ op: 'add' | 'remove'; id: string }> = [
+      ...removes.map((id) => ({ op: 'remove' as const, id })),
+      ...adds.map((id) => ({ op: 'add' as const, id })),
+    ]
+    const chunk = this.caps.maxMemberOps
+    for (let i = 0; i < changes.length; i += chunk) {
+      const part = changes.slice(i, i + chunk)
+      const operations: Record<string, unknown>[] = []
+      const added = part.filter((c) => c.op === 'add').map((c) => ({ value: c.id }))
+      // Each removal names its member (never a remove of all members, which AWS refuses).
+      for (const c of part) {
+        if (c.op === 'remove') {
+          operations.push({ op: 'remove', path: 'members', value: [{ value: c.id }] })
+        }
+      }
+      if (added.length > 0) operations.push({ op: 'add', path: 'members', value: added })
+      await this.client.request('PATCH', `/Groups/${encodeURIComponent(remoteGroupId)}`, {
+        schemas: [PATCH_SCHEMA],
+        Operations: operations,
+      })
+    }
+    this.note({
+      level: 'info',
+      event: 'members changed',
+      objectId: groupId,
+      added: adds.length,
+      removed: removes.length,
+    })
+  }
+
+  /** Pushes a change of some memberships of a group as that difference. */
+  async syncMembership(groupId: string, userPks: readonly number[]): Promise<void> {
+    const users = await dir.usersByPks(this.db, userPks)
+    if (groupId === this.provider.filterGroup) {
+      // Joining or leaving the filter group moves a user into or out of scope.
+      for (const u of users.values())
+        await this.guarded('user', u.uuid, () => this.syncUser(u.uuid, u))
+    }
+    const group = await dir.findGroup(this.db, groupId)
+    const link = await store.findProviderObject(this.db, 'group', this.provider.pk, groupId)
+    if (!group) return
+    if (!link?.remoteId) {
+      await this.syncGroup(groupId, group)
+      return
+    }
+    if (!this.caps.patch) {
+      await this.reconcileMembers(groupId, link.remoteId)
+      return
+    }
+    const members = await dir.membersAmong(this.db, groupId, [...users.keys()])
+    const adds: string[] = []
+    const removes: string[] = []
+    for (const user of users.values()) {
+      const wanted = members.has(user.pk) && (await this.userInScope(user))
+      let rid = (await store.remoteUserIds(this.db, this.provider.pk, [user.uuid])).get(user.uuid)
+      if (wanted && !rid) {
+        await this.guarded('user', user.uuid, () => this.syncUser(user.uuid, user))
+        rid = (await store.remoteUserIds(this.db, this.provider.pk, [user.uuid])).get(user.uuid)
+      }
+      if (!rid) continue
+      if (wanted) adds.push(rid)
+      else removes.push(rid)
+    }
+    await this.patchMembers(groupId, link.remoteId, adds, removes)
+  }
+
+  // ---- outbox and full sync -----------------------------------------------------------
+
+  /**
+   * Pushes a batch of outbox entries: each object once however often it changed (users, then
+   * groups, then member lists, then single memberships). Throws SyncDeferred when the remote
+   * is unavailable: the caller puts the batch back for later.
+   */
+  async processEntries(entries: readonly OutboxEntry[]): Promise<void> {
+    const users = new Set<string>()
+    const groups = new Set<string>()
+    const fullMembers = new Set<string>()
+    const deltas = new Map<string, Set<number>>()
+    for (const e of entries) {
+      if (e.kind === 'user') users.add(e.objectId)
+      else if (e.kind === 'group') groups.add(e.objectId)
+      else if (e.kind === 'members') fullMembers.add(e.objectId)
+      else if (e.memberId !== null) {
+        const set = deltas.get(e.objectId) ?? new Set<number>()
+        set.add(Number(e.memberId))
+        deltas.set(e.objectId, set)
+      }
+    }
+    for (const uuid of users) await this.guarded('user', uuid, () => this.syncUser(uuid))
+    for (const id of groups) await this.guarded('group', id, () => this.syncGroup(id))
+    for (const id of fullMembers) {
+      await this.guarded('group', id, async () => {
+        const link = await store.findProviderObject(this.db, 'group', this.provider.pk, id)
+        if (link?.remoteId) await this.reconcileMembers(id, link.remoteId)
+        else await this.syncGroup(id)
+      })
+    }
+    for (const [id, pks] of deltas) {
+      if (fullMembers.has(id)) continue
+      await this.guarded('group', id, () => this.syncMembership(id, [...pks]))
+    }
+  }
+
+  /**
+   * Everything, paged through the directory (never loaded whole): users, then groups with
+   * their members reconciled, then links whose object is gone or out of scope are deleted.
+   * `keepAlive` runs between pages (the worker renews its lease there).
+   */
+  async fullSync(keepAlive: () => Promise<void> = async () => {}): Promise<{ failed: number }> {
+    let failed = 0
+    for (let after = 0; ; ) {
+      const page = await dir.pageUsers(this.db, after, PAGE)
+      if (page.length === 0) break
+      after = (page[page.length - 1] as DirectoryUser).pk
+      for (const u of page) {
+        if (!(await this.guarded('user', u.uuid, () => this.syncUser(u.uuid, u)))) failed++
+      }
+      await keepAlive()
+    }
+    for (let after = ''; ; ) {
+      const page = await dir.pageGroups(this.db, after, PAGE)
+      if (page.length === 0) break
+      after = (page[page.length - 1] as DirectoryGroup).id
+      for (const g of page) {
+        const ok = await this.guarded('group', g.id, async () => {
+          const link = await store.findProviderObject(this.db, 'group', this.provider.pk, g.id)
+          if (!link?.remoteId) {
+            await this.syncGroup(g.id, g)
+            return
+          }
+          await this.syncGroup(g.id, g)
+          if (this.caps.patch) await this.reconcileMembers(g.id, link.remoteId)
+        })
+        if (!ok) failed++
+      }
+      await keepAlive()
+    }
+    for (const kind of ['user', 'group'] as const) {
+      for (let after = ''; ; ) {
+        const links = await store.pageProviderObjects(this.db, kind, this.provider.pk, after, PAGE)
+        if (links.length === 0) break
+        after = (links[links.length - 1] as ProviderObject).objectId
+        for (const link of links) {
+          const gone =
+            kind === 'user'
+              ? await this.userGone(link.objectId)
+              : !(await dir.findGroup(this.db, link.objectId))
+          if (gone) await this.guarded(kind, link.objectId, () => this.deleteRemote(kind, link))
+        }
+        await keepAlive()
+      }
+    }
+    return { failed }
+  }
+
+  private async userGone(uuid: string): Promise<boolean> {
+    const user = await dir.findUserByUuid(this.db, uuid)
+    return !user || !(await this.userInScope(user))
+  }
+}
+
+function requestOf(request: SentRequest): Record<string, unknown> {
+  return request.body === undefined
+    ? { method: request.method, url: request.url }
+    : { method: request.method, url: request.url, body: request.body }
+}
+
+/**
+ * PATCH operations that turn `before` into `after`, one per changed top-level attribute, each
+ * with an explicit path (AWS refuses operations without one). An attribute that is gone is
+ * removed, except userName and active, which targets refuse to remove.
+ */
+export function diffOperations(
+  before: Record<string, unknown> | null,
+  after: RemoteBody,
+  kind: ObjectKind,
+): Record<string, unknown>[] {
+  const operations: Record<string, unknown>[] = []
+  for (const [key, value] of Object.entries(after)) {
+    if (key === 'schemas' || key === 'id' || key === 'members') continue
+    if (before && isDeepStrictEqual(before[key], value)) continue
+    operations.push({ op: 'replace', path: key, value })
+  }
+  if (before) {
+    for (const key of Object.keys(before)) {
+      if (key in after || key === 'schemas' || key === 'id' || key === 'members') continue
+      if (kind === 'user' && (key === 'userName' || key === 'active')) continue
+      operations.push({ op: 'remove', path: key })
+    }
+  }
+  return operations
+}
