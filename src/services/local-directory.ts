@@ -11,6 +11,7 @@ import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { lockExclusive } from '../store/locks.js'
 import { removeUserMembers, wouldCreateCycle } from '../store/members.js'
+import { enqueueChange } from '../store/outbox.js'
 import { type Deps, inTransaction } from './deps.js'
 import { type GroupDetail, getGroup, getUser, parseUserPk, type UserDetail } from './directory.js'
 
@@ -112,6 +113,8 @@ export async function createUser(deps: Deps, input: UserInput): Promise<UserDeta
       last_updated: now,
     })
     if (groups.length > 0) await directory.setUserGroups(tx, pk, groups)
+    await enqueueChange(tx, { kind: 'user', userPk: pk })
+    for (const groupId of groups) await enqueueChange(tx, { kind: 'members', groupId })
     return pk
   })
   return getUser(deps, String(pk))
@@ -140,7 +143,12 @@ export async function updateUser(
       ...(input.attributes !== undefined ? { attributes: JSON.stringify(input.attributes) } : {}),
       last_updated: nowIso(),
     })
+    const before = groups ? await directory.groupsOfUsers(tx, [user.pk]) : undefined
     if (groups) await directory.setUserGroups(tx, user.pk, groups)
+    await enqueueChange(tx, { kind: 'user', userPk: user.pk })
+    // Every group the user joined or left reconciles its members.
+    const touched = new Set([...(before?.get(user.pk) ?? []).map((g) => g.id), ...(groups ?? [])])
+    for (const groupId of touched) await enqueueChange(tx, { kind: 'members', groupId })
     return user.pk
   })
   return getUser(deps, String(pk))
@@ -149,6 +157,8 @@ export async function updateUser(
 export async function deleteUser(deps: Deps, pkText: string): Promise<void> {
   await inTransaction(deps, async (tx) => {
     const user = await localUser(tx, pkText)
+    // Before the row goes: the outbox names the user by uuid, read from it.
+    await enqueueChange(tx, { kind: 'user', userPk: user.pk })
     // Its memberships and tokens cascade.
     await directory.deleteUser(tx, user.pk)
   })
@@ -199,6 +209,8 @@ export async function createGroup(deps: Deps, input: GroupInput): Promise<GroupD
     })
     if (parents.length > 0) await directory.setGroupParents(tx, id, parents)
     if (users.length > 0) await directory.setGroupUsers(tx, id, users)
+    await enqueueChange(tx, { kind: 'group', groupId: id })
+    if (users.length > 0) await enqueueChange(tx, { kind: 'members', groupId: id })
     return id
   })
   return getGroup(deps, id)
@@ -221,6 +233,8 @@ export async function updateGroup(deps: Deps, id: string, input: GroupInput): Pr
     })
     if (parents) await directory.setGroupParents(tx, id, parents)
     if (users) await directory.setGroupUsers(tx, id, users)
+    await enqueueChange(tx, { kind: 'group', groupId: id })
+    if (users) await enqueueChange(tx, { kind: 'members', groupId: id })
   })
   return getGroup(deps, id)
 }
@@ -228,6 +242,8 @@ export async function updateGroup(deps: Deps, id: string, input: GroupInput): Pr
 export async function deleteGroup(deps: Deps, id: string): Promise<void> {
   await inTransaction(deps, async (tx) => {
     await localGroup(tx, id)
+    // Before the row goes: providers delete their remote copy.
+    await enqueueChange(tx, { kind: 'group', groupId: id })
     // Its memberships and nesting cascade.
     await directory.deleteGroup(tx, id)
   })
@@ -249,7 +265,8 @@ export async function changeGroupMember(
     const pk = parseUserPk(String(userPk))
     const user = pk === undefined ? undefined : await directory.findUserByPk(tx, pk)
     if (!user) throw ScimError.notFound('User not found')
-    if (change === 'add') await directory.addGroupMember(tx, id, userPk)
-    else await removeUserMembers(tx, id, [userPk])
+    if (change === 'add') await directory.addGroupMember(tx, id, user.pk)
+    else await removeUserMembers(tx, id, [user.pk])
+    await enqueueChange(tx, { kind: 'member', groupId: id, userPks: [user.pk] })
   })
 }

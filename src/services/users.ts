@@ -446,13 +446,17 @@ export async function releaseUser(
   const holders = await store.listUserHolders(tx, userPk)
   const others = holders.filter((h) => h.id !== connectionId)
   const owns = holders.find((h) => h.id === connectionId)?.ownsUser ?? true
+  // Before the row may go: the outbox names the user by uuid, read from it.
+  await enqueueChange(tx, { kind: 'user', userPk }, now)
   if (others.length === 0 && owns) {
     await touchGroupsListing(tx, { userPk }, now)
     // Deleting the directory user cascades to its connection row, emails and memberships.
     await directory.deleteUser(tx, userPk)
     return
   }
-  await removeUserFromSourceGroups(tx, sourceId, userPk, now)
+  for (const groupId of await removeUserFromSourceGroups(tx, sourceId, userPk, now)) {
+    await enqueueChange(tx, { kind: 'member', groupId, userPks: [userPk] }, now)
+  }
   await store.deleteScimUserConnection(tx, sourceId, connectionId)
   const [heir] = others
   if (owns && heir) await store.markOwnsUser(tx, heir.id)

@@ -2,9 +2,9 @@
  * Group membership in SQL: users in group_members, nested groups in group_parents. Every
  * change touches only the rows it names, so its cost does not depend on the group's size.
  */
-import { type ExpressionBuilder, type RawBuilder, sql } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
 import type { ResourceRef, UserGroupRef } from '../core/domain.js'
-import type { Database, Dialect, Executor } from './database.js'
+import type { Dialect, Executor } from './database.js'
 import { preparedQuery } from './prepared.js'
 import { MAX_GROUP_DEPTH } from './query/group-walk.js'
 
@@ -221,22 +221,28 @@ export async function removeUserFromSourceGroups(
   sourceId: string,
   userPk: number,
   now: string,
-): Promise<void> {
-  const groups = (eb: ExpressionBuilder<Database, 'group_members'>) =>
-    eb.selectFrom('scim_source_groups').select('group_id').where('source_id', '=', sourceId)
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('group_members as gm')
+    .innerJoin('scim_source_groups as sg', 'sg.group_id', 'gm.group_id')
+    .select('gm.group_id')
+    .where('gm.user_id', '=', userPk)
+    .where('sg.source_id', '=', sourceId)
+    .execute()
+  const groupIds = rows.map((r) => r.group_id)
+  if (groupIds.length === 0) return []
   await db
     .updateTable('scim_source_groups')
     .set({ last_modified: now, version: sql<number>`version + 1` })
     .where('source_id', '=', sourceId)
-    .where('group_id', 'in', (eb) =>
-      eb.selectFrom('group_members').select('group_id').where('user_id', '=', userPk),
-    )
+    .where('group_id', 'in', groupIds)
     .execute()
   await db
     .deleteFrom('group_members')
     .where('user_id', '=', userPk)
-    .where('group_id', 'in', groups)
+    .where('group_id', 'in', groupIds)
     .execute()
+  return groupIds
 }
 
 /** A group's members as SCIM references, users first, each in id order. */

@@ -216,4 +216,28 @@ describe('/api/v3/core/groups/ writes', () => {
     const user = await json(await t.admin('GET', `/core/users/${b.pk}/`))
     expect(user.groups).toEqual([])
   })
+
+  it('puts every change in the providers’ outbox', async () => {
+    const t = await createTestApp()
+    const provider = await t.admin('POST', '/providers/scim/', {
+      name: 'AWS',
+      url: 'https://scim.example.com/scim/v2/',
+      token: 'remote-token-0123456789abcdef',
+    })
+    expect(provider.status).toBe(201)
+    const outbox = () =>
+      t.runtime.deps.db
+        .selectFrom('outbox')
+        .select(['kind', 'object_id', 'member_id'])
+        .orderBy('id')
+        .execute()
+    const user = await json(await t.admin('POST', '/core/users/', { username: 'u', name: 'U' }))
+    const group = await json(await t.admin('POST', '/core/groups/', { name: 'push to AWS' }))
+    await t.admin('POST', `/core/groups/${group.pk}/add_user/`, { pk: user.pk })
+    await t.admin('PATCH', `/core/users/${user.pk}/`, { name: 'V' })
+    await t.admin('DELETE', `/core/groups/${group.pk}/`)
+    const kinds = (await outbox()).map((r) => `${r.kind}:${r.object_id === group.pk ? 'g' : 'u'}`)
+    expect(kinds).toEqual(expect.arrayContaining(['user:u', 'group:g', 'member:g']))
+    expect(kinds.length).toBeGreaterThanOrEqual(4)
+  })
 })
