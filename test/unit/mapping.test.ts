@@ -124,7 +124,7 @@ describe('mapping engine', () => {
     )
     const outcome = await runMappings([mapping('skipper', '$skipObject()')], {})
     expect(outcome).toEqual({ skipped: true, by: 'skipper' })
-    const err = await evaluateMapping(mapping('bad', '$nope()'), {}).catch((e) => e)
+    const err = (await evaluateMapping(mapping('bad', '$nope()'), {}).catch((e) => e)) as MappingError
     expect(err).toBeInstanceOf(MappingError)
     expect(err.mapping).toBe('bad')
   })
