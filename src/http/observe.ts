@@ -67,8 +67,8 @@ export function observeRequest(
     path,
     status,
     scimType: c.get('scimType'),
-    ip: incoming?.socket.remoteAddress,
-    forwardedFor: incoming?.headers['x-forwarded-for'],
+    ip: incoming?.socket?.remoteAddress,
+    forwardedFor: c.req.header('x-forwarded-for'),
     userAgent: c.req.header('user-agent'),
     ms: Math.round(seconds * 10_000) / 10,
   })

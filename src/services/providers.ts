@@ -2,7 +2,7 @@
 import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
 import { nowIso } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
-import { outboxDepth } from '../store/outbox.js'
+import { outboxDepth, outboxDepths } from '../store/outbox.js'
 import * as dir from '../store/provider-directory.js'
 import type { CompatibilityMode, ObjectKind, Provider, ProviderObject } from '../store/providers.js'
 import * as store from '../store/providers.js'
@@ -371,8 +371,45 @@ export async function findGroupForLink(deps: Deps, id: string) {
   return dir.findGroup(deps.db, id)
 }
 
+/**
+ * Registers the outbox gauges: how many changes wait per provider, and how long the oldest
+ * has waited (0 when none does), read from the database at each scrape.
+ */
+export function registerProviderMetrics(deps: Deps): void {
+  const metrics = deps.metrics
+  if (!metrics) return
+  let last: Promise<Awaited<ReturnType<typeof outboxDepths>>> | undefined
+  // One query per scrape for both gauges.
+  const read = () => {
+    last ??= outboxDepths(deps.db).finally(() => {
+      setTimeout(() => {
+        last = undefined
+      }, 1000).unref()
+    })
+    return last
+  }
+  metrics.gauge(
+    'scimd_provider_outbox_depth',
+    'Directory changes waiting to be pushed, by provider pk',
+    ['provider'],
+    async () =>
+      (await read()).map((d) => ({ labels: { provider: String(d.providerId) }, value: d.count })),
+  )
+  metrics.gauge(
+    'scimd_provider_outbox_lag_seconds',
+    'Age of the oldest change waiting to be pushed, by provider pk (0 when none waits)',
+    ['provider'],
+    async () =>
+      (await read()).map((d) => ({
+        labels: { provider: String(d.providerId) },
+        value: d.oldest ? Math.max(0, (Date.now() - Date.parse(d.oldest)) / 1000) : 0,
+      })),
+  )
+}
+
 /** Starts the background worker that pushes to every provider (serve). */
 export function startProviderSync(deps: Deps, opts: WorkerOptions = {}): SyncWorker {
+  registerProviderMetrics(deps)
   const worker = new SyncWorker(deps, opts)
   worker.start()
   return worker

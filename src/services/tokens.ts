@@ -285,6 +285,10 @@ export async function revokeToken(
       )
     }
     await tokens.deleteToken(tx, found.id)
+    await recordEvent(deps, tx, {
+      action: 'model_deleted',
+      model: tokenModel(found.id, identifier),
+    })
     const { keySealed: _sealed, ...token } = found
     return token
   })

@@ -341,3 +341,24 @@ export async function withClaimedOutbox(
   if (failure !== undefined) throw failure
   return claimed
 }
+
+/** Every provider's pending changes and the oldest one's time, for the metrics. */
+export async function outboxDepths(
+  db: Executor,
+): Promise<Array<{ providerId: number; count: number; oldest: string | null }>> {
+  const rows = await db
+    .selectFrom('providers as p')
+    .leftJoin('outbox as o', 'o.provider_id', 'p.id')
+    .select((eb) => [
+      'p.id',
+      eb.fn.count<number | string>('o.id').as('n'),
+      eb.fn.min('o.created_at').as('oldest'),
+    ])
+    .groupBy('p.id')
+    .execute()
+  return rows.map((r) => ({
+    providerId: Number(r.id),
+    count: Number(r.n),
+    oldest: (r.oldest as string | null) ?? null,
+  }))
+}

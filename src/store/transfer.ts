@@ -212,6 +212,30 @@ export const TRANSFER_TABLES: ReadonlyArray<readonly [TransferTable, TableSpec]>
       key: ['id'],
     },
   ],
+  [
+    'events',
+    {
+      columns: [
+        'id',
+        'action',
+        'app',
+        'user_pk',
+        'username',
+        'client_ip',
+        'source_id',
+        'source_slug',
+        'model_app',
+        'model_name',
+        'model_pk',
+        'model_label',
+        'context',
+        'created',
+        'expires',
+      ],
+      key: ['id'],
+    },
+  ],
+  ['auth_failures', { columns: ['client_ip', 'window_start', 'failures'], key: ['client_ip'] }],
 ]
 
 const SPECS = new Map<string, TableSpec>(TRANSFER_TABLES)

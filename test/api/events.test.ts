@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { purgeExpired, recordStandaloneEvent } from '../../src/services/events.js'
+import { createAdminToken } from '../../src/services/sources.js'
 import { ADMIN_KEY, BASE, createTestApp, type TestApp } from '../support/app.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are probed field by field
@@ -137,6 +138,19 @@ describe('event log', () => {
     const text = JSON.stringify(await events(t, '?page_size=1000'))
     for (const secret of [key, newKey, 'k'.repeat(32), ADMIN_KEY])
       expect(text).not.toContain(secret)
+  })
+
+  it('records a revoked admin token', async () => {
+    const t = await createTestApp()
+    const { token } = await createAdminToken(t.runtime.deps)
+    expect((await t.admin('DELETE', `/core/tokens/${token.identifier}/`)).status).toBe(204)
+    const list = await events(t, '?action=model_deleted&context_model_name=token')
+    expect(list).toMatchObject([
+      {
+        user: { username: 'akadmin' },
+        context: { model: { pk: token.id, name: token.identifier } },
+      },
+    ])
   })
 
   it('filters by action (contains), model and search; orders; pages; 404 for an unknown pk', async () => {

@@ -2,27 +2,12 @@
  * Two scimd apps: Entra provisions A's source (the recorded sequence), A's provider pushes to
  * B's source over HTTP. After every change, B holds what A's directory holds.
  */
-import type { AddressInfo } from 'node:net'
-import { serve } from '@hono/node-server'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { forgetCapabilities } from '../../src/sync/capabilities.js'
 import { replay } from '../clients/support/replay.js'
 import { createTestApp, type TestApp } from '../support/app.js'
+import { serveScimd } from '../support/targets/scimd-target.js'
 import { addProvider, outboxCount, worker } from './support.js'
-
-/** A second scimd on a real port: the generic RFC 7644 target. */
-export async function serveScimd(t: TestApp): Promise<string> {
-  const server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0 })
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()))
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        ;(server as unknown as { closeAllConnections(): void }).closeAllConnections()
-        server.close(() => resolve())
-      }),
-  )
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/source/scim/${t.slug}/v2`
-}
 
 interface Shape {
   users: string[]

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { registerProviderMetrics } from '../../src/services/providers.js'
 import { createTestApp } from '../support/app.js'
 import { startMemoryTarget } from '../support/targets/memory-target.js'
 import { addProvider, outboxCount, PATCH, scimJson, worker } from './support.js'
@@ -122,5 +123,36 @@ describe('pushing to an RFC target', () => {
     await w.runOnce()
     expect(target.writes()).toHaveLength(1)
     expect(remote?.members).toHaveLength(29)
+  })
+})
+
+describe('the running worker', () => {
+  it('pushes a change in the background, and the outbox gauges show what waits', async () => {
+    const t = await createTestApp()
+    const target = await startMemoryTarget()
+    const pk = await addProvider(t, target, { excludeServiceAccounts: true })
+    registerProviderMetrics(t.runtime.deps)
+    await t.scim('POST', '/Users', { userName: 'queued' })
+    const metrics = t.runtime.deps.metrics
+    expect(metrics).toBeDefined()
+    const before = await metrics?.render()
+    expect(before).toContain(`scimd_provider_outbox_depth{provider="${pk}"} 1`)
+    expect(before).toMatch(
+      new RegExp(`scimd_provider_outbox_lag_seconds\\{provider="${pk}"\\} [0-9.]+`),
+    )
+
+    const w = worker(t)
+    w.start()
+    onTestFinished(() => w.stop())
+    const deadline = Date.now() + 30_000
+    while (
+      ![...target.users.values()].some((u) => u.userName === 'queued') ||
+      (await outboxCount(t)) > 0
+    ) {
+      if (Date.now() > deadline) throw new Error('the worker did not push in 30 s')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    await w.stop()
+    expect([...target.users.values()].map((u) => u.userName)).toEqual(['akadmin', 'queued'])
   })
 })
