@@ -7,6 +7,8 @@ import * as neverReuseUserPks from './2026_12_07_1600_never_reuse_user_pks.js'
 import * as recordSecretFingerprint from './2026_12_07_1600_record_secret_fingerprint.js'
 import * as createProviders from './2026_12_07_1700_create_providers.js'
 import * as createEvents from './2026_12_07_1800_create_events.js'
+import * as createPropertyMappings from './2026_12_07_1900_create_property_mappings.js'
+import * as linkSourceUsers from './2026_12_07_1900_link_source_users.js'
 import * as createUiSessions from './2026_12_07_2000_create_ui_sessions.js'
 import * as foldDisplayNameIndex from './2026_12_07_2100_fold_display_name_index.js'
 
@@ -19,5 +21,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_07_1700_create_providers': createProviders,
   '2026_12_07_1800_create_events': createEvents,
   '2026_12_07_2000_create_ui_sessions': createUiSessions,
+  '2026_12_07_1900_create_property_mappings': createPropertyMappings,
+  '2026_12_07_1900_link_source_users': linkSourceUsers,
   '2026_12_07_2100_fold_display_name_index': foldDisplayNameIndex,
 }

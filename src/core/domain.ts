@@ -5,17 +5,30 @@ export type ScimDocument = Record<string, unknown>
 
 export type UserType = 'internal' | 'external' | 'service_account' | 'internal_service_account'
 
+/** authentik's user matching modes (services/matching.ts says what each does). */
+export const USER_MATCHING_MODES = [
+  'identifier',
+  'email_link',
+  'email_deny',
+  'username_link',
+  'username_deny',
+] as const
+export type UserMatchingMode = (typeof USER_MATCHING_MODES)[number]
+
 export interface Source {
   id: string
   slug: string
   name: string
   enabled: boolean
-  userMatchingMode: string
+  userMatchingMode: UserMatchingMode
   userPathTemplate: string
   serviceAccountId: number | null
   tokenId: string | null
   createdAt: string
   updatedAt: string
+  /** Property mapping ids (services/property-mappings.ts); usually none. */
+  userPropertyMappings: readonly string[]
+  groupPropertyMappings: readonly string[]
 }
 
 export interface DirectoryUser {

@@ -1,7 +1,9 @@
 /** Turns any thrown error into a response: SCIM error bodies on SCIM paths, authentik shapes on /api. */
+
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { FieldErrors } from '../core/field-errors.js'
 import { ScimError } from '../scim/errors.js'
 import type { AppEnv } from './env.js'
 import { scimMediaType, scimResponse } from './scim-response.js'
@@ -48,7 +50,7 @@ const ADMIN_CODES: Record<number, string> = {
 }
 
 export function renderAdminError(c: Context<AppEnv>, err: unknown): Response {
-  if (err instanceof ValidationError) {
+  if (err instanceof ValidationError || err instanceof FieldErrors) {
     return c.json({ ...err.fields, code: 'invalid' }, 400)
   }
   const scim = asScimError(err) ?? internalError(c, err)

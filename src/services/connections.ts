@@ -14,6 +14,7 @@ import { enqueueChange } from '../store/outbox.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inTransaction } from './deps.js'
 import { recordEvent } from './events.js'
+import { releaseUser } from './users.js'
 
 export {
   GROUP_CONNECTION_ORDER_FIELDS,
@@ -70,19 +71,16 @@ export async function getUserConnection(deps: Deps, id: string): Promise<UserCon
 }
 
 /**
- * Deletes a user connection and the directory user it links, as the source's own SCIM DELETE
- * would. authentik only unlinks, and relinks by userName on the next push; scimd adopts no
- * existing users, so an unlinked user would be an orphan that no identity provider can
- * deprovision while the next push creates a second user with the same name.
+ * Deletes a user connection as the source's own SCIM DELETE would: the directory user goes
+ * with it unless something else holds it (users.ts releaseUser). authentik only unlinks, and
+ * relinks by userName on the next push; a user only this source held would be an orphan
+ * that no identity provider can deprovision.
  */
 export async function deleteUserConnection(deps: Deps, id: string): Promise<void> {
   await inTransaction(deps, async (tx) => {
     const found = await connections.findUserConnection(tx, id)
     if (!found) throw ScimError.notFound('SCIM source user not found')
-    await touchGroupsListing(tx, { userPk: found.record.userId }, nowIso())
-    await enqueueChange(tx, { kind: 'user', userPk: found.record.userId })
-    // The connection row, its emails and the user's memberships cascade.
-    await directory.deleteUser(tx, found.record.userId)
+    await releaseUser(tx, found.record.sourceId, found.record.id, found.record.userId)
     await recordEvent(deps, tx, {
       action: 'model_deleted',
       model: userModel(found.record.userId, String(found.record.document.userName ?? '')),

@@ -7,6 +7,8 @@
 import type { ResourceRef, ScimDocument, ScimGroupRecord, Source } from '../core/domain.js'
 import { groupModel } from '../core/events.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
+import { SkipObject } from '../mapping/engine.js'
+import { mapSourceGroup } from '../mapping/source.js'
 import { ScimError } from '../scim/errors.js'
 import { parseFilter } from '../scim/filter/parse.js'
 import type { ListParams } from '../scim/list.js'
@@ -24,6 +26,7 @@ import { enqueueChange } from '../store/outbox.js'
 import * as store from '../store/scim-resources/groups.js'
 import { type Deps, inTransaction, VersionConflict } from './deps.js'
 import { recordEvent, sourceChange } from './events.js'
+import { mappingFailure, sourceMappings } from './property-mappings.js'
 import {
   checkIfMatch,
   type ListResult,
@@ -158,11 +161,14 @@ export async function createGroup(
   const normalized = normalizeResource(GROUP_RESOURCE, body)
   const displayName = displayNameOf(normalized.document)
   const { externalId, rest } = splitExternalId(normalized.document)
+  const properties = await groupProperties(deps.db, source, rest, displayName).catch((err) =>
+    mappingFailure(deps, source, err),
+  )
   try {
     return await inTransaction(deps, async (tx) => {
       const now = nowIso()
       const id = uuidv7()
-      await directory.insertGroup(tx, { id, name: displayName, now })
+      await directory.insertGroup(tx, { id, ...properties, now })
       await store.insertScimGroup(tx, {
         id,
         sourceId: source.id,
@@ -229,10 +235,20 @@ async function writeGroupDocument(
       throw isUniqueViolation(err) ? uniquenessError(displayName) : err
     })
   if (!written) throw new VersionConflict()
-  await directory.updateGroupName(tx, current.id, displayName, now)
+  const properties = await groupProperties(tx, source, rest, displayName)
+  let attributes: string | undefined
+  if (properties.attributes) {
+    const group = await directory.findGroupById(tx, current.id)
+    attributes = JSON.stringify({ ...group?.attributes, ...properties.attributes })
+  }
+  await directory.updateGroup(tx, current.id, {
+    name: properties.name,
+    ...(attributes !== undefined ? { attributes } : {}),
+    last_updated: now,
+  })
   await enqueueChange(tx, { kind: 'group', groupId: current.id }, now)
   // A parent group shows this one by name among its members.
-  if (displayName !== current.document.displayName) {
+  if (properties.name !== displayName || displayName !== current.document.displayName) {
     await members.touchGroupsListing(tx, { groupId: current.id }, now)
   }
   return writtenRecord(current, { externalId, document: rest }, now)
@@ -275,7 +291,28 @@ async function mutateGroup(
         ),
       )
     return view(tx, source, next, opts)
-  })
+  }).catch((err) => mappingFailure(deps, source, err))
+}
+
+/**
+ * The directory group's name (and attributes) from a SCIM Group: its displayName, or what
+ * the source's group property mappings make of it (only for a source that has some).
+ */
+async function groupProperties(
+  db: Executor,
+  source: Source,
+  document: ScimDocument,
+  displayName: string,
+): Promise<{ name: string; attributes?: Record<string, unknown> }> {
+  if (source.groupPropertyMappings.length === 0) return { name: displayName }
+  const mapped = await mapSourceGroup(
+    await sourceMappings(db, source, 'group'),
+    document,
+    { slug: source.slug, name: source.name, user_path_template: source.userPathTemplate },
+    { name: displayName, attributes: {} },
+  )
+  if (mapped.skipped) throw new SkipObject(mapped.by)
+  return mapped.properties
 }
 
 /** PUT: the document and the member list are replaced (no members sent = no members). */

@@ -1,20 +1,23 @@
 /** SCIM sources: each is created with its service account and that account's API token. */
 
-import type { DirectoryUser, Source, Token } from '../core/domain.js'
+import type { DirectoryUser, Source, Token, UserMatchingMode } from '../core/domain.js'
 import { sourceModel, tokenModel } from '../core/events.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
-import { deleteSourceObjects, sourceObjects } from '../store/connections.js'
+import { deleteSourceGroups, sourceObjects } from '../store/connections.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isUniqueViolation } from '../store/errors.js'
 import { lockExclusive } from '../store/locks.js'
 import { enqueueChange } from '../store/outbox.js'
+import { setSourceMappings } from '../store/property-mappings.js'
+import { releaseSourceUsers } from '../store/scim-resources/users.js'
 import * as sources from '../store/sources.js'
 import * as tokens from '../store/tokens.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inCredentialsTransaction, inTransaction } from './deps.js'
 import { recordEvent } from './events.js'
+import { checkSourceMappingIds } from './property-mappings.js'
 import { issueToken } from './tokens.js'
 
 export { SOURCE_ORDER_FIELDS, type SourceFilter, type SourceOrderField } from '../store/sources.js'
@@ -27,6 +30,10 @@ export interface SourceInput {
   slug: string
   enabled?: boolean
   userPathTemplate?: string
+  userMatchingMode?: UserMatchingMode
+  /** Source property mapping ids (services/property-mappings.ts). */
+  userPropertyMappings?: readonly string[]
+  groupPropertyMappings?: readonly string[]
 }
 
 /** A source with what the admin API shows beside it: its token and the token's user. */
@@ -56,6 +63,7 @@ export async function createSource(
         enabled: input.enabled ?? true,
         now,
         ...(input.userPathTemplate ? { userPathTemplate: input.userPathTemplate } : {}),
+        ...(input.userMatchingMode ? { userMatchingMode: input.userMatchingMode } : {}),
       })
       const accountPk = await directory.insertUser(tx, {
         uuid: uuidv7(),
@@ -79,6 +87,7 @@ export async function createSource(
         description: tokenDescription(input.slug),
       })
       await sources.updateSource(tx, id, { service_account_id: accountPk, token_id: token.id })
+      await setMappings(tx, id, input)
       await recordEvent(deps, tx, {
         action: 'model_created',
         model: sourceModel(id, input.name),
@@ -92,6 +101,33 @@ export async function createSource(
       throw ScimError.uniqueness(`Source with slug '${input.slug}' already exists`)
     throw err
   }
+}
+
+/** Sets the mapping lists given (each id must name a source mapping; 400 otherwise). */
+async function setMappings(
+  tx: Executor,
+  id: string,
+  input: {
+    userPropertyMappings?: readonly string[] | undefined
+    groupPropertyMappings?: readonly string[] | undefined
+  },
+): Promise<void> {
+  const lists: { user?: string[]; group?: string[] } = {}
+  if (input.userPropertyMappings !== undefined) {
+    lists.user = await checkSourceMappingIds(
+      tx,
+      'user_property_mappings',
+      input.userPropertyMappings,
+    )
+  }
+  if (input.groupPropertyMappings !== undefined) {
+    lists.group = await checkSourceMappingIds(
+      tx,
+      'group_property_mappings',
+      input.groupPropertyMappings,
+    )
+  }
+  if (lists.user || lists.group) await setSourceMappings(tx, id, lists)
 }
 
 async function loadDetail(db: Executor, id: string): Promise<SourceDetail> {
@@ -147,6 +183,9 @@ export interface SourceChange {
   slug?: string | undefined
   enabled?: boolean | undefined
   userPathTemplate?: string | undefined
+  userMatchingMode?: UserMatchingMode | undefined
+  userPropertyMappings?: readonly string[] | undefined
+  groupPropertyMappings?: readonly string[] | undefined
 }
 
 /**
@@ -168,10 +207,12 @@ export async function updateSource(
       if (change.slug !== undefined) row.slug = change.slug
       if (change.enabled !== undefined) row.enabled = change.enabled ? 1 : 0
       if (change.userPathTemplate !== undefined) row.user_path_template = change.userPathTemplate
+      if (change.userMatchingMode !== undefined) row.user_matching_mode = change.userMatchingMode
       if (Object.keys(row).length > 0) {
         row.updated_at = nowIso()
         await sources.updateSource(tx, source.id, row)
       }
+      await setMappings(tx, source.id, change)
       if (change.slug !== undefined && change.slug !== source.slug && source.tokenId) {
         const token = await tokens.findTokenById(tx, source.tokenId)
         if (token?.description === tokenDescription(source.slug)) {
@@ -272,7 +313,10 @@ export async function deleteSource(deps: Deps, slug: string): Promise<void> {
     if (source.serviceAccountId !== null) {
       await enqueueChange(tx, { kind: 'user', userPk: source.serviceAccountId })
     }
-    await deleteSourceObjects(tx, source.id)
+    // Users that another source also holds, or that existed before this source linked
+    // them, stay (services/users.ts releaseUser); the source's groups go.
+    await releaseSourceUsers(tx, source.id)
+    await deleteSourceGroups(tx, source.id)
     await sources.deleteSource(tx, source.id)
     if (source.serviceAccountId !== null) await directory.deleteUser(tx, source.serviceAccountId)
     await recordEvent(deps, tx, {

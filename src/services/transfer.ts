@@ -19,6 +19,7 @@ import { appliedMigrations } from '../store/migrate.js'
 import { requestFullSyncAll } from '../store/providers.js'
 import {
   countTableRows,
+  deleteManagedMappings,
   INSERT_BATCH,
   insertTableRows,
   readTablePage,
@@ -153,7 +154,7 @@ function checkHeader(deps: Deps, value: unknown, targetMigrations: string[]): He
 
 async function ensureEmpty(tx: Executor): Promise<void> {
   for (const [table] of TRANSFER_TABLES) {
-    const n = await countTableRows(tx, table)
+    const n = await countTableRows(tx, table, true)
     if (n > 0) {
       throw new TransferError(
         `The target database is not empty (${table} has ${n} rows). Import into a freshly ` +
@@ -195,6 +196,7 @@ export async function importData(deps: Deps, input: Readable): Promise<TransferC
   const order = new Map(TRANSFER_TABLES.map(([t], i) => [t as string, i]))
   return deps.db.transaction().execute(async (tx) => {
     await ensureEmpty(tx)
+    await deleteManagedMappings(tx)
     const counts = zeroCounts()
     let position = 0
     let batchTable: TransferTable | undefined

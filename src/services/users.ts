@@ -8,6 +8,8 @@ import {
 } from '../core/domain.js'
 import { userModel } from '../core/events.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
+import { type MappingDefinition, SkipObject } from '../mapping/engine.js'
+import { mapSourceUser } from '../mapping/source.js'
 import { ScimError } from '../scim/errors.js'
 import type { Filter } from '../scim/filter/ast.js'
 import { parseFilter } from '../scim/filter/parse.js'
@@ -17,14 +19,21 @@ import { applyPatch } from '../scim/patch/apply.js'
 import { parsePatchRequest } from '../scim/patch/request.js'
 import { resolveAttributePath, USER_RESOURCE } from '../scim/schema/resource-types.js'
 import { hashPassword } from '../secrets.js'
-import type { Executor } from '../store/database.js'
+import type { EventRow, Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
-import { listGroupsOfUsers, touchGroupsListing } from '../store/members.js'
+import { recordEvent as recordStoredEvent, withModelPk } from '../store/events.js'
+import {
+  listGroupsOfUsers,
+  removeUserFromSourceGroups,
+  touchGroupsListing,
+} from '../store/members.js'
 import { enqueueChange } from '../store/outbox.js'
 import * as store from '../store/scim-resources/users.js'
 import { type Deps, inTransaction, VersionConflict, withRetries } from './deps.js'
 import { eventRow, recordEvent, sourceChange } from './events.js'
+import { matchUser } from './matching.js'
+import { mappingFailure, sourceMappings } from './property-mappings.js'
 import {
   checkIfMatch,
   type ListResult,
@@ -86,6 +95,37 @@ function directoryFields(document: ScimDocument, source: Source, userName: strin
   }
 }
 
+/**
+ * directoryFields through the source's user property mappings (services/property-mappings.ts),
+ * for a source that has any; `attributes` is what the mappings put there.
+ */
+async function mappedFields(
+  mappings: readonly MappingDefinition[],
+  document: ScimDocument,
+  source: Source,
+  userName: string,
+) {
+  const base = directoryFields(document, source, userName)
+  const mapped = await mapSourceUser(
+    mappings,
+    document,
+    { slug: source.slug, name: source.name, user_path_template: source.userPathTemplate },
+    { ...base, is_active: base.is_active === 1, attributes: {} },
+  )
+  if (mapped.skipped) throw new SkipObject(mapped.by)
+  const p = mapped.properties
+  return {
+    fields: {
+      username: p.username,
+      name: p.name,
+      email: p.email,
+      is_active: p.is_active ? 1 : 0,
+      path: p.path,
+    },
+    attributes: p.attributes,
+  }
+}
+
 /** How a group's `members[].display` shows this user (store/members.ts listMembers). */
 function memberDisplay(document: ScimDocument, source: Source): string {
   const userName = typeof document.userName === 'string' ? document.userName : ''
@@ -131,6 +171,17 @@ export async function createUser(
   const userName = userNameOf(document)
   const passwordHash = password ? await hashPassword(password) : null
   const { externalId, rest } = splitExternalId(document)
+  // A source without mappings takes the built-in fields, with no expression evaluated.
+  let fields: ReturnType<typeof directoryFields> = directoryFields(rest, source, userName)
+  let attributes: Record<string, unknown> | undefined
+  if (source.userPropertyMappings.length > 0) {
+    try {
+      const mappings = await sourceMappings(deps.db, source, 'user')
+      ;({ fields, attributes } = await mappedFields(mappings, rest, source, userName))
+    } catch (err) {
+      mappingFailure(deps, source, err)
+    }
+  }
   const now = nowIso()
   const id = uuidv7()
   const newUser: store.NewScimUser = {
@@ -138,7 +189,8 @@ export async function createUser(
     sourceId: source.id,
     user: {
       uuid: id,
-      ...directoryFields(rest, source, userName),
+      ...fields,
+      ...(attributes ? { attributes: JSON.stringify(attributes) } : {}),
       type: 'internal',
       password_hash: passwordHash,
       date_joined: now,
@@ -152,9 +204,14 @@ export async function createUser(
     now,
   }
   try {
-    const userPk = await withRetries(deps, () =>
-      store.createScimUser(deps.db, deps.transactor, newUser, createdEvent(deps, source, userName)),
-    )
+    // `identifier` (the default) never looks at other users: today's one-statement create.
+    const event = createdEvent(deps, source, userName)
+    const userPk =
+      source.userMatchingMode === 'identifier'
+        ? await withRetries(deps, () =>
+            store.createScimUser(deps.db, deps.transactor, newUser, event),
+          )
+        : await inTransaction(deps, (tx) => createMatched(tx, source, newUser, event))
     // What was written is what a read would return; a new user is in no group yet.
     const record: ScimUserRecord = {
       id,
@@ -173,6 +230,39 @@ export async function createUser(
     if (isForeignKeyViolation(err)) throw ScimError.notFound('This source no longer exists')
     throw err
   }
+}
+
+/**
+ * A create under a matching mode (services/matching.ts), in one transaction: a new user, or
+ * a connection of this source to the directory user it links to, which takes this source's
+ * fields like any other write of it. Returns the directory user's pk.
+ */
+async function createMatched(
+  tx: Executor,
+  source: Source,
+  newUser: store.NewScimUser,
+  event: EventRow,
+): Promise<number> {
+  const fields = { username: String(newUser.user.username), email: newUser.user.email ?? '' }
+  const match = await matchUser(tx, source, fields)
+  if (match.kind === 'create') return store.insertScimUser(tx, newUser, event)
+  const {
+    uuid: _uuid,
+    date_joined: _joined,
+    last_login: _login,
+    type: _type,
+    ...update
+  } = newUser.user
+  await store.insertScimUserConnection(tx, { ...newUser, userId: match.user.pk, ownsUser: false })
+  if (update.attributes !== undefined) {
+    const merged = { ...match.user.attributes, ...JSON.parse(update.attributes) }
+    update.attributes = JSON.stringify(merged)
+  }
+  await directory.updateUser(tx, match.user.pk, update)
+  await touchGroupsListing(tx, { userPk: match.user.pk }, newUser.now)
+  await enqueueChange(tx, { kind: 'user', userPk: match.user.pk }, newUser.now)
+  await recordStoredEvent(tx, withModelPk(event, match.user.pk))
+  return match.user.pk
 }
 
 export async function getUser(
@@ -206,18 +296,34 @@ async function writeUser(
     now,
   })
   if (!written) throw new VersionConflict()
-  const fields = directoryFields(rest, source, userName)
+  let fields = directoryFields(rest, source, userName)
+  let attributes: string | undefined
+  if (source.userPropertyMappings.length > 0) {
+    const mapped = await mappedFields(
+      await sourceMappings(tx, source, 'user'),
+      rest,
+      source,
+      userName,
+    )
+    fields = mapped.fields
+    // Mapped attributes are merged in: keys are added or replaced, never removed (authentik).
+    const user = await directory.findUserByPk(tx, current.userId)
+    attributes = JSON.stringify({ ...user?.attributes, ...mapped.attributes })
+  }
   await directory.updateUser(tx, current.userId, {
     ...fields,
+    ...(attributes !== undefined ? { attributes } : {}),
     ...(passwordHash !== undefined ? { password_hash: passwordHash } : {}),
     last_updated: now,
   })
   await store.replaceScimUserEmails(tx, source.id, current.id, emailsOf(rest), false)
   await enqueueChange(tx, { kind: 'user', userPk: current.userId }, now)
-  // A rename changes the groups listing the user: they show it by name (or userName).
+  // A rename changes the groups listing the user: they show it by name (or userName). With
+  // mappings the shown name is the mapped one, which the stored document cannot tell.
   if (
+    attributes !== undefined ||
     userDisplay({ name: fields.name, username: userName }) !==
-    memberDisplay(current.document, source)
+      memberDisplay(current.document, source)
   ) {
     await touchGroupsListing(tx, { userPk: current.userId }, now)
   }
@@ -259,7 +365,7 @@ async function mutateUser(
     })
   } catch (err) {
     if (isUniqueViolation(err)) throw uniquenessError(attemptedUserName)
-    throw err
+    mappingFailure(deps, source, err)
   }
 }
 
@@ -313,11 +419,7 @@ export async function deleteUser(
     const current = await store.findScimUserForUpdate(tx, source.id, id)
     if (!current) throw ScimError.notFound(`User ${id} not found`)
     checkIfMatch(ifMatch, current.version)
-    await touchGroupsListing(tx, { userPk: current.userId }, nowIso())
-    // Before the row goes: the outbox names the user by uuid, read from it.
-    await enqueueChange(tx, { kind: 'user', userPk: current.userId })
-    // Deleting the directory user cascades to its connection row, emails and memberships.
-    await directory.deleteUser(tx, current.userId)
+    await releaseUser(tx, source.id, current.id, current.userId)
     await recordEvent(
       deps,
       tx,
@@ -328,6 +430,39 @@ export async function deleteUser(
       ),
     )
   })
+}
+
+/**
+ * A source lets go of one of its users (SCIM DELETE, or an admin deleting the connection).
+ * The directory user is deleted with it only when nothing else holds it: no other source
+ * links it, and it did not exist before this source linked it (matching modes). Otherwise
+ * only the connection goes, the user leaves this source's groups, and if this connection
+ * was the one the user exists for, the oldest other holder becomes it.
+ */
+export async function releaseUser(
+  tx: Executor,
+  sourceId: string,
+  connectionId: string,
+  userPk: number,
+): Promise<void> {
+  const now = nowIso()
+  const holders = await store.listUserHolders(tx, userPk)
+  const others = holders.filter((h) => h.id !== connectionId)
+  const owns = holders.find((h) => h.id === connectionId)?.ownsUser ?? true
+  // Before the row may go: the outbox names the user by uuid, read from it.
+  await enqueueChange(tx, { kind: 'user', userPk }, now)
+  if (others.length === 0 && owns) {
+    await touchGroupsListing(tx, { userPk }, now)
+    // Deleting the directory user cascades to its connection row, emails and memberships.
+    await directory.deleteUser(tx, userPk)
+    return
+  }
+  for (const groupId of await removeUserFromSourceGroups(tx, sourceId, userPk, now)) {
+    await enqueueChange(tx, { kind: 'member', groupId, userPks: [userPk] }, now)
+  }
+  await store.deleteScimUserConnection(tx, sourceId, connectionId)
+  const [heir] = others
+  if (owns && heir) await store.markOwnsUser(tx, heir.id)
 }
 
 export async function listUsers(

@@ -193,16 +193,8 @@ export async function findGroupConnection(
   return { record: toScimGroupRecord(rest), groupId: rest.group_id, sourceSlug: source_slug }
 }
 
-/**
- * Deletes the directory users and groups a source provisioned; their connection rows,
- * emails and memberships cascade.
- */
-export async function deleteSourceObjects(db: Executor, sourceId: string): Promise<void> {
-  const userIds = db
-    .selectFrom('scim_source_users')
-    .select('user_id')
-    .where('source_id', '=', sourceId)
-  await db.deleteFrom('users').where('id', 'in', userIds).execute()
+/** Deletes the directory groups a source provisioned; their connection rows and memberships cascade. */
+export async function deleteSourceGroups(db: Executor, sourceId: string): Promise<void> {
   const groupIds = db
     .selectFrom('scim_source_groups')
     .select('group_id')

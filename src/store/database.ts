@@ -79,6 +79,9 @@ export interface SourceTable {
   token_id: string | null
   created_at: Timestamp
   updated_at: Timestamp
+  /** JSON arrays of property mapping ids. */
+  user_property_mappings: Generated<string>
+  group_property_mappings: Generated<string>
 }
 export type SourceRow = Selectable<SourceTable>
 export type UpdateableSourceRow = Updateable<SourceTable>
@@ -93,6 +96,8 @@ export interface ScimSourceUserTable {
   created: Timestamp
   last_modified: Timestamp
   version: Generated<number>
+  /** 1: the user exists for this connection; 0: it linked a user that existed before. */
+  owns_user: Generated<Flag>
 }
 export type ScimSourceUserRow = Selectable<ScimSourceUserTable>
 export type InsertableScimSourceUserRow = Insertable<ScimSourceUserTable>
@@ -120,6 +125,18 @@ export interface ScimSourceGroupTable {
   version: Generated<number>
 }
 export type ScimSourceGroupRow = Selectable<ScimSourceGroupTable>
+
+export interface PropertyMappingTable {
+  id: string
+  /** `source` or `provider`. */
+  kind: string
+  name: string
+  managed: string | null
+  expression: string
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+export type PropertyMappingRow = Selectable<PropertyMappingTable>
 
 export interface ProviderTable {
   id: Generated<number>
@@ -226,6 +243,7 @@ export interface Database {
   scim_source_users: ScimSourceUserTable
   scim_source_user_emails: ScimSourceUserEmailTable
   scim_source_groups: ScimSourceGroupTable
+  property_mappings: PropertyMappingTable
   providers: ProviderTable
   provider_users: ProviderUserTable
   provider_groups: ProviderGroupTable

@@ -97,7 +97,13 @@ export async function isSuperuser(db: Executor, pk: number): Promise<boolean> {
 
 export async function insertGroup(
   db: Executor,
-  group: { id: string; name: string; isSuperuser?: boolean; now: string },
+  group: {
+    id: string
+    name: string
+    isSuperuser?: boolean
+    attributes?: Record<string, unknown>
+    now: string
+  },
 ): Promise<void> {
   await db
     .insertInto('groups')
@@ -105,6 +111,7 @@ export async function insertGroup(
       id: group.id,
       name: group.name,
       is_superuser: group.isSuperuser ? 1 : 0,
+      ...(group.attributes ? { attributes: JSON.stringify(group.attributes) } : {}),
       created_at: group.now,
       last_updated: group.now,
     })
@@ -410,4 +417,166 @@ export async function findGroupsByIds(
     for (const row of rows) groups.set(row.id, toDirectoryGroup(row))
   }
   return groups
+}
+
+/**
+ * Up to `limit` users whose email equals `email` regardless of case (the index on
+ * lower(email)); an empty email matches no one.
+ */
+export async function findUsersByEmail(
+  db: Executor,
+  email: string,
+  limit: number,
+): Promise<DirectoryUser[]> {
+  if (email === '') return []
+  const rows = await db
+    .selectFrom('users')
+    .selectAll()
+    .where(sql<string>`lower(email)`, '=', sql<string>`lower(${email})`)
+    .orderBy('id')
+    .limit(limit)
+    .execute()
+  return rows.map(toDirectoryUser)
+}
+
+/** Up to `limit` users whose username equals `username` regardless of case. */
+export async function findUsersByUsernameKey(
+  db: Executor,
+  username: string,
+  limit: number,
+): Promise<DirectoryUser[]> {
+  const rows = await db
+    .selectFrom('users')
+    .selectAll()
+    .where(sql<string>`lower(username)`, '=', sql<string>`lower(${username})`)
+    .orderBy('id')
+    .limit(limit)
+    .execute()
+  return rows.map(toDirectoryUser)
+}
+
+export async function updateGroup(
+  db: Executor,
+  id: string,
+  row: { name?: string; is_superuser?: number; attributes?: string; last_updated: string },
+): Promise<void> {
+  await db.updateTable('groups').set(row).where('id', '=', id).execute()
+}
+
+/**
+ * The slugs of the sources that provisioned this user: those holding a connection to it,
+ * and the source whose service account it is. None for a local user.
+ */
+export async function userProvisioners(db: Executor, pk: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('sources as s')
+    .select('s.slug')
+    .where((eb) =>
+      eb.or([
+        eb('s.service_account_id', '=', pk),
+        eb.exists(
+          eb
+            .selectFrom('scim_source_users as su')
+            .select('su.id')
+            .whereRef('su.source_id', '=', 's.id')
+            .where('su.user_id', '=', pk),
+        ),
+      ]),
+    )
+    .orderBy('s.slug')
+    .execute()
+  return rows.map((r) => r.slug)
+}
+
+/** The slug of the source that provisioned this group, if one did. */
+export async function groupProvisioner(db: Executor, id: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('scim_source_groups as sg')
+    .innerJoin('sources as s', 's.id', 'sg.source_id')
+    .select('s.slug')
+    .where('sg.group_id', '=', id)
+    .executeTakeFirst()
+  return row?.slug
+}
+
+/** Of these groups, those provisioned by a source (id → the source's slug). */
+export async function provisionedGroups(
+  db: Executor,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>()
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db
+      .selectFrom('scim_source_groups as sg')
+      .innerJoin('sources as s', 's.id', 'sg.source_id')
+      .select(['sg.group_id', 's.slug'])
+      .where('sg.group_id', 'in', ids.slice(i, i + 500))
+      .execute()
+    for (const r of rows) found.set(r.group_id, r.slug)
+  }
+  return found
+}
+
+/** Makes `groupIds` exactly the groups `pk` is a direct member of. */
+export async function setUserGroups(
+  db: Executor,
+  pk: number,
+  groupIds: readonly string[],
+): Promise<void> {
+  let stale = db.deleteFrom('group_members').where('user_id', '=', pk)
+  if (groupIds.length > 0) stale = stale.where('group_id', 'not in', groupIds)
+  await stale.execute()
+  if (groupIds.length === 0) return
+  await db
+    .insertInto('group_members')
+    .values(groupIds.map((group_id) => ({ group_id, user_id: pk })))
+    .onConflict((oc) => oc.doNothing())
+    .execute()
+}
+
+/** Makes `userPks` exactly the users that are direct members of group `id`. */
+export async function setGroupUsers(
+  db: Executor,
+  id: string,
+  userPks: readonly number[],
+): Promise<void> {
+  const keep = new Set(userPks)
+  const current = await db
+    .selectFrom('group_members')
+    .select('user_id')
+    .where('group_id', '=', id)
+    .execute()
+  const gone = current.map((r) => r.user_id).filter((pk) => !keep.has(pk))
+  for (let i = 0; i < gone.length; i += 500) {
+    await db
+      .deleteFrom('group_members')
+      .where('group_id', '=', id)
+      .where('user_id', 'in', gone.slice(i, i + 500))
+      .execute()
+  }
+  const pks = [...keep]
+  for (let i = 0; i < pks.length; i += 500) {
+    await db
+      .insertInto('group_members')
+      .values(pks.slice(i, i + 500).map((user_id) => ({ group_id: id, user_id })))
+      .onConflict((oc) => oc.doNothing())
+      .execute()
+  }
+}
+
+/** Makes `parentIds` exactly the groups group `id` is a member of. */
+export async function setGroupParents(
+  db: Executor,
+  id: string,
+  parentIds: readonly string[],
+): Promise<void> {
+  let stale = db.deleteFrom('group_parents').where('group_id', '=', id)
+  if (parentIds.length > 0) stale = stale.where('parent_id', 'not in', parentIds)
+  await stale.execute()
+  if (parentIds.length === 0) return
+  await db
+    .insertInto('group_parents')
+    .values(parentIds.map((parent_id) => ({ parent_id, group_id: id })))
+    .onConflict((oc) => oc.doNothing())
+    .execute()
 }

@@ -226,6 +226,39 @@ export async function touchGroupsListing(
   else await touchParentsOfGroup(db, member.groupId, now)
 }
 
+/**
+ * Takes a user out of every group of one source (a source letting go of a user that another
+ * source still holds), moving those groups' versions; other groups keep the user.
+ */
+export async function removeUserFromSourceGroups(
+  db: Executor,
+  sourceId: string,
+  userPk: number,
+  now: string,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('group_members as gm')
+    .innerJoin('scim_source_groups as sg', 'sg.group_id', 'gm.group_id')
+    .select('gm.group_id')
+    .where('gm.user_id', '=', userPk)
+    .where('sg.source_id', '=', sourceId)
+    .execute()
+  const groupIds = rows.map((r) => r.group_id)
+  if (groupIds.length === 0) return []
+  await db
+    .updateTable('scim_source_groups')
+    .set({ last_modified: now, version: sql<number>`version + 1` })
+    .where('source_id', '=', sourceId)
+    .where('group_id', 'in', groupIds)
+    .execute()
+  await db
+    .deleteFrom('group_members')
+    .where('user_id', '=', userPk)
+    .where('group_id', 'in', groupIds)
+    .execute()
+  return groupIds
+}
+
 /** A group's members as SCIM references, users first, each in id order. */
 export async function listMembers(
   db: Executor,

@@ -1,7 +1,7 @@
 /** Source rows, and the admin list of sources (filters, search, ordering, pages). */
 
 import type { Kysely } from 'kysely'
-import type { Source } from '../core/domain.js'
+import type { Source, UserMatchingMode } from '../core/domain.js'
 import { type OrderBy, type Page, searchAny, toCount } from './admin-query.js'
 import type { Database, Executor, SourceRow, UpdateableSourceRow } from './database.js'
 import { hasRowLocks } from './locks.js'
@@ -18,7 +18,16 @@ const SOURCE_COLUMNS = [
   'token_id',
   'created_at',
   'updated_at',
+  'user_property_mappings',
+  'group_property_mappings',
 ] as const satisfies readonly (keyof SourceRow)[]
+
+const NO_MAPPINGS: readonly string[] = Object.freeze([])
+
+/** A JSON array of mapping ids; the usual `[]` costs no parse. */
+function mappingIds(text: string): readonly string[] {
+  return text === '[]' ? NO_MAPPINGS : (JSON.parse(text) as string[])
+}
 
 export function toSource(row: SourceRow): Source {
   return {
@@ -26,12 +35,14 @@ export function toSource(row: SourceRow): Source {
     slug: row.slug,
     name: row.name,
     enabled: row.enabled === 1,
-    userMatchingMode: row.user_matching_mode,
+    userMatchingMode: row.user_matching_mode as UserMatchingMode,
     userPathTemplate: row.user_path_template,
     serviceAccountId: row.service_account_id,
     tokenId: row.token_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    userPropertyMappings: mappingIds(row.user_property_mappings),
+    groupPropertyMappings: mappingIds(row.group_property_mappings),
   }
 }
 

@@ -92,6 +92,8 @@ export const TRANSFER_TABLES: ReadonlyArray<readonly [TransferTable, TableSpec]>
         'token_id',
         'created_at',
         'updated_at',
+        'user_property_mappings',
+        'group_property_mappings',
       ],
       key: ['id'],
     },
@@ -109,6 +111,7 @@ export const TRANSFER_TABLES: ReadonlyArray<readonly [TransferTable, TableSpec]>
         'created',
         'last_modified',
         'version',
+        'owns_user',
       ],
       key: ['id'],
     },
@@ -210,6 +213,13 @@ export const TRANSFER_TABLES: ReadonlyArray<readonly [TransferTable, TableSpec]>
     },
   ],
   [
+    'property_mappings',
+    {
+      columns: ['id', 'kind', 'name', 'managed', 'expression', 'created_at', 'updated_at'],
+      key: ['id'],
+    },
+  ],
+  [
     'events',
     {
       columns: [
@@ -285,12 +295,26 @@ export async function insertTableRows(
   await untyped(db).insertInto(table).values(rows).execute()
 }
 
-export async function countTableRows(db: Executor, table: TransferTable): Promise<number> {
-  const { n } = await untyped(db)
-    .selectFrom(table)
+/**
+ * The rows of a table; `userMade`: only those a migration did not seed (the managed
+ * property mappings, which every migrated database has and an export carries too).
+ */
+export async function countTableRows(
+  db: Executor,
+  table: TransferTable,
+  userMade = false,
+): Promise<number> {
+  let query = untyped(db).selectFrom(table)
+  if (userMade && table === 'property_mappings') query = query.where('managed', 'is', null)
+  const { n } = await query
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .executeTakeFirstOrThrow()
   return Number(n)
+}
+
+/** Before an import: the seeded managed mappings make way for the export's copies. */
+export async function deleteManagedMappings(db: Executor): Promise<void> {
+  await db.deleteFrom('property_mappings').where('managed', 'is not', null).execute()
 }
 
 /**

@@ -117,6 +117,17 @@ describe('/api/v3/sources/scim/ create', () => {
       name: ['Not a valid string.'],
       slug: ['This field may not be null.'],
       enabled: ['Must be a valid boolean.'],
+      code: 'invalid',
+    })
+    // Mapping pks are checked once the body is well-formed (they name rows).
+    const unknownMapping = await body(
+      await t.admin('POST', '/sources/scim/', {
+        name: 'x',
+        slug: 'x',
+        user_property_mappings: ['00000000-0000-0000-0000-000000000000'],
+      }),
+    )
+    expect(unknownMapping).toEqual({
       user_property_mappings: [
         'Invalid pk "00000000-0000-0000-0000-000000000000" - object does not exist.',
       ],
@@ -191,15 +202,22 @@ describe('/api/v3/sources/scim/ create', () => {
     expect((await t.admin('GET', '/sources/scim/sur/')).status).toBe(404)
   })
 
-  it('refuses a user_matching_mode that would adopt existing users', async () => {
+  it('takes each of authentik’s five user matching modes, and refuses any other', async () => {
     const t = await createTestApp()
     const res = await t.admin('POST', '/sources/scim/', {
       name: 'Adopt',
       slug: 'adopt',
       user_matching_mode: 'username_link',
     })
-    expect(res.status).toBe(400)
-    expect(Object.keys(await body(res))).toEqual(['user_matching_mode', 'code'])
+    expect(res.status).toBe(201)
+    expect(await body(res)).toMatchObject({ user_matching_mode: 'username_link' })
+    const bad = await t.admin('POST', '/sources/scim/', {
+      name: 'Bad',
+      slug: 'bad',
+      user_matching_mode: 'adopt_everyone',
+    })
+    expect(bad.status).toBe(400)
+    expect(Object.keys(await body(bad))).toEqual(['user_matching_mode', 'code'])
   })
 })
 

@@ -7,6 +7,7 @@ import { assertJsonShape, assertUtf8, refuseContentCoding } from '../scim-respon
 import { eventRoutes } from './events.js'
 import { groupRoutes } from './groups.js'
 import { adminDocument, jsonResponse, registerSecurityScheme } from './openapi.js'
+import { propertyMappingRoutes } from './property-mappings.js'
 import { providerGroupRoutes, providerRoutes, providerUserRoutes } from './providers.js'
 import { scimGroupRoutes } from './scim-groups.js'
 import { scimUserRoutes } from './scim-users.js'
@@ -111,6 +112,8 @@ export function adminApi(auth: MiddlewareHandler<AppEnv>): OpenAPIHono<AppEnv> {
   admin.route('/core/users', userRoutes())
   admin.route('/core/groups', groupRoutes())
   admin.route('/core/tokens', tokenRoutes())
+  admin.route('/propertymappings/source/scim', propertyMappingRoutes('source'))
+  admin.route('/propertymappings/provider/scim', propertyMappingRoutes('provider'))
   admin.route('/providers/scim', providerRoutes())
   admin.route('/providers/scim_users', providerUserRoutes())
   admin.route('/providers/scim_groups', providerGroupRoutes())

@@ -1,15 +1,27 @@
-/** /api/v3/core/groups/: directory groups, and their members one page at a time (read-only). */
+/** /api/v3/core/groups/: directory groups and their members one page at a time; local groups are written here. */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import * as directory from '../../services/directory.js'
+import * as local from '../../services/local-directory.js'
 import type { AppEnv } from '../env.js'
-import { COMMON_ERRORS, jsonResponse, NOT_FOUND, SECURITY } from './openapi.js'
+import {
+  COMMON_ERRORS,
+  jsonBody,
+  jsonResponse,
+  NO_CONTENT,
+  NOT_FOUND,
+  SECURITY,
+  SOURCE_OWNED,
+} from './openapi.js'
 import { flag, listControls, many, paginate } from './pagination.js'
 import {
   GroupListQuery,
   GroupPkParams,
+  GroupRequestSchema,
   GroupSchema,
   MemberListQuery,
+  PatchedGroupRequestSchema,
   paginated,
+  UserAccountSchema,
   UserSchema,
 } from './schemas.js'
 import { serializeGroup, serializeUserDetail } from './serializers.js'
@@ -56,6 +68,97 @@ const members = createRoute({
   },
 })
 
+const create = createRoute({
+  method: 'post',
+  path: '/',
+  operationId: 'core_groups_create',
+  summary: 'Create a local group',
+  tags: TAGS,
+  security: SECURITY,
+  request: { body: jsonBody(GroupRequestSchema) },
+  responses: {
+    201: jsonResponse(GroupSchema, 'The new group'),
+    ...COMMON_ERRORS,
+    ...SOURCE_OWNED,
+  },
+})
+
+const update = createRoute({
+  method: 'put',
+  path: '/{group_uuid}',
+  operationId: 'core_groups_update',
+  summary: 'Change a local group (a group a source provisioned is 403)',
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: GroupPkParams, body: jsonBody(GroupRequestSchema) },
+  responses: {
+    200: jsonResponse(GroupSchema, 'The group'),
+    ...COMMON_ERRORS,
+    ...SOURCE_OWNED,
+    ...NOT_FOUND,
+  },
+})
+
+const partialUpdate = createRoute({
+  method: 'patch',
+  path: '/{group_uuid}',
+  operationId: 'core_groups_partial_update',
+  summary: 'Change some fields of a local group (a group a source provisioned is 403)',
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: GroupPkParams, body: jsonBody(PatchedGroupRequestSchema) },
+  responses: {
+    200: jsonResponse(GroupSchema, 'The group'),
+    ...COMMON_ERRORS,
+    ...SOURCE_OWNED,
+    ...NOT_FOUND,
+  },
+})
+
+const destroy = createRoute({
+  method: 'delete',
+  path: '/{group_uuid}',
+  operationId: 'core_groups_destroy',
+  summary: 'Delete a local group (a group a source provisioned is 403)',
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: GroupPkParams },
+  responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...SOURCE_OWNED, ...NOT_FOUND },
+})
+
+function memberAction(action: 'add_user' | 'remove_user') {
+  return createRoute({
+    method: 'post',
+    path: `/{group_uuid}/${action}`,
+    operationId: `core_groups_${action}_create`,
+    summary:
+      action === 'add_user'
+        ? 'Add a user to a local group (any user, also one a source provisioned)'
+        : 'Remove a user from a local group',
+    tags: TAGS,
+    security: SECURITY,
+    request: { params: GroupPkParams, body: jsonBody(UserAccountSchema) },
+    responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...SOURCE_OWNED, ...NOT_FOUND },
+  })
+}
+
+/** The admin API's group fields as the service's input. */
+function groupInput(body: {
+  name?: string | undefined
+  is_superuser?: boolean | undefined
+  attributes?: Record<string, unknown> | undefined
+  parents?: string[] | undefined
+  users?: number[] | undefined
+}): local.GroupInput {
+  return {
+    name: body.name,
+    isSuperuser: body.is_superuser,
+    attributes: body.attributes,
+    parents: body.parents,
+    users: body.users,
+  }
+}
+
 /** Group pks in a `members_by_pk` filter; one the database cannot hold matches no user. */
 function memberPks(values: string[] | undefined): number[] | undefined {
   return values?.map((v) => directory.parseUserPk(v) ?? 0)
@@ -84,6 +187,37 @@ export function groupRoutes(): OpenAPIHono<AppEnv> {
     const detail = await directory.getGroup(c.get('deps'), c.req.valid('param').group_uuid)
     return c.json(serializeGroup(detail), 200)
   })
+
+  app.openapi(create, async (c) => {
+    const detail = await local.createGroup(c.get('deps'), groupInput(c.req.valid('json')))
+    return c.json(serializeGroup(detail), 201)
+  })
+
+  app.openapi(update, async (c) => {
+    const input = groupInput(c.req.valid('json'))
+    const detail = await local.updateGroup(c.get('deps'), c.req.valid('param').group_uuid, input)
+    return c.json(serializeGroup(detail), 200)
+  })
+
+  app.openapi(partialUpdate, async (c) => {
+    const input = groupInput(c.req.valid('json'))
+    const detail = await local.updateGroup(c.get('deps'), c.req.valid('param').group_uuid, input)
+    return c.json(serializeGroup(detail), 200)
+  })
+
+  app.openapi(destroy, async (c) => {
+    await local.deleteGroup(c.get('deps'), c.req.valid('param').group_uuid)
+    return c.body(null, 204)
+  })
+
+  for (const action of ['add_user', 'remove_user'] as const) {
+    app.openapi(memberAction(action), async (c) => {
+      const { pk } = c.req.valid('json')
+      const change = action === 'add_user' ? 'add' : 'remove'
+      await local.changeGroupMember(c.get('deps'), c.req.valid('param').group_uuid, pk, change)
+      return c.body(null, 204)
+    })
+  }
 
   app.openapi(members, async (c) => {
     const query = c.req.valid('query')

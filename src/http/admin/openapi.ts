@@ -26,6 +26,14 @@ export const NOT_FOUND = {
   404: jsonResponse(GenericErrorSchema, 'Not found'),
 } as const
 
+/** The 403 of a change to the directory: also answered for what a source provisioned. */
+export const SOURCE_OWNED = {
+  403: jsonResponse(
+    GenericErrorSchema,
+    'Not an admin token, or the object was provisioned by a SCIM source and changes only through it',
+  ),
+} as const
+
 export const NO_CONTENT = { 204: { description: 'No content' } } as const
 
 /** Registers the bearer scheme the routes' `security` names. */
@@ -57,6 +65,10 @@ export function adminDocument(app: OpenAPIHono<AppEnv>): Document {
     tags: [
       { name: 'sources', description: 'SCIM sources and their connection objects' },
       { name: 'core', description: 'Directory users and groups, API tokens' },
+      {
+        name: 'propertymappings',
+        description: 'SCIM source and provider property mappings (JSONata expressions)',
+      },
       { name: 'providers', description: 'Outbound SCIM providers and what they pushed' },
       { name: 'schema', description: 'This document' },
     ],

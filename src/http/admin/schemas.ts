@@ -12,6 +12,8 @@ import {
   USER_CONNECTION_ORDER_FIELDS,
 } from '../../services/connections.js'
 import { GROUP_ORDER_FIELDS, USER_ORDER_FIELDS } from '../../services/directory.js'
+import { USER_MATCHING_MODES } from '../../services/matching.js'
+import { MAPPING_ORDER_FIELDS } from '../../services/property-mappings.js'
 import { SLUG_PATTERN, SOURCE_ORDER_FIELDS } from '../../services/sources.js'
 import { TOKEN_ORDER_FIELDS } from '../../services/tokens.js'
 import { REQUIRED } from './validation.js'
@@ -67,17 +69,11 @@ export function readOnly() {
   })
 }
 
-/** authentik's property mappings: scimd has none, so the only valid list is the empty one. */
-function noMappings() {
+/** A list of property mapping pks (the service checks that each exists). */
+function mappingIds() {
   return z
     .array(text(), { error: typeError(MESSAGES.list) })
-    .refine((list) => list.length === 0, {
-      error: (issue) => {
-        const [first] = issue.input as string[]
-        return `Invalid pk "${first}" - object does not exist.`
-      },
-    })
-    .openapi({ description: 'Property mappings; scimd has none, so always empty.' })
+    .openapi({ description: 'Property mapping pks (uuid), applied in name order' })
 }
 
 const timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-23T21:00:00.000Z' })
@@ -179,6 +175,14 @@ export function boolParam() {
 /** A filter that may be repeated (`?type=a&type=b`). */
 function manyParam() {
   return z.union([text(), z.array(text())], { error: MESSAGES.string }).optional()
+}
+
+function uuidText() {
+  return text()
+    .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
+      error: 'Must be a valid UUID.',
+    })
+    .transform((v) => v.toLowerCase())
 }
 
 export function integerText() {
@@ -307,6 +311,74 @@ export const PartialGroupSchema = z
   })
   .openapi('PartialGroup')
 
+/** authentik's UserRequest: what an admin sets on a local user. */
+export const UserRequestSchema = object({
+  username: text()
+    .min(1, { error: MESSAGES.blank, abort: true })
+    .max(150, { error: 'Ensure this field has no more than 150 characters.' }),
+  name: text(),
+  is_active: flag().optional(),
+  last_login: instant().nullable().optional().openapi({ format: 'date-time' }),
+  groups: z
+    .array(uuidText(), { error: typeError(MESSAGES.list) })
+    .optional()
+    .openapi({ description: 'The local groups the user is a direct member of' }),
+  email: text()
+    .max(254, { error: 'Ensure this field has no more than 254 characters.' })
+    .refine((v) => v === '' || /^[^@\s]+@[^@\s]+$/.test(v), {
+      error: 'Enter a valid email address.',
+    })
+    .optional(),
+  attributes: z.record(z.string(), z.unknown(), { error: typeError(MESSAGES.dict) }).optional(),
+  path: text().min(1, { error: MESSAGES.blank }).optional(),
+  type: z
+    .enum(['internal', 'external', 'service_account'], {
+      error: (issue) =>
+        issue.input === null ? MESSAGES.null : `"${String(issue.input)}" is not a valid choice.`,
+    })
+    .optional(),
+  roles: z.array(z.unknown()).max(0, { error: 'scimd has no roles.' }).optional(),
+  pk: readOnly(),
+  uuid: readOnly(),
+  uid: readOnly(),
+  avatar: readOnly(),
+  is_superuser: readOnly(),
+  groups_obj: readOnly(),
+  date_joined: readOnly(),
+  password_change_date: readOnly(),
+}).openapi('UserRequest')
+
+export const PatchedUserRequestSchema = UserRequestSchema.partial().openapi('PatchedUserRequest')
+
+/** authentik's GroupRequest: what an admin sets on a local group. */
+export const GroupRequestSchema = object({
+  name: text().min(1, { error: MESSAGES.blank, abort: true }),
+  is_superuser: flag().optional(),
+  parents: z
+    .array(uuidText(), { error: typeError(MESSAGES.list) })
+    .optional()
+    .openapi({ description: 'The local groups this group is a member of' }),
+  users: z
+    .array(z.number({ error: MESSAGES.integer }).int({ error: MESSAGES.integer }), {
+      error: typeError(MESSAGES.list),
+    })
+    .optional()
+    .openapi({ description: 'The user pks that are direct members (replaces them all)' }),
+  attributes: z.record(z.string(), z.unknown(), { error: typeError(MESSAGES.dict) }).optional(),
+  roles: z.array(z.unknown()).max(0, { error: 'scimd has no roles.' }).optional(),
+  pk: readOnly(),
+  num_pk: readOnly(),
+  children: readOnly(),
+  users_obj: readOnly(),
+}).openapi('GroupRequest')
+
+export const PatchedGroupRequestSchema = GroupRequestSchema.partial().openapi('PatchedGroupRequest')
+
+/** add_user / remove_user: the user's pk. */
+export const UserAccountSchema = object({
+  pk: z.number({ error: typeError(MESSAGES.integer) }).int({ error: MESSAGES.integer }),
+}).openapi('UserAccountRequest')
+
 export const UserListQuery = listQuery(USER_ORDER_FIELDS, {
   username: text().optional(),
   name: text().optional(),
@@ -413,7 +485,7 @@ export const SourceSchema = z
     verbose_name: z.string(),
     verbose_name_plural: z.string(),
     meta_model_name: z.string(),
-    user_matching_mode: z.string(),
+    user_matching_mode: z.enum(USER_MATCHING_MODES),
     managed: z.string().nullable(),
     user_path_template: z.string(),
     root_url: z.string().openapi({ description: 'Base URL the identity provider pushes to' }),
@@ -431,13 +503,18 @@ export const SourceRequestSchema = object({
   slug,
   enabled: flag().optional(),
   user_path_template: text().trim().min(1, { error: MESSAGES.blank }).optional(),
-  user_property_mappings: noMappings().optional(),
-  group_property_mappings: noMappings().optional(),
+  user_property_mappings: mappingIds().optional(),
+  group_property_mappings: mappingIds().optional(),
   user_matching_mode: z
-    .literal('identifier', {
-      error: 'scimd never links pre-existing users: the only mode is "identifier".',
+    .enum(USER_MATCHING_MODES, {
+      error: (issue) =>
+        issue.input === null ? MESSAGES.null : `"${String(issue.input)}" is not a valid choice.`,
     })
-    .optional(),
+    .optional()
+    .openapi({
+      description:
+        'How a user a source creates meets an existing directory user: never (identifier), linked by email or username (*_link), or refused with 409 (*_deny). Superusers and service accounts are never linked.',
+    }),
   pk: readOnly(),
   component: readOnly(),
   verbose_name: readOnly(),
@@ -505,4 +582,56 @@ export const ScimGroupListQuery = listQuery(GROUP_CONNECTION_ORDER_FIELDS, {
   source__slug: text().optional(),
   group__name: text().optional(),
   group__group_uuid: text().optional(),
+})
+
+// ---- property mappings ----------------------------------------------------------------------
+
+export const PropertyMappingSchema = z
+  .object({
+    pk: z.string().openapi({ format: 'uuid' }),
+    managed: z.string().nullable(),
+    name: z.string(),
+    expression: z.string().openapi({ description: 'A JSONata expression' }),
+    component: z.string(),
+    verbose_name: z.string(),
+    verbose_name_plural: z.string(),
+    meta_model_name: z.string(),
+  })
+  .openapi('SCIMPropertyMapping')
+
+export const PropertyMappingRequestSchema = object({
+  name: text().trim().min(1, { error: MESSAGES.blank }),
+  expression: text().min(1, { error: MESSAGES.blank }),
+  pk: readOnly(),
+  managed: readOnly(),
+  component: readOnly(),
+  verbose_name: readOnly(),
+  verbose_name_plural: readOnly(),
+  meta_model_name: readOnly(),
+}).openapi('SCIMPropertyMappingRequest')
+
+export const PatchedPropertyMappingRequestSchema = PropertyMappingRequestSchema.partial().openapi(
+  'PatchedSCIMPropertyMappingRequest',
+)
+
+export const PropertyMappingTestRequestSchema = object({
+  user: z.number({ error: MESSAGES.integer }).int({ error: MESSAGES.integer }).optional(),
+  group: text().optional().openapi({ format: 'uuid' }),
+  context: z.record(z.string(), z.unknown(), { error: typeError(MESSAGES.dict) }).optional(),
+}).openapi('PropertyMappingTestRequest')
+
+export const PropertyMappingTestResultSchema = z
+  .object({ result: z.string(), successful: z.boolean() })
+  .openapi('PropertyMappingTestResult')
+
+export const PropertyMappingListQuery = listQuery(MAPPING_ORDER_FIELDS, {
+  name: text().optional(),
+  managed: manyParam(),
+  managed__isnull: boolParam(),
+})
+
+export const MappingPkParams = z.object({
+  pm_uuid: text()
+    .transform((uuid) => uuid.toLowerCase())
+    .openapi({ param: { name: 'pm_uuid', in: 'path' }, format: 'uuid' }),
 })

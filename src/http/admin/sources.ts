@@ -1,6 +1,8 @@
 /** /api/v3/sources/scim/: SCIM sources, authentik-compatible. */
+
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import type { UserMatchingMode } from '../../core/domain.js'
 import { ScimError } from '../../scim/errors.js'
 import * as sources from '../../services/sources.js'
 import type { AppEnv } from '../env.js'
@@ -45,12 +47,18 @@ function toChange(input: {
   slug?: string | undefined
   enabled?: boolean | undefined
   user_path_template?: string | undefined
+  user_matching_mode?: UserMatchingMode | undefined
+  user_property_mappings?: string[] | undefined
+  group_property_mappings?: string[] | undefined
 }): sources.SourceChange {
   return {
+    userPropertyMappings: input.user_property_mappings,
+    groupPropertyMappings: input.group_property_mappings,
     name: input.name,
     slug: input.slug,
     enabled: input.enabled,
     userPathTemplate: input.user_path_template,
+    userMatchingMode: input.user_matching_mode,
   }
 }
 
@@ -171,6 +179,13 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
         slug: input.slug,
         ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
         ...(input.user_path_template ? { userPathTemplate: input.user_path_template } : {}),
+        ...(input.user_matching_mode ? { userMatchingMode: input.user_matching_mode } : {}),
+        ...(input.user_property_mappings
+          ? { userPropertyMappings: input.user_property_mappings }
+          : {}),
+        ...(input.group_property_mappings
+          ? { groupPropertyMappings: input.group_property_mappings }
+          : {}),
       }),
     )
     audit(c, 'source_created', { slug: created.source.slug })

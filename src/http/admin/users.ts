@@ -1,10 +1,26 @@
-/** /api/v3/core/users/: directory users with their groups (read-only). */
+/** /api/v3/core/users/: directory users with their groups; local users are written here too. */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import * as directory from '../../services/directory.js'
+import * as local from '../../services/local-directory.js'
 import type { AppEnv } from '../env.js'
-import { COMMON_ERRORS, jsonResponse, NOT_FOUND, SECURITY } from './openapi.js'
+import {
+  COMMON_ERRORS,
+  jsonBody,
+  jsonResponse,
+  NO_CONTENT,
+  NOT_FOUND,
+  SECURITY,
+  SOURCE_OWNED,
+} from './openapi.js'
 import { flag, listControls, many, paginate } from './pagination.js'
-import { paginated, UserListQuery, UserPkParams, UserSchema } from './schemas.js'
+import {
+  PatchedUserRequestSchema,
+  paginated,
+  UserListQuery,
+  UserPkParams,
+  UserRequestSchema,
+  UserSchema,
+} from './schemas.js'
 import { serializeUserDetail } from './serializers.js'
 
 const TAGS = ['core']
@@ -33,6 +49,85 @@ const retrieve = createRoute({
   request: { params: UserPkParams },
   responses: { 200: jsonResponse(UserSchema, 'The user'), ...COMMON_ERRORS, ...NOT_FOUND },
 })
+
+const create = createRoute({
+  method: 'post',
+  path: '/',
+  operationId: 'core_users_create',
+  summary: 'Create a local user',
+  tags: TAGS,
+  security: SECURITY,
+  request: { body: jsonBody(UserRequestSchema) },
+  responses: { 201: jsonResponse(UserSchema, 'The new user'), ...COMMON_ERRORS, ...SOURCE_OWNED },
+})
+
+const update = createRoute({
+  method: 'put',
+  path: '/{id}',
+  operationId: 'core_users_update',
+  summary: 'Change a local user (a user a source provisioned is 403)',
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: UserPkParams, body: jsonBody(UserRequestSchema) },
+  responses: {
+    200: jsonResponse(UserSchema, 'The user'),
+    ...COMMON_ERRORS,
+    ...SOURCE_OWNED,
+    ...NOT_FOUND,
+  },
+})
+
+const partialUpdate = createRoute({
+  method: 'patch',
+  path: '/{id}',
+  operationId: 'core_users_partial_update',
+  summary: 'Change some fields of a local user (a user a source provisioned is 403)',
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: UserPkParams, body: jsonBody(PatchedUserRequestSchema) },
+  responses: {
+    200: jsonResponse(UserSchema, 'The user'),
+    ...COMMON_ERRORS,
+    ...SOURCE_OWNED,
+    ...NOT_FOUND,
+  },
+})
+
+const destroy = createRoute({
+  method: 'delete',
+  path: '/{id}',
+  operationId: 'core_users_destroy',
+  summary: 'Delete a local user (a user a source provisioned is 403)',
+  tags: TAGS,
+  security: SECURITY,
+  request: { params: UserPkParams },
+  responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...SOURCE_OWNED, ...NOT_FOUND },
+})
+
+/** The admin API's user fields as the service's input. */
+function userInput(body: {
+  username?: string | undefined
+  name?: string | undefined
+  is_active?: boolean | undefined
+  last_login?: string | null | undefined
+  email?: string | undefined
+  attributes?: Record<string, unknown> | undefined
+  path?: string | undefined
+  type?: 'internal' | 'external' | 'service_account' | undefined
+  groups?: string[] | undefined
+}): local.UserInput {
+  return {
+    username: body.username,
+    name: body.name,
+    isActive: body.is_active,
+    lastLogin: body.last_login,
+    email: body.email,
+    attributes: body.attributes,
+    path: body.path,
+    type: body.type,
+    groups: body.groups,
+  }
+}
 
 export function userRoutes(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>()
@@ -63,6 +158,28 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(retrieve, async (c) => {
     const detail = await directory.getUser(c.get('deps'), c.req.valid('param').id)
     return c.json(serializeUserDetail(detail), 200)
+  })
+
+  app.openapi(create, async (c) => {
+    const detail = await local.createUser(c.get('deps'), userInput(c.req.valid('json')))
+    return c.json(serializeUserDetail(detail), 201)
+  })
+
+  app.openapi(update, async (c) => {
+    const input = userInput(c.req.valid('json'))
+    const detail = await local.updateUser(c.get('deps'), c.req.valid('param').id, input)
+    return c.json(serializeUserDetail(detail), 200)
+  })
+
+  app.openapi(partialUpdate, async (c) => {
+    const input = userInput(c.req.valid('json'))
+    const detail = await local.updateUser(c.get('deps'), c.req.valid('param').id, input)
+    return c.json(serializeUserDetail(detail), 200)
+  })
+
+  app.openapi(destroy, async (c) => {
+    await local.deleteUser(c.get('deps'), c.req.valid('param').id)
+    return c.body(null, 204)
   })
 
   return app

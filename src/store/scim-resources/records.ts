@@ -7,7 +7,10 @@ import { hasRowLocks } from '../locks.js'
 import { preparedQuery } from '../prepared.js'
 
 /** A record's columns but its id and source, which a lookup by id already has. */
-export type UserColumns = Omit<ScimSourceUserRow, 'id' | 'source_id' | 'user_name_key'>
+export type UserColumns = Omit<
+  ScimSourceUserRow,
+  'id' | 'source_id' | 'user_name_key' | 'owns_user'
+>
 export type GroupColumns = Omit<
   ScimSourceGroupRow,
   'id' | 'source_id' | 'group_id' | 'display_name_key'
@@ -66,7 +69,7 @@ export class StoredUserRecord extends StoredRecord implements ScimUserRecord {
 
 export class StoredGroupRecord extends StoredRecord implements ScimGroupRecord {}
 
-export function toScimUserRecord(row: ScimSourceUserRow): ScimUserRecord {
+export function toScimUserRecord(row: Omit<ScimSourceUserRow, 'owns_user'>): ScimUserRecord {
   return new StoredUserRecord(row.id, row.source_id, row)
 }
 

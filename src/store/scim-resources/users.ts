@@ -82,24 +82,107 @@ export async function createScimUser(
     if (!created) throw new Error('insert into users returned no id')
     return created.id
   }
-  return transactor.run(async (tx) => {
-    const userId = await insertUser(tx, user.user)
-    await insertScimUserRow(tx, {
-      id: user.id,
-      source_id: user.sourceId,
-      user_id: userId,
-      external_id: user.externalId,
-      user_name_key: user.userNameKey,
-      resource: JSON.stringify(user.document),
-      created: user.now,
-      last_modified: user.now,
-      version: 1,
-    })
-    await replaceScimUserEmails(tx, user.sourceId, user.id, user.emails, true)
-    await enqueueChange(tx, { kind: 'user', userPk: userId }, user.now)
-    if (event) await recordEvent(tx, withModelPk(event, userId))
-    return userId
+  return transactor.run((tx) => insertScimUser(tx, user, event))
+}
+
+/**
+ * createScimUser's inserts (with the outbox row and the event), inside a transaction the
+ * caller holds; returns the user's pk.
+ */
+export async function insertScimUser(
+  tx: Executor,
+  user: NewScimUser,
+  event?: EventRow,
+): Promise<number> {
+  const userId = await insertUser(tx, user.user)
+  await insertScimUserConnection(tx, { ...user, userId, ownsUser: true })
+  await enqueueChange(tx, { kind: 'user', userPk: userId }, user.now)
+  if (event) await recordEvent(tx, withModelPk(event, userId))
+  return userId
+}
+
+/** A connection row and its email rows; `ownsUser` false when it links an existing user. */
+export async function insertScimUserConnection(
+  tx: Executor,
+  c: ScimUserWrite & {
+    id: string
+    sourceId: string
+    userId: number
+    emails: readonly EmailEntry[]
+    ownsUser: boolean
+  },
+): Promise<void> {
+  await insertScimUserRow(tx, {
+    id: c.id,
+    source_id: c.sourceId,
+    user_id: c.userId,
+    external_id: c.externalId,
+    user_name_key: c.userNameKey,
+    resource: JSON.stringify(c.document),
+    created: c.now,
+    last_modified: c.now,
+    version: 1,
+    owns_user: c.ownsUser ? 1 : 0,
   })
+  await replaceScimUserEmails(tx, c.sourceId, c.id, c.emails, true)
+}
+
+/** A connection of some source to a directory user. */
+export interface UserHolder {
+  id: string
+  sourceId: string
+  ownsUser: boolean
+}
+
+/** Every connection to the directory user `userPk`, oldest first. */
+export async function listUserHolders(db: Executor, userPk: number): Promise<UserHolder[]> {
+  const rows = await db
+    .selectFrom('scim_source_users')
+    .select(['id', 'source_id', 'owns_user'])
+    .where('user_id', '=', userPk)
+    .orderBy('created')
+    .orderBy('id')
+    .execute()
+  return rows.map((r) => ({ id: r.id, sourceId: r.source_id, ownsUser: r.owns_user === 1 }))
+}
+
+/** Deletes one connection (its email rows cascade), leaving the directory user. */
+export async function deleteScimUserConnection(
+  db: Executor,
+  sourceId: string,
+  id: string,
+): Promise<void> {
+  await db
+    .deleteFrom('scim_source_users')
+    .where('source_id', '=', sourceId)
+    .where('id', '=', id)
+    .execute()
+}
+
+/**
+ * Before a source is deleted: the directory users it owns that another source also holds
+ * pass to their oldest other holder, and the users it owns that nobody else holds are
+ * deleted. Users it only linked stay. Its connection rows go with the source (cascade).
+ */
+export async function releaseSourceUsers(db: Executor, sourceId: string): Promise<void> {
+  await sql`update scim_source_users set owns_user = 1 where id in (
+    select o.id from scim_source_users o
+    join scim_source_users mine
+      on mine.user_id = o.user_id and mine.source_id = ${sourceId} and mine.owns_user = 1
+    where o.source_id <> ${sourceId} and not exists (
+      select 1 from scim_source_users p
+      where p.user_id = o.user_id and p.source_id <> ${sourceId}
+        and (p.created < o.created or (p.created = o.created and p.id < o.id))))`.execute(db)
+  await sql`delete from users where id in (
+    select mine.user_id from scim_source_users mine
+    where mine.source_id = ${sourceId} and mine.owns_user = 1 and not exists (
+      select 1 from scim_source_users o
+      where o.user_id = mine.user_id and o.source_id <> ${sourceId}))`.execute(db)
+}
+
+/** Makes a connection the one its directory user exists for. */
+export async function markOwnsUser(db: Executor, id: string): Promise<void> {
+  await db.updateTable('scim_source_users').set({ owns_user: 1 }).where('id', '=', id).execute()
 }
 
 /** createScimUser's statement on PostgreSQL: its row is the users row and the rest, prefixed. */

@@ -1,0 +1,234 @@
+/** /api/v3/propertymappings/{source,provider}/scim/: SCIM property mappings, with used_by and test. */
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import * as mappings from '../../services/property-mappings.js'
+import type { AppEnv } from '../env.js'
+import {
+  COMMON_ERRORS,
+  jsonBody,
+  jsonResponse,
+  NO_CONTENT,
+  NOT_FOUND,
+  SECURITY,
+} from './openapi.js'
+import { flag, listControls, many, paginate } from './pagination.js'
+import {
+  MappingPkParams,
+  PatchedPropertyMappingRequestSchema,
+  PropertyMappingListQuery,
+  PropertyMappingRequestSchema,
+  PropertyMappingSchema,
+  PropertyMappingTestRequestSchema,
+  PropertyMappingTestResultSchema,
+  paginated,
+  UsedBySchema,
+} from './schemas.js'
+import { serializeUsedBy } from './serializers.js'
+
+/** authentik's model metadata of each kind of SCIM mapping. */
+const META = {
+  source: {
+    component: 'ak-property-mapping-source-scim-form',
+    verbose_name: 'SCIM Source Property Mapping',
+    verbose_name_plural: 'SCIM Source Property Mappings',
+    meta_model_name: 'authentik_sources_scim.scimsourcepropertymapping',
+  },
+  provider: {
+    component: 'ak-property-mapping-provider-scim-form',
+    verbose_name: 'SCIM Provider Mapping',
+    verbose_name_plural: 'SCIM Provider Mappings',
+    meta_model_name: 'authentik_providers_scim.scimmapping',
+  },
+} as const
+
+function serialize(m: mappings.PropertyMapping): z.infer<typeof PropertyMappingSchema> {
+  return {
+    pk: m.id,
+    managed: m.managed,
+    name: m.name,
+    expression: m.expression,
+    ...META[m.kind],
+  }
+}
+
+const FORBIDDEN_MANAGED = {
+  403: jsonResponse(
+    z.object({ detail: z.string(), code: z.string().optional() }),
+    'Not an admin token, or a managed mapping (copy it to change it)',
+  ),
+} as const
+
+function routesOf(kind: mappings.MappingKind) {
+  const id = `propertymappings_${kind}_scim`
+  const tags = ['propertymappings']
+  const what = kind === 'source' ? 'SCIM source property mapping' : 'SCIM provider mapping'
+  return {
+    list: createRoute({
+      method: 'get',
+      path: '/',
+      operationId: `${id}_list`,
+      summary: `List ${what}s`,
+      tags,
+      security: SECURITY,
+      request: { query: PropertyMappingListQuery },
+      responses: {
+        200: jsonResponse(
+          paginated(PropertyMappingSchema, `SCIM${kind}PropertyMapping`),
+          'One page',
+        ),
+        ...COMMON_ERRORS,
+      },
+    }),
+    create: createRoute({
+      method: 'post',
+      path: '/',
+      operationId: `${id}_create`,
+      summary: `Create a ${what} (a JSONata expression)`,
+      tags,
+      security: SECURITY,
+      request: { body: jsonBody(PropertyMappingRequestSchema) },
+      responses: { 201: jsonResponse(PropertyMappingSchema, 'The mapping'), ...COMMON_ERRORS },
+    }),
+    retrieve: createRoute({
+      method: 'get',
+      path: '/{pm_uuid}',
+      operationId: `${id}_retrieve`,
+      summary: `Read a ${what}`,
+      tags,
+      security: SECURITY,
+      request: { params: MappingPkParams },
+      responses: {
+        200: jsonResponse(PropertyMappingSchema, 'The mapping'),
+        ...COMMON_ERRORS,
+        ...NOT_FOUND,
+      },
+    }),
+    update: createRoute({
+      method: 'put',
+      path: '/{pm_uuid}',
+      operationId: `${id}_update`,
+      summary: `Change a ${what}`,
+      tags,
+      security: SECURITY,
+      request: { params: MappingPkParams, body: jsonBody(PropertyMappingRequestSchema) },
+      responses: {
+        200: jsonResponse(PropertyMappingSchema, 'The mapping'),
+        ...COMMON_ERRORS,
+        ...FORBIDDEN_MANAGED,
+        ...NOT_FOUND,
+      },
+    }),
+    partialUpdate: createRoute({
+      method: 'patch',
+      path: '/{pm_uuid}',
+      operationId: `${id}_partial_update`,
+      summary: `Change some fields of a ${what}`,
+      tags,
+      security: SECURITY,
+      request: { params: MappingPkParams, body: jsonBody(PatchedPropertyMappingRequestSchema) },
+      responses: {
+        200: jsonResponse(PropertyMappingSchema, 'The mapping'),
+        ...COMMON_ERRORS,
+        ...FORBIDDEN_MANAGED,
+        ...NOT_FOUND,
+      },
+    }),
+    destroy: createRoute({
+      method: 'delete',
+      path: '/{pm_uuid}',
+      operationId: `${id}_destroy`,
+      summary: `Delete a ${what}; the sources listing it no longer do`,
+      tags,
+      security: SECURITY,
+      request: { params: MappingPkParams },
+      responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...FORBIDDEN_MANAGED, ...NOT_FOUND },
+    }),
+    usedBy: createRoute({
+      method: 'get',
+      path: '/{pm_uuid}/used_by',
+      operationId: `${id}_used_by_list`,
+      summary: 'The sources that apply this mapping',
+      tags,
+      security: SECURITY,
+      request: { params: MappingPkParams },
+      responses: {
+        200: jsonResponse(z.array(UsedBySchema), 'Objects using the mapping'),
+        ...COMMON_ERRORS,
+        ...NOT_FOUND,
+      },
+    }),
+    test: createRoute({
+      method: 'post',
+      path: '/{pm_uuid}/test',
+      operationId: `${id}_test_create`,
+      summary: 'Evaluate the mapping against a user or group: its result or its error',
+      tags,
+      security: SECURITY,
+      request: { params: MappingPkParams, body: jsonBody(PropertyMappingTestRequestSchema) },
+      responses: {
+        200: jsonResponse(PropertyMappingTestResultSchema, 'The result, as formatted JSON'),
+        ...COMMON_ERRORS,
+        ...NOT_FOUND,
+      },
+    }),
+  }
+}
+
+export function propertyMappingRoutes(kind: mappings.MappingKind): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>()
+  const r = routesOf(kind)
+
+  app.openapi(r.list, async (c) => {
+    const query = c.req.valid('query')
+    const controls = listControls<mappings.MappingOrderField>(query)
+    const page = await mappings.listMappings(c.get('deps'), kind, {
+      ...controls,
+      filter: {
+        name: query.name,
+        managed: many(query.managed),
+        managedIsNull: flag(query.managed__isnull),
+        search: query.search,
+      },
+    })
+    return c.json(paginate(controls, page.count, page.items.map(serialize)), 200)
+  })
+
+  app.openapi(r.create, async (c) => {
+    const created = await mappings.createMapping(c.get('deps'), kind, c.req.valid('json'))
+    return c.json(serialize(created), 201)
+  })
+
+  app.openapi(r.retrieve, async (c) => {
+    const found = await mappings.getMapping(c.get('deps'), kind, c.req.valid('param').pm_uuid)
+    return c.json(serialize(found), 200)
+  })
+
+  app.openapi(r.update, async (c) => {
+    const { pm_uuid } = c.req.valid('param')
+    const changed = await mappings.updateMapping(c.get('deps'), kind, pm_uuid, c.req.valid('json'))
+    return c.json(serialize(changed), 200)
+  })
+
+  app.openapi(r.partialUpdate, async (c) => {
+    const { pm_uuid } = c.req.valid('param')
+    const changed = await mappings.updateMapping(c.get('deps'), kind, pm_uuid, c.req.valid('json'))
+    return c.json(serialize(changed), 200)
+  })
+
+  app.openapi(r.destroy, async (c) => {
+    await mappings.deleteMapping(c.get('deps'), kind, c.req.valid('param').pm_uuid)
+    return c.body(null, 204)
+  })
+
+  app.openapi(r.usedBy, async (c) => {
+    const uses = await mappings.mappingUsedBy(c.get('deps'), kind, c.req.valid('param').pm_uuid)
+    return c.json(uses.map(serializeUsedBy), 200)
+  })
+
+  app.openapi(r.test, async (c) => {
+    const { pm_uuid } = c.req.valid('param')
+    const result = await mappings.testMapping(c.get('deps'), kind, pm_uuid, c.req.valid('json'))
+    return c.json(result, 200)
+  })
+
+  return app
+}

@@ -1,0 +1,189 @@
+/**
+ * Property mapping expressions (JSONata): compiled once per mapping version, evaluated with a
+ * time, depth and sequence limit, results deep-merged in name order as authentik merges them.
+ */
+import jsonata from 'jsonata'
+
+/** A mapping as the engine needs it; `updatedAt` versions the compiled form. */
+export interface MappingDefinition {
+  id: string
+  name: string
+  expression: string
+  updatedAt: string
+}
+
+/**
+ * Limits of one evaluation. JSONata checks them as it walks the expression, so a loop or a
+ * runaway recursion stops with D1012 / D1011 / D2015 and nothing runs on. JSONata has no
+ * I/O: an expression sees only its input and the functions bound below.
+ */
+export const LIMITS = { timeoutMs: 250, stack: 200, sequence: 100_000 } as const
+
+/** Thrown by an expression through `$skipObject()`: authentik's SkipObject. */
+export class SkipObject extends Error {
+  override name = 'SkipObject'
+  readonly mapping: string
+  constructor(mapping: string) {
+    super(`Property mapping '${mapping}' skipped this object`)
+    this.mapping = mapping
+  }
+}
+
+/** A mapping that does not compile, fails, or returns what cannot be merged. */
+export class MappingError extends Error {
+  override name = 'MappingError'
+  readonly mapping: string
+  readonly reason: string
+  constructor(mapping: string, reason: string) {
+    super(`Property mapping '${mapping}' failed: ${reason}`)
+    this.mapping = mapping
+    this.reason = reason
+  }
+}
+
+/** What JSONata throws: an Error, or (for some syntax errors) a plain object with a message. */
+function reasonOf(err: unknown): string {
+  if (err && typeof err === 'object') {
+    const { code, message, position } = err as {
+      code?: unknown
+      message?: unknown
+      position?: unknown
+    }
+    const text = typeof message === 'string' ? message : String(err)
+    const at = typeof position === 'number' ? ` at position ${position}` : ''
+    return typeof code === 'string' ? `${code}: ${text}${at}` : `${text}${at}`
+  }
+  return String(err)
+}
+
+/** The syntax error of an expression, or undefined if it compiles (admin API validation). */
+export function syntaxError(expression: string): string | undefined {
+  try {
+    jsonata(expression)
+    return undefined
+  } catch (err) {
+    return reasonOf(err)
+  }
+}
+
+/** Compiled expressions by mapping id and version; bounded, oldest dropped first. */
+const compiled = new Map<string, jsonata.Expression>()
+const MAX_COMPILED = 1000
+
+function compile(mapping: MappingDefinition): jsonata.Expression {
+  const key = `${mapping.id}\n${mapping.updatedAt}`
+  const hit = compiled.get(key)
+  if (hit) return hit
+  let expression: jsonata.Expression
+  try {
+    expression = jsonata(mapping.expression, {
+      timeout: LIMITS.timeoutMs,
+      stack: LIMITS.stack,
+      sequence: LIMITS.sequence,
+    })
+  } catch (err) {
+    throw new MappingError(mapping.name, reasonOf(err))
+  }
+  if (compiled.size >= MAX_COMPILED) {
+    const oldest = compiled.keys().next().value
+    if (oldest !== undefined) compiled.delete(oldest)
+  }
+  compiled.set(key, expression)
+  return expression
+}
+
+/** How many compiled expressions are cached (tests check that a mapping compiles once). */
+export function compiledCount(): number {
+  return compiled.size
+}
+
+/**
+ * Evaluates one mapping against `input` (its variables are the input's keys: `data`,
+ * `source`, `user`, …). Throws SkipObject or MappingError; returns the plain JSON result.
+ */
+export async function evaluateMapping(
+  mapping: MappingDefinition,
+  input: Record<string, unknown>,
+): Promise<unknown> {
+  const expression = compile(mapping)
+  try {
+    const result = await expression.evaluate(input, {
+      skipObject: () => {
+        throw new SkipObject(mapping.name)
+      },
+    })
+    // JSONata builds objects without a prototype and may return functions: plain JSON only.
+    return result === undefined ? undefined : JSON.parse(JSON.stringify(result))
+  } catch (err) {
+    if (err instanceof SkipObject) throw err
+    throw new MappingError(mapping.name, reasonOf(err))
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * authentik's merge of mapping results: objects merge key by key, lists append the items
+ * they do not have yet, anything else is replaced. `into` is changed and returned.
+ */
+export function deepMerge(
+  into: Record<string, unknown>,
+  from: Record<string, unknown>,
+): Record<string, unknown> {
+  for (const [key, value] of Object.entries(from)) {
+    // A mapping may return any key: never let one reach the prototype.
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue
+    const current = into[key]
+    if (isPlainObject(current) && isPlainObject(value)) {
+      into[key] = deepMerge({ ...current }, value)
+    } else if (Array.isArray(current) && Array.isArray(value)) {
+      const seen = new Set(current.map((v) => JSON.stringify(v)))
+      into[key] = [...current, ...value.filter((v) => !seen.has(JSON.stringify(v)))]
+    } else {
+      into[key] = value
+    }
+  }
+  return into
+}
+
+/** Drops keys whose value is null, at every depth (authentik drops None values). */
+function withoutNulls(value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, v] of Object.entries(value)) {
+    if (v === null) continue
+    out[key] = isPlainObject(v) ? withoutNulls(v) : v
+  }
+  return out
+}
+
+export type MappingOutcome =
+  | { skipped: false; result: Record<string, unknown> }
+  | { skipped: true; by: string }
+
+/**
+ * Runs mappings in name order over `input`, deep-merging each object result onto `base`
+ * (a result that is not an object is ignored, as authentik ignores it); null values are
+ * dropped at the end. The first SkipObject ends the run.
+ */
+export async function runMappings(
+  mappings: readonly MappingDefinition[],
+  input: Record<string, unknown>,
+  base: Record<string, unknown> = {},
+): Promise<MappingOutcome> {
+  const ordered = [...mappings].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1,
+  )
+  let result = structuredClone(base)
+  for (const mapping of ordered) {
+    try {
+      const value = await evaluateMapping(mapping, input)
+      if (isPlainObject(value)) result = deepMerge(result, value)
+    } catch (err) {
+      if (err instanceof SkipObject) return { skipped: true, by: err.mapping }
+      throw err
+    }
+  }
+  return { skipped: false, result: withoutNulls(result) }
+}

@@ -1,0 +1,318 @@
+/**
+ * Property mappings as admins manage them (authentik's SCIM source and provider mappings),
+ * and the mappings a source applies to what its identity provider sends.
+ */
+
+import type { Source } from '../core/domain.js'
+import { FieldErrors } from '../core/field-errors.js'
+import { nowIso, uuidv7 } from '../core/ids.js'
+import {
+  type MappingDefinition,
+  MappingError,
+  runMappings,
+  SkipObject,
+  syntaxError,
+} from '../mapping/engine.js'
+import { buildScimBody, type MappedObject } from '../mapping/provider.js'
+import { ScimError } from '../scim/errors.js'
+import type { Executor } from '../store/database.js'
+import * as directory from '../store/directory.js'
+import { isUniqueViolation } from '../store/errors.js'
+import * as store from '../store/property-mappings.js'
+import { type ListPage, type ListQuery, listPage } from './admin-list.js'
+import { type Deps, inCredentialsTransaction, inTransaction } from './deps.js'
+import { parseUserPk } from './directory.js'
+import type { UsedBy } from './sources.js'
+
+export {
+  MAPPING_ORDER_FIELDS,
+  type MappingFilter,
+  type MappingKind,
+  type MappingOrderField,
+  type PropertyMapping,
+} from '../store/property-mappings.js'
+
+export type MappingListQuery = ListQuery<store.MappingFilter, store.MappingOrderField>
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+export function listMappings(
+  deps: Deps,
+  kind: store.MappingKind,
+  query: MappingListQuery,
+): Promise<ListPage<store.PropertyMapping>> {
+  return listPage(
+    query,
+    () => store.countMappings(deps.db, kind, query.filter),
+    (page) => store.listMappings(deps.db, kind, query.filter, query.order, page),
+  )
+}
+
+async function found(
+  db: Executor,
+  kind: store.MappingKind,
+  id: string,
+): Promise<store.PropertyMapping> {
+  const mapping = UUID.test(id) ? await store.findMapping(db, kind, id) : undefined
+  if (!mapping) throw ScimError.notFound('Property mapping not found')
+  return mapping
+}
+
+export function getMapping(
+  deps: Deps,
+  kind: store.MappingKind,
+  id: string,
+): Promise<store.PropertyMapping> {
+  return found(deps.db, kind, id)
+}
+
+function checkExpression(expression: string | undefined): void {
+  if (expression === undefined) return
+  const error = syntaxError(expression)
+  if (error) throw new FieldErrors({ expression: [`Not a valid JSONata expression: ${error}`] })
+}
+
+function nameTaken(err: unknown): never {
+  if (isUniqueViolation(err)) {
+    throw new FieldErrors({ name: ['property mapping with this name already exists.'] })
+  }
+  throw err
+}
+
+export async function createMapping(
+  deps: Deps,
+  kind: store.MappingKind,
+  input: { name: string; expression: string },
+): Promise<store.PropertyMapping> {
+  checkExpression(input.expression)
+  const now = nowIso()
+  const mapping: store.PropertyMapping = {
+    id: uuidv7(),
+    kind,
+    name: input.name,
+    managed: null,
+    expression: input.expression,
+    createdAt: now,
+    updatedAt: now,
+  }
+  try {
+    await inTransaction(deps, (tx) => store.insertMapping(tx, mapping))
+  } catch (err) {
+    nameTaken(err)
+  }
+  return mapping
+}
+
+function mustNotBeManaged(mapping: store.PropertyMapping): void {
+  if (mapping.managed) {
+    throw ScimError.forbidden(
+      `Property mapping '${mapping.name}' is managed by scimd (${mapping.managed}): copy it into a new mapping to change it.`,
+    )
+  }
+}
+
+export async function updateMapping(
+  deps: Deps,
+  kind: store.MappingKind,
+  id: string,
+  change: { name?: string | undefined; expression?: string | undefined },
+): Promise<store.PropertyMapping> {
+  checkExpression(change.expression)
+  try {
+    await inTransaction(deps, async (tx) => {
+      const mapping = await found(tx, kind, id)
+      mustNotBeManaged(mapping)
+      await store.updateMapping(tx, id, {
+        ...(change.name !== undefined ? { name: change.name } : {}),
+        ...(change.expression !== undefined ? { expression: change.expression } : {}),
+        updatedAt: nowIso(),
+      })
+    })
+  } catch (err) {
+    nameTaken(err)
+  }
+  return found(deps.db, kind, id)
+}
+
+/** Deletes a mapping; the sources that listed it no longer do. */
+export async function deleteMapping(
+  deps: Deps,
+  kind: store.MappingKind,
+  id: string,
+): Promise<void> {
+  // A source row changes: instances drop what they cached of sources (deps.ts).
+  await inCredentialsTransaction(deps, async (tx) => {
+    const mapping = await found(tx, kind, id)
+    mustNotBeManaged(mapping)
+    for (const use of await store.sourcesUsingMapping(tx, id)) {
+      await store.setSourceMappings(tx, use.sourceId, {
+        user: use.user.filter((m) => m !== id),
+        group: use.group.filter((m) => m !== id),
+      })
+    }
+    await store.deleteMapping(tx, id)
+  })
+}
+
+/** authentik's `used_by`: the sources whose mapping lists name this mapping. */
+export async function mappingUsedBy(
+  deps: Deps,
+  kind: store.MappingKind,
+  id: string,
+): Promise<UsedBy[]> {
+  await found(deps.db, kind, id)
+  const uses = await store.sourcesUsingMapping(deps.db, id)
+  return uses.map((u) => ({
+    app: 'authentik_sources_scim',
+    modelName: 'scimsource',
+    pk: u.sourceId,
+    name: u.sourceName,
+    action: 'set_null',
+  }))
+}
+
+/**
+ * Checks a source's mapping lists: each id must name a source mapping (authentik's
+ * `Invalid pk "…" - object does not exist.`). Returns them deduplicated, in the given order.
+ */
+export async function checkSourceMappingIds(
+  db: Executor,
+  field: string,
+  ids: readonly string[],
+): Promise<string[]> {
+  const unique = [...new Set(ids.map((id) => id.toLowerCase()))]
+  const valid = unique.filter((id) => UUID.test(id))
+  const existing = new Set((await store.findMappingsByIds(db, 'source', valid)).map((m) => m.id))
+  const missing = unique.find((id) => !existing.has(id))
+  if (missing !== undefined) {
+    throw new FieldErrors({ [field]: [`Invalid pk "${missing}" - object does not exist.`] })
+  }
+  return unique
+}
+
+/** The definitions of a source's user or group mappings (no query when it has none). */
+export async function sourceMappings(
+  db: Executor,
+  source: Source,
+  role: 'user' | 'group',
+): Promise<MappingDefinition[]> {
+  const ids = role === 'user' ? source.userPropertyMappings : source.groupPropertyMappings
+  if (ids.length === 0) return []
+  const rows = await store.findMappingsByIds(db, 'source', ids)
+  return rows.map((m) => ({
+    id: m.id,
+    name: m.name,
+    expression: m.expression,
+    updatedAt: m.updatedAt,
+  }))
+}
+
+/**
+ * A source mapping failure as the SCIM client sees it (400 invalidValue, nothing written)
+ * and as an admin finds it (a warning in the log, with the source and mapping).
+ */
+export function mappingFailure(deps: Deps, source: Source, err: unknown): never {
+  if (err instanceof SkipObject) {
+    throw ScimError.invalidValue(`${err.message}: it was not written`)
+  }
+  if (err instanceof MappingError) {
+    deps.logger.warn('property mapping failed', {
+      source: source.slug,
+      mapping: err.mapping,
+      error: err.reason,
+    })
+    throw ScimError.invalidValue(err.message)
+  }
+  throw err
+}
+
+export interface TestInput {
+  user?: number | undefined
+  group?: string | undefined
+  context?: Record<string, unknown> | undefined
+}
+
+/**
+ * authentik's `test`: evaluates one mapping against a directory user or group and returns
+ * the result as formatted JSON, or the error. A source mapping sees `data` (the context's
+ * `data`, else what a source last sent for the object), `source` and `properties`; a
+ * provider mapping sees `user` or `group`.
+ */
+export async function testMapping(
+  deps: Deps,
+  kind: store.MappingKind,
+  id: string,
+  input: TestInput,
+): Promise<{ result: string; successful: boolean }> {
+  const mapping = await found(deps.db, kind, id)
+  const object = await testObject(deps, input)
+  const definition: MappingDefinition = {
+    id: mapping.id,
+    name: mapping.name,
+    expression: mapping.expression,
+    updatedAt: mapping.updatedAt,
+  }
+  try {
+    if (kind === 'provider') {
+      if (!object) throw new FieldErrors({ non_field_errors: ['Give a user or a group.'] })
+      const outcome = await buildScimBody([definition], object)
+      const value = outcome.skipped ? { skipped: outcome.by } : outcome.result
+      return { result: JSON.stringify(value, null, 4), successful: true }
+    }
+    const data = (input.context?.data as Record<string, unknown> | undefined) ?? {}
+    const outcome = await runMappings([definition], {
+      data,
+      source: input.context?.source ?? {},
+      properties: input.context?.properties ?? {},
+      ...(object?.kind === 'user' ? { user: object.user } : {}),
+      ...(object?.kind === 'group' ? { group: object.group } : {}),
+    })
+    const value = outcome.skipped ? { skipped: outcome.by } : outcome.result
+    return { result: JSON.stringify(value, null, 4), successful: true }
+  } catch (err) {
+    if (err instanceof MappingError || err instanceof SkipObject) {
+      return { result: err.message, successful: false }
+    }
+    throw err
+  }
+}
+
+async function testObject(deps: Deps, input: TestInput): Promise<MappedObject | undefined> {
+  if (input.user !== undefined) {
+    const pk = parseUserPk(String(input.user))
+    const user = pk === undefined ? undefined : await directory.findUserByPk(deps.db, pk)
+    if (!user)
+      throw new FieldErrors({ user: [`Invalid pk "${input.user}" - object does not exist.`] })
+    return {
+      kind: 'user',
+      user: {
+        pk: user.pk,
+        uuid: user.uuid,
+        username: user.username,
+        name: user.name,
+        email: user.email,
+        is_active: user.isActive,
+        type: user.type,
+        path: user.path,
+        attributes: user.attributes,
+      },
+    }
+  }
+  if (input.group !== undefined) {
+    const group = UUID.test(input.group)
+      ? await directory.findGroupById(deps.db, input.group)
+      : undefined
+    if (!group)
+      throw new FieldErrors({ group: [`Invalid pk "${input.group}" - object does not exist.`] })
+    return {
+      kind: 'group',
+      group: {
+        pk: group.id,
+        name: group.name,
+        is_superuser: group.isSuperuser,
+        attributes: group.attributes,
+      },
+    }
+  }
+  return undefined
+}
