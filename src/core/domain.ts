@@ -109,3 +109,12 @@ export interface UserGroupRef {
 export function userDisplay(user: { name: string; username: string }): string {
   return user.name || user.username
 }
+
+/** What deleting an object takes with it (authentik's `used_by`). */
+export interface UsedBy {
+  app: string
+  modelName: string
+  pk: string
+  name: string
+  action: 'cascade' | 'cascade_many' | 'set_null' | 'set_default'
+}

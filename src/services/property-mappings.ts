@@ -3,7 +3,7 @@
  * and the mappings a source applies to what its identity provider sends.
  */
 
-import type { Source } from '../core/domain.js'
+import type { Source, UsedBy } from '../core/domain.js'
 import { FieldErrors } from '../core/field-errors.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
 import {
@@ -22,7 +22,6 @@ import * as store from '../store/property-mappings.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inCredentialsTransaction, inTransaction } from './deps.js'
 import { parseUserPk } from './directory.js'
-import type { UsedBy } from './sources.js'
 
 export {
   MAPPING_ORDER_FIELDS,

@@ -1,6 +1,6 @@
 /** SCIM sources: each is created with its service account and that account's API token. */
 
-import type { DirectoryUser, Source, Token, UserMatchingMode } from '../core/domain.js'
+import type { DirectoryUser, Source, Token, UsedBy, UserMatchingMode } from '../core/domain.js'
 import { sourceModel, tokenModel } from '../core/events.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
@@ -239,14 +239,7 @@ function tokenDescription(slug: string): string {
   return `Token for SCIM source ${slug}`
 }
 
-/** An object that deleting the source deletes too (authentik's `used_by` entry). */
-export interface UsedBy {
-  app: string
-  modelName: string
-  pk: string
-  name: string
-  action: 'cascade' | 'cascade_many' | 'set_null' | 'set_default'
-}
+export type { UsedBy }
 
 /**
  * What deleting the source would delete besides itself: its token, its service account and
