@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util'
 import SQLite from 'better-sqlite3'
 import pg from 'pg'
+import { defineFunctions } from '../src/store/sqlite/functions.js'
 import { assertBuilt, killChildrenNow, type ScimdChild, startChild } from './fuzz/child.js'
 import {
   createSource,
@@ -372,6 +373,8 @@ async function main() {
   let integrity = 'not run'
   if (database.sqlitePath) {
     const db = new SQLite(database.sqlitePath, { readonly: true })
+    // integrity_check evaluates expression indexes, which use scimd's SQL functions.
+    defineFunctions(db)
     const result = db.pragma('integrity_check', { simple: true })
     const fk = db.pragma('foreign_key_check') as unknown[]
     db.close()

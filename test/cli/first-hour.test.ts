@@ -264,7 +264,7 @@ describe('scimd backup', () => {
     const duringBackup = written
     writing = false
     await writer
-    expect(backup.code, backup.stderr).toBe(0)
+    expect(backup.code, `${backup.stderr} ${backup.stdout}`).toBe(0)
     expect(JSON.parse(backup.stdout)).toMatchObject({ output, integrity: 'ok' })
     expect(written).toBeGreaterThan(duringBackup - 1)
     expect(statSync(output).mode & 0o777).toBe(0o600)

@@ -2,6 +2,7 @@
 import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Sqlite from 'better-sqlite3'
+import { defineFunctions } from './functions.js'
 
 export class BackupError extends Error {
   override name = 'BackupError'
@@ -37,6 +38,8 @@ export async function backupSqlite(source: string, destination: string): Promise
     // 0x7fffffff pages a step: the whole database in the step after the first.
     const progress = await db.backup(partial, { progress: () => 0x7fffffff })
     const copy = new Sqlite(partial, { readonly: true })
+    // The integrity check evaluates expression indexes, which use scimd's SQL functions.
+    defineFunctions(copy)
     let integrity: string
     try {
       integrity = String(copy.pragma('integrity_check', { simple: true }))
