@@ -13,6 +13,7 @@ import { runBulkComparison } from './bench/bulk.js'
 import { runEntraSync } from './bench/entra-sync.js'
 import { HttpClient } from './bench/http-client.js'
 import {
+  cpuMillis,
   killAllNow,
   peakRss,
   REPO_ROOT,
@@ -408,12 +409,17 @@ async function main(argv: string[]): Promise<number> {
             })
             await hooks.afterWarmup?.()
           }
+          const cpuBefore = cpuMillis(server.pid)
           const result = await runWrk({
             origin: server.origin,
             script,
             durationSeconds: options.durationSeconds,
             options: { ...common, ...opts, seed: 2 },
           })
+          const cpuAfter = cpuMillis(server.pid)
+          if (cpuBefore !== undefined && cpuAfter !== undefined && result.requests > 0) {
+            report.cpuMicrosPerRequest = ((cpuAfter - cpuBefore) * 1000) / result.requests
+          }
           report.ok = result.non2xx === 0 && result.socketErrors === 0 && result.requests > 0
           if (report.ok) {
             report.result = result

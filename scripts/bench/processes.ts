@@ -183,6 +183,21 @@ export function peakRss(pid: number): number | undefined {
 }
 
 /**
+ * CPU time (user + system) a live process has used, in milliseconds, from /proc/<pid>/stat
+ * (fields 14 and 15, in clock ticks of 1/100 s on Linux); undefined where unreadable.
+ */
+export function cpuMillis(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) may hold spaces; the fields after it start after its ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * Samples the anonymous part of a process's resident memory (RssAnon: its heap and what it
  * allocated, not pages of files it maps) every `everyMs`, and gives the highest sample. The
  * peak starts over when `pid()` names a new process (scimd restarted under --cpu-prof).

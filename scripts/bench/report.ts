@@ -34,6 +34,11 @@ export interface WorkloadReport {
   request: string
   /** The figures; only for a workload whose every response was 2xx (else see `errors`). */
   result?: WrkResult
+  /**
+   * CPU time (user + system) the server process spent per completed request during the
+   * measured run, in microseconds: unlike req/s, barely moved by other load on the machine.
+   */
+  cpuMicrosPerRequest?: number
   /** What went wrong in a FAILED workload (its figures are withheld). */
   errors?: Pick<WrkResult, 'requests' | 'non2xx' | 'socketErrors' | 'failure'>
   ok: boolean
@@ -114,7 +119,7 @@ export function formatTable(report: Report): string {
   lines.push('')
   const header =
     `${pad('workload', 18)}${pad('server', 7)}${'req/s'.padStart(10)}${'p50 ms'.padStart(9)}` +
-    `${'p99 ms'.padStart(9)}${'non2xx'.padStart(8)}${'sockerr'.padStart(8)}${'ratio'.padStart(8)}` +
+    `${'p99 ms'.padStart(9)}${'cpu µs'.padStart(8)}${'non2xx'.padStart(8)}${'sockerr'.padStart(8)}${'ratio'.padStart(8)}` +
     `  ${pad('target', 16)}${pad('result', 12)}`
   lines.push(header)
   lines.push('-'.repeat(header.length))
@@ -129,7 +134,7 @@ export function formatTable(report: Report): string {
         : `${w.met ? 'met' : 'MISSED'} ${w.measured?.toFixed(3)}`
     lines.push(
       `${pad(w.name, 18)}${pad(w.server, 7)}${num(r?.requestsPerSecond, 1, 10)}` +
-        `${num(r?.p50Ms, 2, 9)}${num(r?.p99Ms, 2, 9)}` +
+        `${num(r?.p50Ms, 2, 9)}${num(r?.p99Ms, 2, 9)}${num(w.ok ? w.cpuMicrosPerRequest : undefined, 0, 8)}` +
         `${String(counts?.non2xx ?? '-').padStart(8)}${String(counts?.socketErrors ?? '-').padStart(8)}` +
         `${num(w.ratio, 3, 8)}  ${pad(targetText(w.target), 16)}${pad(result, 12)}`.trimEnd(),
     )

@@ -26,7 +26,7 @@ describe('events', () => {
 
   it('lists events newest first, filtered by action and user, escaped', async () => {
     const c = await signedIn()
-    await c.post('/if/admin/sources/new', { name: '<b>Okta</b>', slug: 'okta', enabled: 'on' })
+    await c.post('/if/admin/new/source', { name: '<b>Okta</b>', slug: 'okta', enabled: 'on' })
     await c.post('/if/admin/sources/okta/rotate')
     const all = await (await c.get('/if/admin/events')).text()
     expect(all.indexOf('secret_rotate')).toBeGreaterThan(0)

@@ -30,7 +30,7 @@ async function client() {
 describe('sources', () => {
   it('creates a source whose shown token provisions through SCIM', async () => {
     const c = await client()
-    const res = await c.post('/if/admin/sources/new', {
+    const res = await c.post('/if/admin/new/source', {
       name: 'Entra ID',
       slug: 'entra',
       enabled: 'on',
@@ -62,7 +62,7 @@ describe('sources', () => {
 
   it('refuses a blank name and a bad slug with field errors, creating nothing', async () => {
     const c = await client()
-    const res = await c.post('/if/admin/sources/new', { name: '  ', slug: 'no spaces!' })
+    const res = await c.post('/if/admin/new/source', { name: '  ', slug: 'no spaces!' })
     expect(res.status).toBe(400)
     const html = await res.text()
     expect(html).toContain('This field may not be blank.')
@@ -70,14 +70,14 @@ describe('sources', () => {
     expect(html).toContain('aria-invalid="true"')
     // What was typed is kept.
     expect(html).toContain('value="no spaces!"')
-    const long = await c.post('/if/admin/sources/new', { name: 'x', slug: 'a'.repeat(51) })
+    const long = await c.post('/if/admin/new/source', { name: 'x', slug: 'a'.repeat(51) })
     expect(long.status).toBe(400)
     expect((await sources.listSources(c.t.runtime.deps)).count).toBe(1)
   })
 
   it('refuses a taken slug with 409 and a field error', async () => {
     const c = await client()
-    const res = await c.post('/if/admin/sources/new', { name: 'Again', slug: 'test' })
+    const res = await c.post('/if/admin/new/source', { name: 'Again', slug: 'test' })
     expect(res.status).toBe(409)
     expect(await res.text()).toContain('A source with this slug already exists.')
   })
@@ -170,7 +170,7 @@ describe('sources', () => {
 
   it('refuses a form body over the limit with 413', async () => {
     const c = await client()
-    const res = await c.post('/if/admin/sources/new', { name: 'x'.repeat(70_000), slug: 'big' })
+    const res = await c.post('/if/admin/new/source', { name: 'x'.repeat(70_000), slug: 'big' })
     expect(res.status).toBe(413)
   })
 })

@@ -8,7 +8,7 @@ const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
 describe('providers', () => {
   it('creates a provider, refusing a bad URL and a missing token first', async () => {
     const c = await signedIn()
-    const bad = await c.post('/if/admin/providers/new', {
+    const bad = await c.post('/if/admin/new/provider', {
       name: 'AWS',
       url: 'ftp://nope',
       token: '',
@@ -17,7 +17,7 @@ describe('providers', () => {
     expect(bad.status).toBe(400)
     const html = await bad.text()
     expect(html).toContain('This field may not be blank.')
-    const badUrl = await c.post('/if/admin/providers/new', {
+    const badUrl = await c.post('/if/admin/new/provider', {
       name: 'AWS',
       url: 'ftp://nope',
       token: 'secret-token-value',
@@ -25,7 +25,7 @@ describe('providers', () => {
     })
     expect(badUrl.status).toBe(400)
     expect(await badUrl.text()).toContain('Enter a valid URL.')
-    const ok = await c.post('/if/admin/providers/new', {
+    const ok = await c.post('/if/admin/new/provider', {
       name: 'AWS',
       url: 'https://scim.example.com/scim/v2/',
       token: 'secret-token-value',

@@ -7,9 +7,9 @@ import { SCRIPT, STYLESHEET } from './assets.js'
 import { Notice, page, UI_BASE } from './layout.js'
 import { directoryPages } from './pages/directory.js'
 import { eventPages } from './pages/events.js'
-import { providerPages } from './pages/providers.js'
+import { newProviderPage, providerPages } from './pages/providers.js'
 import { signInRoutes, signOutRoutes } from './pages/sign-in.js'
-import { sourcePages } from './pages/sources.js'
+import { newSourcePage, sourcePages } from './pages/sources.js'
 import { tokenPages } from './pages/tokens.js'
 import { CsrfError, requireCsrf, requireSession, securityHeaders, type UiEnv } from './security.js'
 
@@ -72,7 +72,9 @@ export function adminUi(trusted: BlockList | undefined): Hono<UiEnv> {
   signedIn.get('/', (c) => c.redirect(`${UI_BASE}/sources`, 302))
   signedIn.route('/', signOutRoutes())
   signedIn.route('/sources', sourcePages())
+  signedIn.route('/new/source', newSourcePage())
   signedIn.route('/providers', providerPages())
+  signedIn.route('/new/provider', newProviderPage())
   signedIn.route('/tokens', tokenPages())
   signedIn.route('/events', eventPages())
   signedIn.route('/', directoryPages())

@@ -440,7 +440,7 @@ export function providerPages(): Hono<UiEnv> {
         csrf: c.get('session').csrfToken,
         username: c.get('session').user.username,
         actions: (
-          <a class="button primary" href={`${UI_BASE}/providers/new`}>
+          <a class="button primary" href={`${UI_BASE}/new/provider`}>
             New provider
           </a>
         ),
@@ -496,35 +496,6 @@ export function providerPages(): Hono<UiEnv> {
         ),
       }),
     )
-  })
-
-  const blank: ProviderForm = {
-    verifyCertificates: true,
-    compatibilityMode: 'default',
-    excludeUsersServiceAccount: true,
-    dryRun: false,
-  }
-
-  app.get('/new', (c) =>
-    c.html(formPage(c, 'New provider', `${UI_BASE}/providers/new`, blank, {}, true)),
-  )
-
-  app.post('/new', async (c) => {
-    const { form, token, errors } = readForm(await formBody(c), true)
-    const render = (errs: Errors) =>
-      c.html(formPage(c, 'New provider', `${UI_BASE}/providers/new`, form, errs, true), 400)
-    if (Object.keys(errors).length > 0) return render(errors)
-    try {
-      const created = await providers.createProvider(
-        c.get('deps'),
-        toInput(form, token) as providers.ProviderInput,
-      )
-      return c.redirect(href(created.pk, '?done=saved'), 303)
-    } catch (err) {
-      const errs = fieldErrors(err)
-      if (errs) return render(errs)
-      throw err
-    }
   })
 
   app.get('/:pk', async (c) => {
@@ -610,6 +581,45 @@ export function providerPages(): Hono<UiEnv> {
   app.post('/:pk/delete', async (c) => {
     await providers.deleteProvider(c.get('deps'), c.req.param('pk'))
     return c.redirect(`${UI_BASE}/providers?done=deleted`, 303)
+  })
+
+  return app
+}
+
+/**
+ * The form that creates a provider. Served at its own path, not under `${UI_BASE}/providers/`: a
+ * static segment beside `:param` there would make Hono's fast RegExpRouter refuse the whole app.
+ */
+export function newProviderPage(): Hono<UiEnv> {
+  const app = new Hono<UiEnv>()
+
+  const blank: ProviderForm = {
+    verifyCertificates: true,
+    compatibilityMode: 'default',
+    excludeUsersServiceAccount: true,
+    dryRun: false,
+  }
+
+  app.get('/', (c) =>
+    c.html(formPage(c, 'New provider', `${UI_BASE}/new/provider`, blank, {}, true)),
+  )
+
+  app.post('/', async (c) => {
+    const { form, token, errors } = readForm(await formBody(c), true)
+    const render = (errs: Errors) =>
+      c.html(formPage(c, 'New provider', `${UI_BASE}/new/provider`, form, errs, true), 400)
+    if (Object.keys(errors).length > 0) return render(errors)
+    try {
+      const created = await providers.createProvider(
+        c.get('deps'),
+        toInput(form, token) as providers.ProviderInput,
+      )
+      return c.redirect(href(created.pk, '?done=saved'), 303)
+    } catch (err) {
+      const errs = fieldErrors(err)
+      if (errs) return render(errs)
+      throw err
+    }
   })
 
   return app

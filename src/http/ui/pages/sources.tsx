@@ -175,6 +175,35 @@ function detailPage(
   })
 }
 
+/** The source form, empty or as sent back with its field errors. */
+const formPage = (
+  c: Context<UiEnv>,
+  title: string,
+  action: string,
+  form: SourceForm,
+  errors: FormErrors,
+  crumbs: Array<{ label: string; href?: string }>,
+) =>
+  page({
+    title,
+    section: 'sources',
+    csrf: c.get('session').csrfToken,
+    username: c.get('session').user.username,
+    crumbs,
+    children: (
+      <form class="panel" method="post" action={action} novalidate>
+        {Object.keys(errors).length > 0 ? (
+          <Notice kind="error">Please correct the fields below.</Notice>
+        ) : null}
+        <Csrf token={c.get('session').csrfToken} />
+        <SourceFields form={form} errors={errors} />
+        <button type="submit" class="primary">
+          Save
+        </button>
+      </form>
+    ),
+  })
+
 export function sourcePages(): Hono<UiEnv> {
   const app = new Hono<UiEnv>()
 
@@ -196,7 +225,7 @@ export function sourcePages(): Hono<UiEnv> {
         csrf: c.get('session').csrfToken,
         username: c.get('session').user.username,
         actions: (
-          <a class="button primary" href={`${UI_BASE}/sources/new`}>
+          <a class="button primary" href={`${UI_BASE}/new/source`}>
             New source
           </a>
         ),
@@ -252,75 +281,6 @@ export function sourcePages(): Hono<UiEnv> {
         ),
       }),
     )
-  })
-
-  const formPage = (
-    c: Context<UiEnv>,
-    title: string,
-    action: string,
-    form: SourceForm,
-    errors: FormErrors,
-    crumbs: Array<{ label: string; href?: string }>,
-  ) =>
-    page({
-      title,
-      section: 'sources',
-      csrf: c.get('session').csrfToken,
-      username: c.get('session').user.username,
-      crumbs,
-      children: (
-        <form class="panel" method="post" action={action} novalidate>
-          {Object.keys(errors).length > 0 ? (
-            <Notice kind="error">Please correct the fields below.</Notice>
-          ) : null}
-          <Csrf token={c.get('session').csrfToken} />
-          <SourceFields form={form} errors={errors} />
-          <button type="submit" class="primary">
-            Save
-          </button>
-        </form>
-      ),
-    })
-
-  app.get('/new', (c) =>
-    c.html(
-      formPage(c, 'New source', `${UI_BASE}/sources/new`, { enabled: true }, {}, [
-        { label: 'Sources', href: `${UI_BASE}/sources` },
-        { label: 'New' },
-      ]),
-    ),
-  )
-
-  app.post('/new', async (c) => {
-    const { form, errors } = readForm(await formBody(c))
-    const crumbs = [{ label: 'Sources', href: `${UI_BASE}/sources` }, { label: 'New' }]
-    if (Object.keys(errors).length > 0) {
-      return c.html(formPage(c, 'New source', `${UI_BASE}/sources/new`, form, errors, crumbs), 400)
-    }
-    try {
-      const created = await sources.createSource(c.get('deps'), {
-        name: form.name as string,
-        slug: form.slug as string,
-        enabled: form.enabled ?? true,
-      })
-      return c.html(
-        detailPage(c, created, uiOrigin(c), {
-          key: created.key,
-          notice: (
-            <Notice>
-              Source created. Copy the SCIM URL and token into your identity provider.
-            </Notice>
-          ),
-        }),
-        201,
-      )
-    } catch (err) {
-      if (err instanceof ScimError && err.scimType === 'uniqueness') {
-        const taken = { slug: 'A source with this slug already exists.' }
-        return c.html(formPage(c, 'New source', `${UI_BASE}/sources/new`, form, taken, crumbs), 409)
-      }
-      throw err
-    }
   })
 
   app.get('/:slug', async (c) => {
@@ -476,6 +436,57 @@ export function sourcePages(): Hono<UiEnv> {
   app.post('/:slug/delete', async (c) => {
     await sources.deleteSource(c.get('deps'), c.req.param('slug'))
     return c.redirect(`${UI_BASE}/sources?done=deleted`, 303)
+  })
+
+  return app
+}
+
+/**
+ * The form that creates a source. Served at its own path, not under `${UI_BASE}/sources/`: a
+ * static segment beside `:param` there would make Hono's fast RegExpRouter refuse the whole app.
+ */
+export function newSourcePage(): Hono<UiEnv> {
+  const app = new Hono<UiEnv>()
+
+  app.get('/', (c) =>
+    c.html(
+      formPage(c, 'New source', `${UI_BASE}/new/source`, { enabled: true }, {}, [
+        { label: 'Sources', href: `${UI_BASE}/sources` },
+        { label: 'New' },
+      ]),
+    ),
+  )
+
+  app.post('/', async (c) => {
+    const { form, errors } = readForm(await formBody(c))
+    const crumbs = [{ label: 'Sources', href: `${UI_BASE}/sources` }, { label: 'New' }]
+    if (Object.keys(errors).length > 0) {
+      return c.html(formPage(c, 'New source', `${UI_BASE}/new/source`, form, errors, crumbs), 400)
+    }
+    try {
+      const created = await sources.createSource(c.get('deps'), {
+        name: form.name as string,
+        slug: form.slug as string,
+        enabled: form.enabled ?? true,
+      })
+      return c.html(
+        detailPage(c, created, uiOrigin(c), {
+          key: created.key,
+          notice: (
+            <Notice>
+              Source created. Copy the SCIM URL and token into your identity provider.
+            </Notice>
+          ),
+        }),
+        201,
+      )
+    } catch (err) {
+      if (err instanceof ScimError && err.scimType === 'uniqueness') {
+        const taken = { slug: 'A source with this slug already exists.' }
+        return c.html(formPage(c, 'New source', `${UI_BASE}/new/source`, form, taken, crumbs), 409)
+      }
+      throw err
+    }
   })
 
   return app
