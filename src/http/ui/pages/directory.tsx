@@ -197,7 +197,7 @@ async function addMemberSection(c: Context<UiEnv>, groupId: string, csrf: string
         <>
           <PagedTable
             caption="Users found"
-            columns={['Username', 'Name', 'Email', 'Add']}
+            columns={['Username', 'Name', 'Email', 'Path', 'Add']}
             empty="No user's username starts with this."
             rows={found.items.map((u) => (
               <tr>
@@ -206,6 +206,7 @@ async function addMemberSection(c: Context<UiEnv>, groupId: string, csrf: string
                 </td>
                 <td>{u.name}</td>
                 <td>{u.email}</td>
+                <td class="mono">{u.path}</td>
                 <td>
                   <PostButton
                     action={groupHref(groupId, '/members/add')}

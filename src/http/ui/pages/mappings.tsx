@@ -4,6 +4,7 @@
  */
 import { type Context, Hono } from 'hono'
 import type { Child } from 'hono/jsx'
+import type { DirectoryUser } from '../../../core/domain.js'
 import { FieldErrors } from '../../../core/field-errors.js'
 import { ScimError } from '../../../scim/errors.js'
 import * as directory from '../../../services/directory.js'
@@ -26,6 +27,9 @@ const KINDS: Record<Kind, { label: string; sees: string }> = {
     sees: 'A source mapping sees `data` (what the identity provider sent), `source` and `properties`, and returns directory fields.',
   },
 }
+
+/** How many users sharing a username the test panel offers to pick from. */
+const CHOICES = 10
 
 /** The longest expression the form takes (the UI's body limit is 64 KiB). */
 const MAX_EXPRESSION = 32_000
@@ -159,6 +163,8 @@ interface TestState {
   name: string
   result?: { text: string; ok: boolean }
   error?: string
+  /** Users that share the username typed (several sources may provision one): pick one. */
+  choices?: DirectoryUser[]
 }
 
 /** "Test against this user/group": a username or group name, and what the mapping made. */
@@ -198,6 +204,28 @@ function TestPanel(props: { mapping: Mapping; csrf: string; state: TestState }) 
         <p class="error-text" id="f-test-error" role="alert">
           {state.error}
         </p>
+      ) : null}
+      {state.choices ? (
+        <>
+          <p role="status">
+            {state.choices.length} users have this username (sources may share one): pick one.
+          </p>
+          <ul class="plain">
+            {state.choices.map((u) => (
+              <li>
+                <form class="inline" method="post" action={href(props.mapping, '/test')}>
+                  <Csrf token={props.csrf} />
+                  <input type="hidden" name="object" value="user" />
+                  <input type="hidden" name="name" value={u.username} />
+                  <input type="hidden" name="pk" value={String(u.pk)} />
+                  <button type="submit">
+                    Test with {u.username} ({u.path})
+                  </button>
+                </form>
+              </li>
+            ))}
+          </ul>
+        </>
       ) : null}
       {state.result ? (
         state.result.ok ? (
@@ -326,16 +354,15 @@ async function runTest(c: Context<UiEnv>, mapping: Mapping, body: Record<string,
   const problem = textProblem(name, 300)
   if (problem) return { ...state, error: problem }
   if (object === 'user') {
-    const users = await directory.findUsersByUsername(deps, name, 2)
+    // A pk picked among users that share a username; it must still carry that username.
+    const picked = directory.parseUserPk(body.pk ?? '')
+    const users = await directory.findUsersByUsername(deps, name, CHOICES)
+    const chosen = picked === undefined ? undefined : users.find((u) => u.pk === picked)
     const [user] = users
     if (!user) return { ...state, error: `No user has the username "${name}".` }
-    if (users.length > 1) {
-      return {
-        ...state,
-        error: `Several users have the username "${name}" (sources may share one).`,
-      }
-    }
-    const out = await mappings.testMapping(deps, mapping.kind, mapping.id, { user: user.pk })
+    if (!chosen && users.length > 1) return { ...state, choices: users }
+    const pk = (chosen ?? user).pk
+    const out = await mappings.testMapping(deps, mapping.kind, mapping.id, { user: pk })
     return { ...state, result: { text: out.result, ok: out.successful } }
   }
   const group = await directory.findGroupByName(deps, name)
