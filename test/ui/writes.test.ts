@@ -317,6 +317,35 @@ describe('property mappings', () => {
     expect((await c.get(path)).status).toBe(404)
   })
 
+  it('lists the users that share a username and tests the one picked', async () => {
+    const c = await signedIn()
+    const { userPk } = await provisioned(c)
+    const other = await c.t.createSource('okta')
+    const res = await c.t.raw('POST', '/source/scim/okta/v2/Users', {
+      body: JSON.stringify({ schemas: [USER], userName: 'grace@example.com' }),
+      headers: { Authorization: `Bearer ${other.key}`, 'Content-Type': 'application/scim+json' },
+    })
+    expect(res.status).toBe(201)
+    const path = location(
+      await c.post('/if/admin/new/mapping/provider', {
+        name: 'Where',
+        expression: '{ "where": user.path }',
+      }),
+    )
+    const choices = await c.post(`${path}/test`, { object: 'user', name: 'grace@example.com' })
+    const html = await choices.text()
+    expect(html).toContain('2 users have this username')
+    expect(html).toContain('goauthentik.io/sources/okta')
+    const picked = await c.post(`${path}/test`, {
+      object: 'user',
+      name: 'grace@example.com',
+      pk: String(userPk),
+    })
+    expect(await picked.text()).toContain(
+      '&quot;where&quot;: &quot;goauthentik.io/sources/test&quot;',
+    )
+  })
+
   it('refuses a blank name, an expression that does not parse and a taken name', async () => {
     const c = await signedIn()
     const bad = await c.post('/if/admin/new/mapping/source', { name: ' ', expression: '{ "a": ' })

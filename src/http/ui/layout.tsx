@@ -121,6 +121,8 @@ export function PostButton(props: {
   variant?: 'primary' | 'danger'
   confirm?: string
   fields?: Record<string, string>
+  /** The button's accessible name when `label` alone is ambiguous (a Remove on every row). */
+  ariaLabel?: string
 }) {
   return (
     <form class="inline" method="post" action={props.action} data-confirm={props.confirm}>
@@ -128,7 +130,7 @@ export function PostButton(props: {
       {Object.entries(props.fields ?? {}).map(([name, value]) => (
         <input type="hidden" name={name} value={value} />
       ))}
-      <button type="submit" class={props.variant}>
+      <button type="submit" class={props.variant} aria-label={props.ariaLabel}>
         {props.label}
       </button>
     </form>

@@ -143,6 +143,7 @@ async function membersSection(c: Context<UiEnv>, groupId: string, base: string, 
             action={groupHref(groupId, '/members/remove')}
             csrf={csrf}
             label="Remove"
+            ariaLabel={`Remove ${u.username}`}
             fields={{ user: String(u.pk) }}
           />
         )

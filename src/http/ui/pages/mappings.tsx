@@ -17,14 +17,24 @@ import { PagedTable } from '../table.js'
 type Kind = mappings.MappingKind
 type Mapping = mappings.PropertyMapping
 
-const KINDS: Record<Kind, { label: string; sees: string }> = {
+const KINDS: Record<Kind, { label: string; sees: Child }> = {
   provider: {
     label: 'Provider mappings',
-    sees: 'A provider mapping sees `user` or `group` and returns (part of) the SCIM body sent.',
+    sees: (
+      <>
+        A provider mapping sees <code>user</code> or <code>group</code> and returns (part of) the
+        SCIM body a provider sends.
+      </>
+    ),
   },
   source: {
     label: 'Source mappings',
-    sees: 'A source mapping sees `data` (what the identity provider sent), `source` and `properties`, and returns directory fields.',
+    sees: (
+      <>
+        A source mapping sees <code>data</code> (what the identity provider sent),{' '}
+        <code>source</code> and <code>properties</code>, and returns directory fields.
+      </>
+    ),
   },
 }
 
