@@ -174,28 +174,19 @@ function fieldErrors(err: unknown): Errors | undefined {
 
 function LogTable(props: { log: Array<{ level: string; event: string; [k: string]: unknown }> }) {
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Level</th>
-            <th scope="col">Event</th>
-            <th scope="col">Details</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.log.map(({ level, event, ...rest }) => (
-            <tr>
-              <td>{level}</td>
-              <td>{event}</td>
-              <td>
-                <code>{JSON.stringify(rest)}</code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <PagedTable
+      columns={['Level', 'Event', 'Details']}
+      empty="Nothing was logged."
+      rows={props.log.map(({ level, event, ...rest }) => (
+        <tr>
+          <td>{level}</td>
+          <td>{event}</td>
+          <td>
+            <code>{JSON.stringify(rest)}</code>
+          </td>
+        </tr>
+      ))}
+    />
   )
 }
 
@@ -271,30 +262,20 @@ async function detailPage(c: Context<UiEnv>, provider: Provider, notice?: Child)
           {status.lastErrors.length > 0 ? (
             <>
               <h3>Last errors</h3>
-              <div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Object</th>
-                      <th scope="col">Error</th>
-                      <th scope="col">Attempts</th>
-                      <th scope="col">When</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {status.lastErrors.map((e) => (
-                      <tr>
-                        <td class="mono">
-                          {e.kind} {e.objectId}
-                        </td>
-                        <td>{e.lastError}</td>
-                        <td>{e.attempts}</td>
-                        <td>{when(e.updatedAt)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <PagedTable
+                columns={['Object', 'Error', 'Attempts', 'When']}
+                empty="No errors."
+                rows={status.lastErrors.map((e) => (
+                  <tr>
+                    <td class="mono">
+                      {e.kind} {e.objectId}
+                    </td>
+                    <td>{e.lastError}</td>
+                    <td>{e.attempts}</td>
+                    <td>{when(e.updatedAt)}</td>
+                  </tr>
+                ))}
+              />
             </>
           ) : null}
         </section>
