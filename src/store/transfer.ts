@@ -4,6 +4,7 @@
  */
 import { type Kysely, sql } from 'kysely'
 import { type Database, dialectOf, type Executor } from './database.js'
+import { EVENT_COLUMNS } from './events.js'
 
 export type TransferTable = keyof Database
 
@@ -222,23 +223,7 @@ export const TRANSFER_TABLES: ReadonlyArray<readonly [TransferTable, TableSpec]>
   [
     'events',
     {
-      columns: [
-        'id',
-        'action',
-        'app',
-        'user_pk',
-        'username',
-        'client_ip',
-        'source_id',
-        'source_slug',
-        'model_app',
-        'model_name',
-        'model_pk',
-        'model_label',
-        'context',
-        'created',
-        'expires',
-      ],
+      columns: EVENT_COLUMNS,
       key: ['id'],
     },
   ],

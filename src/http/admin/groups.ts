@@ -160,17 +160,14 @@ export function groupRoutes(): OpenAPIHono<AppEnv> {
     return c.json(serializeGroup(detail), 201)
   })
 
-  app.openapi(update, async (c) => {
-    const input = groupInput(c.req.valid('json'))
-    const detail = await local.updateGroup(c.get('deps'), c.req.valid('param').group_uuid, input)
-    return c.json(serializeGroup(detail), 200)
-  })
-
-  app.openapi(partialUpdate, async (c) => {
-    const input = groupInput(c.req.valid('json'))
-    const detail = await local.updateGroup(c.get('deps'), c.req.valid('param').group_uuid, input)
-    return c.json(serializeGroup(detail), 200)
-  })
+  // PUT and PATCH: the input carries only the fields sent, so one handler serves both.
+  for (const route of [update, partialUpdate]) {
+    app.openapi(route, async (c) => {
+      const input = groupInput(c.req.valid('json'))
+      const detail = await local.updateGroup(c.get('deps'), c.req.valid('param').group_uuid, input)
+      return c.json(serializeGroup(detail), 200)
+    })
+  }
 
   app.openapi(destroy, async (c) => {
     await local.deleteGroup(c.get('deps'), c.req.valid('param').group_uuid)

@@ -161,17 +161,19 @@ export function propertyMappingRoutes(kind: mappings.MappingKind): OpenAPIHono<A
     return c.json(serialize(found), 200)
   })
 
-  app.openapi(r.update, async (c) => {
-    const { pm_uuid } = c.req.valid('param')
-    const changed = await mappings.updateMapping(c.get('deps'), kind, pm_uuid, c.req.valid('json'))
-    return c.json(serialize(changed), 200)
-  })
-
-  app.openapi(r.partialUpdate, async (c) => {
-    const { pm_uuid } = c.req.valid('param')
-    const changed = await mappings.updateMapping(c.get('deps'), kind, pm_uuid, c.req.valid('json'))
-    return c.json(serialize(changed), 200)
-  })
+  // PUT and PATCH: the input carries only the fields sent, so one handler serves both.
+  for (const route of [r.update, r.partialUpdate]) {
+    app.openapi(route, async (c) => {
+      const { pm_uuid } = c.req.valid('param')
+      const changed = await mappings.updateMapping(
+        c.get('deps'),
+        kind,
+        pm_uuid,
+        c.req.valid('json'),
+      )
+      return c.json(serialize(changed), 200)
+    })
+  }
 
   app.openapi(r.destroy, async (c) => {
     await mappings.deleteMapping(c.get('deps'), kind, c.req.valid('param').pm_uuid)

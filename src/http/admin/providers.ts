@@ -387,21 +387,16 @@ export function providerRoutes(): OpenAPIHono<AppEnv> {
     return c.json(serializeProvider(p), 200)
   })
 
-  app.openapi(routes.update, async (c) => {
-    const { id } = c.req.valid('param')
-    const p = await fieldErrors(() =>
-      providers.updateProvider(c.get('deps'), id, toInput(c.req.valid('json'))),
-    )
-    return c.json(serializeProvider(p), 200)
-  })
-
-  app.openapi(routes.partialUpdate, async (c) => {
-    const { id } = c.req.valid('param')
-    const p = await fieldErrors(() =>
-      providers.updateProvider(c.get('deps'), id, toInput(c.req.valid('json'))),
-    )
-    return c.json(serializeProvider(p), 200)
-  })
+  // PUT and PATCH: the input carries only the fields sent, so one handler serves both.
+  for (const route of [routes.update, routes.partialUpdate]) {
+    app.openapi(route, async (c) => {
+      const { id } = c.req.valid('param')
+      const p = await fieldErrors(() =>
+        providers.updateProvider(c.get('deps'), id, toInput(c.req.valid('json'))),
+      )
+      return c.json(serializeProvider(p), 200)
+    })
+  }
 
   app.openapi(routes.destroy, async (c) => {
     await providers.deleteProvider(c.get('deps'), c.req.valid('param').id)

@@ -172,33 +172,22 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
     return c.json(serializeSource(detail, externalOrigin(c)), 200)
   })
 
-  app.openapi(update, async (c) => {
-    const { slug } = c.req.valid('param')
-    const input = c.req.valid('json')
-    const detail = await slugMustBeFree(() =>
-      sources.updateSource(c.get('deps'), slug, toChange(input)),
-    )
-    audit(c, 'source_updated', {
-      slug,
-      ...(detail.source.slug !== slug ? { newSlug: detail.source.slug } : {}),
-      enabled: detail.source.enabled,
+  // PUT and PATCH: the change carries only the fields sent, so one handler serves both.
+  for (const route of [update, partialUpdate]) {
+    app.openapi(route, async (c) => {
+      const { slug } = c.req.valid('param')
+      const input = c.req.valid('json')
+      const detail = await slugMustBeFree(() =>
+        sources.updateSource(c.get('deps'), slug, toChange(input)),
+      )
+      audit(c, 'source_updated', {
+        slug,
+        ...(detail.source.slug !== slug ? { newSlug: detail.source.slug } : {}),
+        enabled: detail.source.enabled,
+      })
+      return c.json(serializeSource(detail, externalOrigin(c)), 200)
     })
-    return c.json(serializeSource(detail, externalOrigin(c)), 200)
-  })
-
-  app.openapi(partialUpdate, async (c) => {
-    const { slug } = c.req.valid('param')
-    const input = c.req.valid('json')
-    const detail = await slugMustBeFree(() =>
-      sources.updateSource(c.get('deps'), slug, toChange(input)),
-    )
-    audit(c, 'source_updated', {
-      slug,
-      ...(detail.source.slug !== slug ? { newSlug: detail.source.slug } : {}),
-      enabled: detail.source.enabled,
-    })
-    return c.json(serializeSource(detail, externalOrigin(c)), 200)
-  })
+  }
 
   app.openapi(destroy, async (c) => {
     await sources.deleteSource(c.get('deps'), c.req.valid('param').slug)

@@ -142,17 +142,14 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
     return c.json(serializeUserDetail(detail), 201)
   })
 
-  app.openapi(update, async (c) => {
-    const input = userInput(c.req.valid('json'))
-    const detail = await local.updateUser(c.get('deps'), c.req.valid('param').id, input)
-    return c.json(serializeUserDetail(detail), 200)
-  })
-
-  app.openapi(partialUpdate, async (c) => {
-    const input = userInput(c.req.valid('json'))
-    const detail = await local.updateUser(c.get('deps'), c.req.valid('param').id, input)
-    return c.json(serializeUserDetail(detail), 200)
-  })
+  // PUT and PATCH: the input carries only the fields sent, so one handler serves both.
+  for (const route of [update, partialUpdate]) {
+    app.openapi(route, async (c) => {
+      const input = userInput(c.req.valid('json'))
+      const detail = await local.updateUser(c.get('deps'), c.req.valid('param').id, input)
+      return c.json(serializeUserDetail(detail), 200)
+    })
+  }
 
   app.openapi(destroy, async (c) => {
     await local.deleteUser(c.get('deps'), c.req.valid('param').id)
