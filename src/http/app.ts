@@ -60,6 +60,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   const logAll = deps.logger.enabled('debug')
   const logWrites = deps.logger.enabled('info')
   const observe = logWrites || deps.metrics !== undefined
+  // One list for auth, rate limits, events and the request log: they name the same client.
+  const trusted = trustedProxies(deps.config.trustedProxies)
   app.use('*', async (c, next) => {
     // X-Request-Id as hono/request-id does it: a sane incoming id is kept, else a new one.
     let id = c.req.header('x-request-id')
@@ -74,7 +76,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     if (!observe) return next()
     const started = performance.now()
     await next()
-    observeRequest(c, deps, started, logAll, logWrites)
+    observeRequest(c, deps, { started, logAll, logWrites, trusted })
   })
 
   // The admin API reads bodies through the fetch Request (its validators), so Hono's
@@ -99,7 +101,6 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   })
 
   const scim = new Hono<AppEnv>()
-  const trusted = trustedProxies(deps.config.trustedProxies)
   scim.use('*', scimAuth(trusted))
   scim.route('/Users', userRoutes())
   scim.route('/Groups', groupRoutes())

@@ -1,7 +1,9 @@
 /** After each request: its metrics, and its log line (at info: SCIM writes and errors; at debug: all). */
+import type { BlockList } from 'node:net'
 import type { Context } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import type { Deps } from '../services/deps.js'
+import { clientIp } from './client-ip.js'
 import type { AppEnv } from './env.js'
 
 const SCIM_PATH = /^\/source\/scim\/([^/]+)\/v2(\/[^/]*)?/
@@ -29,15 +31,15 @@ function endpointOf(c: Context<AppEnv>): string {
  * Records a finished request. The metrics' source label is the authenticated source only
  * (a path anyone can send must not create label values); the log names the slug of the
  * path, authenticated or not. Never a header value but User-Agent, never a body: no secret
- * reaches the log (the logger also redacts fields named like one).
+ * reaches the log (the logger also redacts fields named like one). The client address is
+ * the one auth and rate limits use (client-ip.ts): X-Forwarded-For only from a trusted proxy.
  */
 export function observeRequest(
   c: Context<AppEnv>,
   deps: Deps,
-  started: number,
-  logAll: boolean,
-  logWrites: boolean,
+  how: { started: number; logAll: boolean; logWrites: boolean; trusted: BlockList | undefined },
 ): void {
+  const { started, logAll, logWrites } = how
   const status = c.res.status
   const method = c.req.method
   const path = c.req.path
@@ -59,7 +61,6 @@ export function observeRequest(
   }
   if (!(logAll || (logWrites && (isWrite || status >= 400)))) return
   const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info'
-  const incoming = c.env?.incoming
   deps.logger[logAll && level === 'info' && !isWrite ? 'debug' : level]('request', {
     requestId: c.get('requestId'),
     source: scim ? decodeURIComponent(scim[1] ?? '') : undefined,
@@ -67,8 +68,7 @@ export function observeRequest(
     path,
     status,
     scimType: c.get('scimType'),
-    ip: incoming?.socket?.remoteAddress,
-    forwardedFor: c.req.header('x-forwarded-for'),
+    ip: clientIp(c, how.trusted),
     userAgent: c.req.header('user-agent'),
     ms: Math.round(seconds * 10_000) / 10,
   })

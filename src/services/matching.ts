@@ -6,6 +6,7 @@ import type { DirectoryUser, Source } from '../core/domain.js'
 import { ScimError } from '../scim/errors.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
+import { lockFolded } from '../store/locks.js'
 import * as store from '../store/scim-resources/users.js'
 
 export { USER_MATCHING_MODES, type UserMatchingMode } from '../core/domain.js'
@@ -31,6 +32,10 @@ export async function matchUser(
   const byEmail = mode === 'email_link' || mode === 'email_deny'
   const attribute = byEmail ? 'email' : 'username'
   const value = byEmail ? fields.email : fields.username
+  // Check and insert are one step: two sources creating the same person at once must not both
+  // find nobody. SQLite has one writer; on PostgreSQL the creates of one value take turns
+  // until the transaction ends, and the lookup below (READ COMMITTED) sees the one before.
+  await lockFolded(tx, `user_matching:${attribute}`, value)
   const found = byEmail
     ? await directory.findUsersByEmail(tx, value, 2)
     : await directory.findUsersByUsernameKey(tx, value, 2)

@@ -23,6 +23,7 @@ import {
   INSERT_BATCH,
   insertTableRows,
   readTablePage,
+  readUserIdentity,
   resetIdentities,
   TRANSFER_TABLES,
   type TransferRow,
@@ -50,6 +51,8 @@ const Header = z.object({
   dialect: z.enum(['sqlite', 'postgres']),
   migrations: z.array(z.string()),
   secret_check: z.string(),
+  /** The highest user pk the exporting database ever handed out (absent in older exports). */
+  used_user_pk: z.number().int().nonnegative().optional(),
 })
 type Header = z.infer<typeof Header>
 
@@ -87,6 +90,8 @@ export async function exportData(deps: Deps, out: Writable): Promise<TransferCou
       ? deps.db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only')
       : deps.db.transaction()
   await transaction.execute(async (tx) => {
+    // Read in the snapshot, first: every user exported has a pk at most this.
+    header.used_user_pk = await readUserIdentity(tx)
     await write(out, `${JSON.stringify(header)}\n`)
     for (const [table, spec] of TRANSFER_TABLES) {
       let after: Array<string | number> | undefined
@@ -183,15 +188,15 @@ function checkRow(table: TransferTable, row: TransferRow, lineNo: number): Trans
 /**
  * Loads an export into this (empty, migrated) database in one transaction: everything or,
  * on any problem, nothing. Checks the header (format, same migrations, same server secret),
- * every row's table and columns, and the end line's counts; then moves PostgreSQL's
- * identity past the imported user ids.
+ * every row's table and columns, and the end line's counts; then moves the id counters past
+ * the imported ids and past every user pk the exporting database ever handed out.
  */
 export async function importData(deps: Deps, input: Readable): Promise<TransferCounts> {
   const targetMigrations = await appliedMigrations(deps.db)
   const lines = linesOf(input)
   const first = await lines.next()
   if (first.done) throw new TransferError('The input is empty')
-  checkHeader(deps, parseJson(first.value, 1), targetMigrations)
+  const header = checkHeader(deps, parseJson(first.value, 1), targetMigrations)
 
   const order = new Map(TRANSFER_TABLES.map(([t], i) => [t as string, i]))
   return deps.db.transaction().execute(async (tx) => {
@@ -252,7 +257,7 @@ export async function importData(deps: Deps, input: Readable): Promise<TransferC
       const detail = err instanceof Error ? err.message : String(err)
       throw new TransferError(`near line ${lineNo}: ${detail}`)
     }
-    await resetIdentities(tx)
+    await resetIdentities(tx, header.used_user_pk)
     // The imported directory is new to every imported provider's remote: each syncs it all.
     await requestFullSyncAll(tx, nowIso())
     return counts

@@ -9,7 +9,7 @@ import type { DirectoryUser, ScimGroupRecord, ScimUserRecord } from '../core/dom
 import { containsIgnoringCase, type Page, toCount } from './admin-query.js'
 import { dialectOf, type Executor } from './database.js'
 import { toDirectoryUser } from './directory.js'
-import { toScimGroupRecord, toScimUserRecord } from './scim-resources/records.js'
+import { type ScimRowOf, toScimGroupRecord, toScimUserRecord } from './scim-resources/records.js'
 
 /** Greater than every string that starts with a given prefix (the highest code point). */
 const AFTER_PREFIX = '\u{10FFFF}'
@@ -58,65 +58,100 @@ function pageOfSearch<T>(
   }))
 }
 
-function sourceUserRange(db: Executor, sourceId: string, key: string | undefined) {
-  const query = db.selectFrom('scim_source_users as su').where('su.source_id', '=', sourceId)
-  return key === undefined ? query : query.where(keyPrefix(db, 'su.user_name_key', key))
+/** At most this many exact matches are listed (an externalId is not unique, but rarely shared). */
+const MAX_EXACT = 100
+
+/** What a search needs to know of a source's users or groups table. */
+interface SearchedTable<K extends keyof ScimRowOf, T> {
+  table: K
+  /** The lower-cased userName or displayName: the list's order and the prefix a term probes. */
+  key: keyof ScimRowOf[K] & string
+  /** Whether an email (scim_source_user_emails.value_key) is an exact term too: users only. */
+  emails: boolean
+  item: (row: ScimRowOf[K]) => T
 }
 
-/** One page of a source's users in userName order, or of those a search term finds. */
-export async function searchSourceUsers(
+const USERS: SearchedTable<'scim_source_users', ScimUserRecord> = {
+  table: 'scim_source_users',
+  key: 'user_name_key',
+  emails: true,
+  item: toScimUserRecord,
+}
+
+export interface SourceGroupRow {
+  record: ScimGroupRecord
+  groupId: string
+}
+
+const GROUPS: SearchedTable<'scim_source_groups', SourceGroupRow> = {
+  table: 'scim_source_groups',
+  key: 'display_name_key',
+  emails: false,
+  item: (row) => ({ record: toScimGroupRecord(row), groupId: row.group_id }),
+}
+
+/**
+ * One page of a source's users or groups in key order, or of those a search term finds. The
+ * table is typed as the users table, as in scim-resources/pages.ts: Kysely cannot type a
+ * select from a union of tables, and only the columns both have are named (the key column
+ * through `spec.key`); `spec.item` gives each row its own table's type.
+ */
+async function searchSource<K extends keyof ScimRowOf, T>(
   db: Executor,
+  spec: SearchedTable<K, T>,
   sourceId: string,
   term: string | undefined,
   page: Page,
-): Promise<SearchPage<ScimUserRecord>> {
+): Promise<SearchPage<T>> {
+  // The subquery of exact ids reuses the alias: it is not correlated, so `r` is its own table.
+  const from = `${spec.table} as r` as 'scim_source_users as r'
+  const keyOf = (row: unknown) => (row as Record<string, string>)[spec.key] as string
+  const item = (row: unknown) => spec.item(row as ScimRowOf[K])
   const key = term?.toLowerCase()
-  let exact: ScimUserRecord[] = []
+  const range = () => {
+    const query = db.selectFrom(from).where('r.source_id', '=', sourceId)
+    return key === undefined ? query : query.where(keyPrefix(db, `r.${spec.key}`, key))
+  }
+  let exact: T[] = []
   if (term !== undefined && key !== undefined) {
-    const ids = db
-      .selectFrom('scim_source_users as x')
-      .select('x.id')
-      .where('x.source_id', '=', sourceId)
-      .where('x.id', '=', term)
-      .unionAll(
-        db
-          .selectFrom('scim_source_users as x')
-          .select('x.id')
-          .where('x.source_id', '=', sourceId)
-          .where('x.external_id', '=', term),
-      )
-      .unionAll(
+    const probe = () => db.selectFrom(from).select('r.id').where('r.source_id', '=', sourceId)
+    let ids = probe()
+      .where('r.id', '=', term)
+      .unionAll(probe().where('r.external_id', '=', term))
+    if (spec.emails) {
+      ids = ids.unionAll(
         db
           .selectFrom('scim_source_user_emails as e')
           .select('e.user_id as id')
           .where('e.source_id', '=', sourceId)
           .where('e.value_key', '=', key),
       )
+    }
     const rows = await db
-      .selectFrom('scim_source_users as su')
-      .selectAll('su')
-      .where('su.source_id', '=', sourceId)
-      .where('su.id', 'in', ids)
+      .selectFrom(from)
+      .selectAll('r')
+      .where('r.source_id', '=', sourceId)
+      .where('r.id', 'in', ids)
       // Sorted here, not in SQL: an ORDER BY makes SQLite walk the whole source in key order.
       .limit(MAX_EXACT)
       .execute()
     exact = rows
-      .filter((r) => !r.user_name_key.startsWith(key))
-      .sort(byKey((r) => r.user_name_key))
-      .map(toScimUserRecord)
+      .filter((r) => !keyOf(r).startsWith(key))
+      .sort(byKey(keyOf))
+      .map(item)
   }
-  const { n } = await sourceUserRange(db, sourceId, key)
+  const { n } = await range()
     .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
     .executeTakeFirstOrThrow()
-  return pageOfSearch(exact, toCount(n), page, async (range) => {
-    const rows = await sourceUserRange(db, sourceId, key)
-      .selectAll('su')
-      .orderBy(keyOrder(db, 'su.user_name_key'))
-      .orderBy('su.id')
-      .limit(range.limit)
-      .offset(range.offset)
+  return pageOfSearch(exact, toCount(n), page, async (slice) => {
+    const rows = await range()
+      .selectAll('r')
+      .orderBy(keyOrder(db, `r.${spec.key}`))
+      .orderBy('r.id')
+      .limit(slice.limit)
+      .offset(slice.offset)
       .execute()
-    return rows.map(toScimUserRecord)
+    return rows.map(item)
   })
 }
 
@@ -126,66 +161,24 @@ function byKey<T extends { id: string }>(key: (row: T) => string) {
   return (a: T, b: T) => compare(key(a), key(b)) || compare(a.id, b.id)
 }
 
-/** At most this many exact matches are listed (an externalId is not unique, but rarely shared). */
-const MAX_EXACT = 100
-
-function sourceGroupRange(db: Executor, sourceId: string, key: string | undefined) {
-  const query = db.selectFrom('scim_source_groups as sg').where('sg.source_id', '=', sourceId)
-  return key === undefined ? query : query.where(keyPrefix(db, 'sg.display_name_key', key))
-}
-
-export interface SourceGroupRow {
-  record: ScimGroupRecord
-  groupId: string
+/** One page of a source's users in userName order, or of those a search term finds. */
+export function searchSourceUsers(
+  db: Executor,
+  sourceId: string,
+  term: string | undefined,
+  page: Page,
+): Promise<SearchPage<ScimUserRecord>> {
+  return searchSource(db, USERS, sourceId, term, page)
 }
 
 /** One page of a source's groups in displayName order, or of those a search term finds. */
-export async function searchSourceGroups(
+export function searchSourceGroups(
   db: Executor,
   sourceId: string,
   term: string | undefined,
   page: Page,
 ): Promise<SearchPage<SourceGroupRow>> {
-  const key = term?.toLowerCase()
-  let exact: SourceGroupRow[] = []
-  if (term !== undefined && key !== undefined) {
-    const ids = db
-      .selectFrom('scim_source_groups as x')
-      .select('x.id')
-      .where('x.source_id', '=', sourceId)
-      .where('x.id', '=', term)
-      .unionAll(
-        db
-          .selectFrom('scim_source_groups as x')
-          .select('x.id')
-          .where('x.source_id', '=', sourceId)
-          .where('x.external_id', '=', term),
-      )
-    const rows = await db
-      .selectFrom('scim_source_groups as sg')
-      .selectAll('sg')
-      .where('sg.source_id', '=', sourceId)
-      .where('sg.id', 'in', ids)
-      .limit(MAX_EXACT)
-      .execute()
-    exact = rows
-      .filter((r) => !r.display_name_key.startsWith(key))
-      .sort(byKey((r) => r.display_name_key))
-      .map((row) => ({ record: toScimGroupRecord(row), groupId: row.group_id }))
-  }
-  const { n } = await sourceGroupRange(db, sourceId, key)
-    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-    .executeTakeFirstOrThrow()
-  return pageOfSearch(exact, toCount(n), page, async (range) => {
-    const rows = await sourceGroupRange(db, sourceId, key)
-      .selectAll('sg')
-      .orderBy(keyOrder(db, 'sg.display_name_key'))
-      .orderBy('sg.id')
-      .limit(range.limit)
-      .offset(range.offset)
-      .execute()
-    return rows.map((row) => ({ record: toScimGroupRecord(row), groupId: row.group_id }))
-  })
+  return searchSource(db, GROUPS, sourceId, term, page)
 }
 
 /**

@@ -21,3 +21,15 @@ export async function lockExclusive(db: Executor, name: string): Promise<void> {
   if (!hasRowLocks(db)) return
   await sql`select pg_advisory_xact_lock(hashtextextended(${`scimd:${name}`}, 0))`.execute(db)
 }
+
+/**
+ * lockExclusive for a value the directory compares with SQL's `lower()` (an email, a
+ * username): the lock is named by the value as PostgreSQL folds it, so "Ada" and "ADA" wait
+ * for each other, exactly as the lookup after it matches them.
+ */
+export async function lockFolded(db: Executor, name: string, value: string): Promise<void> {
+  if (!hasRowLocks(db)) return
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`scimd:${name}:`} || lower(${value}), 0))`.execute(
+    db,
+  )
+}

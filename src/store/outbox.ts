@@ -2,8 +2,8 @@
  * The outbox: every directory change a provider must push, written in the same transaction as
  * the change (one row per provider), claimed and deleted by the sync worker (src/sync/).
  */
-import { sql } from 'kysely'
-import type { DatabaseHandle, Executor, OutboxRow } from './database.js'
+import { type RawBuilder, type SelectQueryBuilder, sql } from 'kysely'
+import type { Database, DatabaseHandle, Executor, OutboxRow } from './database.js'
 import { hasRowLocks } from './locks.js'
 import { preparedQuery } from './prepared.js'
 
@@ -35,63 +35,62 @@ const COLUMNS = [
   'available_at',
 ] as const
 
+/** `value` (a parameter, or a column given by sql.ref) as text: the outbox keys every object by a string. */
+const text = (value: unknown) => sql<string>`cast(${value} as text)`
+
+/**
+ * The select list of outbox rows: one per provider `p` (and per row the query joins to it),
+ * with the kind, object and member the caller names. Every insert into the outbox selects it.
+ */
+function outboxRow(
+  kind: RawBuilder<unknown>,
+  objectId: RawBuilder<unknown>,
+  memberId: RawBuilder<unknown>,
+  now: string,
+) {
+  const at = text(now)
+  return [
+    sql.ref('p.id').as('provider_id'),
+    kind.as('kind'),
+    objectId.as('object_id'),
+    memberId.as('member_id'),
+    at.as('created_at'),
+    at.as('available_at'),
+  ]
+}
+
+const NO_MEMBER = sql<null>`null`
+
+/** `insert into outbox (…) select …`: the rows the select (ending in outboxRow) yields. */
+function insertOutbox(db: Executor, rows: SelectQueryBuilder<Database, never, unknown>) {
+  return db.insertInto('outbox').columns(COLUMNS).expression(rows)
+}
+
 /** One row per provider for a user, by pk; nothing when there is no provider (a cheap select). */
 const userRows = preparedQuery((db, userPk: number, now: string) =>
-  db
-    .insertInto('outbox')
-    .columns(COLUMNS)
-    .expression((eb) =>
-      eb
-        .selectFrom('providers as p')
-        .innerJoin('users as u', (join) => join.on('u.id', '=', userPk))
-        .select((e) => [
-          'p.id',
-          sql<string>`'user'`.as('kind'),
-          'u.uuid',
-          sql<null>`null`.as('member_id'),
-          e.cast<string>(e.val(now), 'text').as('created_at'),
-          e.cast<string>(e.val(now), 'text').as('available_at'),
-        ]),
-    )
-    .compile(),
+  insertOutbox(
+    db,
+    db
+      .selectFrom('providers as p')
+      .innerJoin('users as u', (join) => join.on('u.id', '=', userPk))
+      .select(outboxRow(sql.lit('user'), sql.ref('u.uuid'), NO_MEMBER, now)),
+  ).compile(),
 )
 
 const groupRows = preparedQuery((db, kind: string, groupId: string, now: string) =>
-  db
-    .insertInto('outbox')
-    .columns(COLUMNS)
-    .expression((eb) =>
-      eb
-        .selectFrom('providers as p')
-        .select((e) => [
-          'p.id',
-          e.cast<string>(e.val(kind), 'text').as('kind'),
-          e.cast<string>(e.val(groupId), 'text').as('object_id'),
-          sql<null>`null`.as('member_id'),
-          e.cast<string>(e.val(now), 'text').as('created_at'),
-          e.cast<string>(e.val(now), 'text').as('available_at'),
-        ]),
-    )
-    .compile(),
+  insertOutbox(
+    db,
+    db.selectFrom('providers as p').select(outboxRow(text(kind), text(groupId), NO_MEMBER, now)),
+  ).compile(),
 )
 
 const memberRow = preparedQuery((db, groupId: string, userPk: string, now: string) =>
-  db
-    .insertInto('outbox')
-    .columns(COLUMNS)
-    .expression((eb) =>
-      eb
-        .selectFrom('providers as p')
-        .select((e) => [
-          'p.id',
-          sql<string>`'member'`.as('kind'),
-          e.cast<string>(e.val(groupId), 'text').as('object_id'),
-          e.cast<string>(e.val(userPk), 'text').as('member_id'),
-          e.cast<string>(e.val(now), 'text').as('created_at'),
-          e.cast<string>(e.val(now), 'text').as('available_at'),
-        ]),
-    )
-    .compile(),
+  insertOutbox(
+    db,
+    db
+      .selectFrom('providers as p')
+      .select(outboxRow(sql.lit('member'), text(groupId), text(userPk), now)),
+  ).compile(),
 )
 
 /**
@@ -119,66 +118,36 @@ export async function enqueueChange(
       }
       for (let i = 0; i < change.userPks.length; i += 500) {
         const chunk = change.userPks.slice(i, i + 500)
-        await tx
-          .insertInto('outbox')
-          .columns(COLUMNS)
-          .expression((eb) =>
-            eb
-              .selectFrom('providers as p')
-              .innerJoin('users as u', (join) => join.on('u.id', 'in', chunk))
-              .select((e) => [
-                'p.id',
-                sql<string>`'member'`.as('kind'),
-                e.cast<string>(e.val(change.groupId), 'text').as('object_id'),
-                e.cast<string>('u.id', 'text').as('member_id'),
-                e.cast<string>(e.val(now), 'text').as('created_at'),
-                e.cast<string>(e.val(now), 'text').as('available_at'),
-              ]),
-          )
-          .execute()
+        await insertOutbox(
+          tx,
+          tx
+            .selectFrom('providers as p')
+            .innerJoin('users as u', (join) => join.on('u.id', 'in', chunk))
+            .select(outboxRow(sql.lit('member'), text(change.groupId), text(sql.ref('u.id')), now)),
+        ).execute()
       }
       return
     }
     case 'source': {
-      await tx
-        .insertInto('outbox')
-        .columns(COLUMNS)
-        .expression((eb) =>
-          eb
-            .selectFrom('providers as p')
-            .innerJoin('scim_source_users as s', (join) =>
-              join.on('s.source_id', '=', change.sourceId),
-            )
-            .innerJoin('users as u', 'u.id', 's.user_id')
-            .select((e) => [
-              'p.id',
-              sql<string>`'user'`.as('kind'),
-              'u.uuid',
-              sql<null>`null`.as('member_id'),
-              e.cast<string>(e.val(now), 'text').as('created_at'),
-              e.cast<string>(e.val(now), 'text').as('available_at'),
-            ]),
-        )
-        .execute()
-      await tx
-        .insertInto('outbox')
-        .columns(COLUMNS)
-        .expression((eb) =>
-          eb
-            .selectFrom('providers as p')
-            .innerJoin('scim_source_groups as s', (join) =>
-              join.on('s.source_id', '=', change.sourceId),
-            )
-            .select((e) => [
-              'p.id',
-              sql<string>`'group'`.as('kind'),
-              's.group_id',
-              sql<null>`null`.as('member_id'),
-              e.cast<string>(e.val(now), 'text').as('created_at'),
-              e.cast<string>(e.val(now), 'text').as('available_at'),
-            ]),
-        )
-        .execute()
+      await insertOutbox(
+        tx,
+        tx
+          .selectFrom('providers as p')
+          .innerJoin('scim_source_users as s', (join) =>
+            join.on('s.source_id', '=', change.sourceId),
+          )
+          .innerJoin('users as u', 'u.id', 's.user_id')
+          .select(outboxRow(sql.lit('user'), sql.ref('u.uuid'), NO_MEMBER, now)),
+      ).execute()
+      await insertOutbox(
+        tx,
+        tx
+          .selectFrom('providers as p')
+          .innerJoin('scim_source_groups as s', (join) =>
+            join.on('s.source_id', '=', change.sourceId),
+          )
+          .select(outboxRow(sql.lit('group'), sql.ref('s.group_id'), NO_MEMBER, now)),
+      ).execute()
       return
     }
   }

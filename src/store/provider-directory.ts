@@ -3,22 +3,19 @@ import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
 import type { Executor } from './database.js'
 import { toDirectoryGroup, toDirectoryUser } from './directory.js'
 
+// The directory's own lookups, under the names the provider's code reads them by.
+export {
+  findGroupById as findGroup,
+  findUserByPk,
+  findUsersByPks as usersByPks,
+} from './directory.js'
+
 export async function findUserByUuid(
   db: Executor,
   uuid: string,
 ): Promise<DirectoryUser | undefined> {
   const row = await db.selectFrom('users').selectAll().where('uuid', '=', uuid).executeTakeFirst()
   return row && toDirectoryUser(row)
-}
-
-export async function findUserByPk(db: Executor, pk: number): Promise<DirectoryUser | undefined> {
-  const row = await db.selectFrom('users').selectAll().where('id', '=', pk).executeTakeFirst()
-  return row && toDirectoryUser(row)
-}
-
-export async function findGroup(db: Executor, id: string): Promise<DirectoryGroup | undefined> {
-  const row = await db.selectFrom('groups').selectAll().where('id', '=', id).executeTakeFirst()
-  return row && toDirectoryGroup(row)
 }
 
 /** Users in pk order after `afterPk`: a full sync pages through the directory, never loads it. */
@@ -67,23 +64,6 @@ export async function membersAmong(
       .where('user_id', 'in', userPks.slice(i, i + 500))
       .execute()
     for (const r of rows) result.add(Number(r.user_id))
-  }
-  return result
-}
-
-/** The users given by pk (those that still exist). */
-export async function usersByPks(
-  db: Executor,
-  pks: readonly number[],
-): Promise<Map<number, DirectoryUser>> {
-  const result = new Map<number, DirectoryUser>()
-  for (let i = 0; i < pks.length; i += 500) {
-    const rows = await db
-      .selectFrom('users')
-      .selectAll()
-      .where('id', 'in', pks.slice(i, i + 500))
-      .execute()
-    for (const r of rows) result.set(Number(r.id), toDirectoryUser(r))
   }
   return result
 }

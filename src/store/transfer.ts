@@ -2,8 +2,9 @@
  * Table-by-table copy of the whole database for export/import: rows are read in key order
  * in pages and written in batches, verbatim (both dialects store the same text and integers).
  */
-import { type Kysely, PostgresAdapter, sql } from 'kysely'
-import type { Database, Executor } from './database.js'
+import { type Kysely, sql } from 'kysely'
+import { type Database, dialectOf, type Executor } from './database.js'
+import { EVENT_COLUMNS } from './events.js'
 
 export type TransferTable = keyof Database
 
@@ -222,23 +223,7 @@ export const TRANSFER_TABLES: ReadonlyArray<readonly [TransferTable, TableSpec]>
   [
     'events',
     {
-      columns: [
-        'id',
-        'action',
-        'app',
-        'user_pk',
-        'username',
-        'client_ip',
-        'source_id',
-        'source_slug',
-        'model_app',
-        'model_name',
-        'model_pk',
-        'model_label',
-        'context',
-        'created',
-        'expires',
-      ],
+      columns: EVENT_COLUMNS,
       key: ['id'],
     },
   ],
@@ -318,15 +303,54 @@ export async function deleteManagedMappings(db: Executor): Promise<void> {
 }
 
 /**
- * After rows were inserted with explicit ids, moves PostgreSQL's identities (users, providers,
- * outbox) past the highest one, so the next user the server creates does not collide. SQLite's integer
- * primary key already continues from the maximum.
+ * The highest user pk ever handed out, deleted users included (SQLite's AUTOINCREMENT counter
+ * in sqlite_sequence, PostgreSQL's identity sequence): an export carries it so that the
+ * imported database never gives a new user the pk of one deleted before (issue 24 item 9).
  */
-export async function resetIdentities(db: Executor): Promise<void> {
-  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return
+export async function readUserIdentity(db: Executor): Promise<number> {
+  if (dialectOf(db) === 'postgres') {
+    const seq = await sql<{
+      name: string | null
+    }>`select pg_get_serial_sequence('users', 'id') as name`.execute(db)
+    const name = seq.rows[0]?.name
+    if (!name) return 0
+    // The name comes from PostgreSQL itself (schema-qualified and quoted as needed).
+    const { rows } = await sql<{
+      last: number | string
+    }>`select case when is_called then last_value else last_value - 1 end as last from ${sql.raw(name)}`.execute(
+      db,
+    )
+    return Number(rows[0]?.last ?? 0)
+  }
+  const { rows } = await sql<{
+    seq: number
+  }>`select seq from sqlite_sequence where name = 'users'`.execute(db)
+  return Number(rows[0]?.seq ?? 0)
+}
+
+/**
+ * After rows were inserted with explicit ids, moves the counters past the highest one, and the
+ * users' past `usedUserPk` (readUserIdentity of the exporting database), so the next row the
+ * server creates neither collides nor reuses a deleted user's pk. PostgreSQL: the identities
+ * of users, providers and outbox; SQLite: users' AUTOINCREMENT counter (the others continue
+ * from their maximum).
+ */
+export async function resetIdentities(db: Executor, usedUserPk = 0): Promise<void> {
+  if (dialectOf(db) !== 'postgres') {
+    // Inserting users with explicit pks moved the counter to their maximum; never lower it.
+    await sql`update sqlite_sequence set seq = ${usedUserPk} where name = 'users' and seq < ${usedUserPk}`.execute(
+      db,
+    )
+    await sql`insert into sqlite_sequence (name, seq) select 'users', ${usedUserPk}
+      where not exists (select 1 from sqlite_sequence where name = 'users')`.execute(db)
+    return
+  }
   for (const table of ['users', 'providers', 'outbox']) {
+    const floor = table === 'users' ? usedUserPk : 0
     await sql`select setval(pg_get_serial_sequence(${table}, 'id'),
-      coalesce((select max(id) from ${sql.table(table)}), 0) + 1, false)`.execute(db)
+      greatest(coalesce((select max(id) from ${sql.table(table)}), 0), ${floor}) + 1, false)`.execute(
+      db,
+    )
   }
 }
 

@@ -50,7 +50,7 @@ async function loggedApp(env: Record<string, string> = {}) {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     })
   const logged = () => lines.map((l) => JSON.parse(l) as Json)
-  return { request, lines, logged }
+  return { app, request, lines, logged }
 }
 
 describe('logs at info', () => {
@@ -194,5 +194,59 @@ describe('GET /metrics', () => {
   it('is absent with SCIMD_METRICS=off', async () => {
     const t = await loggedApp({ SCIMD_METRICS: 'off' })
     expect((await t.request('GET', '/metrics', ADMIN_KEY)).status).toBe(404)
+  })
+})
+
+describe("the request log's client address (issue 29)", () => {
+  const PROXY = '10.0.0.1'
+  /** A request from the socket peer `peer`, as @hono/node-server hands the app its socket. */
+  const from = (
+    app: ReturnType<typeof createApp>,
+    peer: string,
+    forwardedFor: string | undefined,
+    key: string,
+  ) =>
+    app.request(
+      'http://scimd.test/api/v3/core/users/',
+      {
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor }),
+        },
+      },
+      { incoming: { socket: { remoteAddress: peer } } } as never,
+    )
+
+  it('is the one auth uses: X-Forwarded-For only from a trusted proxy', async () => {
+    const t = await loggedApp({ SCIMD_TRUSTED_PROXIES: `${PROXY},10.1.0.0/16` })
+    const wrong = 'wrong-key-0123456789abcdef0123456789'
+    const cases: Array<[string, string | undefined, string]> = [
+      // Not a proxy: its X-Forwarded-For is the client's own claim, and ignored.
+      ['203.0.113.5', '198.51.100.9', '203.0.113.5'],
+      // A trusted proxy: the hop it appended.
+      [PROXY, '198.51.100.9', '198.51.100.9'],
+      // What a client wrote at the left of the header is not believed; trusted hops are skipped.
+      [PROXY, '192.0.2.66, 198.51.100.10, 10.1.2.3', '198.51.100.10'],
+      // An IPv4-mapped peer is logged as IPv4.
+      ['::ffff:203.0.113.6', undefined, '203.0.113.6'],
+    ]
+    for (const [peer, forwardedFor] of cases) {
+      expect((await from(t.app, peer, forwardedFor, wrong)).status).toBe(401)
+    }
+    const logged = t
+      .logged()
+      .filter((l) => l.msg === 'request' && l.status === 401)
+      .map((l) => l.ip)
+    expect(logged).toEqual(cases.map(([, , ip]) => ip))
+    expect(t.lines.join('\n')).not.toContain('192.0.2.66')
+
+    // The failed-login events name the same addresses.
+    const res = await t.request(
+      'GET',
+      '/api/v3/events/events/?action=login_failed&ordering=created',
+      ADMIN_KEY,
+    )
+    const events = ((await res.json()) as Json).results as Json[]
+    expect(events.map((e) => e.client_ip)).toEqual(logged)
   })
 })

@@ -211,3 +211,52 @@ describe(`export from SQLite, import into ${TARGET}`, () => {
     expect(listed).toEqual(schema)
   })
 })
+
+describe('export and import never reuse a user pk (issue 24 item 9)', () => {
+  // SQLite → SQLite always; with DATABASE_URL also SQLite → PostgreSQL and PostgreSQL → PostgreSQL.
+  const pairs = [
+    ['sqlite', 'sqlite'],
+    ...(isPostgres
+      ? ([
+          ['sqlite', 'postgres'],
+          ['postgres', 'postgres'],
+        ] as const)
+      : []),
+  ] as const
+  const pkOf = async (t: TestRuntime, username: string): Promise<number> => {
+    const res = await t.app.request(`${BASE}/api/v3/core/users/?username=${username}`, {
+      headers: { Authorization: `Bearer ${BOOTSTRAP}` },
+    })
+    return (await json(res)).results[0].pk
+  }
+  for (const [from, to] of pairs) {
+    it(`${from} → ${to}: a new user's pk is above every pk the exporter handed out`, async () => {
+      const source = await startTestRuntime(from, { ...ENV, SCIMD_BOOTSTRAP_TOKEN: BOOTSTRAP })
+      const { key } = await sources.createSource(source.runtime.deps, {
+        name: 'Okta',
+        slug: 'okta',
+      })
+      const scim = client(source, 'okta', key)
+      const pks: number[] = []
+      let newest = ''
+      for (const name of ['one', 'two', 'newest']) {
+        const res = await scim('POST', '/Users', { schemas: [USER], userName: name })
+        expect(res.status).toBe(201)
+        newest = (await json(res)).id
+        pks.push(await pkOf(source, name))
+      }
+      expect((await scim('DELETE', `/Users/${newest}`)).status).toBe(204)
+      const highest = Math.max(...pks)
+
+      const target = await startTestRuntime(to, ENV)
+      await importData(target.runtime.deps, Readable.from([await exported(source.runtime.deps)]))
+      const res = await client(target, 'okta', key)('POST', '/Users', {
+        schemas: [USER],
+        userName: 'after-import',
+      })
+      expect(res.status).toBe(201)
+      // The bootstrap admin token came along with the import.
+      expect(await pkOf(target, 'after-import')).toBeGreaterThan(highest)
+    })
+  }
+})

@@ -231,3 +231,40 @@ describe('identifier (the default)', () => {
     expect(source.user_matching_mode).toBe('identifier')
   })
 })
+
+describe('*_deny under concurrent creates (issue 28 item 2)', () => {
+  const CREATES = 16
+  const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
+  /** Create `i`: the same email (email_deny) or userName (username_deny) in other cases. */
+  const body = (mode: 'email_deny' | 'username_deny', i: number) =>
+    mode === 'email_deny'
+      ? {
+          schemas: [USER],
+          userName: `racer${i}`,
+          emails: [{ primary: true, value: i % 3 === 0 ? EMAIL.toUpperCase() : EMAIL }],
+        }
+      : {
+          schemas: [USER],
+          userName: i % 3 === 0 ? 'RACER' : 'racer',
+          emails: [{ primary: true, value: `racer${i}@example.com` }],
+        }
+
+  for (const mode of ['email_deny', 'username_deny'] as const) {
+    it(`${mode}: of ${CREATES} concurrent creates from two sources, exactly one succeeds`, async () => {
+      const { t, oktaScim } = await twoSources(mode)
+      const statuses = await Promise.all(
+        Array.from({ length: CREATES }, async (_, i) => {
+          const res =
+            i % 2 === 0
+              ? await t.scim('POST', '/Users', body(mode, i))
+              : await oktaScim('POST', '/Users', body(mode, i))
+          return res.status
+        }),
+      )
+      expect(statuses.filter((s) => s === 201)).toHaveLength(1)
+      expect(statuses.filter((s) => s !== 201)).toEqual(Array(CREATES - 1).fill(409))
+      const users = await directoryUsers(t)
+      expect(users).toHaveLength(1)
+    })
+  }
+})

@@ -1,13 +1,11 @@
 /** /api/v3/events/events/: the event log in authentik's shape (read-only: list and retrieve). */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AuditEvent } from '../../core/events.js'
 import * as events from '../../services/events.js'
 import type { AppEnv } from '../env.js'
-import { COMMON_ERRORS, jsonResponse, NOT_FOUND, SECURITY } from './openapi.js'
+import { adminRoute, jsonResponse, NOT_FOUND } from './openapi.js'
 import { listControls, paginate } from './pagination.js'
 import { IdParams, listQuery, paginated, text } from './schemas.js'
-
-const TAGS = ['events']
 
 export const EventSchema = z
   .object({
@@ -39,29 +37,23 @@ export const EventListQuery = listQuery(events.EVENT_ORDER_FIELDS, {
     .openapi({ description: "A source's pk, or the slug a source has now (scimd)." }),
 })
 
-const list = createRoute({
+const list = adminRoute({
   method: 'get',
   path: '/',
   operationId: 'events_events_list',
   summary: 'List events, newest first',
-  tags: TAGS,
-  security: SECURITY,
   request: { query: EventListQuery },
-  responses: {
-    200: jsonResponse(paginated(EventSchema, 'Event'), 'One page of events'),
-    ...COMMON_ERRORS,
-  },
+  ok: { 200: jsonResponse(paginated(EventSchema, 'Event'), 'One page of events') },
 })
 
-const retrieve = createRoute({
+const retrieve = adminRoute({
   method: 'get',
   path: '/{id}',
   operationId: 'events_events_retrieve',
   summary: 'Read an event',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: IdParams },
-  responses: { 200: jsonResponse(EventSchema, 'The event'), ...COMMON_ERRORS, ...NOT_FOUND },
+  ok: { 200: jsonResponse(EventSchema, 'The event') },
+  errors: NOT_FOUND,
 })
 
 /** An event as authentik serializes it: `user` is `{}` when no user is known. */

@@ -1,15 +1,14 @@
 /** /api/v3/core/groups/: directory groups and their members one page at a time; local groups are written here. */
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
+import { OpenAPIHono } from '@hono/zod-openapi'
 import * as directory from '../../services/directory.js'
 import * as local from '../../services/local-directory.js'
 import type { AppEnv } from '../env.js'
 import {
-  COMMON_ERRORS,
+  adminRoute,
   jsonBody,
   jsonResponse,
   NO_CONTENT,
   NOT_FOUND,
-  SECURITY,
   SOURCE_OWNED,
 } from './openapi.js'
 import { flag, listControls, many, paginate } from './pagination.js'
@@ -26,108 +25,77 @@ import {
 } from './schemas.js'
 import { serializeGroup, serializeUserDetail } from './serializers.js'
 
-const TAGS = ['core']
-
-const list = createRoute({
+const list = adminRoute({
   method: 'get',
   path: '/',
   operationId: 'core_groups_list',
   summary: 'List directory groups',
-  tags: TAGS,
-  security: SECURITY,
   request: { query: GroupListQuery },
-  responses: {
-    200: jsonResponse(paginated(GroupSchema, 'Group'), 'One page of groups'),
-    ...COMMON_ERRORS,
-  },
+  ok: { 200: jsonResponse(paginated(GroupSchema, 'Group'), 'One page of groups') },
 })
 
-const retrieve = createRoute({
+const retrieve = adminRoute({
   method: 'get',
   path: '/{group_uuid}',
   operationId: 'core_groups_retrieve',
   summary: 'Read a directory group',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: GroupPkParams },
-  responses: { 200: jsonResponse(GroupSchema, 'The group'), ...COMMON_ERRORS, ...NOT_FOUND },
+  ok: { 200: jsonResponse(GroupSchema, 'The group') },
+  errors: NOT_FOUND,
 })
 
-const members = createRoute({
+const members = adminRoute({
   method: 'get',
   path: '/{group_uuid}/members',
   operationId: 'core_groups_members_list',
   summary: 'List the direct members of a group, one page at a time (scimd)',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: GroupPkParams, query: MemberListQuery },
-  responses: {
-    200: jsonResponse(paginated(UserSchema, 'User'), 'One page of members'),
-    ...COMMON_ERRORS,
-    ...NOT_FOUND,
-  },
+  ok: { 200: jsonResponse(paginated(UserSchema, 'User'), 'One page of members') },
+  errors: NOT_FOUND,
 })
 
-const create = createRoute({
+const create = adminRoute({
   method: 'post',
   path: '/',
   operationId: 'core_groups_create',
   summary: 'Create a local group',
-  tags: TAGS,
-  security: SECURITY,
   request: { body: jsonBody(GroupRequestSchema) },
-  responses: {
-    201: jsonResponse(GroupSchema, 'The new group'),
-    ...COMMON_ERRORS,
-    ...SOURCE_OWNED,
-  },
+  ok: { 201: jsonResponse(GroupSchema, 'The new group') },
+  errors: SOURCE_OWNED,
 })
 
-const update = createRoute({
+const update = adminRoute({
   method: 'put',
   path: '/{group_uuid}',
   operationId: 'core_groups_update',
   summary: 'Change a local group (a group a source provisioned is 403)',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: GroupPkParams, body: jsonBody(GroupRequestSchema) },
-  responses: {
-    200: jsonResponse(GroupSchema, 'The group'),
-    ...COMMON_ERRORS,
-    ...SOURCE_OWNED,
-    ...NOT_FOUND,
-  },
+  ok: { 200: jsonResponse(GroupSchema, 'The group') },
+  errors: { ...SOURCE_OWNED, ...NOT_FOUND },
 })
 
-const partialUpdate = createRoute({
+const partialUpdate = adminRoute({
   method: 'patch',
   path: '/{group_uuid}',
   operationId: 'core_groups_partial_update',
   summary: 'Change some fields of a local group (a group a source provisioned is 403)',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: GroupPkParams, body: jsonBody(PatchedGroupRequestSchema) },
-  responses: {
-    200: jsonResponse(GroupSchema, 'The group'),
-    ...COMMON_ERRORS,
-    ...SOURCE_OWNED,
-    ...NOT_FOUND,
-  },
+  ok: { 200: jsonResponse(GroupSchema, 'The group') },
+  errors: { ...SOURCE_OWNED, ...NOT_FOUND },
 })
 
-const destroy = createRoute({
+const destroy = adminRoute({
   method: 'delete',
   path: '/{group_uuid}',
   operationId: 'core_groups_destroy',
   summary: 'Delete a local group (a group a source provisioned is 403)',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: GroupPkParams },
-  responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...SOURCE_OWNED, ...NOT_FOUND },
+  ok: NO_CONTENT,
+  errors: { ...SOURCE_OWNED, ...NOT_FOUND },
 })
 
 function memberAction(action: 'add_user' | 'remove_user') {
-  return createRoute({
+  return adminRoute({
     method: 'post',
     path: `/{group_uuid}/${action}`,
     operationId: `core_groups_${action}_create`,
@@ -135,10 +103,9 @@ function memberAction(action: 'add_user' | 'remove_user') {
       action === 'add_user'
         ? 'Add a user to a local group (any user, also one a source provisioned)'
         : 'Remove a user from a local group',
-    tags: TAGS,
-    security: SECURITY,
     request: { params: GroupPkParams, body: jsonBody(UserAccountSchema) },
-    responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...SOURCE_OWNED, ...NOT_FOUND },
+    ok: NO_CONTENT,
+    errors: { ...SOURCE_OWNED, ...NOT_FOUND },
   })
 }
 
@@ -193,17 +160,14 @@ export function groupRoutes(): OpenAPIHono<AppEnv> {
     return c.json(serializeGroup(detail), 201)
   })
 
-  app.openapi(update, async (c) => {
-    const input = groupInput(c.req.valid('json'))
-    const detail = await local.updateGroup(c.get('deps'), c.req.valid('param').group_uuid, input)
-    return c.json(serializeGroup(detail), 200)
-  })
-
-  app.openapi(partialUpdate, async (c) => {
-    const input = groupInput(c.req.valid('json'))
-    const detail = await local.updateGroup(c.get('deps'), c.req.valid('param').group_uuid, input)
-    return c.json(serializeGroup(detail), 200)
-  })
+  // PUT and PATCH: the input carries only the fields sent, so one handler serves both.
+  for (const route of [update, partialUpdate]) {
+    app.openapi(route, async (c) => {
+      const input = groupInput(c.req.valid('json'))
+      const detail = await local.updateGroup(c.get('deps'), c.req.valid('param').group_uuid, input)
+      return c.json(serializeGroup(detail), 200)
+    })
+  }
 
   app.openapi(destroy, async (c) => {
     await local.deleteGroup(c.get('deps'), c.req.valid('param').group_uuid)

@@ -1,11 +1,11 @@
 /** Pieces of the admin routes' OpenAPI definitions, and the document built from them. */
-import type { OpenAPIHono } from '@hono/zod-openapi'
+import { createRoute, type OpenAPIHono, type RouteConfig } from '@hono/zod-openapi'
 import type * as z from 'zod'
 import type { AppEnv } from '../env.js'
 import { GenericErrorSchema, ValidationErrorSchema } from './schemas.js'
 
 /** The security scheme of every admin route: an API token as a bearer credential. */
-export const SECURITY = [{ authentik: [] }]
+const SECURITY = [{ authentik: [] }]
 
 export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { 'application/json': { schema } } }
@@ -35,6 +35,59 @@ export const SOURCE_OWNED = {
 } as const
 
 export const NO_CONTENT = { 204: { description: 'No content' } } as const
+
+type Responses = RouteConfig['responses']
+
+/** An admin route as the resource files state it: what differs from one route to the next. */
+interface AdminRouteSpec<
+  M extends RouteConfig['method'],
+  P extends string,
+  Req extends NonNullable<RouteConfig['request']>,
+  Ok extends Responses,
+  Errors extends Responses,
+> {
+  method: M
+  path: P
+  /** authentik's operationId; its first segment (`core`, `sources`…) is the route's tag. */
+  operationId: string
+  summary: string
+  request?: Req
+  /** The success responses, e.g. `{ 200: jsonResponse(…) }` or `NO_CONTENT`. */
+  ok: Ok
+  /** Errors beyond COMMON_ERRORS (NOT_FOUND…); one with the same status replaces the common one. */
+  errors?: Errors
+}
+
+/**
+ * An admin route: the spec plus what every admin route shares, its tag (authentik tags an
+ * operation by the first segment of its id, which is the first segment of its path), the bearer
+ * security and the common errors.
+ */
+export function adminRoute<
+  M extends RouteConfig['method'],
+  P extends string,
+  Ok extends Responses,
+  Req extends NonNullable<RouteConfig['request']> = Record<never, never>,
+  Errors extends Responses = Record<never, never>,
+>(spec: AdminRouteSpec<M, P, Req, Ok, Errors>) {
+  const { ok, errors = {} as Errors, ...rest } = spec
+  const responses = { ...ok, ...COMMON_ERRORS, ...errors } as Ok &
+    Omit<typeof COMMON_ERRORS, keyof Errors> &
+    Errors
+  // `request` is optional in the spec but must keep its exact type: the handler's c.req.valid reads it
+  const route = {
+    ...rest,
+    tags: [spec.operationId.split('_')[0] as string],
+    security: SECURITY,
+    responses,
+  } as Omit<typeof rest, 'request'> & {
+    request: Req
+    tags: string[]
+    security: typeof SECURITY
+    responses: typeof responses
+  }
+  return createRoute(route)
+}
 
 /** Registers the bearer scheme the routes' `security` names. */
 export function registerSecurityScheme(app: OpenAPIHono<AppEnv>): void {

@@ -1,15 +1,8 @@
 /** /api/v3/propertymappings/{source,provider}/scim/: SCIM property mappings, with used_by and test. */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import * as mappings from '../../services/property-mappings.js'
 import type { AppEnv } from '../env.js'
-import {
-  COMMON_ERRORS,
-  jsonBody,
-  jsonResponse,
-  NO_CONTENT,
-  NOT_FOUND,
-  SECURITY,
-} from './openapi.js'
+import { adminRoute, jsonBody, jsonResponse, NO_CONTENT, NOT_FOUND } from './openapi.js'
 import { flag, listControls, many, paginate } from './pagination.js'
 import {
   MappingPkParams,
@@ -59,116 +52,82 @@ const FORBIDDEN_MANAGED = {
 
 function routesOf(kind: mappings.MappingKind) {
   const id = `propertymappings_${kind}_scim`
-  const tags = ['propertymappings']
   const what = kind === 'source' ? 'SCIM source property mapping' : 'SCIM provider mapping'
   return {
-    list: createRoute({
+    list: adminRoute({
       method: 'get',
       path: '/',
       operationId: `${id}_list`,
       summary: `List ${what}s`,
-      tags,
-      security: SECURITY,
       request: { query: PropertyMappingListQuery },
-      responses: {
+      ok: {
         200: jsonResponse(
           paginated(PropertyMappingSchema, `SCIM${kind}PropertyMapping`),
           'One page',
         ),
-        ...COMMON_ERRORS,
       },
     }),
-    create: createRoute({
+    create: adminRoute({
       method: 'post',
       path: '/',
       operationId: `${id}_create`,
       summary: `Create a ${what} (a JSONata expression)`,
-      tags,
-      security: SECURITY,
       request: { body: jsonBody(PropertyMappingRequestSchema) },
-      responses: { 201: jsonResponse(PropertyMappingSchema, 'The mapping'), ...COMMON_ERRORS },
+      ok: { 201: jsonResponse(PropertyMappingSchema, 'The mapping') },
     }),
-    retrieve: createRoute({
+    retrieve: adminRoute({
       method: 'get',
       path: '/{pm_uuid}',
       operationId: `${id}_retrieve`,
       summary: `Read a ${what}`,
-      tags,
-      security: SECURITY,
       request: { params: MappingPkParams },
-      responses: {
-        200: jsonResponse(PropertyMappingSchema, 'The mapping'),
-        ...COMMON_ERRORS,
-        ...NOT_FOUND,
-      },
+      ok: { 200: jsonResponse(PropertyMappingSchema, 'The mapping') },
+      errors: NOT_FOUND,
     }),
-    update: createRoute({
+    update: adminRoute({
       method: 'put',
       path: '/{pm_uuid}',
       operationId: `${id}_update`,
       summary: `Change a ${what}`,
-      tags,
-      security: SECURITY,
       request: { params: MappingPkParams, body: jsonBody(PropertyMappingRequestSchema) },
-      responses: {
-        200: jsonResponse(PropertyMappingSchema, 'The mapping'),
-        ...COMMON_ERRORS,
-        ...FORBIDDEN_MANAGED,
-        ...NOT_FOUND,
-      },
+      ok: { 200: jsonResponse(PropertyMappingSchema, 'The mapping') },
+      errors: { ...FORBIDDEN_MANAGED, ...NOT_FOUND },
     }),
-    partialUpdate: createRoute({
+    partialUpdate: adminRoute({
       method: 'patch',
       path: '/{pm_uuid}',
       operationId: `${id}_partial_update`,
       summary: `Change some fields of a ${what}`,
-      tags,
-      security: SECURITY,
       request: { params: MappingPkParams, body: jsonBody(PatchedPropertyMappingRequestSchema) },
-      responses: {
-        200: jsonResponse(PropertyMappingSchema, 'The mapping'),
-        ...COMMON_ERRORS,
-        ...FORBIDDEN_MANAGED,
-        ...NOT_FOUND,
-      },
+      ok: { 200: jsonResponse(PropertyMappingSchema, 'The mapping') },
+      errors: { ...FORBIDDEN_MANAGED, ...NOT_FOUND },
     }),
-    destroy: createRoute({
+    destroy: adminRoute({
       method: 'delete',
       path: '/{pm_uuid}',
       operationId: `${id}_destroy`,
       summary: `Delete a ${what}; the sources listing it no longer do`,
-      tags,
-      security: SECURITY,
       request: { params: MappingPkParams },
-      responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...FORBIDDEN_MANAGED, ...NOT_FOUND },
+      ok: NO_CONTENT,
+      errors: { ...FORBIDDEN_MANAGED, ...NOT_FOUND },
     }),
-    usedBy: createRoute({
+    usedBy: adminRoute({
       method: 'get',
       path: '/{pm_uuid}/used_by',
       operationId: `${id}_used_by_list`,
       summary: 'The sources that apply this mapping',
-      tags,
-      security: SECURITY,
       request: { params: MappingPkParams },
-      responses: {
-        200: jsonResponse(z.array(UsedBySchema), 'Objects using the mapping'),
-        ...COMMON_ERRORS,
-        ...NOT_FOUND,
-      },
+      ok: { 200: jsonResponse(z.array(UsedBySchema), 'Objects using the mapping') },
+      errors: NOT_FOUND,
     }),
-    test: createRoute({
+    test: adminRoute({
       method: 'post',
       path: '/{pm_uuid}/test',
       operationId: `${id}_test_create`,
       summary: 'Evaluate the mapping against a user or group: its result or its error',
-      tags,
-      security: SECURITY,
       request: { params: MappingPkParams, body: jsonBody(PropertyMappingTestRequestSchema) },
-      responses: {
-        200: jsonResponse(PropertyMappingTestResultSchema, 'The result, as formatted JSON'),
-        ...COMMON_ERRORS,
-        ...NOT_FOUND,
-      },
+      ok: { 200: jsonResponse(PropertyMappingTestResultSchema, 'The result, as formatted JSON') },
+      errors: NOT_FOUND,
     }),
   }
 }
@@ -202,17 +161,19 @@ export function propertyMappingRoutes(kind: mappings.MappingKind): OpenAPIHono<A
     return c.json(serialize(found), 200)
   })
 
-  app.openapi(r.update, async (c) => {
-    const { pm_uuid } = c.req.valid('param')
-    const changed = await mappings.updateMapping(c.get('deps'), kind, pm_uuid, c.req.valid('json'))
-    return c.json(serialize(changed), 200)
-  })
-
-  app.openapi(r.partialUpdate, async (c) => {
-    const { pm_uuid } = c.req.valid('param')
-    const changed = await mappings.updateMapping(c.get('deps'), kind, pm_uuid, c.req.valid('json'))
-    return c.json(serialize(changed), 200)
-  })
+  // PUT and PATCH: the input carries only the fields sent, so one handler serves both.
+  for (const route of [r.update, r.partialUpdate]) {
+    app.openapi(route, async (c) => {
+      const { pm_uuid } = c.req.valid('param')
+      const changed = await mappings.updateMapping(
+        c.get('deps'),
+        kind,
+        pm_uuid,
+        c.req.valid('json'),
+      )
+      return c.json(serialize(changed), 200)
+    })
+  }
 
   app.openapi(r.destroy, async (c) => {
     await mappings.deleteMapping(c.get('deps'), kind, c.req.valid('param').pm_uuid)

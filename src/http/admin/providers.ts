@@ -1,16 +1,9 @@
 /** /api/v3/providers/scim/, scim_users/ and scim_groups/: outbound SCIM providers, authentik's shapes. */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import * as providers from '../../services/providers.js'
 import type { AppEnv } from '../env.js'
 import { ValidationError } from '../render-error.js'
-import {
-  COMMON_ERRORS,
-  jsonBody,
-  jsonResponse,
-  NO_CONTENT,
-  NOT_FOUND,
-  SECURITY,
-} from './openapi.js'
+import { adminRoute, jsonBody, jsonResponse, NO_CONTENT, NOT_FOUND } from './openapi.js'
 import { listControls, paginate } from './pagination.js'
 import {
   boolParam,
@@ -27,8 +20,6 @@ import {
   UsedBySchema,
 } from './schemas.js'
 import { serializePartialGroup, serializePartialUser } from './serializers.js'
-
-const TAGS = ['providers']
 
 const MAPPINGS_MESSAGE =
   'Property mappings are not supported yet: scimd uses its default mapping, so only [] is accepted.'
@@ -244,119 +235,94 @@ async function fieldErrors<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-const ok = (schema: z.ZodType, description: string) => ({
-  200: jsonResponse(schema, description),
-  ...COMMON_ERRORS,
-  ...NOT_FOUND,
-})
-
 const routes = {
-  list: createRoute({
+  list: adminRoute({
     method: 'get',
     path: '/',
     operationId: 'providers_scim_list',
     summary: 'List SCIM providers',
-    tags: TAGS,
-    security: SECURITY,
     request: { query: ProviderListQuery },
-    responses: {
-      200: jsonResponse(paginated(ProviderSchema, 'SCIMProvider'), 'One page of providers'),
-      ...COMMON_ERRORS,
-    },
+    ok: { 200: jsonResponse(paginated(ProviderSchema, 'SCIMProvider'), 'One page of providers') },
   }),
-  create: createRoute({
+  create: adminRoute({
     method: 'post',
     path: '/',
     operationId: 'providers_scim_create',
     summary: 'Create a SCIM provider (a full sync starts at once)',
-    tags: TAGS,
-    security: SECURITY,
     request: { body: jsonBody(ProviderRequestSchema) },
-    responses: { 201: jsonResponse(ProviderSchema, 'The new provider'), ...COMMON_ERRORS },
+    ok: { 201: jsonResponse(ProviderSchema, 'The new provider') },
   }),
-  retrieve: createRoute({
+  retrieve: adminRoute({
     method: 'get',
     path: '/{id}',
     operationId: 'providers_scim_retrieve',
     summary: 'Read a SCIM provider',
-    tags: TAGS,
-    security: SECURITY,
     request: { params: IdParams },
-    responses: ok(ProviderSchema, 'The provider'),
+    ok: { 200: jsonResponse(ProviderSchema, 'The provider') },
+    errors: NOT_FOUND,
   }),
-  update: createRoute({
+  update: adminRoute({
     method: 'put',
     path: '/{id}',
     operationId: 'providers_scim_update',
     summary: 'Replace a SCIM provider (a changed target or scope starts a full sync)',
-    tags: TAGS,
-    security: SECURITY,
     request: { params: IdParams, body: jsonBody(ProviderRequestSchema) },
-    responses: ok(ProviderSchema, 'The provider'),
+    ok: { 200: jsonResponse(ProviderSchema, 'The provider') },
+    errors: NOT_FOUND,
   }),
-  partialUpdate: createRoute({
+  partialUpdate: adminRoute({
     method: 'patch',
     path: '/{id}',
     operationId: 'providers_scim_partial_update',
     summary: 'Change some fields of a SCIM provider',
-    tags: TAGS,
-    security: SECURITY,
     request: { params: IdParams, body: jsonBody(PatchedProviderRequestSchema) },
-    responses: ok(ProviderSchema, 'The provider'),
+    ok: { 200: jsonResponse(ProviderSchema, 'The provider') },
+    errors: NOT_FOUND,
   }),
-  destroy: createRoute({
+  destroy: adminRoute({
     method: 'delete',
     path: '/{id}',
     operationId: 'providers_scim_destroy',
     summary: 'Delete a SCIM provider (remote objects are left as they are)',
-    tags: TAGS,
-    security: SECURITY,
     request: { params: IdParams },
-    responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...NOT_FOUND },
+    ok: NO_CONTENT,
+    errors: NOT_FOUND,
   }),
-  usedBy: createRoute({
+  usedBy: adminRoute({
     method: 'get',
     path: '/{id}/used_by',
     operationId: 'providers_scim_used_by_list',
     summary: 'What deleting the provider deletes too (nothing but its own links)',
-    tags: TAGS,
-    security: SECURITY,
     request: { params: IdParams },
-    responses: ok(z.array(UsedBySchema), 'Objects deleted with the provider'),
+    ok: { 200: jsonResponse(z.array(UsedBySchema), 'Objects deleted with the provider') },
+    errors: NOT_FOUND,
   }),
-  status: createRoute({
+  status: adminRoute({
     method: 'get',
     path: '/{id}/sync/status',
     operationId: 'providers_scim_sync_status_retrieve',
     summary: 'Sync status: running, last result, outbox depth, counts and the last errors',
-    tags: TAGS,
-    security: SECURITY,
     request: { params: IdParams },
-    responses: ok(SyncStatusSchema, 'The sync status'),
+    ok: { 200: jsonResponse(SyncStatusSchema, 'The sync status') },
+    errors: NOT_FOUND,
   }),
-  syncObject: createRoute({
+  syncObject: adminRoute({
     method: 'post',
     path: '/{id}/sync/object',
     operationId: 'providers_scim_sync_object_create',
     summary: 'Push one user or group now and return its log',
-    tags: TAGS,
-    security: SECURITY,
     request: { params: IdParams, body: jsonBody(SyncObjectRequestSchema) },
-    responses: ok(SyncObjectResultSchema, 'What the push did'),
+    ok: { 200: jsonResponse(SyncObjectResultSchema, 'What the push did') },
+    errors: NOT_FOUND,
   }),
-  syncFull: createRoute({
+  syncFull: adminRoute({
     method: 'post',
     path: '/{id}/sync/full',
     operationId: 'providers_scim_sync_full_create',
     summary: 'Start a full sync now (scimd; authentik starts one on save)',
-    tags: TAGS,
-    security: SECURITY,
     request: { params: IdParams },
-    responses: {
-      202: jsonResponse(SyncStatusSchema, 'Requested; the status'),
-      ...COMMON_ERRORS,
-      ...NOT_FOUND,
-    },
+    ok: { 202: jsonResponse(SyncStatusSchema, 'Requested; the status') },
+    errors: NOT_FOUND,
   }),
 }
 
@@ -421,21 +387,16 @@ export function providerRoutes(): OpenAPIHono<AppEnv> {
     return c.json(serializeProvider(p), 200)
   })
 
-  app.openapi(routes.update, async (c) => {
-    const { id } = c.req.valid('param')
-    const p = await fieldErrors(() =>
-      providers.updateProvider(c.get('deps'), id, toInput(c.req.valid('json'))),
-    )
-    return c.json(serializeProvider(p), 200)
-  })
-
-  app.openapi(routes.partialUpdate, async (c) => {
-    const { id } = c.req.valid('param')
-    const p = await fieldErrors(() =>
-      providers.updateProvider(c.get('deps'), id, toInput(c.req.valid('json'))),
-    )
-    return c.json(serializeProvider(p), 200)
-  })
+  // PUT and PATCH: the input carries only the fields sent, so one handler serves both.
+  for (const route of [routes.update, routes.partialUpdate]) {
+    app.openapi(route, async (c) => {
+      const { id } = c.req.valid('param')
+      const p = await fieldErrors(() =>
+        providers.updateProvider(c.get('deps'), id, toInput(c.req.valid('json'))),
+      )
+      return c.json(serializeProvider(p), 200)
+    })
+  }
 
   app.openapi(routes.destroy, async (c) => {
     await providers.deleteProvider(c.get('deps'), c.req.valid('param').id)
@@ -483,41 +444,36 @@ function objectRoutes(kind: 'user' | 'group'): OpenAPIHono<AppEnv> {
   const ObjectIdParams = z.object({
     id: text().openapi({ param: { name: 'id', in: 'path' } }),
   })
-  const list = createRoute({
+  const list = adminRoute({
     method: 'get',
     path: '/',
     operationId: `providers_${name}_list`,
     summary: `Which remote id each directory ${kind} has on each provider`,
-    tags: TAGS,
-    security: SECURITY,
     request: { query: ObjectListQuery },
-    responses: {
+    ok: {
       200: jsonResponse(
         paginated(schema, kind === 'user' ? 'SCIMProviderUser' : 'SCIMProviderGroup'),
         'One page of links',
       ),
-      ...COMMON_ERRORS,
     },
   })
-  const retrieve = createRoute({
+  const retrieve = adminRoute({
     method: 'get',
     path: '/{id}',
     operationId: `providers_${name}_retrieve`,
     summary: `Read one ${kind} link`,
-    tags: TAGS,
-    security: SECURITY,
     request: { params: ObjectIdParams },
-    responses: ok(schema, 'The link'),
+    ok: { 200: jsonResponse(schema, 'The link') },
+    errors: NOT_FOUND,
   })
-  const destroy = createRoute({
+  const destroy = adminRoute({
     method: 'delete',
     path: '/{id}',
     operationId: `providers_${name}_destroy`,
     summary: `Unlink a ${kind} from its remote copy (the remote object stays)`,
-    tags: TAGS,
-    security: SECURITY,
     request: { params: ObjectIdParams },
-    responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...NOT_FOUND },
+    ok: NO_CONTENT,
+    errors: NOT_FOUND,
   })
 
   const app = new OpenAPIHono<AppEnv>()

@@ -1,52 +1,39 @@
 /** /api/v3/sources/scim_groups/: which source provisioned which group, with the SCIM document sent. */
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
+import { OpenAPIHono } from '@hono/zod-openapi'
 import * as connections from '../../services/connections.js'
 import type { AppEnv } from '../env.js'
-import { COMMON_ERRORS, jsonResponse, NO_CONTENT, NOT_FOUND, SECURITY } from './openapi.js'
+import { adminRoute, jsonResponse, NO_CONTENT, NOT_FOUND } from './openapi.js'
 import { listControls, paginate } from './pagination.js'
 import { IdParams, paginated, ScimGroupListQuery, ScimSourceGroupSchema } from './schemas.js'
 import { serializeGroupConnection } from './serializers.js'
 
-const TAGS = ['sources']
-
-const list = createRoute({
+const list = adminRoute({
   method: 'get',
   path: '/',
   operationId: 'sources_scim_groups_list',
   summary: 'List groups provisioned by SCIM sources',
-  tags: TAGS,
-  security: SECURITY,
   request: { query: ScimGroupListQuery },
-  responses: {
-    200: jsonResponse(paginated(ScimSourceGroupSchema, 'SCIMSourceGroup'), 'One page'),
-    ...COMMON_ERRORS,
-  },
+  ok: { 200: jsonResponse(paginated(ScimSourceGroupSchema, 'SCIMSourceGroup'), 'One page') },
 })
 
-const retrieve = createRoute({
+const retrieve = adminRoute({
   method: 'get',
   path: '/{id}',
   operationId: 'sources_scim_groups_retrieve',
   summary: 'Read one provisioned group by its SCIM id',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: IdParams },
-  responses: {
-    200: jsonResponse(ScimSourceGroupSchema, 'The connection'),
-    ...COMMON_ERRORS,
-    ...NOT_FOUND,
-  },
+  ok: { 200: jsonResponse(ScimSourceGroupSchema, 'The connection') },
+  errors: NOT_FOUND,
 })
 
-const destroy = createRoute({
+const destroy = adminRoute({
   method: 'delete',
   path: '/{id}',
   operationId: 'sources_scim_groups_destroy',
   summary: 'Deprovision a group: deletes the connection and the directory group',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: IdParams },
-  responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...NOT_FOUND },
+  ok: NO_CONTENT,
+  errors: NOT_FOUND,
 })
 
 export function scimGroupRoutes(): OpenAPIHono<AppEnv> {

@@ -1,53 +1,40 @@
 /** /api/v3/sources/scim_users/: which source provisioned which user, with the SCIM document sent. */
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
+import { OpenAPIHono } from '@hono/zod-openapi'
 import * as connections from '../../services/connections.js'
 import { parseUserPk } from '../../services/directory.js'
 import type { AppEnv } from '../env.js'
-import { COMMON_ERRORS, jsonResponse, NO_CONTENT, NOT_FOUND, SECURITY } from './openapi.js'
+import { adminRoute, jsonResponse, NO_CONTENT, NOT_FOUND } from './openapi.js'
 import { listControls, paginate } from './pagination.js'
 import { IdParams, paginated, ScimSourceUserSchema, ScimUserListQuery } from './schemas.js'
 import { serializeUserConnection } from './serializers.js'
 
-const TAGS = ['sources']
-
-const list = createRoute({
+const list = adminRoute({
   method: 'get',
   path: '/',
   operationId: 'sources_scim_users_list',
   summary: 'List users provisioned by SCIM sources',
-  tags: TAGS,
-  security: SECURITY,
   request: { query: ScimUserListQuery },
-  responses: {
-    200: jsonResponse(paginated(ScimSourceUserSchema, 'SCIMSourceUser'), 'One page'),
-    ...COMMON_ERRORS,
-  },
+  ok: { 200: jsonResponse(paginated(ScimSourceUserSchema, 'SCIMSourceUser'), 'One page') },
 })
 
-const retrieve = createRoute({
+const retrieve = adminRoute({
   method: 'get',
   path: '/{id}',
   operationId: 'sources_scim_users_retrieve',
   summary: 'Read one provisioned user by its SCIM id',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: IdParams },
-  responses: {
-    200: jsonResponse(ScimSourceUserSchema, 'The connection'),
-    ...COMMON_ERRORS,
-    ...NOT_FOUND,
-  },
+  ok: { 200: jsonResponse(ScimSourceUserSchema, 'The connection') },
+  errors: NOT_FOUND,
 })
 
-const destroy = createRoute({
+const destroy = adminRoute({
   method: 'delete',
   path: '/{id}',
   operationId: 'sources_scim_users_destroy',
   summary: 'Deprovision a user: deletes the connection and the directory user',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: IdParams },
-  responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...NOT_FOUND },
+  ok: NO_CONTENT,
+  errors: NOT_FOUND,
 })
 
 export function scimUserRoutes(): OpenAPIHono<AppEnv> {

@@ -1,6 +1,6 @@
 /** /api/v3/sources/scim/: SCIM sources, authentik-compatible. */
 
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { UserMatchingMode } from '../../core/domain.js'
 import { ScimError } from '../../scim/errors.js'
@@ -8,14 +8,7 @@ import * as sources from '../../services/sources.js'
 import type { AppEnv } from '../env.js'
 import { externalOrigin } from '../origin.js'
 import { ValidationError } from '../render-error.js'
-import {
-  COMMON_ERRORS,
-  jsonBody,
-  jsonResponse,
-  NO_CONTENT,
-  NOT_FOUND,
-  SECURITY,
-} from './openapi.js'
+import { adminRoute, jsonBody, jsonResponse, NO_CONTENT, NOT_FOUND } from './openapi.js'
 import { listControls, paginate } from './pagination.js'
 import {
   PatchedSourceRequestSchema,
@@ -27,8 +20,6 @@ import {
   UsedBySchema,
 } from './schemas.js'
 import { serializeSource, serializeUsedBy } from './serializers.js'
-
-const TAGS = ['sources']
 
 /** A taken slug is a field error, as authentik reports it, not a bare 409. */
 async function slugMustBeFree<T>(work: () => Promise<T>): Promise<T> {
@@ -62,92 +53,76 @@ function toChange(input: {
   }
 }
 
-const list = createRoute({
+const list = adminRoute({
   method: 'get',
   path: '/',
   operationId: 'sources_scim_list',
   summary: 'List SCIM sources',
-  tags: TAGS,
-  security: SECURITY,
   request: { query: SourceListQuery },
-  responses: {
-    200: jsonResponse(paginated(SourceSchema, 'SCIMSource'), 'One page of sources'),
-    ...COMMON_ERRORS,
-  },
+  ok: { 200: jsonResponse(paginated(SourceSchema, 'SCIMSource'), 'One page of sources') },
 })
 
-const create = createRoute({
+const create = adminRoute({
   method: 'post',
   path: '/',
   operationId: 'sources_scim_create',
   summary: 'Create a SCIM source with its service account and token',
-  tags: TAGS,
-  security: SECURITY,
   request: { body: jsonBody(SourceRequestSchema) },
-  responses: { 201: jsonResponse(SourceSchema, 'The new source'), ...COMMON_ERRORS },
+  ok: { 201: jsonResponse(SourceSchema, 'The new source') },
 })
 
-const retrieve = createRoute({
+const retrieve = adminRoute({
   method: 'get',
   path: '/{slug}',
   operationId: 'sources_scim_retrieve',
   summary: 'Read a SCIM source',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: SlugParams },
-  responses: { 200: jsonResponse(SourceSchema, 'The source'), ...COMMON_ERRORS, ...NOT_FOUND },
+  ok: { 200: jsonResponse(SourceSchema, 'The source') },
+  errors: NOT_FOUND,
 })
 
-const update = createRoute({
+const update = adminRoute({
   method: 'put',
   path: '/{slug}',
   operationId: 'sources_scim_update',
   summary: 'Replace a SCIM source (a new slug changes root_url and keeps all data)',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: SlugParams, body: jsonBody(SourceRequestSchema) },
-  responses: { 200: jsonResponse(SourceSchema, 'The source'), ...COMMON_ERRORS, ...NOT_FOUND },
+  ok: { 200: jsonResponse(SourceSchema, 'The source') },
+  errors: NOT_FOUND,
 })
 
-const partialUpdate = createRoute({
+const partialUpdate = adminRoute({
   method: 'patch',
   path: '/{slug}',
   operationId: 'sources_scim_partial_update',
   summary: 'Change some fields of a SCIM source',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: SlugParams, body: jsonBody(PatchedSourceRequestSchema) },
-  responses: { 200: jsonResponse(SourceSchema, 'The source'), ...COMMON_ERRORS, ...NOT_FOUND },
+  ok: { 200: jsonResponse(SourceSchema, 'The source') },
+  errors: NOT_FOUND,
 })
 
-const destroy = createRoute({
+const destroy = adminRoute({
   method: 'delete',
   path: '/{slug}',
   operationId: 'sources_scim_destroy',
   summary:
     'Delete a SCIM source with its token, its service account and the users and groups it provisioned',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: SlugParams },
-  responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...NOT_FOUND },
+  ok: NO_CONTENT,
+  errors: NOT_FOUND,
 })
 
 /** How many provisioned users (and groups) `used_by` lists at most. */
 const USED_BY_LIMIT = 1000
 
-const usedBy = createRoute({
+const usedBy = adminRoute({
   method: 'get',
   path: '/{slug}/used_by',
   operationId: 'sources_scim_used_by_list',
   summary: `What deleting the source deletes too (at most ${USED_BY_LIMIT} users and ${USED_BY_LIMIT} groups listed)`,
-  tags: TAGS,
-  security: SECURITY,
   request: { params: SlugParams },
-  responses: {
-    200: jsonResponse(z.array(UsedBySchema), 'Objects deleted with the source'),
-    ...COMMON_ERRORS,
-    ...NOT_FOUND,
-  },
+  ok: { 200: jsonResponse(z.array(UsedBySchema), 'Objects deleted with the source') },
+  errors: NOT_FOUND,
 })
 
 export function sourceRoutes(): OpenAPIHono<AppEnv> {
@@ -197,33 +172,22 @@ export function sourceRoutes(): OpenAPIHono<AppEnv> {
     return c.json(serializeSource(detail, externalOrigin(c)), 200)
   })
 
-  app.openapi(update, async (c) => {
-    const { slug } = c.req.valid('param')
-    const input = c.req.valid('json')
-    const detail = await slugMustBeFree(() =>
-      sources.updateSource(c.get('deps'), slug, toChange(input)),
-    )
-    audit(c, 'source_updated', {
-      slug,
-      ...(detail.source.slug !== slug ? { newSlug: detail.source.slug } : {}),
-      enabled: detail.source.enabled,
+  // PUT and PATCH: the change carries only the fields sent, so one handler serves both.
+  for (const route of [update, partialUpdate]) {
+    app.openapi(route, async (c) => {
+      const { slug } = c.req.valid('param')
+      const input = c.req.valid('json')
+      const detail = await slugMustBeFree(() =>
+        sources.updateSource(c.get('deps'), slug, toChange(input)),
+      )
+      audit(c, 'source_updated', {
+        slug,
+        ...(detail.source.slug !== slug ? { newSlug: detail.source.slug } : {}),
+        enabled: detail.source.enabled,
+      })
+      return c.json(serializeSource(detail, externalOrigin(c)), 200)
     })
-    return c.json(serializeSource(detail, externalOrigin(c)), 200)
-  })
-
-  app.openapi(partialUpdate, async (c) => {
-    const { slug } = c.req.valid('param')
-    const input = c.req.valid('json')
-    const detail = await slugMustBeFree(() =>
-      sources.updateSource(c.get('deps'), slug, toChange(input)),
-    )
-    audit(c, 'source_updated', {
-      slug,
-      ...(detail.source.slug !== slug ? { newSlug: detail.source.slug } : {}),
-      enabled: detail.source.enabled,
-    })
-    return c.json(serializeSource(detail, externalOrigin(c)), 200)
-  })
+  }
 
   app.openapi(destroy, async (c) => {
     await sources.deleteSource(c.get('deps'), c.req.valid('param').slug)

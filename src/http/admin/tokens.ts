@@ -1,17 +1,10 @@
 /** /api/v3/core/tokens/: API tokens without their keys, view_key, set_key, rotate and revoke. */
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
+import { OpenAPIHono } from '@hono/zod-openapi'
 import { ScimError } from '../../scim/errors.js'
 import * as tokens from '../../services/tokens.js'
 import type { AppEnv } from '../env.js'
 import { ValidationError } from '../render-error.js'
-import {
-  COMMON_ERRORS,
-  jsonBody,
-  jsonResponse,
-  NO_CONTENT,
-  NOT_FOUND,
-  SECURITY,
-} from './openapi.js'
+import { adminRoute, jsonBody, jsonResponse, NO_CONTENT, NOT_FOUND } from './openapi.js'
 import { flag, listControls, paginate } from './pagination.js'
 import {
   IdentifierParams,
@@ -24,88 +17,75 @@ import {
 } from './schemas.js'
 import { serializeToken } from './serializers.js'
 
-const TAGS = ['core']
-
-const list = createRoute({
+const list = adminRoute({
   method: 'get',
   path: '/',
   operationId: 'core_tokens_list',
   summary: 'List API tokens (never their keys)',
-  tags: TAGS,
-  security: SECURITY,
   request: { query: TokenListQuery },
-  responses: {
-    200: jsonResponse(paginated(TokenSchema, 'Token'), 'One page of tokens'),
-    ...COMMON_ERRORS,
-  },
+  ok: { 200: jsonResponse(paginated(TokenSchema, 'Token'), 'One page of tokens') },
 })
 
-const retrieve = createRoute({
+const retrieve = adminRoute({
   method: 'get',
   path: '/{identifier}',
   operationId: 'core_tokens_retrieve',
   summary: 'Read a token (never its key)',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: IdentifierParams },
-  responses: { 200: jsonResponse(TokenSchema, 'The token'), ...COMMON_ERRORS, ...NOT_FOUND },
+  ok: { 200: jsonResponse(TokenSchema, 'The token') },
+  errors: NOT_FOUND,
 })
 
-const partialUpdate = createRoute({
+const partialUpdate = adminRoute({
   method: 'patch',
   path: '/{identifier}',
   operationId: 'core_tokens_partial_update',
   summary: "Change a token's description or expiry",
-  tags: TAGS,
-  security: SECURITY,
   request: { params: IdentifierParams, body: jsonBody(TokenPatchSchema) },
-  responses: { 200: jsonResponse(TokenSchema, 'The token'), ...COMMON_ERRORS, ...NOT_FOUND },
+  ok: { 200: jsonResponse(TokenSchema, 'The token') },
+  errors: NOT_FOUND,
 })
 
-const viewKey = createRoute({
+const viewKey = adminRoute({
   method: 'get',
   path: '/{identifier}/view_key',
   operationId: 'core_tokens_view_key_retrieve',
   summary: "Read a token's key (logged as secret_view)",
-  tags: TAGS,
-  security: SECURITY,
   request: { params: IdentifierParams },
-  responses: { 200: jsonResponse(TokenViewSchema, 'The key'), ...COMMON_ERRORS, ...NOT_FOUND },
+  ok: { 200: jsonResponse(TokenViewSchema, 'The key') },
+  errors: NOT_FOUND,
 })
 
-const setKey = createRoute({
+const setKey = adminRoute({
   method: 'post',
   path: '/{identifier}/set_key',
   operationId: 'core_tokens_set_key_create',
   summary: "Set a token's key; the old key stops working at once",
-  tags: TAGS,
-  security: SECURITY,
   request: { params: IdentifierParams, body: jsonBody(SetKeySchema) },
-  responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...NOT_FOUND },
+  ok: NO_CONTENT,
+  errors: NOT_FOUND,
 })
 
-const rotate = createRoute({
+const rotate = adminRoute({
   method: 'post',
   path: '/{identifier}/rotate',
   operationId: 'core_tokens_rotate_create',
   summary: 'Issue a new random key; the old key stops working at once (scimd)',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: IdentifierParams },
-  responses: { 200: jsonResponse(TokenViewSchema, 'The new key'), ...COMMON_ERRORS, ...NOT_FOUND },
+  ok: { 200: jsonResponse(TokenViewSchema, 'The new key') },
+  errors: NOT_FOUND,
 })
 
-const destroy = createRoute({
+const destroy = adminRoute({
   method: 'delete',
   path: '/{identifier}',
   operationId: 'core_tokens_destroy',
   summary:
     "Revoke an admin API token; its key stops working at once. A source's token and the " +
     "caller's own token are refused (400)",
-  tags: TAGS,
-  security: SECURITY,
   request: { params: IdentifierParams },
-  responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...NOT_FOUND },
+  ok: NO_CONTENT,
+  errors: NOT_FOUND,
 })
 
 /** A response carrying a key is kept by no cache, shared or private (RFC 9111 §5.2.2.5). */

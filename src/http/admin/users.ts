@@ -1,15 +1,14 @@
 /** /api/v3/core/users/: directory users with their groups; local users are written here too. */
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
+import { OpenAPIHono } from '@hono/zod-openapi'
 import * as directory from '../../services/directory.js'
 import * as local from '../../services/local-directory.js'
 import type { AppEnv } from '../env.js'
 import {
-  COMMON_ERRORS,
+  adminRoute,
   jsonBody,
   jsonResponse,
   NO_CONTENT,
   NOT_FOUND,
-  SECURITY,
   SOURCE_OWNED,
 } from './openapi.js'
 import { flag, listControls, many, paginate } from './pagination.js'
@@ -23,85 +22,63 @@ import {
 } from './schemas.js'
 import { serializeUserDetail } from './serializers.js'
 
-const TAGS = ['core']
-
-const list = createRoute({
+const list = adminRoute({
   method: 'get',
   path: '/',
   operationId: 'core_users_list',
   summary: 'List directory users',
-  tags: TAGS,
-  security: SECURITY,
   request: { query: UserListQuery },
-  responses: {
-    200: jsonResponse(paginated(UserSchema, 'User'), 'One page of users'),
-    ...COMMON_ERRORS,
-  },
+  ok: { 200: jsonResponse(paginated(UserSchema, 'User'), 'One page of users') },
 })
 
-const retrieve = createRoute({
+const retrieve = adminRoute({
   method: 'get',
   path: '/{id}',
   operationId: 'core_users_retrieve',
   summary: 'Read a directory user with its groups',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: UserPkParams },
-  responses: { 200: jsonResponse(UserSchema, 'The user'), ...COMMON_ERRORS, ...NOT_FOUND },
+  ok: { 200: jsonResponse(UserSchema, 'The user') },
+  errors: NOT_FOUND,
 })
 
-const create = createRoute({
+const create = adminRoute({
   method: 'post',
   path: '/',
   operationId: 'core_users_create',
   summary: 'Create a local user',
-  tags: TAGS,
-  security: SECURITY,
   request: { body: jsonBody(UserRequestSchema) },
-  responses: { 201: jsonResponse(UserSchema, 'The new user'), ...COMMON_ERRORS, ...SOURCE_OWNED },
+  ok: { 201: jsonResponse(UserSchema, 'The new user') },
+  errors: SOURCE_OWNED,
 })
 
-const update = createRoute({
+const update = adminRoute({
   method: 'put',
   path: '/{id}',
   operationId: 'core_users_update',
   summary: 'Change a local user (a user a source provisioned is 403)',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: UserPkParams, body: jsonBody(UserRequestSchema) },
-  responses: {
-    200: jsonResponse(UserSchema, 'The user'),
-    ...COMMON_ERRORS,
-    ...SOURCE_OWNED,
-    ...NOT_FOUND,
-  },
+  ok: { 200: jsonResponse(UserSchema, 'The user') },
+  errors: { ...SOURCE_OWNED, ...NOT_FOUND },
 })
 
-const partialUpdate = createRoute({
+const partialUpdate = adminRoute({
   method: 'patch',
   path: '/{id}',
   operationId: 'core_users_partial_update',
   summary: 'Change some fields of a local user (a user a source provisioned is 403)',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: UserPkParams, body: jsonBody(PatchedUserRequestSchema) },
-  responses: {
-    200: jsonResponse(UserSchema, 'The user'),
-    ...COMMON_ERRORS,
-    ...SOURCE_OWNED,
-    ...NOT_FOUND,
-  },
+  ok: { 200: jsonResponse(UserSchema, 'The user') },
+  errors: { ...SOURCE_OWNED, ...NOT_FOUND },
 })
 
-const destroy = createRoute({
+const destroy = adminRoute({
   method: 'delete',
   path: '/{id}',
   operationId: 'core_users_destroy',
   summary: 'Delete a local user (a user a source provisioned is 403)',
-  tags: TAGS,
-  security: SECURITY,
   request: { params: UserPkParams },
-  responses: { ...NO_CONTENT, ...COMMON_ERRORS, ...SOURCE_OWNED, ...NOT_FOUND },
+  ok: NO_CONTENT,
+  errors: { ...SOURCE_OWNED, ...NOT_FOUND },
 })
 
 /** The admin API's user fields as the service's input. */
@@ -165,17 +142,14 @@ export function userRoutes(): OpenAPIHono<AppEnv> {
     return c.json(serializeUserDetail(detail), 201)
   })
 
-  app.openapi(update, async (c) => {
-    const input = userInput(c.req.valid('json'))
-    const detail = await local.updateUser(c.get('deps'), c.req.valid('param').id, input)
-    return c.json(serializeUserDetail(detail), 200)
-  })
-
-  app.openapi(partialUpdate, async (c) => {
-    const input = userInput(c.req.valid('json'))
-    const detail = await local.updateUser(c.get('deps'), c.req.valid('param').id, input)
-    return c.json(serializeUserDetail(detail), 200)
-  })
+  // PUT and PATCH: the input carries only the fields sent, so one handler serves both.
+  for (const route of [update, partialUpdate]) {
+    app.openapi(route, async (c) => {
+      const input = userInput(c.req.valid('json'))
+      const detail = await local.updateUser(c.get('deps'), c.req.valid('param').id, input)
+      return c.json(serializeUserDetail(detail), 200)
+    })
+  }
 
   app.openapi(destroy, async (c) => {
     await local.deleteUser(c.get('deps'), c.req.valid('param').id)

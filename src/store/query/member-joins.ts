@@ -1,11 +1,16 @@
 /** Group `members` and User `groups` as SQL element sets: the membership joins and the group walk. */
-import { type SqlBool, sql } from 'kysely'
+import { type RawBuilder, type SqlBool, sql } from 'kysely'
 import { ScimError } from '../../scim/errors.js'
 import { USER_DISPLAY_SQL } from '../members.js'
-import { type ElementSet, type FilterContext, requireBaseUrl } from './context.js'
+import { type ElementSet, type FilterContext, type Operand, requireBaseUrl } from './context.js'
 import { groupWalk } from './group-walk.js'
 import { binaryOrder } from './json-sql.js'
 import { concat } from './sql-bool.js'
+
+/** A sub-attribute of an element (value, type, display, $ref): text, never null, not indexed. */
+function text(expr: RawBuilder<unknown>): Operand {
+  return { kind: 'text', expr, keyed: false, nullable: false }
+}
 
 /** A Group's members: users (group_members) and nested groups (group_parents) of this source. */
 export function memberElements(ctx: FilterContext): ElementSet {
@@ -29,21 +34,11 @@ export function memberElements(ctx: FilterContext): ElementSet {
             case 'value':
             case 'type':
             case 'display':
-              return {
-                kind: 'text',
-                expr: sql`${m}.${sql.raw(definition.name)}`,
-                keyed: false,
-                nullable: false,
-              }
+              return text(sql`${m}.${sql.raw(definition.name)}`)
             case '$ref': {
               const base = requireBaseUrl(ctx, 'members.$ref')
               const endpoint = sql`(case when ${m}.kind = 0 then ${sql.lit(`${base}/Users/`)} else ${sql.lit(`${base}/Groups/`)} end)`
-              return {
-                kind: 'text',
-                expr: concat(endpoint, sql`${m}.value`),
-                keyed: false,
-                nullable: false,
-              }
+              return text(concat(endpoint, sql`${m}.value`))
             }
             default:
               throw ScimError.invalidFilter(
@@ -85,20 +80,10 @@ export function userGroupElements(ctx: FilterContext): ElementSet {
             case 'value':
             case 'type':
             case 'display':
-              return {
-                kind: 'text',
-                expr: sql`${g}.${sql.raw(definition.name)}`,
-                keyed: false,
-                nullable: false,
-              }
+              return text(sql`${g}.${sql.raw(definition.name)}`)
             case '$ref': {
               const base = requireBaseUrl(ctx, 'groups.$ref')
-              return {
-                kind: 'text',
-                expr: concat(`${base}/Groups/`, sql`${g}.value`),
-                keyed: false,
-                nullable: false,
-              }
+              return text(concat(`${base}/Groups/`, sql`${g}.value`))
             }
             default:
               throw ScimError.invalidFilter(
