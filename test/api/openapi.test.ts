@@ -89,6 +89,18 @@ describe('GET /api/v3/schema/', () => {
     }
   })
 
+  it('declares every tag its operations use', async () => {
+    const { doc } = await loadDocument()
+    const declared = new Set((doc.tags as Json[]).map((tag) => tag.name))
+    for (const item of Object.values(doc.paths as Json)) {
+      for (const method of METHODS) {
+        for (const tag of (item[method]?.tags as string[] | undefined) ?? []) {
+          expect(declared, `tag ${tag} of ${item[method].operationId}`).toContain(tag)
+        }
+      }
+    }
+  })
+
   it('documents every admin route the app serves, and nothing it does not', async () => {
     const { t, doc } = await loadDocument()
     const served = new Set(

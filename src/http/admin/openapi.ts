@@ -123,6 +123,7 @@ export function adminDocument(app: OpenAPIHono<AppEnv>): Document {
         description: 'SCIM source and provider property mappings (JSONata expressions)',
       },
       { name: 'providers', description: 'Outbound SCIM providers and what they pushed' },
+      { name: 'events', description: 'The event log: admin changes, provisioning, failures' },
       { name: 'schema', description: 'This document' },
     ],
   })
