@@ -79,6 +79,9 @@ describe('admin changes in the event log', () => {
         sync_object_id: String(user.pk),
       })
       expect(synced.status).toBe(200)
+      const links = await json(await t.admin('GET', `/providers/scim_users/?provider__id=${pk}`))
+      const link = links.results[0] as Json
+      expect((await t.admin('DELETE', `/providers/scim_users/${link.id}/`)).status).toBe(204)
       expect((await t.admin('DELETE', `/providers/scim/${pk}/`)).status).toBe(204)
 
       const list = await events(t, 'context_model_app=authentik_providers_scim')
@@ -96,6 +99,7 @@ describe('admin changes in the event log', () => {
         ['model_updated', 'scimprovider', pk, 'AWS prod', put],
         ['model_updated', 'scimprovider', pk, 'AWS prod', ['full_sync_requested_at']],
         ['custom_sync_object', 'scimprovider', pk, 'AWS prod', undefined],
+        ['model_deleted', 'scimprovideruser', link.id, user.uuid, undefined],
         ['model_deleted', 'scimprovider', pk, 'AWS prod', undefined],
       ])
       expect(list[4]?.context).toMatchObject({
@@ -103,6 +107,7 @@ describe('admin changes in the event log', () => {
         override_dry_run: false,
         successful: true,
       })
+      expect(list[5]?.context.provider).toBe(pk)
       for (const e of list) {
         expect(e.user).toMatchObject({ username: 'akadmin' })
         expect(e.app).toBe('scimd.api')
