@@ -87,3 +87,19 @@ export function tokenModel(id: string, identifier: string): EventModel {
 export function sourceModel(id: string, name: string): EventModel {
   return { app: 'authentik_sources_scim', model_name: 'scimsource', pk: id, name }
 }
+
+export function providerModel(pk: number, name: string): EventModel {
+  return { app: 'authentik_providers_scim', model_name: 'scimprovider', pk, name }
+}
+
+/** A provider's link to a remote user or group (authentik's SCIMProviderUser / …Group). */
+export function providerObjectModel(kind: 'user' | 'group', id: string, name: string): EventModel {
+  return { app: 'authentik_providers_scim', model_name: `scimprovider${kind}`, pk: id, name }
+}
+
+/** A property mapping: a source's (`scimsourcepropertymapping`) or a provider's (`scimmapping`). */
+export function mappingModel(kind: 'source' | 'provider', id: string, name: string): EventModel {
+  return kind === 'source'
+    ? { app: 'authentik_sources_scim', model_name: 'scimsourcepropertymapping', pk: id, name }
+    : { app: 'authentik_providers_scim', model_name: 'scimmapping', pk: id, name }
+}

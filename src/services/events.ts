@@ -184,3 +184,17 @@ export function sourceChange(
 ): NewEvent {
   return { action, model, source: { id: source.id, slug: source.slug } }
 }
+
+/**
+ * The event of an admin's change to `model`: `fields` names what the change set (names only,
+ * never values: a provider's token is `token`), `context` adds what else identifies it.
+ */
+export function adminChange(
+  action: 'model_created' | 'model_updated' | 'model_deleted',
+  model: EventModel,
+  fields?: readonly string[],
+  context?: Record<string, unknown>,
+): NewEvent {
+  const extra = { ...(fields !== undefined ? { fields: [...fields] } : {}), ...context }
+  return { action, model, ...(Object.keys(extra).length > 0 ? { context: extra } : {}) }
+}

@@ -4,6 +4,7 @@
  */
 
 import type { DirectoryUser, UserType } from '../core/domain.js'
+import { groupModel, userModel } from '../core/events.js'
 import { FieldErrors } from '../core/field-errors.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
@@ -14,6 +15,7 @@ import { removeUserMembers, wouldCreateCycle } from '../store/members.js'
 import { enqueueChange } from '../store/outbox.js'
 import { type Deps, inTransaction } from './deps.js'
 import { type GroupDetail, getGroup, getUser, parseUserPk, type UserDetail } from './directory.js'
+import { adminChange, recordEvent } from './events.js'
 
 /** The path of users an admin creates without one (authentik's default). */
 export const LOCAL_USER_PATH = 'users'
@@ -115,6 +117,7 @@ export async function createUser(deps: Deps, input: UserInput): Promise<UserDeta
     if (groups.length > 0) await directory.setUserGroups(tx, pk, groups)
     await enqueueChange(tx, { kind: 'user', userPk: pk })
     for (const groupId of groups) await enqueueChange(tx, { kind: 'members', groupId })
+    await recordEvent(deps, tx, adminChange('model_created', userModel(pk, username)))
     return pk
   })
   return getUser(deps, String(pk))
@@ -132,7 +135,7 @@ export async function updateUser(
       await usernameMustBeFree(tx, input.username, user.pk)
     }
     const groups = input.groups ? await localGroupIds(tx, 'groups', input.groups) : undefined
-    await directory.updateUser(tx, user.pk, {
+    const row = {
       ...(input.username !== undefined ? { username: input.username } : {}),
       ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.email !== undefined ? { email: input.email } : {}),
@@ -141,14 +144,17 @@ export async function updateUser(
       ...(input.path !== undefined ? { path: input.path } : {}),
       ...(input.lastLogin !== undefined ? { last_login: input.lastLogin } : {}),
       ...(input.attributes !== undefined ? { attributes: JSON.stringify(input.attributes) } : {}),
-      last_updated: nowIso(),
-    })
+    }
+    await directory.updateUser(tx, user.pk, { ...row, last_updated: nowIso() })
     const before = groups ? await directory.groupsOfUsers(tx, [user.pk]) : undefined
     if (groups) await directory.setUserGroups(tx, user.pk, groups)
     await enqueueChange(tx, { kind: 'user', userPk: user.pk })
     // Every group the user joined or left reconciles its members.
     const touched = new Set([...(before?.get(user.pk) ?? []).map((g) => g.id), ...(groups ?? [])])
     for (const groupId of touched) await enqueueChange(tx, { kind: 'members', groupId })
+    const fields = [...Object.keys(row), ...(groups ? ['groups'] : [])]
+    const model = userModel(user.pk, input.username ?? user.username)
+    await recordEvent(deps, tx, adminChange('model_updated', model, fields))
     return user.pk
   })
   return getUser(deps, String(pk))
@@ -161,6 +167,7 @@ export async function deleteUser(deps: Deps, pkText: string): Promise<void> {
     await enqueueChange(tx, { kind: 'user', userPk: user.pk })
     // Its memberships and tokens cascade.
     await directory.deleteUser(tx, user.pk)
+    await recordEvent(deps, tx, adminChange('model_deleted', userModel(user.pk, user.username)))
   })
 }
 
@@ -211,6 +218,7 @@ export async function createGroup(deps: Deps, input: GroupInput): Promise<GroupD
     if (users.length > 0) await directory.setGroupUsers(tx, id, users)
     await enqueueChange(tx, { kind: 'group', groupId: id })
     if (users.length > 0) await enqueueChange(tx, { kind: 'members', groupId: id })
+    await recordEvent(deps, tx, adminChange('model_created', groupModel(id, name)))
     return id
   })
   return getGroup(deps, id)
@@ -225,27 +233,35 @@ export async function updateGroup(deps: Deps, id: string, input: GroupInput): Pr
     }
     const parents = input.parents ? await checkParents(tx, id, input.parents) : undefined
     const users = input.users ? await existingUserPks(tx, input.users) : undefined
-    await directory.updateGroup(tx, id, {
+    const row = {
       ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.isSuperuser !== undefined ? { is_superuser: input.isSuperuser ? 1 : 0 } : {}),
       ...(input.attributes !== undefined ? { attributes: JSON.stringify(input.attributes) } : {}),
-      last_updated: nowIso(),
-    })
+    }
+    await directory.updateGroup(tx, id, { ...row, last_updated: nowIso() })
     if (parents) await directory.setGroupParents(tx, id, parents)
     if (users) await directory.setGroupUsers(tx, id, users)
     await enqueueChange(tx, { kind: 'group', groupId: id })
     if (users) await enqueueChange(tx, { kind: 'members', groupId: id })
+    const fields = [
+      ...Object.keys(row),
+      ...(parents ? ['parents'] : []),
+      ...(users ? ['users'] : []),
+    ]
+    const model = groupModel(id, input.name ?? group.name)
+    await recordEvent(deps, tx, adminChange('model_updated', model, fields))
   })
   return getGroup(deps, id)
 }
 
 export async function deleteGroup(deps: Deps, id: string): Promise<void> {
   await inTransaction(deps, async (tx) => {
-    await localGroup(tx, id)
+    const group = await localGroup(tx, id)
     // Before the row goes: providers delete their remote copy.
     await enqueueChange(tx, { kind: 'group', groupId: id })
     // Its memberships and nesting cascade.
     await directory.deleteGroup(tx, id)
+    await recordEvent(deps, tx, adminChange('model_deleted', groupModel(id, group.name)))
   })
 }
 
@@ -261,13 +277,23 @@ export async function changeGroupMember(
   change: 'add' | 'remove',
 ): Promise<void> {
   await inTransaction(deps, async (tx) => {
-    await localGroup(tx, id)
+    const group = await localGroup(tx, id)
     const pk = parseUserPk(String(userPk))
     const user = pk === undefined ? undefined : await directory.findUserByPk(tx, pk)
     if (!user) throw ScimError.notFound('User not found')
     if (change === 'add') await directory.addGroupMember(tx, id, user.pk)
     else await removeUserMembers(tx, id, [user.pk])
     await enqueueChange(tx, { kind: 'member', groupId: id, userPks: [user.pk] })
+    // A member change is a change of the group, as a SCIM member PATCH is; who joined or left
+    // is in the context.
+    const member = { pk: user.pk, username: user.username }
+    await recordEvent(
+      deps,
+      tx,
+      adminChange('model_updated', groupModel(id, group.name), ['users'], {
+        [change === 'add' ? 'added' : 'removed']: [member],
+      }),
+    )
   })
 }
 

@@ -4,6 +4,7 @@
  */
 
 import type { Source, UsedBy } from '../core/domain.js'
+import { mappingModel } from '../core/events.js'
 import { FieldErrors } from '../core/field-errors.js'
 import { nowIso, uuidv7 } from '../core/ids.js'
 import {
@@ -22,6 +23,7 @@ import * as store from '../store/property-mappings.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inCredentialsTransaction, inTransaction } from './deps.js'
 import { parseUserPk } from './directory.js'
+import { adminChange, recordEvent } from './events.js'
 
 export {
   MAPPING_ORDER_FIELDS,
@@ -95,7 +97,11 @@ export async function createMapping(
     updatedAt: now,
   }
   try {
-    await inTransaction(deps, (tx) => store.insertMapping(tx, mapping))
+    await inTransaction(deps, async (tx) => {
+      await store.insertMapping(tx, mapping)
+      const model = mappingModel(kind, mapping.id, mapping.name)
+      await recordEvent(deps, tx, adminChange('model_created', model))
+    })
   } catch (err) {
     nameTaken(err)
   }
@@ -121,11 +127,13 @@ export async function updateMapping(
     await inTransaction(deps, async (tx) => {
       const mapping = await found(tx, kind, id)
       mustNotBeManaged(mapping)
-      await store.updateMapping(tx, id, {
+      const fields = {
         ...(change.name !== undefined ? { name: change.name } : {}),
         ...(change.expression !== undefined ? { expression: change.expression } : {}),
-        updatedAt: nowIso(),
-      })
+      }
+      await store.updateMapping(tx, id, { ...fields, updatedAt: nowIso() })
+      const model = mappingModel(kind, id, change.name ?? mapping.name)
+      await recordEvent(deps, tx, adminChange('model_updated', model, Object.keys(fields)))
     })
   } catch (err) {
     nameTaken(err)
@@ -150,6 +158,7 @@ export async function deleteMapping(
       })
     }
     await store.deleteMapping(tx, id)
+    await recordEvent(deps, tx, adminChange('model_deleted', mappingModel(kind, id, mapping.name)))
   })
 }
 

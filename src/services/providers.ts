@@ -1,5 +1,12 @@
 /** Outbound SCIM providers: create, change, delete, their connection objects, sync on demand. */
 import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
+import {
+  type EventModel,
+  groupModel,
+  providerModel,
+  providerObjectModel,
+  userModel,
+} from '../core/events.js'
 import { nowIso } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import { outboxDepth, outboxDepths } from '../store/outbox.js'
@@ -10,6 +17,7 @@ import { type LogEntry, ProviderSync } from '../sync/engine.js'
 import { SyncWorker, type WorkerOptions } from '../sync/worker.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inTransaction } from './deps.js'
+import { adminChange, recordEvent, recordStandaloneEvent } from './events.js'
 
 export {
   type CompatibilityMode,
@@ -84,6 +92,7 @@ export async function createProvider(deps: Deps, input: ProviderInput): Promise<
       dryRun: input.dryRun ?? false,
       now: nowIso(),
     })
+    await recordEvent(deps, tx, adminChange('model_created', providerModel(pk, input.name)))
     return (await store.findProviderByPk(tx, pk)) as Provider
   })
 }
@@ -156,6 +165,12 @@ export async function updateProvider(
       (change.dryRun === false && current.dryRun)
     if (scopeChanged) row.full_sync_requested_at = now
     await store.updateProvider(tx, pk, row)
+    // Field names only: a new token is recorded as `token`, never its value.
+    const fields = Object.keys(row)
+      .filter((f) => f !== 'updated_at')
+      .map((f) => (f === 'token_sealed' ? 'token' : f))
+    const name = change.name ?? current.name
+    await recordEvent(deps, tx, adminChange('model_updated', providerModel(pk, name), fields))
     return (await store.findProviderByPk(tx, pk)) as Provider
   })
 }
@@ -164,8 +179,10 @@ export async function updateProvider(
 export async function deleteProvider(deps: Deps, pkText: string): Promise<void> {
   const pk = parsePk(pkText)
   await inTransaction(deps, async (tx) => {
-    if (!(await store.findProviderByPk(tx, pk))) throw ScimError.notFound('Provider not found')
+    const found = await store.findProviderByPk(tx, pk)
+    if (!found) throw ScimError.notFound('Provider not found')
     await store.deleteProvider(tx, pk)
+    await recordEvent(deps, tx, adminChange('model_deleted', providerModel(pk, found.name)))
   })
 }
 
@@ -173,8 +190,11 @@ export async function deleteProvider(deps: Deps, pkText: string): Promise<void> 
 export async function requestFullSync(deps: Deps, pkText: string): Promise<Provider> {
   const pk = parsePk(pkText)
   return inTransaction(deps, async (tx) => {
-    if (!(await store.findProviderByPk(tx, pk))) throw ScimError.notFound('Provider not found')
+    const found = await store.findProviderByPk(tx, pk)
+    if (!found) throw ScimError.notFound('Provider not found')
     await store.updateProvider(tx, pk, { full_sync_requested_at: nowIso() })
+    const model = providerModel(pk, found.name)
+    await recordEvent(deps, tx, adminChange('model_updated', model, ['full_sync_requested_at']))
     return (await store.findProviderByPk(tx, pk)) as Provider
   })
 }
@@ -254,6 +274,7 @@ export async function syncObject(
 ): Promise<LogEntry[]> {
   const provider = await getProvider(deps, pkText)
   let uuid: string
+  let object: EventModel
   if (model === 'user') {
     // authentik names users by their integer pk; the uuid is accepted too.
     const user = /^[0-9]{1,10}$/.test(objectId)
@@ -261,10 +282,12 @@ export async function syncObject(
       : await dir.findUserByUuid(deps.db, objectId)
     if (!user) throw new ProviderFieldError('sync_object_id', 'No user with this id.')
     uuid = user.uuid
+    object = userModel(user.pk, user.username)
   } else {
     const group = await dir.findGroup(deps.db, objectId)
     if (!group) throw new ProviderFieldError('sync_object_id', 'No group with this id.')
     uuid = group.id
+    object = groupModel(group.id, group.name)
   }
   const sync = await ProviderSync.open(deps, provider, { overrideDryRun, maxAttempts: 2 })
   try {
@@ -280,6 +303,16 @@ export async function syncObject(
   } finally {
     await sync.close()
   }
+  // The push is the remote's and has no transaction here: its event is recorded after it.
+  await recordStandaloneEvent(deps, {
+    action: 'custom_sync_object',
+    model: providerModel(provider.pk, provider.name),
+    context: {
+      object,
+      override_dry_run: overrideDryRun,
+      successful: !sync.log.some((entry) => entry.level === 'error'),
+    },
+  })
   return sync.log
 }
 
@@ -360,6 +393,12 @@ export async function deleteProviderObject(
     const found = await store.findProviderObjectById(tx, kind, id)
     if (!found) throw ScimError.notFound()
     await store.deleteProviderObject(tx, kind, found.providerId, found.objectId)
+    const model = providerObjectModel(kind, found.id, found.objectId)
+    await recordEvent(
+      deps,
+      tx,
+      adminChange('model_deleted', model, undefined, { provider: found.providerId }),
+    )
   })
 }
 

@@ -16,6 +16,21 @@ describe('events', () => {
     expect(rotated?.app).toBe('scimd.ui')
   })
 
+  it("records a local group made through the UI's form as the admin's model_created", async () => {
+    const c = await signedIn()
+    const res = await c.post('/if/admin/new/group', { name: 'made in the UI' })
+    expect(res.status).toBe(303)
+    const id = new URL(res.headers.get('location') as string, 'http://x').pathname.split('/').pop()
+    const created = (await allEvents(c.t.runtime.deps)).filter(
+      (e) => e.action === 'model_created' && e.context.model !== undefined,
+    )
+    expect(created.map((e) => [e.context.model, e.user?.username, e.app])).toContainEqual([
+      { app: 'authentik_core', model_name: 'group', pk: id, name: 'made in the UI' },
+      'akadmin',
+      'scimd.ui',
+    ])
+  })
+
   it('records a wrong sign-in token as login_failed, without the token', async () => {
     const c = await uiClient()
     await c.post('/if/admin/sign-in', { token: 'guessed-token-123456' })
