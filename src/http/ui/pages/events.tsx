@@ -16,7 +16,9 @@ const ACTIONS = [
   'suspicious_request',
   'configuration_error',
   'property_mapping_exception',
+  'system_task_execution',
   'system_task_exception',
+  'custom_sync_object',
   'system_exception',
 ]
 
