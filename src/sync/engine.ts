@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util'
 import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
 import { uuidv7 } from '../core/ids.js'
 import type { Logger } from '../logger.js'
+import { MappingError } from '../mapping/engine.js'
 import type { Secrets } from '../secrets.js'
 import type { DatabaseHandle } from '../store/database.js'
 import type { OutboxEntry } from '../store/outbox.js'
@@ -15,7 +16,13 @@ import type { ObjectKind, Provider, ProviderObject } from '../store/providers.js
 import * as store from '../store/providers.js'
 import { type Capabilities, capabilitiesOf } from './capabilities.js'
 import { DryRunRejected, RemoteError, ScimClient, type SentRequest } from './client.js'
-import { type RemoteBody, toRemoteGroup, toRemoteUser } from './mapping.js'
+import {
+  groupBody,
+  loadProviderMappings,
+  type ProviderMappings,
+  type RemoteBody,
+  userBody,
+} from './mapping.js'
 
 /** What the sync needs of the running server (a subset of the services' Deps). */
 export interface SyncDeps {
@@ -63,12 +70,20 @@ export class ProviderSync {
   readonly provider: Provider
   private readonly client: ScimClient
   private readonly caps: Capabilities
+  private readonly mappings: ProviderMappings
 
-  private constructor(deps: SyncDeps, provider: Provider, client: ScimClient, caps: Capabilities) {
+  private constructor(
+    deps: SyncDeps,
+    provider: Provider,
+    client: ScimClient,
+    caps: Capabilities,
+    mappings: ProviderMappings,
+  ) {
     this.deps = deps
     this.provider = provider
     this.client = client
     this.caps = caps
+    this.mappings = mappings
   }
 
   static async open(
@@ -89,7 +104,12 @@ export class ProviderSync {
       `${provider.pk}:${provider.updatedAt}`,
       provider.compatibilityMode,
     )
-    return new ProviderSync(deps, provider, client, caps)
+    // Loaded once per run; each expression is compiled once per mapping version (engine.ts).
+    const mappings = await loadProviderMappings(deps.db, {
+      user: provider.propertyMappings,
+      group: provider.propertyMappingsGroup,
+    })
+    return new ProviderSync(deps, provider, client, caps, mappings)
   }
 
   async close(): Promise<void> {
@@ -148,6 +168,23 @@ export class ProviderSync {
         })
         return true
       }
+      if (err instanceof MappingError) {
+        // The object cannot be built: it is marked failed and the sync goes on.
+        const existing = await store.findProviderObject(this.db, kind, this.provider.pk, objectId)
+        await this.save(kind, objectId, {
+          lastError: err.message,
+          attempts: (existing?.attempts ?? 0) + 1,
+        })
+        this.note({
+          level: 'error',
+          event: 'mapping failed',
+          kind,
+          objectId,
+          mapping: err.mapping,
+          error: err.message,
+        })
+        return false
+      }
       const message = err instanceof Error ? err.message : String(err)
       const existing = await store.findProviderObject(this.db, kind, this.provider.pk, objectId)
       await this.save(kind, objectId, {
@@ -171,7 +208,18 @@ export class ProviderSync {
       if (link) await this.deleteRemote('user', link)
       return
     }
-    const body = toRemoteUser(user, this.provider.compatibilityMode)
+    const outcome = await userBody(
+      user,
+      this.provider.compatibilityMode,
+      this.mappings.user,
+      this.provider,
+    )
+    if (outcome.skipped) {
+      // authentik's SkipObject: not pushed, and nothing remote is changed or deleted.
+      this.note({ level: 'info', event: 'skipped', kind: 'user', objectId: uuid, by: outcome.by })
+      return
+    }
+    const body = outcome.result
     if (!link?.remoteId) {
       await this.createRemote('user', uuid, body, `userName eq ${quoted(user.username)}`)
       return
@@ -297,14 +345,20 @@ export class ProviderSync {
 
   // ---- groups -------------------------------------------------------------------------
 
-  async syncGroup(id: string, loaded?: DirectoryGroup): Promise<void> {
+  /** Brings one group's remote copy in line; false when a mapping skipped it. */
+  async syncGroup(id: string, loaded?: DirectoryGroup): Promise<boolean> {
     const group = loaded ?? (await dir.findGroup(this.db, id))
     const link = await store.findProviderObject(this.db, 'group', this.provider.pk, id)
     if (!group) {
       if (link) await this.deleteRemote('group', link)
-      return
+      return true
     }
-    const body = toRemoteGroup(group)
+    const outcome = await groupBody(group, this.mappings.group, this.provider)
+    if (outcome.skipped) {
+      this.note({ level: 'info', event: 'skipped', kind: 'group', objectId: id, by: outcome.by })
+      return false
+    }
+    const body = outcome.result
     if (!link?.remoteId) {
       const created = await this.createRemote(
         'group',
@@ -313,10 +367,11 @@ export class ProviderSync {
         `displayName eq ${quoted(group.name)}`,
       )
       await this.reconcileMembers(id, created, { fresh: true })
-      return
+      return true
     }
-    if (link.lastBody && isDeepStrictEqual(link.lastBody, body) && !link.lastError) return
+    if (link.lastBody && isDeepStrictEqual(link.lastBody, body) && !link.lastError) return true
     await this.updateRemote('group', link, body)
+    return true
   }
 
   /** The remote ids the group should have: its in-scope direct members that are pushed. */
@@ -399,7 +454,12 @@ export class ProviderSync {
     if (!this.caps.patch) {
       const group = await dir.findGroup(this.db, groupId)
       if (!group) return
-      const body = opts.body ?? toRemoteGroup(group)
+      let body = opts.body
+      if (!body) {
+        const outcome = await groupBody(group, this.mappings.group, this.provider)
+        if (outcome.skipped) return
+        body = outcome.result
+      }
       await this.client.request('PUT', `/Groups/${encodeURIComponent(remoteGroupId)}`, {
         ...body,
         id: remoteGroupId,
@@ -518,7 +578,11 @@ export class ProviderSync {
       }
     }
     for (const uuid of users) await this.guarded('user', uuid, () => this.syncUser(uuid))
-    for (const id of groups) await this.guarded('group', id, () => this.syncGroup(id))
+    for (const id of groups) {
+      await this.guarded('group', id, async () => {
+        await this.syncGroup(id)
+      })
+    }
     for (const id of fullMembers) {
       await this.guarded('group', id, async () => {
         const link = await store.findProviderObject(this.db, 'group', this.provider.pk, id)
@@ -559,8 +623,8 @@ export class ProviderSync {
             await this.syncGroup(g.id, g)
             return
           }
-          await this.syncGroup(g.id, g)
-          if (this.caps.patch) await this.reconcileMembers(g.id, link.remoteId)
+          const pushed = await this.syncGroup(g.id, g)
+          if (pushed && this.caps.patch) await this.reconcileMembers(g.id, link.remoteId)
         })
         if (!ok) failed++
       }
@@ -607,17 +671,56 @@ export function diffOperations(
   kind: ObjectKind,
 ): Record<string, unknown>[] {
   const operations: Record<string, unknown>[] = []
+  const prior = before ?? {}
   for (const [key, value] of Object.entries(after)) {
     if (key === 'schemas' || key === 'id' || key === 'members') continue
     if (before && isDeepStrictEqual(before[key], value)) continue
+    if (isExtension(key, value)) {
+      // An extension (a mapping's enterprise fields) is changed attribute by attribute: a bare
+      // schema URN is not a valid PATCH path (RFC 7644 §3.5.2).
+      operations.push(...extensionOperations(key, prior[key], value))
+      continue
+    }
     operations.push({ op: 'replace', path: key, value })
   }
   if (before) {
     for (const key of Object.keys(before)) {
       if (key in after || key === 'schemas' || key === 'id' || key === 'members') continue
       if (kind === 'user' && (key === 'userName' || key === 'active')) continue
+      if (isExtension(key, before[key])) {
+        operations.push(...extensionOperations(key, before[key], {}))
+        continue
+      }
       operations.push({ op: 'remove', path: key })
     }
+  }
+  // A changed extension needs its URN in `schemas` on targets that check it: send it along.
+  const schemasChanged = before && !isDeepStrictEqual(before.schemas, after.schemas)
+  if (schemasChanged && Array.isArray(after.schemas) && after.schemas.length > 1) {
+    operations.unshift({ op: 'replace', path: 'schemas', value: after.schemas })
+  }
+  return operations
+}
+
+function isExtension(key: string, value: unknown): value is Record<string, unknown> {
+  return (
+    key.startsWith('urn:') && typeof value === 'object' && value !== null && !Array.isArray(value)
+  )
+}
+
+function extensionOperations(
+  urn: string,
+  before: unknown,
+  after: Record<string, unknown>,
+): Record<string, unknown>[] {
+  const prior = isExtension(urn, before) ? before : {}
+  const operations: Record<string, unknown>[] = []
+  for (const [attr, value] of Object.entries(after)) {
+    if (isDeepStrictEqual(prior[attr], value)) continue
+    operations.push({ op: 'replace', path: `${urn}:${attr}`, value })
+  }
+  for (const attr of Object.keys(prior)) {
+    if (!(attr in after)) operations.push({ op: 'remove', path: `${urn}:${attr}` })
   }
   return operations
 }

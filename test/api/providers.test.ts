@@ -61,9 +61,11 @@ describe('/api/v3/providers/scim/', () => {
       property_mappings: ['0193a5c8-0000-7000-8000-000000000000'],
     })
     expect(mappings.status).toBe(400)
-    expect(((await mappings.json()) as Record<string, string[]>).property_mappings?.[0]).toMatch(
-      /not supported yet.*only \[\]/,
-    )
+    expect(await mappings.json()).toMatchObject({
+      property_mappings: [
+        'Invalid pk "0193a5c8-0000-7000-8000-000000000000" - object does not exist.',
+      ],
+    })
     const mode = await t.admin('POST', '/providers/scim/', { ...base, compatibility_mode: 'sfdc' })
     expect(await mode.json()).toMatchObject({
       compatibility_mode: ['"sfdc" is not a valid choice.'],
