@@ -68,6 +68,8 @@ export const EVENT_APPS = {
   ui: 'scimd.ui',
   cli: 'scimd.cli',
   auth: 'scimd.auth',
+  /** The outbound provider sync (src/sync). */
+  provider: 'scimd.providers.scim',
   system: 'scimd',
 } as const
 
@@ -82,6 +84,10 @@ export function groupModel(id: string, name: string): EventModel {
 
 export function tokenModel(id: string, identifier: string): EventModel {
   return { app: 'authentik_core', model_name: 'token', pk: id, name: identifier }
+}
+
+export function providerModel(pk: number, name: string): EventModel {
+  return { app: 'authentik_providers_scim', model_name: 'scimprovider', pk, name }
 }
 
 export function sourceModel(id: string, name: string): EventModel {

@@ -16,6 +16,7 @@ import type { ObjectKind, Provider, ProviderObject } from '../store/providers.js
 import * as store from '../store/providers.js'
 import { type Capabilities, capabilitiesOf } from './capabilities.js'
 import { DryRunRejected, RemoteError, ScimClient, type SentRequest } from './client.js'
+import { recordSyncEvent } from './events.js'
 import {
   groupBody,
   loadProviderMappings,
@@ -29,6 +30,18 @@ export interface SyncDeps {
   db: DatabaseHandle
   secrets: Secrets
   logger: Logger
+  config: { eventRetentionDays: number }
+}
+
+/** At most this many object failure events per sync run; the full sync's event counts all. */
+const MAX_OBJECT_EVENTS = 100
+
+/** What a full sync did (its event and the status report these). */
+export interface FullSyncResult {
+  users: number
+  groups: number
+  failed: number
+  deleted: number
 }
 
 export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
@@ -65,12 +78,15 @@ function remoteId(body: Record<string, unknown>): string {
 
 export class ProviderSync {
   readonly log: LogEntry[] = []
+  /** Object failure events recorded by this run (bounded by MAX_OBJECT_EVENTS). */
+  private objectEvents = 0
 
   private readonly deps: SyncDeps
   readonly provider: Provider
   private readonly client: ScimClient
   private readonly caps: Capabilities
   private readonly mappings: ProviderMappings
+  private readonly token: string
 
   private constructor(
     deps: SyncDeps,
@@ -78,8 +94,10 @@ export class ProviderSync {
     client: ScimClient,
     caps: Capabilities,
     mappings: ProviderMappings,
+    token: string,
   ) {
     this.deps = deps
+    this.token = token
     this.provider = provider
     this.client = client
     this.caps = caps
@@ -91,9 +109,10 @@ export class ProviderSync {
     provider: Provider,
     opts: { overrideDryRun?: boolean; timeoutMs?: number; maxAttempts?: number } = {},
   ): Promise<ProviderSync> {
+    const token = await deps.secrets.unseal(provider.tokenSealed)
     const client = new ScimClient({
       baseUrl: provider.url,
-      token: await deps.secrets.unseal(provider.tokenSealed),
+      token,
       verifyCertificates: provider.verifyCertificates,
       dryRun: provider.dryRun && !opts.overrideDryRun,
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
@@ -109,7 +128,7 @@ export class ProviderSync {
       user: provider.propertyMappings,
       group: provider.propertyMappingsGroup,
     })
-    return new ProviderSync(deps, provider, client, caps, mappings)
+    return new ProviderSync(deps, provider, client, caps, mappings, token)
   }
 
   async close(): Promise<void> {
@@ -126,6 +145,21 @@ export class ProviderSync {
     const fields = { provider: this.provider.pk, ...rest }
     if (level === 'error') this.deps.logger.warn(`provider sync: ${event}`, fields)
     else this.deps.logger.debug(`provider sync: ${event}`, fields)
+  }
+
+  /** A remote that echoes the Authorization header back must not put the token at rest. */
+  redact(text: string): string {
+    return this.token.length >= 4 ? text.split(this.token).join('********') : text
+  }
+
+  /** An event about one object (bounded per run, so a remote refusing everything is no flood). */
+  private async objectEvent(
+    action: 'property_mapping_exception' | 'custom_provider_object_failed',
+    context: Record<string, unknown>,
+  ): Promise<void> {
+    if (this.objectEvents >= MAX_OBJECT_EVENTS) return
+    this.objectEvents++
+    await recordSyncEvent(this.deps, this.provider, action, context)
   }
 
   // ---- scope --------------------------------------------------------------------------
@@ -183,9 +217,14 @@ export class ProviderSync {
           mapping: err.mapping,
           error: err.message,
         })
+        await this.objectEvent('property_mapping_exception', {
+          message: err.message,
+          mapping: err.mapping,
+          object: { model: kind, pk: objectId },
+        })
         return false
       }
-      const message = err instanceof Error ? err.message : String(err)
+      const message = this.redact(err instanceof Error ? err.message : String(err))
       const existing = await store.findProviderObject(this.db, kind, this.provider.pk, objectId)
       await this.save(kind, objectId, {
         lastError: message,
@@ -194,6 +233,11 @@ export class ProviderSync {
       this.note({ level: 'error', event: 'object failed', kind, objectId, error: message })
       if (err instanceof RemoteError && err.isTransient) throw new SyncDeferred(message)
       if (!(err instanceof RemoteError)) throw err
+      await this.objectEvent('custom_provider_object_failed', {
+        message,
+        status: err.status,
+        object: { model: kind, pk: objectId },
+      })
       return false
     }
   }
@@ -601,12 +645,16 @@ export class ProviderSync {
    * their members reconciled, then links whose object is gone or out of scope are deleted.
    * `keepAlive` runs between pages (the worker renews its lease there).
    */
-  async fullSync(keepAlive: () => Promise<void> = async () => {}): Promise<{ failed: number }> {
+  async fullSync(keepAlive: () => Promise<void> = async () => {}): Promise<FullSyncResult> {
     let failed = 0
+    let users = 0
+    let groups = 0
+    let deleted = 0
     for (let after = 0; ; ) {
       const page = await dir.pageUsers(this.db, after, PAGE)
       if (page.length === 0) break
       after = (page[page.length - 1] as DirectoryUser).pk
+      users += page.length
       for (const u of page) {
         if (!(await this.guarded('user', u.uuid, () => this.syncUser(u.uuid, u)))) failed++
       }
@@ -616,6 +664,7 @@ export class ProviderSync {
       const page = await dir.pageGroups(this.db, after, PAGE)
       if (page.length === 0) break
       after = (page[page.length - 1] as DirectoryGroup).id
+      groups += page.length
       for (const g of page) {
         const ok = await this.guarded('group', g.id, async () => {
           const link = await store.findProviderObject(this.db, 'group', this.provider.pk, g.id)
@@ -640,12 +689,15 @@ export class ProviderSync {
             kind === 'user'
               ? await this.userGone(link.objectId)
               : !(await dir.findGroup(this.db, link.objectId))
-          if (gone) await this.guarded(kind, link.objectId, () => this.deleteRemote(kind, link))
+          if (!gone) continue
+          if (await this.guarded(kind, link.objectId, () => this.deleteRemote(kind, link))) {
+            deleted++
+          } else failed++
         }
         await keepAlive()
       }
     }
-    return { failed }
+    return { users, groups, failed, deleted }
   }
 
   private async userGone(uuid: string): Promise<boolean> {
