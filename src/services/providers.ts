@@ -12,6 +12,7 @@ import { SyncWorker, type WorkerOptions } from '../sync/worker.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inTransaction } from './deps.js'
 import { checkProviderMappingIds } from './property-mappings.js'
+import { verifyKey } from './tokens.js'
 
 export {
   type CompatibilityMode,
@@ -73,9 +74,24 @@ async function checkFilterGroup(deps: Deps, id: string | null | undefined): Prom
   }
 }
 
+/**
+ * A provider must push to another application. With one of this scimd's own tokens it would
+ * push into its own source: every user would come back as a second directory user (the
+ * source's), and be pushed again at the next sync. Refused, saying why.
+ */
+async function refuseOwnToken(deps: Deps, token: string): Promise<void> {
+  if (await verifyKey(deps, token)) {
+    throw new ProviderFieldError(
+      'token',
+      "This is a token of this scimd: a provider cannot push into this scimd's own sources (every user would be listed twice, and again at each sync). Point it at another application.",
+    )
+  }
+}
+
 export async function createProvider(deps: Deps, input: ProviderInput): Promise<Provider> {
   const url = normalizeUrl(input.url)
   await checkFilterGroup(deps, input.filterGroup)
+  await refuseOwnToken(deps, input.token)
   const tokenSealed = await deps.secrets.seal(input.token)
   return inTransaction(deps, async (tx) => {
     const mappings = await checkMappings(tx, input)
@@ -155,6 +171,7 @@ export async function updateProvider(
   const pk = parsePk(pkText)
   const url = change.url !== undefined ? normalizeUrl(change.url) : undefined
   await checkFilterGroup(deps, change.filterGroup)
+  if (change.token !== undefined) await refuseOwnToken(deps, change.token)
   const tokenSealed = change.token !== undefined ? await deps.secrets.seal(change.token) : undefined
   return inTransaction(deps, async (tx) => {
     const current = await store.findProviderByPk(tx, pk, { forUpdate: true })
