@@ -316,6 +316,30 @@ export async function findProviderObject(
   return row && toObject(kind, row)
 }
 
+/** The links of some objects (a page of a full sync), by object id: one query per 500. */
+export async function findProviderObjects(
+  db: Executor,
+  kind: ObjectKind,
+  providerId: number,
+  objectIds: readonly string[],
+): Promise<Map<string, ProviderObject>> {
+  const result = new Map<string, ProviderObject>()
+  for (let i = 0; i < objectIds.length; i += 500) {
+    // biome-ignore lint/suspicious/noExplicitAny: see findProviderObject
+    const rows = await (db as any)
+      .selectFrom(TABLES[kind])
+      .selectAll()
+      .where('provider_id', '=', providerId)
+      .where(OBJECT_COLUMN[kind], 'in', objectIds.slice(i, i + 500))
+      .execute()
+    for (const row of rows) {
+      const link = toObject(kind, row)
+      result.set(link.objectId, link)
+    }
+  }
+  return result
+}
+
 export async function findProviderObjectById(
   db: Executor,
   kind: ObjectKind,

@@ -114,6 +114,15 @@ export class ProviderSync {
   readonly log: LogEntry[] = []
   /** Object failure events recorded by this run (bounded by MAX_OBJECT_EVENTS). */
   private objectEvents = 0
+  /**
+   * Links of objects just created remotely, written together at the end of a full sync's
+   * page (one transaction instead of one commit each). Undefined outside such a page. A
+   * crash before the write loses only links: the next sync's create answers 409, and the
+   * object is found by its filter and linked.
+   */
+  private pendingLinks:
+    | Array<{ kind: ObjectKind; objectId: string; write: store.ObjectWrite }>
+    | undefined
 
   private readonly deps: SyncDeps
   readonly provider: Provider
@@ -215,6 +224,22 @@ export class ProviderSync {
     })
   }
 
+  /** Writes the links a page collected, in one transaction. */
+  private async flushLinks(): Promise<void> {
+    const links = this.pendingLinks
+    this.pendingLinks = undefined
+    if (!links || links.length === 0) return
+    const now = new Date().toISOString()
+    await this.db.transaction().execute(async (tx) => {
+      for (const l of links) {
+        await store.saveProviderObject(tx, l.kind, this.provider.pk, l.objectId, l.write, {
+          id: uuidv7(),
+          now,
+        })
+      }
+    })
+  }
+
   /**
    * Runs one object's work: a refused request is recorded on the object and the sync goes on;
    * a transient failure (after the client's retries) stops the run for later.
@@ -279,9 +304,15 @@ export class ProviderSync {
   // ---- users --------------------------------------------------------------------------
 
   /** Brings one user's remote copy in line with the directory (create, update or delete). */
-  async syncUser(uuid: string, loaded?: DirectoryUser): Promise<void> {
+  async syncUser(
+    uuid: string,
+    loaded?: DirectoryUser,
+    preloaded?: { link: ProviderObject | undefined },
+  ): Promise<void> {
     const user = loaded ?? (await dir.findUserByUuid(this.db, uuid))
-    const link = await store.findProviderObject(this.db, 'user', this.provider.pk, uuid)
+    const link = preloaded
+      ? preloaded.link
+      : await store.findProviderObject(this.db, 'user', this.provider.pk, uuid)
     if (!user || !(await this.userInScope(user))) {
       if (link) await this.deleteRemote('user', link)
       return
@@ -345,13 +376,9 @@ export class ProviderSync {
       )
       return id
     }
-    await this.save(kind, objectId, {
-      remoteId: id,
-      lastBody: body,
-      lastRequest: null,
-      lastError: null,
-      attempts: 0,
-    })
+    const write = { remoteId: id, lastBody: body, lastRequest: null, lastError: null, attempts: 0 }
+    if (this.pendingLinks && kind === 'user') this.pendingLinks.push({ kind, objectId, write })
+    else await this.save(kind, objectId, write)
     return id
   }
 
@@ -691,9 +718,21 @@ export class ProviderSync {
       if (page.length === 0) break
       after = (page[page.length - 1] as DirectoryUser).pk
       users += page.length
-      await inLanes(page, USER_LANES, async (u) => {
-        if (!(await this.guarded('user', u.uuid, () => this.syncUser(u.uuid, u)))) failed++
-      })
+      const links = await store.findProviderObjects(
+        this.db,
+        'user',
+        this.provider.pk,
+        page.map((u) => u.uuid),
+      )
+      this.pendingLinks = []
+      try {
+        await inLanes(page, USER_LANES, async (u) => {
+          const link = { link: links.get(u.uuid) }
+          if (!(await this.guarded('user', u.uuid, () => this.syncUser(u.uuid, u, link)))) failed++
+        })
+      } finally {
+        await this.flushLinks()
+      }
       await keepAlive()
     }
     for (let after = ''; ; ) {
