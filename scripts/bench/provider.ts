@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto'
 import { HttpClient, runConcurrently } from './http-client.js'
 import {
+  type ScimdOptions,
   type ServerProcess,
   sampleAnonymousPeak,
-  type ScimdOptions,
   startScimd,
   stopProcess,
 } from './processes.js'
