@@ -138,6 +138,14 @@ async function main() {
   const options = parseOptions()
   assertBuilt()
   const database = await throwawayDatabase('scimd_fuzz')
+  // scimd answers a request whose body stalls with 408 at its request deadline (60 s by
+  // default); the server under test gets one 5 s inside the hang bound, so a stalled body
+  // counts as answered and only a server that never answers counts as a hang.
+  const requestMs = Math.max(1_000, options.timeoutMs - 5_000)
+  const deadlines = {
+    SCIMD_REQUEST_TIMEOUT_MS: String(requestMs),
+    SCIMD_HEADERS_TIMEOUT_MS: String(Math.min(10_000, requestMs)),
+  }
   const adminKey = newAdminKey()
   const secretKey = newSecretKey()
   let child: ScimdChild | undefined
@@ -150,7 +158,7 @@ async function main() {
     process.exit(130)
   })
   try {
-    child = await startChild({ databaseUrl: database.url, adminKey, secretKey })
+    child = await startChild({ databaseUrl: database.url, adminKey, secretKey, env: deadlines })
     const source = await createSource(child.origin, adminKey, 'fuzz')
     const origin = child.origin
     const seedUser = async (name: string) =>
@@ -274,7 +282,7 @@ async function main() {
       if (!alive) {
         // The server died: note it and start it again on the same database.
         restarts++
-        child = await startChild({ databaseUrl: database.url, adminKey, secretKey })
+        child = await startChild({ databaseUrl: database.url, adminKey, secretKey, env: deadlines })
       }
       if (!options.json && (i + 1) % progressEvery === 0) {
         const s = ((performance.now() - started) / 1000).toFixed(0)

@@ -1,6 +1,7 @@
 /**
  * Times every admin UI page over HTTP with a large directory: 100,000 users provisioned by a
- * source through SCIM and one group of 10,000 members. Usage:
+ * source through SCIM, one provisioned group of 10,000 members and one local group of 10,000
+ * members (the add-member search, edit and delete pages). Usage:
  *   npx tsx scripts/ui-timings.ts [--users 100000] [--members 10000] [--runs 15] [--db file]
  * DATABASE_URL picks the database (default: a fresh SQLite file in a temporary directory;
  * with postgres://… the data goes into a throwaway schema). `--db file` keeps the SQLite
@@ -19,6 +20,8 @@ import { createLogger } from '../src/logger.js'
 import { startRuntime } from '../src/runtime.js'
 import type { Deps } from '../src/services/deps.js'
 import * as groups from '../src/services/directory.js'
+import * as local from '../src/services/local-directory.js'
+import * as mappings from '../src/services/property-mappings.js'
 import * as sources from '../src/services/sources.js'
 import { createScratchSchema } from '../test/support/pg.js'
 import { HttpClient } from './bench/http-client.js'
@@ -82,6 +85,21 @@ async function seed(deps: Deps, port: number): Promise<void> {
   for (let i = 0; i < 20; i++) await createGroup(client, base, `Team ${i}`, ids.slice(i, i + 5))
 }
 
+/** A local group of MEMBERS users (made through the service the UI calls), and its id. */
+async function localGroup(deps: Deps): Promise<string> {
+  const name = 'Local members'
+  const found = await groups.findGroupByName(deps, name)
+  if (found) return found.id
+  const users = await groups.listUsers(deps, {
+    filter: { pathStartswith: 'goauthentik.io/sources/' },
+    order: [],
+    page: 1,
+    pageSize: MEMBERS,
+  })
+  const created = await local.createGroup(deps, { name, users: users.items.map((u) => u.user.pk) })
+  return created.group.id
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'scimd-ui-timings-'))
   const kept = values.db
@@ -110,6 +128,8 @@ async function main(): Promise<void> {
     const started = performance.now()
     if (!reuse) await seed(runtime.deps, port)
     process.stdout.write(`seeded in ${((performance.now() - started) / 1000).toFixed(0)} s\n`)
+    const localGroupId = await localGroup(runtime.deps)
+    const other = await sources.createAdminToken(runtime.deps)
     const groupId = (
       await groups.listGroups(runtime.deps, {
         filter: { name: 'Everyone' },
@@ -143,6 +163,19 @@ async function main(): Promise<void> {
     const dirUser = /href="(\/if\/admin\/users\/\d+)"/.exec(dirUsers.text)?.[1]
     const dirGroup = `/if/admin/groups/${groupId}`
     if (!groupId) throw new Error('no group named Everyone')
+    const [admin] = await groups.findUsersByUsername(runtime.deps, 'akadmin')
+    const localUser = `/if/admin/users/${admin?.pk}`
+    const localGroupPath = `/if/admin/groups/${localGroupId}`
+    const managed = (
+      await mappings.listMappings(runtime.deps, 'provider', {
+        filter: { managedIsNull: false },
+        order: [],
+        page: 1,
+        pageSize: 1,
+      })
+    ).items[0]
+    const mappingPath = `/if/admin/mappings/provider/${managed?.id}`
+    const csrf = /name="csrf" value="([^"]+)"/.exec(dirUsers.text)?.[1] ?? ''
     const lastPage = Math.ceil(USERS / 25)
     const pages: Array<[string, string]> = [
       ['sign-in form', '/if/admin/sign-in?next=%2Fif%2Fadmin%2Fsources'],
@@ -162,33 +195,76 @@ async function main(): Promise<void> {
       ['groups', '/if/admin/groups'],
       ['group (10k members)', dirGroup],
       ['admin tokens', '/if/admin/tokens'],
+      [
+        'token: revoke confirmation',
+        `/if/admin/tokens/revoke?identifier=${other.token.identifier}`,
+      ],
+      ['new user form', '/if/admin/new/user'],
+      ['local user: edit', `${localUser}/edit`],
+      ['local user: delete confirmation', `${localUser}/delete`],
+      ['new group form', '/if/admin/new/group'],
+      ['local group (10k members)', localGroupPath],
+      ['local group, last member page', `${localGroupPath}?page=${Math.ceil(MEMBERS / 25)}`],
+      ['local group, add-member search', `${localGroupPath}?find=${seededUserName(USERS - 1)}`],
+      ['local group, add search (prefix)', `${localGroupPath}?find=user1`],
+      ['local group: edit', `${localGroupPath}/edit`],
+      ['local group: delete confirmation', `${localGroupPath}/delete`],
+      ['mappings (provider)', '/if/admin/mappings'],
+      ['mappings (source)', '/if/admin/mappings?kind=source'],
+      ['mapping (managed)', mappingPath],
+      ['new mapping form (copy)', `/if/admin/new/mapping/provider?copy=${managed?.id}`],
+    ]
+    // POSTs that answer with a page and change nothing: the mapping test panel.
+    const posts: Array<[string, string, Record<string, string>]> = [
+      [
+        'mapping test on a user (POST)',
+        `${mappingPath}/test`,
+        { csrf, object: 'user', name: seededUserName(USERS - 11) },
+      ],
     ]
     // CPU: this process's CPU time per load (server and client; on SQLite the database too),
     // which a busy machine inflates far less than the wall-clock time.
     process.stdout.write(
       `\n${'page'.padEnd(34)} ${'median ms'.padStart(10)} ${'max ms'.padStart(8)} ${'CPU ms'.padStart(8)}\n`,
     )
-    for (const [name, path] of pages) {
+    const loads = [
+      ...pages.map(([name, path]) => ({ name, path, form: undefined })),
+      ...posts.map(([name, path, form]) => ({ name, path, form })),
+    ]
+    let slowest = { name: '', median: 0 }
+    for (const { name, path, form } of loads) {
       // The sign-in form is for browsers without a session (with one, it redirects).
-      const pageHeaders = path.startsWith('/if/admin/sign-in') ? {} : headers
-      const warm = await get(port, path, pageHeaders)
+      const pageHeaders: Record<string, string> = path.startsWith('/if/admin/sign-in')
+        ? {}
+        : form
+          ? {
+              ...headers,
+              'Content-Type': 'application/x-www-form-urlencoded',
+              Origin: `http://127.0.0.1:${port}`,
+            }
+          : headers
+      const method = form ? 'POST' : 'GET'
+      const body = form ? new URLSearchParams(form).toString() : undefined
+      const warm = await get(port, path, pageHeaders, method, body)
       if (warm.status !== 200) throw new Error(`${name}: ${path} answered ${warm.status}`)
       const times: number[] = []
       const cpu: number[] = []
       for (let i = 0; i < RUNS; i++) {
         const c0 = process.cpuUsage()
         const t0 = performance.now()
-        await get(port, path, pageHeaders)
+        await get(port, path, pageHeaders, method, body)
         times.push(performance.now() - t0)
         const used = process.cpuUsage(c0)
         cpu.push((used.user + used.system) / 1000)
       }
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
       const max = Math.max(...times)
+      if (median(times) > slowest.median) slowest = { name, median: median(times) }
       process.stdout.write(
         `${name.padEnd(34)} ${median(times).toFixed(1).padStart(10)} ${max.toFixed(1).padStart(8)} ${median(cpu).toFixed(1).padStart(8)}\n`,
       )
     }
+    process.stdout.write(`\nslowest median: ${slowest.name}, ${slowest.median.toFixed(1)} ms\n`)
   } finally {
     server.close()
     await runtime.close()

@@ -253,9 +253,12 @@ export function normalizeAttributeValue(
   for (const item of items) {
     const element = normalizeElement(attribute, item, path)
     if (element === undefined) continue
-    const key = jsonKey(element)
-    if (seen.has(key)) continue
-    seen.add(key)
+    // A lone value (most emails, every schemas list) has nothing to be a duplicate of.
+    if (items.length > 1) {
+      const key = jsonKey(element)
+      if (seen.has(key)) continue
+      seen.add(key)
+    }
     normalized.push(element)
     // Counted once duplicates are gone: a client that repeats values is not refused for it.
     if (normalized.length > MAX_VALUES) {

@@ -115,3 +115,20 @@ export async function listGroupMembers(
   if (!group) throw ScimError.notFound('Group not found')
   return listUsers(deps, { ...query, filter: { ...query.filter, groupsByPk: [id] } })
 }
+
+/** The users with exactly this username (an index probe): a few, as sources may share one. */
+export async function findUsersByUsername(
+  deps: Deps,
+  username: string,
+  limit = 5,
+): Promise<DirectoryUser[]> {
+  return directory.listUsers(deps.db, { username }, [], { offset: 0, limit })
+}
+
+/** The group with exactly this name (an index probe), if any. */
+export async function findGroupByName(
+  deps: Deps,
+  name: string,
+): Promise<DirectoryGroup | undefined> {
+  return directory.findGroupByName(deps.db, name)
+}

@@ -270,3 +270,25 @@ export async function changeGroupMember(
     await enqueueChange(tx, { kind: 'member', groupId: id, userPks: [user.pk] })
   })
 }
+
+/**
+ * Why a user cannot be changed by an admin (the admin API's 403 detail: a source provisioned
+ * it), or undefined for a local user. 404 if there is no such user.
+ */
+export async function userReadOnlyReason(deps: Deps, pkText: string): Promise<string | undefined> {
+  const pk = parseUserPk(pkText)
+  const user = pk === undefined ? undefined : await directory.findUserByPk(deps.db, pk)
+  if (!user) throw ScimError.notFound('User not found')
+  const provisioners = await directory.userProvisioners(deps.db, user.pk)
+  return provisioners.length > 0
+    ? providedBy('User', user.username, provisioners).detail
+    : undefined
+}
+
+/** As userReadOnlyReason, for a group. */
+export async function groupReadOnlyReason(deps: Deps, id: string): Promise<string | undefined> {
+  const group = await directory.findGroupById(deps.db, id)
+  if (!group) throw ScimError.notFound('Group not found')
+  const provisioner = await directory.groupProvisioner(deps.db, id)
+  return provisioner ? providedBy('Group', group.name, [provisioner]).detail : undefined
+}

@@ -1,7 +1,8 @@
 /**
  * The admin UI in a real browser: sign in, create a source, copy its token, provision a user
  * through SCIM with it, find the user, rotate the token, create a provider and watch its
- * sync. With SCIMD_SCREENSHOTS=<dir>, the
+ * sync, add the user to a new local group, create a provider mapping and test it against
+ * the user. With SCIMD_SCREENSHOTS=<dir>, the
  * main pages are saved there (docs/screenshots).
  */
 import { join } from 'node:path'
@@ -155,6 +156,47 @@ describe.runIf(hasChromium || required)('admin UI in Chromium', () => {
       )
       expect(((await pushed.json()) as { totalResults: number }).totalResults).toBe(1)
 
+      // A local group, and the SCIM-provisioned user added to it by a username search.
+      await page.goto(`${origin}/if/admin/groups`)
+      await page.getByRole('link', { name: 'New group' }).click()
+      await page.getByLabel('Name').fill('App admins')
+      await page.getByRole('button', { name: 'Save' }).click()
+      await page.getByText('Created.').waitFor()
+      await page.getByLabel('Start of a username, or a UUID').fill('grace')
+      await page.getByRole('button', { name: 'Find users' }).click()
+      // The provider pushed grace into this scimd's 'seed' source too: two users share the
+      // username, told apart by their path.
+      await page
+        .locator('tr', { hasText: 'sources/entra' })
+        .getByRole('button', { name: 'Add grace.hopper@example.com' })
+        .click()
+      await page.getByText('Member added.').waitFor()
+      await page.getByText('Members (1)').waitFor()
+      expect(
+        await page.locator('section[aria-labelledby="members"] tbody').textContent(),
+      ).toContain('grace.hopper@example.com')
+      await shot(page, 'local-group')
+
+      // A provider mapping, tested against that user.
+      await page.getByRole('link', { name: 'Mappings' }).click()
+      await shot(page, 'mappings')
+      await page.getByRole('link', { name: 'New provider mapping' }).click()
+      await page.getByLabel('Name').fill('Department from path')
+      await page
+        .getByLabel('Expression (JSONata)')
+        .fill('{ "title": user.name, "userType": user.type }')
+      await page.getByRole('button', { name: 'Save' }).click()
+      await page.getByText('Mapping created.').waitFor()
+      await page.getByLabel('Username or group name').fill('grace.hopper@example.com')
+      await page.getByRole('button', { name: 'Run test' }).click()
+      await page.getByText('2 users have this username').waitFor()
+      await page
+        .getByRole('button', { name: /Test with .* \(goauthentik.io\/sources\/entra\)/ })
+        .click()
+      const result = JSON.parse(String(await page.locator('#test-result').textContent()))
+      expect(result).toEqual({ title: 'Grace Hopper', userType: 'internal' })
+      await shot(page, 'mapping')
+
       // The other main pages, for the screenshots and for console errors.
       await page.goto(`${origin}/if/admin/sources`)
       await shot(page, 'sources')
@@ -192,7 +234,7 @@ describe.runIf(hasChromium || required)('admin UI in Chromium', () => {
   )
 
   it(
-    'works without JavaScript: sign in, create a source, view its token',
+    'works without JavaScript: sign in, create a source, view its token, add a group member',
     async () => {
       const { origin, browser } = await serveWithBrowser()
       const page = await browser.newPage()
@@ -213,6 +255,14 @@ describe.runIf(hasChromium || required)('admin UI in Chromium', () => {
       expect(await page.locator('#token').count()).toBe(0)
       await page.getByRole('button', { name: 'View token' }).click()
       expect(await page.locator('#token').inputValue()).toBe(key)
+      // A local group and a member, with plain forms.
+      await page.goto(`${origin}/if/admin/new/group`)
+      await page.getByLabel('Name').fill('No-script group')
+      await page.getByRole('button', { name: 'Save' }).click()
+      await page.getByLabel('Start of a username, or a UUID').fill('akadmin')
+      await page.getByRole('button', { name: 'Find users' }).click()
+      await page.getByRole('button', { name: 'Add akadmin' }).click()
+      await page.getByText('Members (1)').waitFor()
     },
     BROWSER_TEST_MS,
   )

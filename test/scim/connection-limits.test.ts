@@ -131,6 +131,22 @@ describe('connections', () => {
     expect(response).toMatch(/^HTTP\/1\.1 408 /)
   })
 
+  it('a body that never arrives is answered 408 after SCIMD_REQUEST_TIMEOUT_MS', async () => {
+    // The fuzzer's one "hang" in 100,000 requests: a chunked POST whose body never comes. The
+    // server waits for it only until the request deadline, then answers and closes.
+    const t = await createTestApp({
+      env: { SCIMD_HEADERS_TIMEOUT_MS: '500', SCIMD_REQUEST_TIMEOUT_MS: '1000' },
+    })
+    const port = await served(t)
+    const socket = await open(port)
+    const closed = untilClosed(socket)
+    socket.write(
+      `POST /source/scim/test/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.key}\r\n` +
+        'Transfer-Encoding: chunked\r\n\r\n',
+    )
+    expect(await closed).toMatch(/^HTTP\/1\.1 408 /)
+  })
+
   it('refuses a header section over SCIMD_MAX_HEADER_BYTES with 431', async () => {
     const t = await createTestApp({ env: { SCIMD_MAX_HEADER_BYTES: '4096' } })
     const port = await served(t)

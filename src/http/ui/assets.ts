@@ -76,7 +76,10 @@ input[type="text"], input[type="search"], input[type="password"], input[type="ur
   font: inherit; color: inherit; background: var(--panel); width: 100%; max-width: 36rem;
   padding: .45rem .6rem; border: 1px solid var(--line); border-radius: var(--radius);
 }
-input[aria-invalid="true"] { border-color: var(--danger); }
+input[aria-invalid="true"], textarea[aria-invalid="true"] { border-color: var(--danger); }
+textarea.code { max-width: none; min-height: 12rem; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .88em; }
+nav.tabs { display: flex; gap: .5rem; margin: 0 0 1rem; }
+nav.tabs a[aria-current="page"] { font-weight: 650; text-decoration: underline; }
 .check { display: flex; gap: .5rem; align-items: center; font-weight: 400; }
 .error-text { color: var(--danger); font-size: .9rem; margin: .25rem 0 0; }
 button, .button {

@@ -7,6 +7,8 @@ import { SCRIPT, STYLESHEET } from './assets.js'
 import { Notice, page, UI_BASE } from './layout.js'
 import { directoryPages } from './pages/directory.js'
 import { eventPages } from './pages/events.js'
+import { localDirectoryPages, newGroupPage, newUserPage } from './pages/local-directory.js'
+import { mappingPages, newMappingPage } from './pages/mappings.js'
 import { newProviderPage, providerPages } from './pages/providers.js'
 import { signInRoutes, signOutRoutes } from './pages/sign-in.js'
 import { newSourcePage, sourcePages } from './pages/sources.js'
@@ -75,9 +77,14 @@ export function adminUi(trusted: BlockList | undefined): Hono<UiEnv> {
   signedIn.route('/new/source', newSourcePage())
   signedIn.route('/providers', providerPages())
   signedIn.route('/new/provider', newProviderPage())
+  signedIn.route('/mappings', mappingPages())
+  signedIn.route('/new/mapping', newMappingPage())
   signedIn.route('/tokens', tokenPages())
   signedIn.route('/events', eventPages())
+  signedIn.route('/new/user', newUserPage())
+  signedIn.route('/new/group', newGroupPage())
   signedIn.route('/', directoryPages())
+  signedIn.route('/', localDirectoryPages())
   signedIn.all('*', () => {
     throw ScimError.notFound('No such page')
   })

@@ -7,11 +7,20 @@ import { SCRIPT, STYLESHEET } from './assets.js'
 /** Where the UI is served (authentik's path). */
 export const UI_BASE = '/if/admin'
 
-export type Section = 'sources' | 'providers' | 'users' | 'groups' | 'tokens' | 'events' | 'none'
+export type Section =
+  | 'sources'
+  | 'providers'
+  | 'mappings'
+  | 'users'
+  | 'groups'
+  | 'tokens'
+  | 'events'
+  | 'none'
 
 const SECTIONS: Array<{ key: Section; label: string; href: string }> = [
   { key: 'sources', label: 'Sources', href: `${UI_BASE}/sources` },
   { key: 'providers', label: 'Providers', href: `${UI_BASE}/providers` },
+  { key: 'mappings', label: 'Mappings', href: `${UI_BASE}/mappings` },
   { key: 'users', label: 'Users', href: `${UI_BASE}/users` },
   { key: 'groups', label: 'Groups', href: `${UI_BASE}/groups` },
   { key: 'tokens', label: 'Admin tokens', href: `${UI_BASE}/tokens` },
@@ -112,6 +121,8 @@ export function PostButton(props: {
   variant?: 'primary' | 'danger'
   confirm?: string
   fields?: Record<string, string>
+  /** The button's accessible name when `label` alone is ambiguous (a Remove on every row). */
+  ariaLabel?: string
 }) {
   return (
     <form class="inline" method="post" action={props.action} data-confirm={props.confirm}>
@@ -119,7 +130,7 @@ export function PostButton(props: {
       {Object.entries(props.fields ?? {}).map(([name, value]) => (
         <input type="hidden" name={name} value={value} />
       ))}
-      <button type="submit" class={props.variant}>
+      <button type="submit" class={props.variant} aria-label={props.ariaLabel}>
         {props.label}
       </button>
     </form>
@@ -205,10 +216,11 @@ export function Pager(props: {
   pageSize: number
   count: number
   shown: number
+  extra?: Record<string, string>
 }) {
   const pages = Math.max(1, Math.ceil(props.count / props.pageSize))
   const link = (n: number) => {
-    const params = new URLSearchParams()
+    const params = new URLSearchParams(props.extra)
     if (props.q) params.set('q', props.q)
     params.set('page', String(n))
     return `${props.base}?${params}`

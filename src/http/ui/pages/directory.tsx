@@ -1,22 +1,49 @@
 /**
  * What sources provisioned (their users and groups, each with its stored SCIM document) and
- * the directory itself (users and groups, a group's members): read-only, searched and paged
- * on the server.
+ * the directory itself: users and groups, searched and paged on the server; local ones
+ * created, edited and deleted here, and a local group's members added and removed.
  */
 import { type Context, Hono } from 'hono'
+import type { Child } from 'hono/jsx'
 import type { DirectoryGroup, DirectoryUser } from '../../../core/domain.js'
 import * as browse from '../../../services/browse.js'
 import * as connections from '../../../services/connections.js'
 import * as directory from '../../../services/directory.js'
+import * as local from '../../../services/local-directory.js'
 import * as sources from '../../../services/sources.js'
 import { PAGE_SIZE, pageNumber, searchTerm } from '../forms.js'
-import { Badge, Pager, page, SearchForm, UI_BASE, when } from '../layout.js'
+import { Badge, Notice, PostButton, page, SearchForm, UI_BASE, when } from '../layout.js'
 import type { UiEnv } from '../security.js'
+import { PagedTable, type PagerProps } from '../table.js'
 
 const sourceHref = (slug: string, rest = '') =>
   `${UI_BASE}/sources/${encodeURIComponent(slug)}${rest}`
 const userHref = (pk: number) => `${UI_BASE}/users/${pk}`
-const groupHref = (id: string) => `${UI_BASE}/groups/${encodeURIComponent(id)}`
+const groupHref = (id: string, rest = '') => `${UI_BASE}/groups/${encodeURIComponent(id)}${rest}`
+
+/** The notices a change leaves on the page it returns to (`?done=`). */
+const DONE: Record<string, string> = {
+  saved: 'Saved.',
+  created: 'Created.',
+  'user-deleted': 'User deleted.',
+  'group-deleted': 'Group deleted.',
+  added: 'Member added.',
+  removed: 'Member removed.',
+}
+
+function doneNotice(c: Context<UiEnv>): Child {
+  const done = DONE[c.req.query('done') ?? '']
+  return done ? <Notice>{done}</Notice> : null
+}
+
+/** Why an object is read-only here: the admin API's 403, shown before anyone tries. */
+function ReadOnly(props: { reason: string }) {
+  return (
+    <Notice kind="warn">
+      <strong>Read-only.</strong> {props.reason}
+    </Notice>
+  )
+}
 
 function listParams(c: Context<UiEnv>) {
   return { q: searchTerm(c.req.query('q')), page: pageNumber(c.req.query('page')) }
@@ -26,21 +53,19 @@ function frame(c: Context<UiEnv>) {
   return { csrf: c.get('session').csrfToken, username: c.get('session').user.username }
 }
 
-function Empty(props: { cols: number; q: string; what: string }) {
+/** Users as a table; `action` adds a last column (the Remove button of a local group). */
+function UserTable(props: {
+  users: DirectoryUser[]
+  q: string
+  pager?: PagerProps
+  action?: (u: DirectoryUser) => Child
+}) {
+  const columns = ['Username', 'Name', 'Email', 'Status', ...(props.action ? ['Actions'] : [])]
   return (
-    <tr>
-      <td colspan={props.cols} class="empty">
-        {props.q ? `No ${props.what} match.` : `No ${props.what} yet.`}
-      </td>
-    </tr>
-  )
-}
-
-function UserRows(props: { users: DirectoryUser[]; q: string }) {
-  if (props.users.length === 0) return <Empty cols={4} q={props.q} what="users" />
-  return (
-    <>
-      {props.users.map((u) => (
+    <PagedTable
+      columns={columns}
+      empty={props.q ? 'No users match.' : 'No users yet.'}
+      rows={props.users.map((u) => (
         <tr>
           <td>
             <a href={userHref(u.pk)}>{u.username}</a>
@@ -50,29 +75,11 @@ function UserRows(props: { users: DirectoryUser[]; q: string }) {
           <td>
             <Badge on={u.isActive} yes="Active" no="Inactive" />
           </td>
+          {props.action ? <td>{props.action(u)}</td> : null}
         </tr>
       ))}
-    </>
-  )
-}
-
-function UserTable(props: { users: DirectoryUser[]; q: string }) {
-  return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Username</th>
-            <th scope="col">Name</th>
-            <th scope="col">Email</th>
-            <th scope="col">Status</th>
-          </tr>
-        </thead>
-        <tbody>
-          <UserRows users={props.users} q={props.q} />
-        </tbody>
-      </table>
-    </div>
+      {...(props.pager ? { pager: props.pager } : {})}
+    />
   )
 }
 
@@ -117,27 +124,109 @@ function UserFields(props: { user: DirectoryUser; groups: DirectoryGroup[] }) {
   )
 }
 
-/** The members of a group, searched and paged (a group may have a million). */
-async function membersSection(c: Context<UiEnv>, groupId: string, base: string) {
+/**
+ * The members of a group, searched and paged (a group may have a million). For a local group
+ * (`csrf` given) each row has a Remove button.
+ */
+async function membersSection(c: Context<UiEnv>, groupId: string, base: string, csrf?: string) {
   const { q, page: pageNo } = listParams(c)
   const members = await browse.listGroupMembers(c.get('deps'), groupId, {
     term: q,
     page: pageNo,
     pageSize: PAGE_SIZE,
   })
+  const remove =
+    csrf === undefined
+      ? undefined
+      : (u: DirectoryUser) => (
+          <PostButton
+            action={groupHref(groupId, '/members/remove')}
+            csrf={csrf}
+            label="Remove"
+            ariaLabel={`Remove ${u.username}`}
+            fields={{ user: String(u.pk) }}
+          />
+        )
   return (
     <section aria-labelledby="members">
       <h2 id="members">Members ({members.count})</h2>
       <SearchForm action={base} q={q} label="Search members by username, name or email" />
-      <UserTable users={members.items} q={q} />
-      <Pager
-        base={base}
+      <UserTable
+        users={members.items}
         q={q}
-        page={pageNo}
-        pageSize={PAGE_SIZE}
-        count={members.count}
-        shown={members.items.length}
+        pager={{ base, q, page: pageNo, count: members.count }}
+        {...(remove ? { action: remove } : {})}
       />
+    </section>
+  )
+}
+
+/** How many users an "add member" search lists (refine the search for more). */
+const CANDIDATES = 10
+
+/**
+ * Adding a member to a local group: a username prefix (or UUID) searched through the
+ * directory's username index, each match with an Add button. A GET form, so it works
+ * without script; the Add buttons are POSTs.
+ */
+async function addMemberSection(c: Context<UiEnv>, groupId: string, csrf: string) {
+  const find = searchTerm(c.req.query('find'))
+  const found = find
+    ? await browse.listDirectoryUsers(c.get('deps'), {
+        term: find,
+        page: 1,
+        pageSize: CANDIDATES,
+      })
+    : undefined
+  return (
+    <section class="panel" aria-labelledby="add">
+      <h2 id="add">Add a member</h2>
+      <form class="bar" method="get" action={groupHref(groupId)}>
+        <label class="grow" for="find">
+          <span class="skip">Start of a username, or a UUID</span>
+          <input
+            type="search"
+            id="find"
+            name="find"
+            value={find}
+            placeholder="Start of a username, or a UUID"
+          />
+        </label>
+        <button type="submit">Find users</button>
+      </form>
+      {found ? (
+        <>
+          <PagedTable
+            caption="Users found"
+            columns={['Username', 'Name', 'Email', 'Path', 'Add']}
+            empty="No user's username starts with this."
+            rows={found.items.map((u) => (
+              <tr>
+                <td>
+                  <a href={userHref(u.pk)}>{u.username}</a>
+                </td>
+                <td>{u.name}</td>
+                <td>{u.email}</td>
+                <td class="mono">{u.path}</td>
+                <td>
+                  <PostButton
+                    action={groupHref(groupId, '/members/add')}
+                    csrf={csrf}
+                    label={`Add ${u.username}`}
+                    fields={{ user: String(u.pk) }}
+                  />
+                </td>
+              </tr>
+            ))}
+          />
+          {found.count > found.items.length ? (
+            <p class="hint">
+              {found.count} users match; the first {found.items.length} are shown. Type more of the
+              username.
+            </p>
+          ) : null}
+        </>
+      ) : null}
     </section>
   )
 }
@@ -173,47 +262,25 @@ export function directoryPages(): Hono<UiEnv> {
               q={q}
               label="Start of userName, or a SCIM id, externalId or email"
             />
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">userName</th>
-                    <th scope="col">Name</th>
-                    <th scope="col">externalId</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Last change</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.items.length === 0 ? (
-                    <Empty cols={5} q={q} what="users" />
-                  ) : (
-                    list.items.map((u) => (
-                      <tr>
-                        <td>
-                          <a href={`${UI_BASE}/source-users/${encodeURIComponent(u.record.id)}`}>
-                            {u.user.username}
-                          </a>
-                        </td>
-                        <td>{u.user.name}</td>
-                        <td class="mono">{u.record.externalId ?? '—'}</td>
-                        <td>
-                          <Badge on={u.user.isActive} yes="Active" no="Inactive" />
-                        </td>
-                        <td>{when(u.record.lastModified)}</td>
-                      </tr>
-                    ))
-                  )}
-                </tbody>
-              </table>
-            </div>
-            <Pager
-              base={base}
-              q={q}
-              page={pageNo}
-              pageSize={PAGE_SIZE}
-              count={list.count}
-              shown={list.items.length}
+            <PagedTable
+              columns={['userName', 'Name', 'externalId', 'Status', 'Last change']}
+              empty={q ? 'No users match.' : 'No users yet.'}
+              rows={list.items.map((u) => (
+                <tr>
+                  <td>
+                    <a href={`${UI_BASE}/source-users/${encodeURIComponent(u.record.id)}`}>
+                      {u.user.username}
+                    </a>
+                  </td>
+                  <td>{u.user.name}</td>
+                  <td class="mono">{u.record.externalId ?? '—'}</td>
+                  <td>
+                    <Badge on={u.user.isActive} yes="Active" no="Inactive" />
+                  </td>
+                  <td>{when(u.record.lastModified)}</td>
+                </tr>
+              ))}
+              pager={{ base, q, page: pageNo, count: list.count }}
             />
           </>
         ),
@@ -247,41 +314,21 @@ export function directoryPages(): Hono<UiEnv> {
               q={q}
               label="Start of displayName, or a SCIM id or externalId"
             />
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">displayName</th>
-                    <th scope="col">externalId</th>
-                    <th scope="col">Last change</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.items.length === 0 ? (
-                    <Empty cols={3} q={q} what="groups" />
-                  ) : (
-                    list.items.map((g) => (
-                      <tr>
-                        <td>
-                          <a href={`${UI_BASE}/source-groups/${encodeURIComponent(g.record.id)}`}>
-                            {g.group.name}
-                          </a>
-                        </td>
-                        <td class="mono">{g.record.externalId ?? '—'}</td>
-                        <td>{when(g.record.lastModified)}</td>
-                      </tr>
-                    ))
-                  )}
-                </tbody>
-              </table>
-            </div>
-            <Pager
-              base={base}
-              q={q}
-              page={pageNo}
-              pageSize={PAGE_SIZE}
-              count={list.count}
-              shown={list.items.length}
+            <PagedTable
+              columns={['displayName', 'externalId', 'Last change']}
+              empty={q ? 'No groups match.' : 'No groups yet.'}
+              rows={list.items.map((g) => (
+                <tr>
+                  <td>
+                    <a href={`${UI_BASE}/source-groups/${encodeURIComponent(g.record.id)}`}>
+                      {g.group.name}
+                    </a>
+                  </td>
+                  <td class="mono">{g.record.externalId ?? '—'}</td>
+                  <td>{when(g.record.lastModified)}</td>
+                </tr>
+              ))}
+              pager={{ base, q, page: pageNo, count: list.count }}
             />
           </>
         ),
@@ -395,17 +442,19 @@ export function directoryPages(): Hono<UiEnv> {
         title: 'Users',
         section: 'users',
         ...frame(c),
+        actions: (
+          <a class="button primary" href={`${UI_BASE}/new/user`}>
+            New user
+          </a>
+        ),
         children: (
           <>
+            {doneNotice(c)}
             <SearchForm action={base} q={q} label="Start of username, or a UUID" />
-            <UserTable users={list.items} q={q} />
-            <Pager
-              base={base}
+            <UserTable
+              users={list.items}
               q={q}
-              page={pageNo}
-              pageSize={PAGE_SIZE}
-              count={list.count}
-              shown={list.items.length}
+              pager={{ base, q, page: pageNo, count: list.count }}
             />
           </>
         ),
@@ -416,20 +465,36 @@ export function directoryPages(): Hono<UiEnv> {
   app.get('/users/:pk', async (c) => {
     const deps = c.get('deps')
     const detail = await directory.getUser(deps, c.req.param('pk'))
-    const provisioned = await connections.listUserConnections(deps, {
-      filter: { userPk: detail.user.pk },
-      order: [],
-      page: 1,
-      pageSize: 10,
-    })
+    const [provisioned, readOnly] = await Promise.all([
+      connections.listUserConnections(deps, {
+        filter: { userPk: detail.user.pk },
+        order: [],
+        page: 1,
+        pageSize: 10,
+      }),
+      local.userReadOnlyReason(deps, String(detail.user.pk)),
+    ])
+    const href = userHref(detail.user.pk)
     return c.html(
       page({
         title: detail.user.username,
         section: 'users',
         ...frame(c),
         crumbs: [{ label: 'Users', href: `${UI_BASE}/users` }, { label: detail.user.username }],
+        actions: readOnly ? undefined : (
+          <div class="actions">
+            <a class="button" href={`${href}/edit`}>
+              Edit
+            </a>
+            <a class="button" href={`${href}/delete`}>
+              Delete…
+            </a>
+          </div>
+        ),
         children: (
           <>
+            {doneNotice(c)}
+            {readOnly ? <ReadOnly reason={readOnly} /> : null}
             <section class="panel">
               <UserFields user={detail.user} groups={detail.groups} />
             </section>
@@ -470,42 +535,28 @@ export function directoryPages(): Hono<UiEnv> {
         title: 'Groups',
         section: 'groups',
         ...frame(c),
+        actions: (
+          <a class="button primary" href={`${UI_BASE}/new/group`}>
+            New group
+          </a>
+        ),
         children: (
           <>
+            {doneNotice(c)}
             <SearchForm action={base} q={q} label="Search group names" />
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Superuser</th>
-                    <th scope="col">Parents</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.items.length === 0 ? (
-                    <Empty cols={3} q={q} what="groups" />
-                  ) : (
-                    list.items.map((g) => (
-                      <tr>
-                        <td>
-                          <a href={groupHref(g.group.id)}>{g.group.name}</a>
-                        </td>
-                        <td>{g.group.isSuperuser ? 'Yes' : 'No'}</td>
-                        <td>{g.parents.length}</td>
-                      </tr>
-                    ))
-                  )}
-                </tbody>
-              </table>
-            </div>
-            <Pager
-              base={base}
-              q={q}
-              page={pageNo}
-              pageSize={PAGE_SIZE}
-              count={list.count}
-              shown={list.items.length}
+            <PagedTable
+              columns={['Name', 'Superuser', 'Parents']}
+              empty={q ? 'No groups match.' : 'No groups yet.'}
+              rows={list.items.map((g) => (
+                <tr>
+                  <td>
+                    <a href={groupHref(g.group.id)}>{g.group.name}</a>
+                  </td>
+                  <td>{g.group.isSuperuser ? 'Yes' : 'No'}</td>
+                  <td>{g.parents.length}</td>
+                </tr>
+              ))}
+              pager={{ base, q, page: pageNo, count: list.count }}
             />
           </>
         ),
@@ -514,17 +565,33 @@ export function directoryPages(): Hono<UiEnv> {
   })
 
   app.get('/groups/:id', async (c) => {
-    const detail = await directory.getGroup(c.get('deps'), c.req.param('id'))
+    const deps = c.get('deps')
+    const detail = await directory.getGroup(deps, c.req.param('id'))
+    const readOnly = await local.groupReadOnlyReason(deps, detail.group.id)
+    const csrf = c.get('session').csrfToken
     const base = groupHref(detail.group.id)
-    const members = await membersSection(c, detail.group.id, base)
+    const members = await membersSection(c, detail.group.id, base, readOnly ? undefined : csrf)
+    const adding = readOnly ? null : await addMemberSection(c, detail.group.id, csrf)
     return c.html(
       page({
         title: detail.group.name,
         section: 'groups',
         ...frame(c),
         crumbs: [{ label: 'Groups', href: `${UI_BASE}/groups` }, { label: detail.group.name }],
+        actions: readOnly ? undefined : (
+          <div class="actions">
+            <a class="button" href={`${base}/edit`}>
+              Edit
+            </a>
+            <a class="button" href={`${base}/delete`}>
+              Delete…
+            </a>
+          </div>
+        ),
         children: (
           <>
+            {doneNotice(c)}
+            {readOnly ? <ReadOnly reason={readOnly} /> : null}
             <section class="panel">
               <dl class="fields">
                 <dt>Name</dt>
@@ -541,6 +608,7 @@ export function directoryPages(): Hono<UiEnv> {
                 </dd>
               </dl>
             </section>
+            {adding}
             {members}
           </>
         ),

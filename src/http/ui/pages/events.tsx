@@ -4,6 +4,7 @@ import * as events from '../../../services/events.js'
 import { PAGE_SIZE, pageNumber, searchTerm } from '../forms.js'
 import { page, UI_BASE, when } from '../layout.js'
 import type { UiEnv } from '../security.js'
+import { PagedTable } from '../table.js'
 
 const ACTIONS = [
   'model_created',
@@ -91,38 +92,19 @@ export function eventPages(): Hono<UiEnv> {
               </div>
               <button type="submit">Filter</button>
             </form>
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Action</th>
-                    <th scope="col">User</th>
-                    <th scope="col">What</th>
-                    <th scope="col">Client IP</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.items.length === 0 ? (
-                    <tr>
-                      <td colspan={5} class="empty">
-                        No events match.
-                      </td>
-                    </tr>
-                  ) : (
-                    list.items.map((e) => (
-                      <tr>
-                        <td>{when(e.created)}</td>
-                        <td class="mono">{e.action}</td>
-                        <td>{e.user?.username ?? '—'}</td>
-                        <td>{summary(e.context)}</td>
-                        <td class="mono">{e.clientIp ?? '—'}</td>
-                      </tr>
-                    ))
-                  )}
-                </tbody>
-              </table>
-            </div>
+            <PagedTable
+              columns={['When', 'Action', 'User', 'What', 'Client IP']}
+              empty="No events match."
+              rows={list.items.map((e) => (
+                <tr>
+                  <td>{when(e.created)}</td>
+                  <td class="mono">{e.action}</td>
+                  <td>{e.user?.username ?? '—'}</td>
+                  <td>{summary(e.context)}</td>
+                  <td class="mono">{e.clientIp ?? '—'}</td>
+                </tr>
+              ))}
+            />
             {list.count > 0 ? (
               <nav class="pager" aria-label="Pages">
                 <span>{list.count} events</span>

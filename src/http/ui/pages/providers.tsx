@@ -4,18 +4,9 @@ import type { Child } from 'hono/jsx'
 import { ScimError } from '../../../scim/errors.js'
 import * as providers from '../../../services/providers.js'
 import { PAGE_SIZE, pageNumber, text, textProblem } from '../forms.js'
-import {
-  Badge,
-  Csrf,
-  Notice,
-  Pager,
-  PostButton,
-  page,
-  TextField,
-  UI_BASE,
-  when,
-} from '../layout.js'
+import { Badge, Csrf, Notice, PostButton, page, TextField, UI_BASE, when } from '../layout.js'
 import { formBody, type UiEnv } from '../security.js'
+import { PagedTable } from '../table.js'
 
 type Provider = Awaited<ReturnType<typeof providers.getProvider>>
 const href = (pk: number, rest = '') => `${UI_BASE}/providers/${pk}${rest}`
@@ -183,28 +174,19 @@ function fieldErrors(err: unknown): Errors | undefined {
 
 function LogTable(props: { log: Array<{ level: string; event: string; [k: string]: unknown }> }) {
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Level</th>
-            <th scope="col">Event</th>
-            <th scope="col">Details</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.log.map(({ level, event, ...rest }) => (
-            <tr>
-              <td>{level}</td>
-              <td>{event}</td>
-              <td>
-                <code>{JSON.stringify(rest)}</code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <PagedTable
+      columns={['Level', 'Event', 'Details']}
+      empty="Nothing was logged."
+      rows={props.log.map(({ level, event, ...rest }) => (
+        <tr>
+          <td>{level}</td>
+          <td>{event}</td>
+          <td>
+            <code>{JSON.stringify(rest)}</code>
+          </td>
+        </tr>
+      ))}
+    />
   )
 }
 
@@ -280,30 +262,20 @@ async function detailPage(c: Context<UiEnv>, provider: Provider, notice?: Child)
           {status.lastErrors.length > 0 ? (
             <>
               <h3>Last errors</h3>
-              <div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Object</th>
-                      <th scope="col">Error</th>
-                      <th scope="col">Attempts</th>
-                      <th scope="col">When</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {status.lastErrors.map((e) => (
-                      <tr>
-                        <td class="mono">
-                          {e.kind} {e.objectId}
-                        </td>
-                        <td>{e.lastError}</td>
-                        <td>{e.attempts}</td>
-                        <td>{when(e.updatedAt)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <PagedTable
+                columns={['Object', 'Error', 'Attempts', 'When']}
+                empty="No errors."
+                rows={status.lastErrors.map((e) => (
+                  <tr>
+                    <td class="mono">
+                      {e.kind} {e.objectId}
+                    </td>
+                    <td>{e.lastError}</td>
+                    <td>{e.attempts}</td>
+                    <td>{when(e.updatedAt)}</td>
+                  </tr>
+                ))}
+              />
             </>
           ) : null}
         </section>
@@ -333,60 +305,40 @@ async function detailPage(c: Context<UiEnv>, provider: Provider, notice?: Child)
         </section>
         <section aria-labelledby="pushed">
           <h2 id="pushed">Users pushed ({users.count})</h2>
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">User</th>
-                  <th scope="col">Remote id</th>
-                  <th scope="col">Last error</th>
-                  <th scope="col">{provider.dryRun ? 'Request (dry run)' : 'Updated'}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {users.items.length === 0 ? (
-                  <tr>
-                    <td colspan={4} class="empty">
-                      Nothing pushed yet.
-                    </td>
-                  </tr>
-                ) : (
-                  users.items.map(({ link, user }) => (
-                    <tr>
-                      <td>
-                        {user ? (
-                          <a href={`${UI_BASE}/users/${user.pk}`}>{user.username}</a>
-                        ) : (
-                          link.objectId
-                        )}
-                      </td>
-                      <td class="mono">{link.remoteId ?? '—'}</td>
-                      <td>{link.lastError ?? '—'}</td>
-                      <td>
-                        {link.lastRequest ? (
-                          <details>
-                            <summary>{when(link.updatedAt)}</summary>
-                            <pre>
-                              <code>{JSON.stringify(link.lastRequest, null, 2)}</code>
-                            </pre>
-                          </details>
-                        ) : (
-                          when(link.updatedAt)
-                        )}
-                      </td>
-                    </tr>
-                  ))
-                )}
-              </tbody>
-            </table>
-          </div>
-          <Pager
-            base={href(provider.pk)}
-            q=""
-            page={objectsPage}
-            pageSize={PAGE_SIZE}
-            count={users.count}
-            shown={users.items.length}
+          <PagedTable
+            columns={[
+              'User',
+              'Remote id',
+              'Last error',
+              provider.dryRun ? 'Request (dry run)' : 'Updated',
+            ]}
+            empty="Nothing pushed yet."
+            rows={users.items.map(({ link, user }) => (
+              <tr>
+                <td>
+                  {user ? (
+                    <a href={`${UI_BASE}/users/${user.pk}`}>{user.username}</a>
+                  ) : (
+                    link.objectId
+                  )}
+                </td>
+                <td class="mono">{link.remoteId ?? '—'}</td>
+                <td>{link.lastError ?? '—'}</td>
+                <td>
+                  {link.lastRequest ? (
+                    <details>
+                      <summary>{when(link.updatedAt)}</summary>
+                      <pre>
+                        <code>{JSON.stringify(link.lastRequest, null, 2)}</code>
+                      </pre>
+                    </details>
+                  ) : (
+                    when(link.updatedAt)
+                  )}
+                </td>
+              </tr>
+            ))}
+            pager={{ base: href(provider.pk), page: objectsPage, count: users.count }}
           />
         </section>
         <section class="panel" aria-labelledby="settings">
@@ -448,49 +400,24 @@ export function providerPages(): Hono<UiEnv> {
           <>
             {done ? <Notice>{done}</Notice> : null}
             <p class="muted">Applications scimd pushes its directory to over SCIM.</p>
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">URL</th>
-                    <th scope="col">Mode</th>
-                    <th scope="col">Last sync</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.items.length === 0 ? (
-                    <tr>
-                      <td colspan={4} class="empty">
-                        No providers yet.
-                      </td>
-                    </tr>
-                  ) : (
-                    list.items.map((p) => (
-                      <tr>
-                        <td>
-                          <a href={href(p.pk)}>{p.name}</a>
-                        </td>
-                        <td class="mono">{p.url}</td>
-                        <td>
-                          <Badge on={!p.dryRun} yes={p.compatibilityMode} no="dry run" />
-                        </td>
-                        <td>
-                          {p.lastSyncStatus ?? '—'} {when(p.lastSuccessfulSync)}
-                        </td>
-                      </tr>
-                    ))
-                  )}
-                </tbody>
-              </table>
-            </div>
-            <Pager
-              base={`${UI_BASE}/providers`}
-              q=""
-              page={pageNo}
-              pageSize={PAGE_SIZE}
-              count={list.count}
-              shown={list.items.length}
+            <PagedTable
+              columns={['Name', 'URL', 'Mode', 'Last sync']}
+              empty="No providers yet."
+              rows={list.items.map((p) => (
+                <tr>
+                  <td>
+                    <a href={href(p.pk)}>{p.name}</a>
+                  </td>
+                  <td class="mono">{p.url}</td>
+                  <td>
+                    <Badge on={!p.dryRun} yes={p.compatibilityMode} no="dry run" />
+                  </td>
+                  <td>
+                    {p.lastSyncStatus ?? '—'} {when(p.lastSuccessfulSync)}
+                  </td>
+                </tr>
+              ))}
+              pager={{ base: `${UI_BASE}/providers`, page: pageNo, count: list.count }}
             />
           </>
         ),

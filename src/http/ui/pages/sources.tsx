@@ -11,7 +11,6 @@ import {
   CopyField,
   Csrf,
   Notice,
-  Pager,
   PostButton,
   page,
   SearchForm,
@@ -20,6 +19,7 @@ import {
   when,
 } from '../layout.js'
 import { formBody, type UiEnv, uiOrigin } from '../security.js'
+import { PagedTable } from '../table.js'
 
 const href = (slug: string, rest = '') => `${UI_BASE}/sources/${encodeURIComponent(slug)}${rest}`
 
@@ -233,49 +233,24 @@ export function sourcePages(): Hono<UiEnv> {
           <>
             {done ? <Notice>{done}</Notice> : null}
             <SearchForm action={`${UI_BASE}/sources`} q={q} label="Search sources" />
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Slug</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">SCIM URL</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.items.length === 0 ? (
-                    <tr>
-                      <td colspan={4} class="empty">
-                        {q ? 'No source matches.' : 'No sources yet: create one.'}
-                      </td>
-                    </tr>
-                  ) : (
-                    list.items.map(({ source }) => (
-                      <tr>
-                        <td>
-                          <a href={href(source.slug)}>{source.name}</a>
-                        </td>
-                        <td class="mono">{source.slug}</td>
-                        <td>
-                          <Badge on={source.enabled} yes="Enabled" no="Disabled" />
-                        </td>
-                        <td class="mono">
-                          {origin}/source/scim/{encodeURIComponent(source.slug)}/v2
-                        </td>
-                      </tr>
-                    ))
-                  )}
-                </tbody>
-              </table>
-            </div>
-            <Pager
-              base={`${UI_BASE}/sources`}
-              q={q}
-              page={pageNo}
-              pageSize={PAGE_SIZE}
-              count={list.count}
-              shown={list.items.length}
+            <PagedTable
+              columns={['Name', 'Slug', 'Status', 'SCIM URL']}
+              empty={q ? 'No source matches.' : 'No sources yet: create one.'}
+              rows={list.items.map(({ source }) => (
+                <tr>
+                  <td>
+                    <a href={href(source.slug)}>{source.name}</a>
+                  </td>
+                  <td class="mono">{source.slug}</td>
+                  <td>
+                    <Badge on={source.enabled} yes="Enabled" no="Disabled" />
+                  </td>
+                  <td class="mono">
+                    {origin}/source/scim/{encodeURIComponent(source.slug)}/v2
+                  </td>
+                </tr>
+              ))}
+              pager={{ base: `${UI_BASE}/sources`, q, page: pageNo, count: list.count }}
             />
           </>
         ),

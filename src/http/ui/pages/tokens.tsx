@@ -1,4 +1,4 @@
-/** Admin tokens: the API tokens, which of them are admins' and which sources', and new admin tokens. */
+/** Admin tokens: the API tokens, which are admins' and which sources', new admin tokens, revoking one. */
 import { type Context, Hono } from 'hono'
 import { ScimError } from '../../../scim/errors.js'
 import * as sources from '../../../services/sources.js'
@@ -8,7 +8,7 @@ import {
   CopyField,
   Csrf,
   Notice,
-  Pager,
+  PostButton,
   page,
   SearchForm,
   TextField,
@@ -16,6 +16,7 @@ import {
   when,
 } from '../layout.js'
 import { formBody, type UiEnv } from '../security.js'
+import { PagedTable } from '../table.js'
 
 /** How long a new admin token lives, as offered by the form. */
 const LIFETIMES: Record<string, number | null> = {
@@ -33,10 +34,88 @@ function kindOf(detail: tokens.TokenDetail): string {
   return detail.user.isSuperuser ? 'Admin' : 'Other'
 }
 
+const revokeHref = (identifier: string) =>
+  `${UI_BASE}/tokens/revoke?identifier=${encodeURIComponent(identifier)}`
+
+/** What can be done to a token from the list: revoke it, unless it is a source's or this session's. */
+function TokenAction(props: { detail: tokens.TokenDetail; sessionTokenId: string }) {
+  const { token } = props.detail
+  if (token.id === props.sessionTokenId) {
+    return <span class="muted">You are signed in with this token</span>
+  }
+  if (token.managed !== null) {
+    return <span class="muted">Rotate it from its source</span>
+  }
+  return (
+    <a class="button" href={revokeHref(token.identifier)}>
+      Revoke…
+    </a>
+  )
+}
+
+/** The confirmation before a revocation, naming the token, its user and what stops working. */
+async function revokePage(c: Context<UiEnv>, identifier: string, error?: string) {
+  const detail = await tokens.getToken(c.get('deps'), identifier)
+  const csrf = c.get('session').csrfToken
+  const isSession = detail.token.id === c.get('session').tokenId
+  return page({
+    title: `Revoke token ${detail.token.identifier}?`,
+    section: 'tokens',
+    csrf,
+    username: c.get('session').user.username,
+    crumbs: [{ label: 'Admin tokens', href: `${UI_BASE}/tokens` }, { label: 'Revoke' }],
+    children: (
+      <div class="panel">
+        {error ? <Notice kind="error">{error}</Notice> : null}
+        {isSession ? (
+          <Notice kind="warn">
+            You are signed in with this token: revoking it would end this session. Sign in with
+            another admin token to revoke it.
+          </Notice>
+        ) : detail.token.managed !== null ? (
+          <Notice kind="warn">
+            This token belongs to {detail.token.managed}: rotate it from its source instead.
+          </Notice>
+        ) : (
+          <Notice kind="warn">
+            This cannot be undone. The token of <strong>{detail.user.user.username}</strong> stops
+            opening the admin API at once, and every UI session signed in with it ends.
+          </Notice>
+        )}
+        <dl class="fields">
+          <dt>Identifier</dt>
+          <dd class="mono">{detail.token.identifier}</dd>
+          <dt>User</dt>
+          <dd>{detail.user.user.username}</dd>
+          <dt>Expires</dt>
+          <dd>{detail.token.expiring ? when(detail.token.expires) : 'Never'}</dd>
+          <dt>Created</dt>
+          <dd>{when(detail.token.createdAt)}</dd>
+        </dl>
+        <div class="actions">
+          {isSession || detail.token.managed !== null ? null : (
+            <PostButton
+              action={`${UI_BASE}/tokens/revoke`}
+              csrf={csrf}
+              label={`Revoke ${detail.token.identifier}`}
+              variant="danger"
+              fields={{ identifier: detail.token.identifier }}
+            />
+          )}
+          <a class="button" href={`${UI_BASE}/tokens`}>
+            Cancel
+          </a>
+        </div>
+      </div>
+    ),
+  })
+}
+
 async function tokensPage(
   c: Context<UiEnv>,
   extra: { key?: string; identifier?: string; error?: string; form?: string } = {},
 ) {
+  const done = c.req.query('done') === 'revoked' ? c.req.query('identifier') : undefined
   const q = searchTerm(c.req.query('q'))
   const pageNo = pageNumber(c.req.query('page'))
   const list = await tokens.listTokens(c.get('deps'), {
@@ -54,6 +133,11 @@ async function tokensPage(
     username: c.get('session').user.username,
     children: (
       <>
+        {done !== undefined ? (
+          <Notice>
+            Token <code>{done}</code> revoked: it no longer opens the API or this UI.
+          </Notice>
+        ) : null}
         {extra.key !== undefined ? (
           <div class="panel">
             <Notice>
@@ -91,47 +175,24 @@ async function tokensPage(
         </form>
         <h2>API tokens</h2>
         <SearchForm action={base} q={q} label="Search identifiers, descriptions, users" />
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Identifier</th>
-                <th scope="col">Kind</th>
-                <th scope="col">User</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.length === 0 ? (
-                <tr>
-                  <td colspan={5} class="empty">
-                    No tokens match.
-                  </td>
-                </tr>
-              ) : (
-                list.items.map((d) => (
-                  <tr>
-                    <td class="mono">{d.token.identifier}</td>
-                    <td>{kindOf(d)}</td>
-                    <td>
-                      <a href={`${UI_BASE}/users/${d.user.user.pk}`}>{d.user.user.username}</a>
-                    </td>
-                    <td>{d.token.expiring ? when(d.token.expires) : 'Never'}</td>
-                    <td>{when(d.token.createdAt)}</td>
-                  </tr>
-                ))
-              )}
-            </tbody>
-          </table>
-        </div>
-        <Pager
-          base={base}
-          q={q}
-          page={pageNo}
-          pageSize={PAGE_SIZE}
-          count={list.count}
-          shown={list.items.length}
+        <PagedTable
+          columns={['Identifier', 'Kind', 'User', 'Expires', 'Created', 'Actions']}
+          empty="No tokens match."
+          rows={list.items.map((d) => (
+            <tr>
+              <td class="mono">{d.token.identifier}</td>
+              <td>{kindOf(d)}</td>
+              <td>
+                <a href={`${UI_BASE}/users/${d.user.user.pk}`}>{d.user.user.username}</a>
+              </td>
+              <td>{d.token.expiring ? when(d.token.expires) : 'Never'}</td>
+              <td>{when(d.token.createdAt)}</td>
+              <td>
+                <TokenAction detail={d} sessionTokenId={c.get('session').tokenId} />
+              </td>
+            </tr>
+          ))}
+          pager={{ base, q, page: pageNo, count: list.count }}
         />
       </>
     ),
@@ -142,6 +203,34 @@ export function tokenPages(): Hono<UiEnv> {
   const app = new Hono<UiEnv>()
 
   app.get('/', async (c) => c.html(await tokensPage(c)))
+
+  // The identifier is a query parameter and a form field, not a path segment: identifiers
+  // may hold '/' and other characters a path would decode into another route.
+  app.get('/revoke', async (c) => {
+    const identifier = c.req.query('identifier')
+    if (!identifier) throw ScimError.notFound('Token not found')
+    return c.html(await revokePage(c, identifier))
+  })
+
+  app.post('/revoke', async (c) => {
+    const identifier = (await formBody(c)).identifier
+    if (!identifier) throw ScimError.notFound('Token not found')
+    try {
+      const revoked = await tokens.revokeToken(c.get('deps'), identifier, {
+        callerTokenId: c.get('session').tokenId,
+      })
+      return c.redirect(
+        `${UI_BASE}/tokens?done=revoked&identifier=${encodeURIComponent(revoked.identifier)}`,
+        303,
+      )
+    } catch (err) {
+      // The session's own token and a source's token are refused (400) with the reason.
+      if (err instanceof ScimError && err.status === 400) {
+        return c.html(await revokePage(c, identifier, err.detail), 400)
+      }
+      throw err
+    }
+  })
 
   app.post('/', async (c) => {
     const body = await formBody(c)
