@@ -25,6 +25,7 @@ import {
   stopProcess,
 } from './bench/processes.js'
 import { formatProfile, summariseProfile } from './bench/profile.js'
+import { formatProviderReport, runProviderBench } from './bench/provider.js'
 import {
   formatTable,
   type Phase,
@@ -60,7 +61,12 @@ Options:
   --only LIST          comma-separated workloads: existence, get, deep-page, patch (both
                        groups; or patch-100k, patch-10), post, entra-sync, bulk (the bare app's
                        ceiling always runs, before and after them; deep-page brings its
-                       OFFSET baseline)
+                       OFFSET baseline); provider (alone, not in the default set: it
+                       starts a second scimd and takes minutes)
+  --provider-users N   users scimd A pushes to scimd B in the provider workload (default
+                       100000; groups 1,000 of 10 to 10,000 members, scaled down with N)
+  --stream-rate N      writes/s on A in the provider's steady stream (default 50)
+  --stream-seconds S   how long the stream runs (default 20)
   --duration S         seconds per measured wrk run (default 10)
   --warmup S           seconds of unmeasured wrk load before each run (default 2; 0: none)
   --json               print one JSON document (${REPORT_FORMAT}) instead of the table
@@ -77,7 +83,7 @@ had non-2xx responses or socket errors (it is marked FAILED and its figures are 
 `
 
 const ALL_WORKLOADS = ['existence', 'get', 'deep-page', 'patch-100k', 'patch-10', 'post'] as const
-type Selectable = (typeof ALL_WORKLOADS)[number] | 'entra-sync' | 'bulk'
+type Selectable = (typeof ALL_WORKLOADS)[number] | 'entra-sync' | 'bulk' | 'provider'
 /** Users created each way by the bulk workload: one Bulk request against single POSTs. */
 const BULK_USERS = 1000
 
@@ -104,6 +110,9 @@ interface Options {
   users: number
   groupMembers: number
   syncUsers: number
+  providerUsers: number
+  streamRate: number
+  streamSeconds: number
   selected: Set<Selectable>
   durationSeconds: number
   warmupSeconds: number
@@ -128,6 +137,9 @@ function parseOptions(argv: string[]): Options | undefined {
       users: { type: 'string' },
       scale: { type: 'boolean', default: false },
       'sync-users': { type: 'string' },
+      'provider-users': { type: 'string' },
+      'stream-rate': { type: 'string' },
+      'stream-seconds': { type: 'string' },
       only: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -155,19 +167,28 @@ function parseOptions(argv: string[]): Options | undefined {
     } else if (
       (ALL_WORKLOADS as readonly string[]).includes(name) ||
       name === 'entra-sync' ||
-      name === 'bulk'
+      name === 'bulk' ||
+      name === 'provider'
     ) {
       selected.add(name as Selectable)
     } else {
       throw new UsageError(`unknown workload '${name}'`)
     }
   }
+  if (selected.has('provider') && selected.size > 1) {
+    throw new UsageError('the provider workload runs alone: --only provider')
+  }
+  const providerUsers = positiveInt('--provider-users', values['provider-users'], 100_000)
+  if (providerUsers < 100) throw new UsageError('--provider-users must be at least 100')
   const durationSeconds = positiveInt('--duration', values.duration, 10)
   if (durationSeconds < 1) throw new UsageError('--duration must be at least 1 second')
   return {
     users,
     groupMembers: Math.min(users, BIG_GROUP_MAX),
     syncUsers: positiveInt('--sync-users', values['sync-users'], 20_000),
+    providerUsers,
+    streamRate: Math.max(1, positiveInt('--stream-rate', values['stream-rate'], 50)),
+    streamSeconds: Math.max(1, positiveInt('--stream-seconds', values['stream-seconds'], 20)),
     selected,
     durationSeconds,
     warmupSeconds: positiveInt('--warmup', values.warmup, 2),
@@ -235,6 +256,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE)
     return 0
   }
+  if (options.selected.has('provider')) return providerMain(options)
   checkWrk()
   const has = (w: Selectable) => options.selected.has(w)
   const needsPatch = has('patch-100k') || has('patch-10')
@@ -632,6 +654,76 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     return report.failed ? 1 : 0
+  } finally {
+    await cleanup()
+  }
+}
+
+/** `--only provider`: two scimd processes, each with its own database (see bench/provider.ts). */
+async function providerMain(options: Options): Promise<number> {
+  const dirA = mkdtempSync(join(tmpdir(), 'scimd-bench-a-'))
+  const dirB = mkdtempSync(join(tmpdir(), 'scimd-bench-b-'))
+  const databases: BenchDatabase[] = []
+  const cleanup = async () => {
+    await stopAll()
+    if (options.keepData) {
+      log(`data kept: ${databases.map((d) => d.location).join(', ')}`)
+      return
+    }
+    for (const d of databases) await d.drop().catch(() => undefined)
+    rmSync(dirA, { recursive: true, force: true })
+    rmSync(dirB, { recursive: true, force: true })
+  }
+  const onSignal = () => {
+    killAllNow()
+    process.exit(130)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    if (options.build) {
+      const built = spawnSync('npm', ['run', '--silent', 'build'], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      })
+      if (built.status !== 0)
+        throw new Error(`npm run build failed:\n${built.stdout}${built.stderr}`)
+    }
+    const [load = 0] = loadavg()
+    if (load > 0.5) log(`load average is ${load.toFixed(2)}: other work skews the figures`)
+    databases.push(await benchDatabase(dirA), await benchDatabase(dirB))
+    const profileDir = options.cpuProf
+      ? join(options.cpuProfDir, `provider-${new Date().toISOString().replace(/[:.]/g, '-')}`)
+      : undefined
+    if (profileDir) mkdirSync(profileDir, { recursive: true })
+    const report = await runProviderBench({
+      users: options.providerUsers,
+      streamRate: options.streamRate,
+      streamSeconds: options.streamSeconds,
+      databaseA: (databases[0] as BenchDatabase).url,
+      databaseB: (databases[1] as BenchDatabase).url,
+      ...(profileDir ? { cpuProfDir: profileDir } : {}),
+      log,
+    })
+    await stopAll()
+    const withMachine = { ...report, loadAverageAtStart: load, node: process.version }
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify(withMachine, null, 2)}\n`
+        : `${formatProviderReport(report)}\n  (load average at start ${load.toFixed(2)}, ${cpus().length} CPUs)\n`,
+    )
+    if (profileDir) {
+      const newest = readdirSync(profileDir)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => join(profileDir, f))
+        .sort((x, y) => statSync(y).mtimeMs - statSync(x).mtimeMs)[0]
+      if (newest) {
+        process.stderr.write(
+          `\nCPU profile of A: ${newest}\n${formatProfile(summariseProfile(newest))}\n`,
+        )
+      }
+    }
+    return report.ok ? 0 : 1
   } finally {
     await cleanup()
   }

@@ -68,6 +68,8 @@ export const EVENT_APPS = {
   ui: 'scimd.ui',
   cli: 'scimd.cli',
   auth: 'scimd.auth',
+  /** The outbound provider sync (src/sync). */
+  provider: 'scimd.providers.scim',
   system: 'scimd',
 } as const
 
@@ -84,12 +86,12 @@ export function tokenModel(id: string, identifier: string): EventModel {
   return { app: 'authentik_core', model_name: 'token', pk: id, name: identifier }
 }
 
-export function sourceModel(id: string, name: string): EventModel {
-  return { app: 'authentik_sources_scim', model_name: 'scimsource', pk: id, name }
-}
-
 export function providerModel(pk: number, name: string): EventModel {
   return { app: 'authentik_providers_scim', model_name: 'scimprovider', pk, name }
+}
+
+export function sourceModel(id: string, name: string): EventModel {
+  return { app: 'authentik_sources_scim', model_name: 'scimsource', pk: id, name }
 }
 
 /** A provider's link to a remote user or group (authentik's SCIMProviderUser / …Group). */

@@ -20,6 +20,7 @@ import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isUniqueViolation } from '../store/errors.js'
 import * as store from '../store/property-mappings.js'
+import { providersUsingMapping, updateProvider } from '../store/providers.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inCredentialsTransaction, inTransaction } from './deps.js'
 import { parseUserPk } from './directory.js'
@@ -127,13 +128,19 @@ export async function updateMapping(
     await inTransaction(deps, async (tx) => {
       const mapping = await found(tx, kind, id)
       mustNotBeManaged(mapping)
+      const now = nowIso()
       const fields = {
         ...(change.name !== undefined ? { name: change.name } : {}),
         ...(change.expression !== undefined ? { expression: change.expression } : {}),
       }
-      await store.updateMapping(tx, id, { ...fields, updatedAt: nowIso() })
+      await store.updateMapping(tx, id, { ...fields, updatedAt: now })
       const model = mappingModel(kind, id, change.name ?? mapping.name)
       await recordEvent(deps, tx, adminChange('model_updated', model, Object.keys(fields)))
+      // What a provider sends has changed: its next full sync pushes the new bodies (an
+      // unchanged body is skipped there, so this costs reads, not writes).
+      for (const use of await providersUsingMapping(tx, id)) {
+        await updateProvider(tx, use.pk, { full_sync_requested_at: now })
+      }
     })
   } catch (err) {
     nameTaken(err)
@@ -141,7 +148,7 @@ export async function updateMapping(
   return found(deps.db, kind, id)
 }
 
-/** Deletes a mapping; the sources that listed it no longer do. */
+/** Deletes a mapping; the sources and providers that listed it no longer do. */
 export async function deleteMapping(
   deps: Deps,
   kind: store.MappingKind,
@@ -157,26 +164,43 @@ export async function deleteMapping(
         group: use.group.filter((m) => m !== id),
       })
     }
+    for (const use of await providersUsingMapping(tx, id)) {
+      await updateProvider(tx, use.pk, {
+        property_mappings: JSON.stringify(use.user.filter((m) => m !== id)),
+        property_mappings_group: JSON.stringify(use.group.filter((m) => m !== id)),
+        full_sync_requested_at: nowIso(),
+      })
+    }
     await store.deleteMapping(tx, id)
     await recordEvent(deps, tx, adminChange('model_deleted', mappingModel(kind, id, mapping.name)))
   })
 }
 
-/** authentik's `used_by`: the sources whose mapping lists name this mapping. */
+/** authentik's `used_by`: the sources and providers whose mapping lists name this mapping. */
 export async function mappingUsedBy(
   deps: Deps,
   kind: store.MappingKind,
   id: string,
 ): Promise<UsedBy[]> {
   await found(deps.db, kind, id)
-  const uses = await store.sourcesUsingMapping(deps.db, id)
-  return uses.map((u) => ({
-    app: 'authentik_sources_scim',
-    modelName: 'scimsource',
-    pk: u.sourceId,
-    name: u.sourceName,
-    action: 'set_null',
-  }))
+  const sources = await store.sourcesUsingMapping(deps.db, id)
+  const providers = await providersUsingMapping(deps.db, id)
+  return [
+    ...sources.map((u) => ({
+      app: 'authentik_sources_scim',
+      modelName: 'scimsource',
+      pk: u.sourceId,
+      name: u.sourceName,
+      action: 'set_null' as const,
+    })),
+    ...providers.map((u) => ({
+      app: 'authentik_providers_scim',
+      modelName: 'scimprovider',
+      pk: String(u.pk),
+      name: u.name,
+      action: 'set_null' as const,
+    })),
+  ]
 }
 
 /**
@@ -194,6 +218,32 @@ export async function checkSourceMappingIds(
   const missing = unique.find((id) => !existing.has(id))
   if (missing !== undefined) {
     throw new FieldErrors({ [field]: [`Invalid pk "${missing}" - object does not exist.`] })
+  }
+  return unique
+}
+
+/**
+ * Checks a provider's mapping lists: each id must name a provider mapping; a source mapping
+ * is refused with a message that says so (it reads `data`, which a provider never has).
+ */
+export async function checkProviderMappingIds(
+  db: Executor,
+  field: string,
+  ids: readonly string[],
+): Promise<string[]> {
+  const unique = [...new Set(ids.map((id) => id.toLowerCase()))]
+  const valid = unique.filter((id) => UUID.test(id))
+  const existing = new Set((await store.findMappingsByIds(db, 'provider', valid)).map((m) => m.id))
+  const missing = unique.find((id) => !existing.has(id))
+  if (missing !== undefined) {
+    const isSource = UUID.test(missing) && (await store.findMapping(db, 'source', missing))
+    throw new FieldErrors({
+      [field]: [
+        isSource
+          ? `Invalid pk "${missing}" - a source property mapping cannot be used by a provider.`
+          : `Invalid pk "${missing}" - object does not exist.`,
+      ],
+    })
   }
   return unique
 }

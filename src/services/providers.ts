@@ -9,6 +9,7 @@ import {
 } from '../core/events.js'
 import { nowIso } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
+import type { Executor } from '../store/database.js'
 import { outboxDepth, outboxDepths } from '../store/outbox.js'
 import * as dir from '../store/provider-directory.js'
 import type { CompatibilityMode, ObjectKind, Provider, ProviderObject } from '../store/providers.js'
@@ -18,6 +19,8 @@ import { SyncWorker, type WorkerOptions } from '../sync/worker.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inTransaction } from './deps.js'
 import { adminChange, recordEvent, recordStandaloneEvent } from './events.js'
+import { checkProviderMappingIds } from './property-mappings.js'
+import { verifyKey } from './tokens.js'
 
 export {
   type CompatibilityMode,
@@ -47,6 +50,9 @@ export interface ProviderInput {
   excludeUsersServiceAccount?: boolean
   filterGroup?: string | null
   dryRun?: boolean
+  /** Provider property mapping uuids for users and for groups (400 naming a bad one). */
+  propertyMappings?: readonly string[]
+  propertyMappingsGroup?: readonly string[]
 }
 
 export type ProviderChange = Partial<ProviderInput>
@@ -76,12 +82,30 @@ async function checkFilterGroup(deps: Deps, id: string | null | undefined): Prom
   }
 }
 
+/**
+ * A provider must push to another application. With one of this scimd's own tokens it would
+ * push into its own source: every user would come back as a second directory user (the
+ * source's), and be pushed again at the next sync. Refused, saying why.
+ */
+async function refuseOwnToken(deps: Deps, token: string): Promise<void> {
+  if (await verifyKey(deps, token)) {
+    throw new ProviderFieldError(
+      'token',
+      "This is a token of this scimd: a provider cannot push into this scimd's own sources (every user would be listed twice, and again at each sync). Point it at another application.",
+    )
+  }
+}
+
 export async function createProvider(deps: Deps, input: ProviderInput): Promise<Provider> {
   const url = normalizeUrl(input.url)
   await checkFilterGroup(deps, input.filterGroup)
+  await refuseOwnToken(deps, input.token)
   const tokenSealed = await deps.secrets.seal(input.token)
   return inTransaction(deps, async (tx) => {
+    const mappings = await checkMappings(tx, input)
     const pk = await store.insertProvider(tx, {
+      ...(mappings.user ? { propertyMappings: mappings.user } : {}),
+      ...(mappings.group ? { propertyMappingsGroup: mappings.group } : {}),
       name: input.name,
       url,
       tokenSealed,
@@ -95,6 +119,24 @@ export async function createProvider(deps: Deps, input: ProviderInput): Promise<
     await recordEvent(deps, tx, adminChange('model_created', providerModel(pk, input.name)))
     return (await store.findProviderByPk(tx, pk)) as Provider
   })
+}
+
+/** Checks the mapping lists given (each id a provider mapping), deduplicated. */
+async function checkMappings(
+  tx: Executor,
+  input: ProviderChange,
+): Promise<{ user?: string[]; group?: string[] }> {
+  const out: { user?: string[]; group?: string[] } = {}
+  if (input.propertyMappings !== undefined)
+    out.user = await checkProviderMappingIds(tx, 'property_mappings', input.propertyMappings)
+  if (input.propertyMappingsGroup !== undefined) {
+    out.group = await checkProviderMappingIds(
+      tx,
+      'property_mappings_group',
+      input.propertyMappingsGroup,
+    )
+  }
+  return out
 }
 
 /** A provider pk from the path: an integer, or the provider does not exist. */
@@ -138,12 +180,21 @@ export async function updateProvider(
   const pk = parsePk(pkText)
   const url = change.url !== undefined ? normalizeUrl(change.url) : undefined
   await checkFilterGroup(deps, change.filterGroup)
+  if (change.token !== undefined) await refuseOwnToken(deps, change.token)
   const tokenSealed = change.token !== undefined ? await deps.secrets.seal(change.token) : undefined
   return inTransaction(deps, async (tx) => {
     const current = await store.findProviderByPk(tx, pk, { forUpdate: true })
     if (!current) throw ScimError.notFound('Provider not found')
     const now = nowIso()
+    const mappings = await checkMappings(tx, change)
     const row: store.UpdateableProvider = { updated_at: now }
+    if (mappings.user) row.property_mappings = JSON.stringify(mappings.user)
+    if (mappings.group) row.property_mappings_group = JSON.stringify(mappings.group)
+    const mappingsChanged =
+      (mappings.user !== undefined &&
+        JSON.stringify(mappings.user) !== JSON.stringify(current.propertyMappings)) ||
+      (mappings.group !== undefined &&
+        JSON.stringify(mappings.group) !== JSON.stringify(current.propertyMappingsGroup))
     if (change.name !== undefined) row.name = change.name
     if (url !== undefined) row.url = url
     if (tokenSealed !== undefined) row.token_sealed = tokenSealed
@@ -155,6 +206,7 @@ export async function updateProvider(
     if (change.filterGroup !== undefined) row.filter_group = change.filterGroup
     if (change.dryRun !== undefined) row.dry_run = change.dryRun ? 1 : 0
     const scopeChanged =
+      mappingsChanged ||
       (url !== undefined && url !== current.url) ||
       tokenSealed !== undefined ||
       (change.compatibilityMode !== undefined &&
@@ -291,9 +343,10 @@ export async function syncObject(
   }
   const sync = await ProviderSync.open(deps, provider, { overrideDryRun, maxAttempts: 2 })
   try {
-    await sync.guarded(model, uuid, () =>
-      model === 'user' ? sync.syncUser(uuid) : sync.syncGroup(uuid),
-    )
+    await sync.guarded(model, uuid, async () => {
+      if (model === 'user') await sync.syncUser(uuid)
+      else await sync.syncGroup(uuid)
+    })
   } catch (err) {
     sync.log.push({
       level: 'error',

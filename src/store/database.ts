@@ -156,6 +156,9 @@ export interface ProviderTable {
   last_successful_sync: Timestamp | null
   lease_owner: string | null
   lease_until: Timestamp | null
+  /** JSON arrays of provider property mapping ids (users, groups). */
+  property_mappings: Generated<string>
+  property_mappings_group: Generated<string>
   created_at: Timestamp
   updated_at: Timestamp
 }

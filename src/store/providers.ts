@@ -30,6 +30,9 @@ export interface Provider {
   lastSuccessfulSync: string | null
   leaseOwner: string | null
   leaseUntil: string | null
+  /** Provider property mapping ids for users and for groups (services/property-mappings.ts). */
+  propertyMappings: string[]
+  propertyMappingsGroup: string[]
   createdAt: string
   updatedAt: string
 }
@@ -53,6 +56,8 @@ export function toProvider(row: ProviderRow): Provider {
     lastSuccessfulSync: row.last_successful_sync,
     leaseOwner: row.lease_owner,
     leaseUntil: row.lease_until,
+    propertyMappings: JSON.parse(row.property_mappings) as string[],
+    propertyMappingsGroup: JSON.parse(row.property_mappings_group) as string[],
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   }
@@ -67,6 +72,8 @@ export interface NewProvider {
   excludeUsersServiceAccount: boolean
   filterGroup: string | null
   dryRun: boolean
+  propertyMappings?: readonly string[]
+  propertyMappingsGroup?: readonly string[]
   now: string
 }
 
@@ -82,6 +89,8 @@ export async function insertProvider(db: Executor, p: NewProvider): Promise<numb
       exclude_users_service_account: p.excludeUsersServiceAccount ? 1 : 0,
       filter_group: p.filterGroup,
       dry_run: p.dryRun ? 1 : 0,
+      property_mappings: JSON.stringify(p.propertyMappings ?? []),
+      property_mappings_group: JSON.stringify(p.propertyMappingsGroup ?? []),
       // A new provider starts with a full sync: the outbox holds nothing from before it.
       full_sync_requested_at: p.now,
       created_at: p.now,
@@ -113,6 +122,43 @@ export async function findProviderByPk(
 
 export async function deleteProvider(db: Executor, pk: number): Promise<void> {
   await db.deleteFrom('providers').where('id', '=', pk).execute()
+}
+
+/** A provider that lists a mapping, and in which list. */
+export interface ProviderMappingUse {
+  pk: number
+  name: string
+  user: string[]
+  group: string[]
+}
+
+/**
+ * The providers whose mapping lists contain `id`. Providers are few and the lists are JSON
+ * text: a LIKE narrows the rows, the parse decides.
+ */
+export async function providersUsingMapping(
+  db: Executor,
+  id: string,
+): Promise<ProviderMappingUse[]> {
+  const rows = await db
+    .selectFrom('providers')
+    .select(['id', 'name', 'property_mappings', 'property_mappings_group'])
+    .where((eb) =>
+      eb.or([
+        eb('property_mappings', 'like', `%${id}%`),
+        eb('property_mappings_group', 'like', `%${id}%`),
+      ]),
+    )
+    .orderBy('name')
+    .execute()
+  return rows
+    .map((r) => ({
+      pk: Number(r.id),
+      name: r.name,
+      user: JSON.parse(r.property_mappings) as string[],
+      group: JSON.parse(r.property_mappings_group) as string[],
+    }))
+    .filter((u) => u.user.includes(id) || u.group.includes(id))
 }
 
 export async function listAllProviderPks(db: Executor): Promise<number[]> {
@@ -268,6 +314,30 @@ export async function findProviderObject(
     .where(OBJECT_COLUMN[kind], '=', objectId)
     .executeTakeFirst()
   return row && toObject(kind, row)
+}
+
+/** The links of some objects (a page of a full sync), by object id: one query per 500. */
+export async function findProviderObjects(
+  db: Executor,
+  kind: ObjectKind,
+  providerId: number,
+  objectIds: readonly string[],
+): Promise<Map<string, ProviderObject>> {
+  const result = new Map<string, ProviderObject>()
+  for (let i = 0; i < objectIds.length; i += 500) {
+    // biome-ignore lint/suspicious/noExplicitAny: see findProviderObject
+    const rows = await (db as any)
+      .selectFrom(TABLES[kind])
+      .selectAll()
+      .where('provider_id', '=', providerId)
+      .where(OBJECT_COLUMN[kind], 'in', objectIds.slice(i, i + 500))
+      .execute()
+    for (const row of rows) {
+      const link = toObject(kind, row)
+      result.set(link.objectId, link)
+    }
+  }
+  return result
 }
 
 export async function findProviderObjectById(

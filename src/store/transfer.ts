@@ -162,6 +162,8 @@ export const TRANSFER_TABLES: ReadonlyArray<readonly [TransferTable, TableSpec]>
         'last_successful_sync',
         'lease_owner',
         'lease_until',
+        'property_mappings',
+        'property_mappings_group',
         'created_at',
         'updated_at',
       ],

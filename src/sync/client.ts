@@ -1,5 +1,5 @@
 /** The provider's SCIM client: one remote's base URL and token, timeouts, retries and dry run. */
-import { Agent, fetch } from 'undici'
+import { Agent, type Dispatcher, request } from 'undici'
 
 export const SCIM_MEDIA_TYPE = 'application/scim+json'
 export const USER_AGENT = 'scimd-provider/0.1'
@@ -130,28 +130,33 @@ export class ScimClient {
   }
 
   async #once(sent: SentRequest): Promise<RemoteResponse> {
-    let response: Awaited<ReturnType<typeof fetch>>
+    // undici's request, not fetch: fetch's web streams cost about a millisecond of CPU per
+    // request, which made the client the provider's bottleneck (docs/benchmark.md, Provider).
+    let response: Dispatcher.ResponseData
+    let text: string
     try {
-      response = await fetch(sent.url, {
-        method: sent.method,
+      response = await request(sent.url, {
+        method: sent.method as Dispatcher.HttpMethod,
         headers: {
-          Accept: SCIM_MEDIA_TYPE,
-          Authorization: `Bearer ${this.#options.token}`,
-          'User-Agent': USER_AGENT,
-          ...(sent.body === undefined ? {} : { 'Content-Type': SCIM_MEDIA_TYPE }),
+          accept: SCIM_MEDIA_TYPE,
+          authorization: `Bearer ${this.#options.token}`,
+          'user-agent': USER_AGENT,
+          ...(sent.body === undefined ? {} : { 'content-type': SCIM_MEDIA_TYPE }),
         },
         ...(sent.body === undefined ? {} : { body: JSON.stringify(sent.body) }),
-        signal: AbortSignal.timeout(this.#options.timeoutMs),
+        // No answer, or an answer that stops, within the timeout: given up (then retried).
+        headersTimeout: this.#options.timeoutMs,
+        bodyTimeout: this.#options.timeoutMs,
         ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
       })
+      text = await response.body.text()
     } catch (err) {
-      // No answer: refused, reset, a TLS failure or the timeout. The cause's message names
-      // the host and the reason, never the request's headers.
-      const cause = (err as { cause?: { message?: string; code?: string } }).cause
-      const detail = cause?.code ?? cause?.message ?? (err as Error).message
+      // No answer: refused, reset, a TLS failure or the timeout. The error names the host
+      // and the reason, never the request's headers.
+      const e = err as { code?: string; message?: string; cause?: { code?: string } }
+      const detail = e.code ?? e.cause?.code ?? e.message ?? String(err)
       throw new RemoteError(0, String(detail), sent)
     }
-    const text = await response.text().catch(() => '')
     let parsed: unknown
     if (text.trim() !== '') {
       try {
@@ -160,13 +165,14 @@ export class ScimClient {
         parsed = undefined
       }
     }
-    if (response.status >= 200 && response.status < 300) {
+    const status = response.statusCode
+    if (status >= 200 && status < 300) {
       if (text.trim() !== '' && (parsed === undefined || typeof parsed !== 'object')) {
         // A success with a body that is not JSON (a proxy's page): nothing can be read from it.
         const error = new RemoteError(502, 'the remote answered with a body that is not JSON', sent)
         throw error
       }
-      return { status: response.status, body: (parsed ?? {}) as Record<string, unknown> }
+      return { status, body: (parsed ?? {}) as Record<string, unknown> }
     }
     const detail =
       parsed &&
@@ -174,10 +180,11 @@ export class ScimClient {
       typeof (parsed as { detail?: unknown }).detail === 'string'
         ? (parsed as { detail: string }).detail
         : text.slice(0, 200).replace(/\s+/g, ' ')
-    const error = new RemoteError(response.status, detail, sent) as RemoteError & {
+    const error = new RemoteError(status, detail, sent) as RemoteError & {
       retryAfter?: number
     }
-    const after = retryAfterMs(response.headers.get('retry-after'))
+    const header = response.headers['retry-after']
+    const after = retryAfterMs(Array.isArray(header) ? (header[0] ?? null) : (header ?? null))
     if (after !== undefined) error.retryAfter = after
     throw error
   }

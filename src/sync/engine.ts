@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util'
 import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
 import { uuidv7 } from '../core/ids.js'
 import type { Logger } from '../logger.js'
+import { MappingError } from '../mapping/engine.js'
 import type { Secrets } from '../secrets.js'
 import type { DatabaseHandle } from '../store/database.js'
 import type { OutboxEntry } from '../store/outbox.js'
@@ -15,13 +16,32 @@ import type { ObjectKind, Provider, ProviderObject } from '../store/providers.js
 import * as store from '../store/providers.js'
 import { type Capabilities, capabilitiesOf } from './capabilities.js'
 import { DryRunRejected, RemoteError, ScimClient, type SentRequest } from './client.js'
-import { type RemoteBody, toRemoteGroup, toRemoteUser } from './mapping.js'
+import { recordSyncEvent } from './events.js'
+import {
+  groupBody,
+  loadProviderMappings,
+  type ProviderMappings,
+  type RemoteBody,
+  userBody,
+} from './mapping.js'
 
 /** What the sync needs of the running server (a subset of the services' Deps). */
 export interface SyncDeps {
   db: DatabaseHandle
   secrets: Secrets
   logger: Logger
+  config: { eventRetentionDays: number }
+}
+
+/** At most this many object failure events per sync run; the full sync's event counts all. */
+const MAX_OBJECT_EVENTS = 100
+
+/** What a full sync did (its event and the status report these). */
+export interface FullSyncResult {
+  users: number
+  groups: number
+  failed: number
+  deleted: number
 }
 
 export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
@@ -34,6 +54,40 @@ export interface LogEntry {
 
 const SERVICE_ACCOUNT_TYPES = new Set(['service_account', 'internal_service_account'])
 const PAGE = 100
+/**
+ * Users pushed at once, and groups. One request at a time left the provider at a fifth of
+ * what a scimd target takes (its seeding runs 32 in flight): the round trip, not the work,
+ * was the cost (docs/benchmark.md, Provider). Objects are independent in a full sync and
+ * within an outbox batch (each appears once), so order per object is kept. A remote that
+ * throttles answers 429, which the client waits out.
+ */
+const USER_LANES = 16
+const GROUP_LANES = 4
+
+/**
+ * Runs `work` over `items` with at most `lanes` in flight; after the first failure no new
+ * item starts, and that failure is thrown once those in flight have settled.
+ */
+async function inLanes<T>(
+  items: readonly T[],
+  lanes: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0
+  let failure: { err: unknown } | undefined
+  const lane = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++] as T
+      try {
+        await work(item)
+      } catch (err) {
+        failure ??= { err }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane))
+  if (failure) throw failure.err
+}
 
 /** The remote is throttling, down or unreachable beyond the client's retries: try later. */
 export class SyncDeferred extends Error {
@@ -58,17 +112,39 @@ function remoteId(body: Record<string, unknown>): string {
 
 export class ProviderSync {
   readonly log: LogEntry[] = []
+  /** Object failure events recorded by this run (bounded by MAX_OBJECT_EVENTS). */
+  private objectEvents = 0
+  /**
+   * Links of objects just created remotely, written together at the end of a full sync's
+   * page (one transaction instead of one commit each). Undefined outside such a page. A
+   * crash before the write loses only links: the next sync's create answers 409, and the
+   * object is found by its filter and linked.
+   */
+  private pendingLinks:
+    | Array<{ kind: ObjectKind; objectId: string; write: store.ObjectWrite }>
+    | undefined
 
   private readonly deps: SyncDeps
   readonly provider: Provider
   private readonly client: ScimClient
   private readonly caps: Capabilities
+  private readonly mappings: ProviderMappings
+  private readonly token: string
 
-  private constructor(deps: SyncDeps, provider: Provider, client: ScimClient, caps: Capabilities) {
+  private constructor(
+    deps: SyncDeps,
+    provider: Provider,
+    client: ScimClient,
+    caps: Capabilities,
+    mappings: ProviderMappings,
+    token: string,
+  ) {
     this.deps = deps
+    this.token = token
     this.provider = provider
     this.client = client
     this.caps = caps
+    this.mappings = mappings
   }
 
   static async open(
@@ -76,9 +152,10 @@ export class ProviderSync {
     provider: Provider,
     opts: { overrideDryRun?: boolean; timeoutMs?: number; maxAttempts?: number } = {},
   ): Promise<ProviderSync> {
+    const token = await deps.secrets.unseal(provider.tokenSealed)
     const client = new ScimClient({
       baseUrl: provider.url,
-      token: await deps.secrets.unseal(provider.tokenSealed),
+      token,
       verifyCertificates: provider.verifyCertificates,
       dryRun: provider.dryRun && !opts.overrideDryRun,
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
@@ -89,7 +166,12 @@ export class ProviderSync {
       `${provider.pk}:${provider.updatedAt}`,
       provider.compatibilityMode,
     )
-    return new ProviderSync(deps, provider, client, caps)
+    // Loaded once per run; each expression is compiled once per mapping version (engine.ts).
+    const mappings = await loadProviderMappings(deps.db, {
+      user: provider.propertyMappings,
+      group: provider.propertyMappingsGroup,
+    })
+    return new ProviderSync(deps, provider, client, caps, mappings, token)
   }
 
   async close(): Promise<void> {
@@ -108,6 +190,21 @@ export class ProviderSync {
     else this.deps.logger.debug(`provider sync: ${event}`, fields)
   }
 
+  /** A remote that echoes the Authorization header back must not put the token at rest. */
+  redact(text: string): string {
+    return this.token.length >= 4 ? text.split(this.token).join('********') : text
+  }
+
+  /** An event about one object (bounded per run, so a remote refusing everything is no flood). */
+  private async objectEvent(
+    action: 'property_mapping_exception' | 'custom_provider_object_failed',
+    context: Record<string, unknown>,
+  ): Promise<void> {
+    if (this.objectEvents >= MAX_OBJECT_EVENTS) return
+    this.objectEvents++
+    await recordSyncEvent(this.deps, this.provider, action, context)
+  }
+
   // ---- scope --------------------------------------------------------------------------
 
   async userInScope(user: DirectoryUser): Promise<boolean> {
@@ -124,6 +221,22 @@ export class ProviderSync {
     await store.saveProviderObject(this.db, kind, this.provider.pk, objectId, write, {
       id: uuidv7(),
       now: new Date().toISOString(),
+    })
+  }
+
+  /** Writes the links a page collected, in one transaction. */
+  private async flushLinks(): Promise<void> {
+    const links = this.pendingLinks
+    this.pendingLinks = undefined
+    if (!links || links.length === 0) return
+    const now = new Date().toISOString()
+    await this.db.transaction().execute(async (tx) => {
+      for (const l of links) {
+        await store.saveProviderObject(tx, l.kind, this.provider.pk, l.objectId, l.write, {
+          id: uuidv7(),
+          now,
+        })
+      }
     })
   }
 
@@ -148,7 +261,29 @@ export class ProviderSync {
         })
         return true
       }
-      const message = err instanceof Error ? err.message : String(err)
+      if (err instanceof MappingError) {
+        // The object cannot be built: it is marked failed and the sync goes on.
+        const existing = await store.findProviderObject(this.db, kind, this.provider.pk, objectId)
+        await this.save(kind, objectId, {
+          lastError: err.message,
+          attempts: (existing?.attempts ?? 0) + 1,
+        })
+        this.note({
+          level: 'error',
+          event: 'mapping failed',
+          kind,
+          objectId,
+          mapping: err.mapping,
+          error: err.message,
+        })
+        await this.objectEvent('property_mapping_exception', {
+          message: err.message,
+          mapping: err.mapping,
+          object: { model: kind, pk: objectId },
+        })
+        return false
+      }
+      const message = this.redact(err instanceof Error ? err.message : String(err))
       const existing = await store.findProviderObject(this.db, kind, this.provider.pk, objectId)
       await this.save(kind, objectId, {
         lastError: message,
@@ -157,6 +292,11 @@ export class ProviderSync {
       this.note({ level: 'error', event: 'object failed', kind, objectId, error: message })
       if (err instanceof RemoteError && err.isTransient) throw new SyncDeferred(message)
       if (!(err instanceof RemoteError)) throw err
+      await this.objectEvent('custom_provider_object_failed', {
+        message,
+        status: err.status,
+        object: { model: kind, pk: objectId },
+      })
       return false
     }
   }
@@ -164,14 +304,31 @@ export class ProviderSync {
   // ---- users --------------------------------------------------------------------------
 
   /** Brings one user's remote copy in line with the directory (create, update or delete). */
-  async syncUser(uuid: string, loaded?: DirectoryUser): Promise<void> {
+  async syncUser(
+    uuid: string,
+    loaded?: DirectoryUser,
+    preloaded?: { link: ProviderObject | undefined },
+  ): Promise<void> {
     const user = loaded ?? (await dir.findUserByUuid(this.db, uuid))
-    const link = await store.findProviderObject(this.db, 'user', this.provider.pk, uuid)
+    const link = preloaded
+      ? preloaded.link
+      : await store.findProviderObject(this.db, 'user', this.provider.pk, uuid)
     if (!user || !(await this.userInScope(user))) {
       if (link) await this.deleteRemote('user', link)
       return
     }
-    const body = toRemoteUser(user, this.provider.compatibilityMode)
+    const outcome = await userBody(
+      user,
+      this.provider.compatibilityMode,
+      this.mappings.user,
+      this.provider,
+    )
+    if (outcome.skipped) {
+      // authentik's SkipObject: not pushed, and nothing remote is changed or deleted.
+      this.note({ level: 'info', event: 'skipped', kind: 'user', objectId: uuid, by: outcome.by })
+      return
+    }
+    const body = outcome.result
     if (!link?.remoteId) {
       await this.createRemote('user', uuid, body, `userName eq ${quoted(user.username)}`)
       return
@@ -219,13 +376,9 @@ export class ProviderSync {
       )
       return id
     }
-    await this.save(kind, objectId, {
-      remoteId: id,
-      lastBody: body,
-      lastRequest: null,
-      lastError: null,
-      attempts: 0,
-    })
+    const write = { remoteId: id, lastBody: body, lastRequest: null, lastError: null, attempts: 0 }
+    if (this.pendingLinks && kind === 'user') this.pendingLinks.push({ kind, objectId, write })
+    else await this.save(kind, objectId, write)
     return id
   }
 
@@ -297,14 +450,20 @@ export class ProviderSync {
 
   // ---- groups -------------------------------------------------------------------------
 
-  async syncGroup(id: string, loaded?: DirectoryGroup): Promise<void> {
+  /** Brings one group's remote copy in line; false when a mapping skipped it. */
+  async syncGroup(id: string, loaded?: DirectoryGroup): Promise<boolean> {
     const group = loaded ?? (await dir.findGroup(this.db, id))
     const link = await store.findProviderObject(this.db, 'group', this.provider.pk, id)
     if (!group) {
       if (link) await this.deleteRemote('group', link)
-      return
+      return true
     }
-    const body = toRemoteGroup(group)
+    const outcome = await groupBody(group, this.mappings.group, this.provider)
+    if (outcome.skipped) {
+      this.note({ level: 'info', event: 'skipped', kind: 'group', objectId: id, by: outcome.by })
+      return false
+    }
+    const body = outcome.result
     if (!link?.remoteId) {
       const created = await this.createRemote(
         'group',
@@ -313,10 +472,11 @@ export class ProviderSync {
         `displayName eq ${quoted(group.name)}`,
       )
       await this.reconcileMembers(id, created, { fresh: true })
-      return
+      return true
     }
-    if (link.lastBody && isDeepStrictEqual(link.lastBody, body) && !link.lastError) return
+    if (link.lastBody && isDeepStrictEqual(link.lastBody, body) && !link.lastError) return true
     await this.updateRemote('group', link, body)
+    return true
   }
 
   /** The remote ids the group should have: its in-scope direct members that are pushed. */
@@ -399,7 +559,12 @@ export class ProviderSync {
     if (!this.caps.patch) {
       const group = await dir.findGroup(this.db, groupId)
       if (!group) return
-      const body = opts.body ?? toRemoteGroup(group)
+      let body = opts.body
+      if (!body) {
+        const outcome = await groupBody(group, this.mappings.group, this.provider)
+        if (outcome.skipped) return
+        body = outcome.result
+      }
       await this.client.request('PUT', `/Groups/${encodeURIComponent(remoteGroupId)}`, {
         ...body,
         id: remoteGroupId,
@@ -517,8 +682,14 @@ export class ProviderSync {
         deltas.set(e.objectId, set)
       }
     }
-    for (const uuid of users) await this.guarded('user', uuid, () => this.syncUser(uuid))
-    for (const id of groups) await this.guarded('group', id, () => this.syncGroup(id))
+    await inLanes([...users], USER_LANES, async (uuid) => {
+      await this.guarded('user', uuid, () => this.syncUser(uuid))
+    })
+    await inLanes([...groups], GROUP_LANES, async (id) => {
+      await this.guarded('group', id, async () => {
+        await this.syncGroup(id)
+      })
+    })
     for (const id of fullMembers) {
       await this.guarded('group', id, async () => {
         const link = await store.findProviderObject(this.db, 'group', this.provider.pk, id)
@@ -537,14 +708,30 @@ export class ProviderSync {
    * their members reconciled, then links whose object is gone or out of scope are deleted.
    * `keepAlive` runs between pages (the worker renews its lease there).
    */
-  async fullSync(keepAlive: () => Promise<void> = async () => {}): Promise<{ failed: number }> {
+  async fullSync(keepAlive: () => Promise<void> = async () => {}): Promise<FullSyncResult> {
     let failed = 0
+    let users = 0
+    let groups = 0
+    let deleted = 0
     for (let after = 0; ; ) {
       const page = await dir.pageUsers(this.db, after, PAGE)
       if (page.length === 0) break
       after = (page[page.length - 1] as DirectoryUser).pk
-      for (const u of page) {
-        if (!(await this.guarded('user', u.uuid, () => this.syncUser(u.uuid, u)))) failed++
+      users += page.length
+      const links = await store.findProviderObjects(
+        this.db,
+        'user',
+        this.provider.pk,
+        page.map((u) => u.uuid),
+      )
+      this.pendingLinks = []
+      try {
+        await inLanes(page, USER_LANES, async (u) => {
+          const link = { link: links.get(u.uuid) }
+          if (!(await this.guarded('user', u.uuid, () => this.syncUser(u.uuid, u, link)))) failed++
+        })
+      } finally {
+        await this.flushLinks()
       }
       await keepAlive()
     }
@@ -552,18 +739,19 @@ export class ProviderSync {
       const page = await dir.pageGroups(this.db, after, PAGE)
       if (page.length === 0) break
       after = (page[page.length - 1] as DirectoryGroup).id
-      for (const g of page) {
+      groups += page.length
+      await inLanes(page, GROUP_LANES, async (g) => {
         const ok = await this.guarded('group', g.id, async () => {
           const link = await store.findProviderObject(this.db, 'group', this.provider.pk, g.id)
           if (!link?.remoteId) {
             await this.syncGroup(g.id, g)
             return
           }
-          await this.syncGroup(g.id, g)
-          if (this.caps.patch) await this.reconcileMembers(g.id, link.remoteId)
+          const pushed = await this.syncGroup(g.id, g)
+          if (pushed && this.caps.patch) await this.reconcileMembers(g.id, link.remoteId)
         })
         if (!ok) failed++
-      }
+      })
       await keepAlive()
     }
     for (const kind of ['user', 'group'] as const) {
@@ -576,12 +764,15 @@ export class ProviderSync {
             kind === 'user'
               ? await this.userGone(link.objectId)
               : !(await dir.findGroup(this.db, link.objectId))
-          if (gone) await this.guarded(kind, link.objectId, () => this.deleteRemote(kind, link))
+          if (!gone) continue
+          if (await this.guarded(kind, link.objectId, () => this.deleteRemote(kind, link))) {
+            deleted++
+          } else failed++
         }
         await keepAlive()
       }
     }
-    return { failed }
+    return { users, groups, failed, deleted }
   }
 
   private async userGone(uuid: string): Promise<boolean> {
@@ -607,17 +798,56 @@ export function diffOperations(
   kind: ObjectKind,
 ): Record<string, unknown>[] {
   const operations: Record<string, unknown>[] = []
+  const prior = before ?? {}
   for (const [key, value] of Object.entries(after)) {
     if (key === 'schemas' || key === 'id' || key === 'members') continue
     if (before && isDeepStrictEqual(before[key], value)) continue
+    if (isExtension(key, value)) {
+      // An extension (a mapping's enterprise fields) is changed attribute by attribute: a bare
+      // schema URN is not a valid PATCH path (RFC 7644 §3.5.2).
+      operations.push(...extensionOperations(key, prior[key], value))
+      continue
+    }
     operations.push({ op: 'replace', path: key, value })
   }
   if (before) {
     for (const key of Object.keys(before)) {
       if (key in after || key === 'schemas' || key === 'id' || key === 'members') continue
       if (kind === 'user' && (key === 'userName' || key === 'active')) continue
+      if (isExtension(key, before[key])) {
+        operations.push(...extensionOperations(key, before[key], {}))
+        continue
+      }
       operations.push({ op: 'remove', path: key })
     }
+  }
+  // A changed extension needs its URN in `schemas` on targets that check it: send it along.
+  const schemasChanged = before && !isDeepStrictEqual(before.schemas, after.schemas)
+  if (schemasChanged && Array.isArray(after.schemas) && after.schemas.length > 1) {
+    operations.unshift({ op: 'replace', path: 'schemas', value: after.schemas })
+  }
+  return operations
+}
+
+function isExtension(key: string, value: unknown): value is Record<string, unknown> {
+  return (
+    key.startsWith('urn:') && typeof value === 'object' && value !== null && !Array.isArray(value)
+  )
+}
+
+function extensionOperations(
+  urn: string,
+  before: unknown,
+  after: Record<string, unknown>,
+): Record<string, unknown>[] {
+  const prior = isExtension(urn, before) ? before : {}
+  const operations: Record<string, unknown>[] = []
+  for (const [attr, value] of Object.entries(after)) {
+    if (isDeepStrictEqual(prior[attr], value)) continue
+    operations.push({ op: 'replace', path: `${urn}:${attr}`, value })
+  }
+  for (const attr of Object.keys(prior)) {
+    if (!(attr in after)) operations.push({ op: 'remove', path: `${urn}:${attr}` })
   }
   return operations
 }

@@ -1,8 +1,13 @@
 /**
- * What a provider sends for a directory user or group: the one place bodies are built, so that
- * property mappings (src/mapping/) can take over here.
+ * What a provider sends for a directory user or group: the one place bodies are built. The
+ * built-in default mapping makes the base; the provider's property mappings (src/mapping/)
+ * are merged onto it in name order.
  */
 import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
+import { type MappingDefinition, type MappingOutcome, runMappings } from '../mapping/engine.js'
+import type { MappedGroup, MappedUser } from '../mapping/provider.js'
+import type { Executor } from '../store/database.js'
+import { findMappingsByIds } from '../store/property-mappings.js'
 import type { CompatibilityMode } from '../store/providers.js'
 
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User'
@@ -46,4 +51,80 @@ export function toRemoteUser(user: DirectoryUser, mode: CompatibilityMode): Remo
 /** The default group mapping: displayName and externalId; members are sent apart. */
 export function toRemoteGroup(group: DirectoryGroup): RemoteBody {
   return { schemas: [GROUP_SCHEMA], displayName: group.name, externalId: group.id }
+}
+
+/** A provider's custom mappings, loaded once per sync run (compiled once per version). */
+export interface ProviderMappings {
+  user: MappingDefinition[]
+  group: MappingDefinition[]
+}
+
+/**
+ * The definitions a provider's sync runs: its user and group mappings, without the managed
+ * defaults (their body is the base every custom mapping merges onto, built in code).
+ */
+export async function loadProviderMappings(
+  db: Executor,
+  ids: { user: readonly string[]; group: readonly string[] },
+): Promise<ProviderMappings> {
+  const load = async (list: readonly string[]) => {
+    if (list.length === 0) return []
+    const rows = await findMappingsByIds(db, 'provider', list)
+    return rows
+      .filter((m) => m.managed === null || !m.managed.startsWith('goauthentik.io/providers/scim/'))
+      .map((m) => ({ id: m.id, name: m.name, expression: m.expression, updatedAt: m.updatedAt }))
+  }
+  return { user: await load(ids.user), group: await load(ids.group) }
+}
+
+export function mappedUser(user: DirectoryUser): MappedUser {
+  return {
+    pk: user.pk,
+    uuid: user.uuid,
+    username: user.username,
+    name: user.name,
+    email: user.email,
+    is_active: user.isActive,
+    type: user.type,
+    path: user.path,
+    attributes: user.attributes,
+  }
+}
+
+export function mappedGroup(group: DirectoryGroup): MappedGroup {
+  return {
+    pk: group.id,
+    name: group.name,
+    is_superuser: group.isSuperuser,
+    attributes: group.attributes,
+  }
+}
+
+/**
+ * The user's body: the default, then the provider's mappings merged onto it. With no custom
+ * mapping no expression runs. Throws MappingError; `{skipped: true}` for `$skipObject()`.
+ */
+export async function userBody(
+  user: DirectoryUser,
+  mode: CompatibilityMode,
+  mappings: readonly MappingDefinition[],
+  provider: { name: string },
+): Promise<MappingOutcome> {
+  const base = toRemoteUser(user, mode)
+  if (mappings.length === 0) return { skipped: false, result: base }
+  return runMappings(mappings, { user: mappedUser(user), provider }, base)
+}
+
+/** The group's body (members are sent apart), as userBody. */
+export async function groupBody(
+  group: DirectoryGroup,
+  mappings: readonly MappingDefinition[],
+  provider: { name: string },
+): Promise<MappingOutcome> {
+  const base = toRemoteGroup(group)
+  if (mappings.length === 0) return { skipped: false, result: base }
+  const outcome = await runMappings(mappings, { group: mappedGroup(group), provider }, base)
+  // Members are the sync's business (by difference), never a mapping's.
+  if (!outcome.skipped) delete outcome.result.members
+  return outcome
 }

@@ -10,6 +10,7 @@ import type { Provider } from '../store/providers.js'
 import * as store from '../store/providers.js'
 import { backoffDelay } from './client.js'
 import { ProviderSync, SyncDeferred, type SyncDeps } from './engine.js'
+import { recordSyncEvent } from './events.js'
 
 export interface WorkerOptions {
   /** This instance's name in lease rows. */
@@ -173,32 +174,52 @@ export class SyncWorker {
   }
 
   async #fullSync(sync: ProviderSync): Promise<void> {
-    const pk = sync.provider.pk
-    const started = iso(Date.now())
+    const { pk, name } = sync.provider
+    const startedMs = Date.now()
+    // The start is after the request it answers, even within one millisecond: a request
+    // stamped the same instant as the start would otherwise read as still pending
+    // (`requested >= started`) and the sync would run again (and the status say "requested").
+    const requested = Date.parse(sync.provider.fullSyncRequestedAt ?? '')
+    const startedAt = Number.isNaN(requested) ? startedMs : Math.max(startedMs, requested + 1)
+    const started = iso(startedAt)
     await store.updateProvider(this.#deps.db, pk, {
       last_full_sync_started_at: started,
       last_sync_status: 'running',
     })
+    const finishedAt = () => iso(Math.max(Date.now(), startedAt))
     try {
-      const { failed } = await sync.fullSync(async () => {
+      const result = await sync.fullSync(async () => {
         await this.#lease(pk)
       })
-      const now = iso(Date.now())
+      const now = finishedAt()
+      const status = result.failed > 0 ? 'warning' : 'success'
       await store.updateProvider(this.#deps.db, pk, { last_full_sync_finished_at: now })
       await store.recordSyncResult(this.#deps.db, pk, {
-        status: failed > 0 ? 'warning' : 'success',
-        message: failed > 0 ? `${failed} objects failed; see their last_error` : null,
+        status,
+        message: result.failed > 0 ? `${result.failed} objects failed; see their last_error` : null,
         now,
         success: true,
+      })
+      await recordSyncEvent(this.#deps, { pk, name }, 'system_task_execution', {
+        task: 'provider_full_sync',
+        status,
+        ...result,
+        duration_ms: Date.now() - startedMs,
       })
     } catch (err) {
       // Asked again in a minute: a provider's first full sync is the only way what existed
       // before it reaches the remote.
       await store.updateProvider(this.#deps.db, pk, {
-        last_full_sync_finished_at: iso(Date.now()),
+        last_full_sync_finished_at: finishedAt(),
         full_sync_requested_at: iso(Date.now() + 60_000),
       })
       await this.#record(pk, 'error', err)
+      await recordSyncEvent(this.#deps, { pk, name }, 'system_task_exception', {
+        task: 'provider_full_sync',
+        status: 'error',
+        message: sync.redact(err instanceof Error ? err.message : String(err)),
+        duration_ms: Date.now() - startedMs,
+      })
     }
   }
 

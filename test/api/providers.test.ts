@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createTestApp } from '../support/app.js'
 import { startMemoryTarget } from '../support/targets/memory-target.js'
+import { serveScimd } from '../support/targets/scimd-target.js'
 import { worker } from '../sync/support.js'
 
 const TOKEN = 'remote-secret-token-value-123'
@@ -61,9 +62,11 @@ describe('/api/v3/providers/scim/', () => {
       property_mappings: ['0193a5c8-0000-7000-8000-000000000000'],
     })
     expect(mappings.status).toBe(400)
-    expect(((await mappings.json()) as Record<string, string[]>).property_mappings?.[0]).toMatch(
-      /not supported yet.*only \[\]/,
-    )
+    expect(await mappings.json()).toMatchObject({
+      property_mappings: [
+        'Invalid pk "0193a5c8-0000-7000-8000-000000000000" - object does not exist.',
+      ],
+    })
     const mode = await t.admin('POST', '/providers/scim/', { ...base, compatibility_mode: 'sfdc' })
     expect(await mode.json()).toMatchObject({
       compatibility_mode: ['"sfdc" is not a valid choice.'],
@@ -87,6 +90,30 @@ describe('/api/v3/providers/scim/', () => {
       detail: 'Not found.',
       code: 'not_found',
     })
+  })
+
+  it('refuses a provider that would push into a source of this same scimd', async () => {
+    const t = await createTestApp()
+    // Its own source, served on a real port: users pushed there would come back as second
+    // directory users and be pushed again at every sync.
+    const url = await serveScimd(t)
+    const own = await t.admin('POST', '/providers/scim/', { name: 'self', url, token: t.key })
+    expect(own.status).toBe(400)
+    expect(((await own.json()) as Record<string, string[]>).token?.[0]).toMatch(
+      /token of this scimd.*listed twice/,
+    )
+    expect(
+      (
+        (await (await t.admin('GET', '/providers/scim/')).json()) as {
+          pagination: { count: number }
+        }
+      ).pagination.count,
+    ).toBe(0)
+    const other = await t.admin('POST', '/providers/scim/', { name: 'other', url, token: TOKEN })
+    expect(other.status).toBe(201)
+    const pk = ((await other.json()) as { pk: number }).pk
+    const changed = await t.admin('PATCH', `/providers/scim/${pk}/`, { token: t.key })
+    expect(changed.status).toBe(400)
   })
 
   it('lists with filters, search, ordering and the pagination envelope; PUT, PATCH, DELETE', async () => {

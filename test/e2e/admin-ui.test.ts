@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { ADMIN_KEY } from '../support/app.js'
+import { startMemoryTarget } from '../support/targets/memory-target.js'
 import { hasChromium, required, SCREENSHOTS, serveWithBrowser } from './support.js'
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
@@ -125,13 +126,15 @@ describe.runIf(hasChromium || required)('admin UI in Chromium', () => {
       expect((await scim(origin, 'entra', copied, 'GET', '/Users')).status).toBe(401)
       expect((await scim(origin, 'entra', rotated, 'GET', '/Users')).status).toBe(200)
 
-      // A provider that pushes this directory into the 'seed' source of this same scimd over
-      // HTTP; a full sync is requested, and its status page shows the users linked.
+      // A provider that pushes this directory into another SCIM application over HTTP (a
+      // provider into this scimd's own source is refused: every user would be listed twice);
+      // a full sync is requested, and its status page shows the users linked.
+      const target = await startMemoryTarget()
       await page.goto(`${origin}/if/admin/providers`)
       await page.getByRole('link', { name: 'New provider' }).click()
-      await page.getByLabel('Name').fill('Loopback')
-      await page.getByLabel('SCIM base URL').fill(`${origin}/source/scim/seed/v2`)
-      await page.getByLabel('Bearer token').fill(t.key)
+      await page.getByLabel('Name').fill('Remote app')
+      await page.getByLabel('SCIM base URL').fill(target.url)
+      await page.getByLabel('Bearer token').fill(target.token)
       await page.getByRole('button', { name: 'Save' }).click()
       await page.getByText('Provider saved.').waitFor()
       await page.getByRole('button', { name: 'Run full sync' }).click()
@@ -147,14 +150,16 @@ describe.runIf(hasChromium || required)('admin UI in Chromium', () => {
         .toMatch(/^[1-9]\d* linked, 0 failing/)
       expect(await page.getByText('grace.hopper@example.com').count()).toBeGreaterThan(0)
       await shot(page, 'provider')
-      const pushed = await scim(
-        origin,
-        'seed',
-        t.key,
-        'GET',
-        '/Users?filter=userName%20eq%20%22grace.hopper@example.com%22',
+      expect([...target.users.values()].map((u) => u.userName)).toContain(
+        'grace.hopper@example.com',
       )
-      expect(((await pushed.json()) as { totalResults: number }).totalResults).toBe(1)
+      // A second identity provider (the 'seed' source) provisions the same username: two
+      // directory users share it, told apart by their path below.
+      const twin = await scim(origin, 'seed', t.key, 'POST', '/Users', {
+        userName: 'grace.hopper@example.com',
+        name: { givenName: 'Grace', familyName: 'Hopper' },
+      })
+      expect(twin.status).toBe(201)
 
       // A local group, and the SCIM-provisioned user added to it by a username search.
       await page.goto(`${origin}/if/admin/groups`)
@@ -164,8 +169,8 @@ describe.runIf(hasChromium || required)('admin UI in Chromium', () => {
       await page.getByText('Created.').waitFor()
       await page.getByLabel('Start of a username, or a UUID').fill('grace')
       await page.getByRole('button', { name: 'Find users' }).click()
-      // The provider pushed grace into this scimd's 'seed' source too: two users share the
-      // username, told apart by their path.
+      // Two users share the username (the 'seed' source's and the 'entra' source's), told
+      // apart by their path.
       await page
         .locator('tr', { hasText: 'sources/entra' })
         .getByRole('button', { name: 'Add grace.hopper@example.com' })

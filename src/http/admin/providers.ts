@@ -21,15 +21,11 @@ import {
 } from './schemas.js'
 import { serializePartialGroup, serializePartialUser } from './serializers.js'
 
-const MAPPINGS_MESSAGE =
-  'Property mappings are not supported yet: scimd uses its default mapping, so only [] is accepted.'
-
-/** Until property mappings exist, only the empty list: anything else says why. */
-function noMappingsYet() {
-  return z
-    .array(text(), { error: MESSAGES.list })
-    .refine((list) => list.length === 0, { error: MAPPINGS_MESSAGE })
-    .openapi({ description: 'Property mapping uuids; until scimd has them, always [].' })
+/** Provider property mapping uuids (the service checks each names a provider mapping). */
+function mappingIds(what: string) {
+  return z.array(text(), { error: MESSAGES.list }).openapi({
+    description: `Provider property mapping uuids for ${what}, run in name order and merged onto the default body`,
+  })
 }
 
 const url = text().trim().min(1, { error: MESSAGES.blank }).openapi({
@@ -80,8 +76,8 @@ const requestShape = {
     .optional()
     .openapi({ format: 'uuid', description: 'Only members of this directory group are pushed' }),
   dry_run: flag().optional(),
-  property_mappings: noMappingsYet().optional(),
-  property_mappings_group: noMappingsYet().optional(),
+  property_mappings: mappingIds('users').optional(),
+  property_mappings_group: mappingIds('groups').optional(),
   pk: readOnly(),
   component: readOnly(),
   assigned_backchannel_application_slug: readOnly(),
@@ -190,8 +186,8 @@ function serializeProvider(p: providers.Provider): z.infer<typeof ProviderSchema
   return {
     pk: p.pk,
     name: p.name,
-    property_mappings: [],
-    property_mappings_group: [],
+    property_mappings: [...p.propertyMappings],
+    property_mappings_group: [...p.propertyMappingsGroup],
     component: 'ak-provider-scim-form',
     assigned_backchannel_application_slug: '',
     assigned_backchannel_application_name: '',
@@ -220,6 +216,9 @@ function toInput(input: ProviderRequest): providers.ProviderChange {
     change.excludeUsersServiceAccount = input.exclude_users_service_account
   if (input.filter_group !== undefined) change.filterGroup = input.filter_group
   if (input.dry_run !== undefined) change.dryRun = input.dry_run
+  if (input.property_mappings !== undefined) change.propertyMappings = input.property_mappings
+  if (input.property_mappings_group !== undefined)
+    change.propertyMappingsGroup = input.property_mappings_group
   return change
 }
 
