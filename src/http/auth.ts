@@ -4,7 +4,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { EVENT_APPS } from '../core/events.js'
 import { ScimError } from '../scim/errors.js'
 import { scimBaseUrl } from '../scim/resources.js'
-import type { Deps } from '../services/deps.js'
+import { type Deps, derivedDeps } from '../services/deps.js'
 import { recordThrottledEvent } from '../services/events.js'
 import { authenticationFailed, checkNotBlocked, takeSourceRequest } from '../services/limits.js'
 import * as tokens from '../services/tokens.js'
@@ -42,7 +42,7 @@ async function refused(
 
 /** The request's deps, with who acts and from where for the events it records. */
 function actingAs(deps: Deps, audit: NonNullable<Deps['audit']>): Deps {
-  return { ...deps, audit }
+  return derivedDeps(deps, { audit })
 }
 
 /**

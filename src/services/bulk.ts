@@ -14,7 +14,7 @@ import {
 import { ScimError } from '../scim/errors.js'
 import { etag } from '../scim/resources.js'
 import { nestedTransactor, TransactionAborted } from '../store/transactor.js'
-import type { Deps } from './deps.js'
+import { type Deps, derivedDeps } from './deps.js'
 import * as groups from './groups.js'
 import * as users from './users.js'
 
@@ -134,7 +134,7 @@ async function runChunk(
     return await deps.transactor.run(async (tx) => {
       const ids = new Map(committedIds)
       const failedBulkIds = new Set(committedFailures)
-      const scoped: Deps = { ...deps, db: tx, reader: tx, transactor: nestedTransactor(tx) }
+      const scoped = derivedDeps(deps, { db: tx, reader: tx, transactor: nestedTransactor(tx) })
       const ran: Ran[] = []
       let left = errorsLeft
       for (const step of chunk) {

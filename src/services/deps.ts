@@ -44,6 +44,15 @@ export interface Deps {
   limits: Limits
 }
 
+/**
+ * `deps` with some fields replaced, for one request (its audit actor) or one transaction (Bulk):
+ * an object whose prototype is `deps`, not a copy of every field. Copying them per request was
+ * 3 µs of every GET (a CPU profile of round 15); lookups through the prototype stay monomorphic.
+ */
+export function derivedDeps(deps: Deps, overrides: Partial<Deps>): Deps {
+  return Object.assign(Object.create(deps) as Deps, overrides)
+}
+
 /** Thrown inside a transaction when a row changed under us; the transaction is retried. */
 export class VersionConflict extends Error {
   override name = 'VersionConflict'
