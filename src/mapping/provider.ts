@@ -2,6 +2,7 @@
  * Provider property mappings: the SCIM body a provider sends for a directory user or group.
  * `buildScimBody` is the one function the outbound sync builds bodies with.
  */
+import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
 import { type MappingDefinition, type MappingOutcome, runMappings } from './engine.js'
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User'
@@ -82,4 +83,29 @@ export async function buildScimBody(
   const input =
     object.kind === 'user' ? { user: object.user, provider } : { group: object.group, provider }
   return runMappings(mappings, input)
+}
+
+/** What mappings see of a directory user (authentik's `user`, as a provider mapping reads it). */
+export function mappedUser(user: DirectoryUser): MappedUser {
+  return {
+    pk: user.pk,
+    uuid: user.uuid,
+    username: user.username,
+    name: user.name,
+    email: user.email,
+    is_active: user.isActive,
+    type: user.type,
+    path: user.path,
+    attributes: user.attributes,
+  }
+}
+
+/** What mappings see of a directory group. */
+export function mappedGroup(group: DirectoryGroup): MappedGroup {
+  return {
+    pk: group.id,
+    name: group.name,
+    is_superuser: group.isSuperuser,
+    attributes: group.attributes,
+  }
 }

@@ -14,7 +14,7 @@ import {
   SkipObject,
   syntaxError,
 } from '../mapping/engine.js'
-import { buildScimBody, type MappedObject } from '../mapping/provider.js'
+import { buildScimBody, type MappedObject, mappedGroup, mappedUser } from '../mapping/provider.js'
 import { ScimError } from '../scim/errors.js'
 import type { Executor } from '../store/database.js'
 import * as directory from '../store/directory.js'
@@ -203,6 +203,18 @@ export async function mappingUsedBy(
   ]
 }
 
+/** `ids` lower-cased and deduplicated, in order, and the first that names no `kind` mapping. */
+async function firstMissingMapping(
+  db: Executor,
+  kind: store.MappingKind,
+  ids: readonly string[],
+): Promise<{ unique: string[]; missing: string | undefined }> {
+  const unique = [...new Set(ids.map((id) => id.toLowerCase()))]
+  const valid = unique.filter((id) => UUID.test(id))
+  const existing = new Set((await store.findMappingsByIds(db, kind, valid)).map((m) => m.id))
+  return { unique, missing: unique.find((id) => !existing.has(id)) }
+}
+
 /**
  * Checks a source's mapping lists: each id must name a source mapping (authentik's
  * `Invalid pk "…" - object does not exist.`). Returns them deduplicated, in the given order.
@@ -212,10 +224,7 @@ export async function checkSourceMappingIds(
   field: string,
   ids: readonly string[],
 ): Promise<string[]> {
-  const unique = [...new Set(ids.map((id) => id.toLowerCase()))]
-  const valid = unique.filter((id) => UUID.test(id))
-  const existing = new Set((await store.findMappingsByIds(db, 'source', valid)).map((m) => m.id))
-  const missing = unique.find((id) => !existing.has(id))
+  const { unique, missing } = await firstMissingMapping(db, 'source', ids)
   if (missing !== undefined) {
     throw new FieldErrors({ [field]: [`Invalid pk "${missing}" - object does not exist.`] })
   }
@@ -231,10 +240,7 @@ export async function checkProviderMappingIds(
   field: string,
   ids: readonly string[],
 ): Promise<string[]> {
-  const unique = [...new Set(ids.map((id) => id.toLowerCase()))]
-  const valid = unique.filter((id) => UUID.test(id))
-  const existing = new Set((await store.findMappingsByIds(db, 'provider', valid)).map((m) => m.id))
-  const missing = unique.find((id) => !existing.has(id))
+  const { unique, missing } = await firstMissingMapping(db, 'provider', ids)
   if (missing !== undefined) {
     const isSource = UUID.test(missing) && (await store.findMapping(db, 'source', missing))
     throw new FieldErrors({
@@ -343,17 +349,7 @@ async function testObject(deps: Deps, input: TestInput): Promise<MappedObject | 
       throw new FieldErrors({ user: [`Invalid pk "${input.user}" - object does not exist.`] })
     return {
       kind: 'user',
-      user: {
-        pk: user.pk,
-        uuid: user.uuid,
-        username: user.username,
-        name: user.name,
-        email: user.email,
-        is_active: user.isActive,
-        type: user.type,
-        path: user.path,
-        attributes: user.attributes,
-      },
+      user: mappedUser(user),
     }
   }
   if (input.group !== undefined) {
@@ -364,12 +360,7 @@ async function testObject(deps: Deps, input: TestInput): Promise<MappedObject | 
       throw new FieldErrors({ group: [`Invalid pk "${input.group}" - object does not exist.`] })
     return {
       kind: 'group',
-      group: {
-        pk: group.id,
-        name: group.name,
-        is_superuser: group.isSuperuser,
-        attributes: group.attributes,
-      },
+      group: mappedGroup(group),
     }
   }
   return undefined

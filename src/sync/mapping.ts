@@ -5,7 +5,7 @@
  */
 import type { DirectoryGroup, DirectoryUser } from '../core/domain.js'
 import { type MappingDefinition, type MappingOutcome, runMappings } from '../mapping/engine.js'
-import type { MappedGroup, MappedUser } from '../mapping/provider.js'
+import { mappedGroup, mappedUser } from '../mapping/provider.js'
 import type { Executor } from '../store/database.js'
 import { findMappingsByIds } from '../store/property-mappings.js'
 import type { CompatibilityMode } from '../store/providers.js'
@@ -75,29 +75,6 @@ export async function loadProviderMappings(
       .map((m) => ({ id: m.id, name: m.name, expression: m.expression, updatedAt: m.updatedAt }))
   }
   return { user: await load(ids.user), group: await load(ids.group) }
-}
-
-export function mappedUser(user: DirectoryUser): MappedUser {
-  return {
-    pk: user.pk,
-    uuid: user.uuid,
-    username: user.username,
-    name: user.name,
-    email: user.email,
-    is_active: user.isActive,
-    type: user.type,
-    path: user.path,
-    attributes: user.attributes,
-  }
-}
-
-export function mappedGroup(group: DirectoryGroup): MappedGroup {
-  return {
-    pk: group.id,
-    name: group.name,
-    is_superuser: group.isSuperuser,
-    attributes: group.attributes,
-  }
 }
 
 /**
