@@ -212,6 +212,41 @@ function memberPk(body: Record<string, string>): number {
   return directory.parseUserPk(body.user ?? '') ?? 0
 }
 
+/**
+ * The confirmation before a local user or group is deleted: what goes with it (`children`, list
+ * items; its copy at the providers always), then the delete button and a way back.
+ */
+function ConfirmDelete(props: {
+  what: 'user' | 'group'
+  name: string
+  href: string
+  csrf: string
+  warning?: string | undefined
+  children: unknown
+}) {
+  return (
+    <div class="panel">
+      <Notice kind="warn">This cannot be undone. Deleting the {props.what} deletes with it:</Notice>
+      {props.warning ? <Notice kind="error">{props.warning}</Notice> : null}
+      <ul class="plain">
+        {props.children}
+        <li>its copy in every provider's application (the providers delete it there)</li>
+      </ul>
+      <div class="actions">
+        <PostButton
+          action={`${props.href}/delete`}
+          csrf={props.csrf}
+          label={`Delete ${props.name}`}
+          variant="danger"
+        />
+        <a class="button" href={props.href}>
+          Cancel
+        </a>
+      </div>
+    </div>
+  )
+}
+
 export function localDirectoryPages(): Hono<UiEnv> {
   const app = new Hono<UiEnv>()
 
@@ -289,35 +324,25 @@ export function localDirectoryPages(): Hono<UiEnv> {
           { label: 'Delete' },
         ],
         children: (
-          <div class="panel">
-            <Notice kind="warn">This cannot be undone. Deleting the user deletes with it:</Notice>
-            {isSelf ? (
-              <Notice kind="error">
-                This is the user you are signed in as: its tokens go with it, and this session ends.
-              </Notice>
-            ) : null}
-            <ul class="plain">
-              <li>
-                its membership of <strong>{detail.groups.length}</strong> group
-                {detail.groups.length === 1 ? '' : 's'}
-                {detail.groups.length > 0 ? ': ' : ''}
-                {detail.groups.map((g) => g.name).join(', ')}
-              </li>
-              <li>its API tokens, which stop working at once</li>
-              <li>its copy in every provider's application (the providers delete it there)</li>
-            </ul>
-            <div class="actions">
-              <PostButton
-                action={userHref(user.pk, '/delete')}
-                csrf={csrf}
-                label={`Delete ${user.username}`}
-                variant="danger"
-              />
-              <a class="button" href={userHref(user.pk)}>
-                Cancel
-              </a>
-            </div>
-          </div>
+          <ConfirmDelete
+            what="user"
+            name={user.username}
+            href={userHref(user.pk)}
+            csrf={csrf}
+            warning={
+              isSelf
+                ? 'This is the user you are signed in as: its tokens go with it, and this session ends.'
+                : undefined
+            }
+          >
+            <li>
+              its membership of <strong>{detail.groups.length}</strong> group
+              {detail.groups.length === 1 ? '' : 's'}
+              {detail.groups.length > 0 ? ': ' : ''}
+              {detail.groups.map((g) => g.name).join(', ')}
+            </li>
+            <li>its API tokens, which stop working at once</li>
+          </ConfirmDelete>
         ),
       }),
     )
@@ -403,43 +428,28 @@ export function localDirectoryPages(): Hono<UiEnv> {
           { label: 'Delete' },
         ],
         children: (
-          <div class="panel">
-            <Notice kind="warn">This cannot be undone. Deleting the group deletes with it:</Notice>
-            <ul class="plain">
+          <ConfirmDelete what="group" name={group.name} href={groupHref(group.id)} csrf={csrf}>
+            <li>
+              the membership of <strong>{members.count}</strong> user
+              {members.count === 1 ? '' : 's'}
+              {members.count > 0 ? ': ' : ''}
+              {members.items.map((u) => u.username).join(', ')}
+              {members.count > members.items.length
+                ? ` and ${members.count - members.items.length} more`
+                : ''}{' '}
+              (the users stay)
+            </li>
+            <li>
+              its place in {detail.parents.length} parent group
+              {detail.parents.length === 1 ? '' : 's'}, and {detail.children.length} group
+              {detail.children.length === 1 ? '' : 's'} nested in it
+            </li>
+            {group.isSuperuser ? (
               <li>
-                the membership of <strong>{members.count}</strong> user
-                {members.count === 1 ? '' : 's'}
-                {members.count > 0 ? ': ' : ''}
-                {members.items.map((u) => u.username).join(', ')}
-                {members.count > members.items.length
-                  ? ` and ${members.count - members.items.length} more`
-                  : ''}{' '}
-                (the users stay)
+                <strong>admin rights</strong> of its members (it is a superuser group)
               </li>
-              <li>
-                its place in {detail.parents.length} parent group
-                {detail.parents.length === 1 ? '' : 's'}, and {detail.children.length} group
-                {detail.children.length === 1 ? '' : 's'} nested in it
-              </li>
-              {group.isSuperuser ? (
-                <li>
-                  <strong>admin rights</strong> of its members (it is a superuser group)
-                </li>
-              ) : null}
-              <li>its copy in every provider's application (the providers delete it there)</li>
-            </ul>
-            <div class="actions">
-              <PostButton
-                action={groupHref(group.id, '/delete')}
-                csrf={csrf}
-                label={`Delete ${group.name}`}
-                variant="danger"
-              />
-              <a class="button" href={groupHref(group.id)}>
-                Cancel
-              </a>
-            </div>
-          </div>
+            ) : null}
+          </ConfirmDelete>
         ),
       }),
     )
