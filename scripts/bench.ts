@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: drives scimd and a bare Hono app side by side with wrk and reports
- * requests/s, latency and errors per workload, each as a ratio to the bare app. See USAGE.
+ * `npm run bench`: drives scimd, a bare Hono app and a hand-rolled reference side by side and
+ * reports requests/s, latency and errors per workload, as ratios to the bare app or the reference.
  */
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { runBulkComparison } from './bench/bulk.js'
-import { runEntraSync } from './bench/entra-sync.js'
+import { runEntraSync, SYNC_CONCURRENCIES } from './bench/entra-sync.js'
 import { HttpClient } from './bench/http-client.js'
 import {
   cpuMillis,
@@ -20,6 +20,7 @@ import {
   type ServerProcess,
   sampleAnonymousPeak,
   startBare,
+  startReference,
   startScimd,
   stopAll,
   stopProcess,
@@ -27,8 +28,10 @@ import {
 import { formatProfile, summariseProfile } from './bench/profile.js'
 import { formatProviderReport, runProviderBench } from './bench/provider.js'
 import {
+  type EntraSyncRun,
   formatTable,
   type Phase,
+  REFERENCE_TARGET,
   REPORT_FORMAT,
   type Report,
   type Target,
@@ -50,18 +53,21 @@ const USAGE = `Usage: npm run bench -- [options]      (or: npx tsx scripts/bench
 Starts the built scimd (npm run build; node dist/src/cli.js serve) and a bare Hono app on
 127.0.0.1, seeds data through the SCIM API and drives each workload with wrk (2 threads,
 32 connections). SQLite in a temporary directory by default; PostgreSQL in a throwaway
-schema when DATABASE_URL=postgres://… is set.
+schema when DATABASE_URL=postgres://… is set. list-page and entra-sync also start issue 26's
+hand-rolled reference (scripts/bench/reference-server.ts, always on its own SQLite file).
 
 Needs wrk (Debian/Ubuntu package "wrk"): sudo apt-get install -y wrk
 
 Options:
   --users N            users seeded before the workloads (default 100000)
   --scale              1,000,000 users and a 100,000-member group (long; not for CI)
-  --sync-users N       users created by the Entra-style sync (default 20000)
-  --only LIST          comma-separated workloads: existence, get, deep-page, patch (both
-                       groups; or patch-100k, patch-10), post, entra-sync, bulk (the bare app's
-                       ceiling always runs, before and after them; deep-page brings its
-                       OFFSET baseline); provider (alone, not in the default set: it
+  --sync-users N       users created by each Entra-style sync run (default 20000; 6 runs)
+  --only LIST          comma-separated workloads: existence, get, deep-page, list-page, patch
+                       (both groups; or patch-100k, patch-10), post, entra-sync, bulk (the bare
+                       app's ceiling always runs, before and after them; deep-page brings its
+                       OFFSET baseline; list-page, GET /Users?startIndex=<random in 1..N-99>
+                       &count=100, and entra-sync, at 1, 8 and 32 users in flight, run against
+                       the reference too); provider (alone, not in the default set: it
                        starts a second scimd and takes minutes)
   --provider-users N   users scimd A pushes to scimd B in the provider workload (default
                        100000; groups 1,000 of 10 to 10,000 members, scaled down with N)
@@ -82,7 +88,15 @@ had non-2xx responses or socket errors (it is marked FAILED and its figures are 
 2 on bad options. Targets missed are reported, not failures.
 `
 
-const ALL_WORKLOADS = ['existence', 'get', 'deep-page', 'patch-100k', 'patch-10', 'post'] as const
+const ALL_WORKLOADS = [
+  'existence',
+  'get',
+  'deep-page',
+  'list-page',
+  'patch-100k',
+  'patch-10',
+  'post',
+] as const
 type Selectable = (typeof ALL_WORKLOADS)[number] | 'entra-sync' | 'bulk' | 'provider'
 /** Users created each way by the bulk workload: one Bulk request against single POSTs. */
 const BULK_USERS = 1000
@@ -94,6 +108,7 @@ const TARGETS: Partial<Record<WorkloadName, Target>> = {
   post: { against: 'ceiling', min: 0.12 },
   'patch-100k': { against: 'ceiling', min: 0.19 },
   'deep-page': { against: 'offset-baseline', min: 1 },
+  'list-page': { against: 'reference', min: REFERENCE_TARGET },
 }
 
 /** Ids each wrk thread adds and removes in the PATCH workloads (see lua/patch.lua). */
@@ -260,7 +275,9 @@ async function main(argv: string[]): Promise<number> {
   checkWrk()
   const has = (w: Selectable) => options.selected.has(w)
   const needsPatch = has('patch-100k') || has('patch-10')
-  const needsUsers = needsPatch || has('existence') || has('get') || has('deep-page')
+  const needsUsers =
+    needsPatch || has('existence') || has('get') || has('deep-page') || has('list-page')
+  const needsReference = has('list-page') || has('entra-sync')
 
   const phases: Phase[] = []
   const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
@@ -399,6 +416,13 @@ async function main(argv: string[]): Promise<number> {
     const bare = await phase('start bare Hono app', () =>
       startBare({ url: db.url, sourceId: source.id }),
     )
+    // Seeded with the same user bodies as scimd (not the PATCH workloads' spare users).
+    const seededUsers = needsUsers ? options.users : 0
+    const reference = needsReference
+      ? await phase(`start the reference, seeded with ${seededUsers} users`, () =>
+          startReference(join(dir, 'reference.db'), seededUsers),
+        )
+      : undefined
 
     const workloads: WorkloadReport[] = []
     const measure = async (
@@ -413,11 +437,12 @@ async function main(argv: string[]): Promise<number> {
       } = {},
     ) => {
       const script = luaScript(dir, lua)
-      const common = { token: server === bare ? '' : source.key, base }
+      const isScimd = server.name === 'scimd'
+      const common = { token: isScimd ? source.key : '', base }
       await phase(name, async () => {
         const report: WorkloadReport = {
           name,
-          server: server === bare ? 'bare' : 'scimd',
+          server: server.name as WorkloadReport['server'],
           request,
           ok: false,
         }
@@ -508,6 +533,23 @@ async function main(argv: string[]): Promise<number> {
         { ...page, path: '/offset-page' },
       )
     }
+    if (has('list-page') && reference) {
+      const page = { from: 1, to: options.users - PAGE_SIZE + 1, count: PAGE_SIZE }
+      await measure(
+        'list-page',
+        scimd,
+        `GET /Users?startIndex=<random in [1, ${page.to}]>&count=${PAGE_SIZE}`,
+        'page',
+        { ...page, path: `${base}/Users` },
+      )
+      await measure(
+        'list-page-reference',
+        reference,
+        'the same pages from the reference: COUNT + OFFSET over (source, id), stored JSON concatenated (own SQLite file)',
+        'page',
+        { ...page, path: '/reference/Users' },
+      )
+    }
     const patchWorkload = async (name: 'patch-100k' | 'patch-10', group: string, size: number) => {
       const perRun = WRK_THREADS * PATCH_IDS_PER_THREAD
       await measure(
@@ -556,11 +598,34 @@ async function main(argv: string[]): Promise<number> {
     )
 
     let entraSync: Report['entraSync']
-    if (has('entra-sync')) {
-      const result = await phase(`entra-sync ${options.syncUsers} users`, () =>
-        runEntraSync(scimdClient, base, options.syncUsers, 'sync'),
-      )
-      entraSync = { ...result, ok: result.failures === 0 }
+    if (has('entra-sync') && reference) {
+      const referenceClient = new HttpClient(reference.origin, '')
+      const runs: EntraSyncRun[] = []
+      try {
+        const scimdGroup = await createGroup(scimdClient, base, 'bench-sync', [])
+        // Each in-flight count against scimd, then the reference, with new userNames each run.
+        for (const concurrency of SYNC_CONCURRENCIES) {
+          for (const server of ['scimd', 'reference'] as const) {
+            const onScimd = server === 'scimd'
+            const result = await phase(
+              `entra-sync ${server}, ${options.syncUsers} users, ${concurrency} in flight`,
+              () =>
+                runEntraSync({
+                  client: onScimd ? scimdClient : referenceClient,
+                  base: onScimd ? base : '/reference',
+                  users: options.syncUsers,
+                  tag: `sync${concurrency}`,
+                  concurrency,
+                  groupId: onScimd ? scimdGroup : 'bench-sync',
+                }),
+            )
+            runs.push({ ...result, server })
+          }
+        }
+      } finally {
+        referenceClient.close()
+      }
+      entraSync = { runs, ok: runs.every((r) => r.failures === 0) }
     }
 
     let bulk: Report['bulk']
@@ -589,9 +654,14 @@ async function main(argv: string[]): Promise<number> {
       const target = TARGETS[w.name]
       if (!target) continue
       w.target = target
-      const reference = target.against === 'ceiling' ? ceilingRps : rpsOf('offset-baseline')
-      if (reference) {
-        w.measured = w.result.requestsPerSecond / reference
+      const against =
+        target.against === 'ceiling'
+          ? ceilingRps
+          : target.against === 'offset-baseline'
+            ? rpsOf('offset-baseline')
+            : rpsOf(`${w.name}-reference` as WorkloadName)
+      if (against) {
+        w.measured = w.result.requestsPerSecond / against
         w.met = w.measured >= target.min
       }
     }

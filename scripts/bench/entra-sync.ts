@@ -1,22 +1,53 @@
 /**
  * Entra ID's initial sync, as its provisioning service does it: for each user an existence
- * check (`GET /Users?filter=userName eq "…"`, expecting no match) and then a create with the
- * enterprise extension, 8 users in flight.
+ * check (`GET /Users?filter=userName eq "…"`, expecting no match), a create with the
+ * enterprise extension and, every 50 users, a member PATCH adding the new user to a group;
+ * 8 users in flight (the bench also runs it at 1 and 32).
  */
 import { randomUUID } from 'node:crypto'
 import { type HttpClient, runConcurrently } from './http-client.js'
+import { memberPatch } from './seed.js'
 
 export const SYNC_CONCURRENCY = 8
+/** The in-flight counts the bench runs the sync at (issue 26 item 3). */
+export const SYNC_CONCURRENCIES = [1, 8, 32] as const
+/** Every this many users the sync adds the new user to a group. */
+export const MEMBER_PATCH_EVERY = 50
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
 
 export interface SyncResult {
   users: number
+  /** Users in flight. */
+  concurrency: number
   seconds: number
   usersPerSecond: number
   requests: number
   /** Requests answered with anything else than what the flow expects (200 empty, 201). */
   failures: number
   failure?: { request: string; status: number; body: string }
+  /** Latency of each request (GET, POST and PATCH alike) as the client saw it, in ms. */
+  p50Ms: number
+  p99Ms: number
+}
+
+export interface SyncRun {
+  client: HttpClient
+  base: string
+  users: number
+  tag: string
+  concurrency: number
+  /** The group the member PATCH adds every MEMBER_PATCH_EVERY-th user to. */
+  groupId: string
+}
+
+/**
+ * The `p`-th percentile (0 < p ≤ 100) of ascending `sorted` values by the nearest-rank
+ * method: the smallest value with at least p% of the values at or below it.
+ */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  const rank = Math.ceil((p / 100) * sorted.length)
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number
 }
 
 /** The create body Entra sends (fixtures/entra/create-user.json) plus enterprise attributes. */
@@ -45,48 +76,60 @@ function entraUser(tag: string, i: number): Record<string, unknown> {
   }
 }
 
-export async function runEntraSync(
-  client: HttpClient,
-  base: string,
-  users: number,
-  tag: string,
-): Promise<SyncResult> {
+export async function runEntraSync(run: SyncRun): Promise<SyncResult> {
+  const { client, base, users, tag, concurrency, groupId } = run
   let failures = 0
-  let requests = 0
   let failure: SyncResult['failure']
+  const latencies: number[] = []
   const fail = (request: string, status: number, body: string) => {
     failures++
     failure ??= { request, status, body: body.slice(0, 400) }
   }
+  const timed = async (method: string, path: string, body?: unknown) => {
+    const sent = performance.now()
+    const res = await client.request(method, path, body)
+    latencies.push(performance.now() - sent)
+    return res
+  }
   const started = performance.now()
   // Failures are counted, not thrown: the run goes on, as a real sync would, and reports them.
-  await runConcurrently(users, SYNC_CONCURRENCY, async (i) => {
+  await runConcurrently(users, concurrency, async (i) => {
     const body = entraUser(tag, i)
     const filter = encodeURIComponent(`userName eq "${body.userName as string}"`)
     const lookupPath = `${base}/Users?filter=${filter}`
     try {
-      const found = await client.request('GET', lookupPath)
-      requests++
+      const found = await timed('GET', lookupPath)
       const total =
         found.status === 200 ? (JSON.parse(found.text) as { totalResults: number }) : undefined
       if (total?.totalResults !== 0) {
         fail(`GET ${lookupPath}`, found.status, found.text)
         return
       }
-      const created = await client.request('POST', `${base}/Users`, body)
-      requests++
-      if (created.status !== 201) fail(`POST ${base}/Users`, created.status, created.text)
+      const created = await timed('POST', `${base}/Users`, body)
+      if (created.status !== 201) {
+        fail(`POST ${base}/Users`, created.status, created.text)
+        return
+      }
+      if ((i + 1) % MEMBER_PATCH_EVERY !== 0) return
+      const { id } = JSON.parse(created.text) as { id: string }
+      const groupPath = `${base}/Groups/${groupId}`
+      const patched = await timed('PATCH', groupPath, memberPatch('add', [id]))
+      if (patched.status !== 204) fail(`PATCH ${groupPath}`, patched.status, patched.text)
     } catch (err) {
       fail(`user ${i}`, 0, err instanceof Error ? err.message : String(err))
     }
   })
   const seconds = (performance.now() - started) / 1000
+  latencies.sort((a, b) => a - b)
   return {
     users,
+    concurrency,
     seconds,
     usersPerSecond: users / seconds,
-    requests,
+    requests: latencies.length,
     failures,
     ...(failure ? { failure } : {}),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
   }
 }

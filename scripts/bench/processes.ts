@@ -1,4 +1,4 @@
-/** Starts and stops the benchmark's server processes (scimd and the bare Hono app) by PID. */
+/** Starts and stops the benchmark's server processes (scimd, the bare Hono app, the reference) by PID. */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -140,6 +140,31 @@ export async function startBare(database: {
   const origin = `http://127.0.0.1:${port}`
   await waitUntilReady('bare Hono app', child, `${origin}/`, output)
   return { name: 'bare', pid: child.pid as number, origin, child, output }
+}
+
+/**
+ * Starts issue 26's hand-rolled reference (scripts/bench/reference-server.ts) on a free
+ * 127.0.0.1 port, with its own SQLite file `dbPath`, seeded with `users` users before it
+ * listens (a million take a while: the wait is long).
+ */
+export async function startReference(dbPath: string, users: number): Promise<ServerProcess> {
+  const port = await freePort()
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    BENCH_PORT: String(port),
+    BENCH_REFERENCE_DB: dbPath,
+    BENCH_REFERENCE_USERS: String(users),
+  }
+  const { child, output } = spawnTracked(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/bench/reference-server.ts'],
+    env,
+  )
+  const origin = `http://127.0.0.1:${port}`
+  await waitUntilReady('reference server', child, `${origin}/`, output, 900_000)
+  return { name: 'reference', pid: child.pid as number, origin, child, output }
 }
 
 /** Stops one process by its PID: SIGTERM, then SIGKILL after `graceMs`. */

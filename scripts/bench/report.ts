@@ -7,7 +7,7 @@ import type { WrkResult } from './wrk.js'
 const DRIFT_WARNING = 0.1
 
 /** Bumped whenever a field of the JSON document changes meaning or goes away. */
-export const REPORT_FORMAT = 'scimd-bench/2'
+export const REPORT_FORMAT = 'scimd-bench/3'
 
 export type WorkloadName =
   | 'ceiling'
@@ -21,16 +21,38 @@ export type WorkloadName =
   | 'patch-100k'
   | 'patch-10'
   | 'post'
+  | 'list-page'
+  | 'list-page-reference'
 
-/** What a workload's requests/s is held against: the bare app's (ratio) or the OFFSET baseline's. */
+/**
+ * What a workload's requests/s is held against: the bare app's (ratio), the OFFSET baseline's,
+ * or the hand-rolled reference's on the same requests (workload `<name>-reference`).
+ */
 export interface Target {
-  against: 'ceiling' | 'offset-baseline'
+  against: 'ceiling' | 'offset-baseline' | 'reference'
   min: number
+}
+
+/** Issue 26's goal for scimd ÷ the reference (list pages, and the sync at 8 in flight). */
+export const REFERENCE_TARGET = 0.9
+/** Issue 26: a list page's p99 stays under this many times its p50. */
+export const P99_OVER_P50_LIMIT = 3
+
+/** One Entra-style sync run against one server. */
+export type EntraSyncRun = SyncResult & { server: 'scimd' | 'reference' }
+
+/** scimd against the reference at one in-flight count of the sync. */
+export interface SyncComparison {
+  concurrency: number
+  scimd: EntraSyncRun
+  reference: EntraSyncRun
+  /** scimd's users/s ÷ the reference's. */
+  ratio: number
 }
 
 export interface WorkloadReport {
   name: WorkloadName
-  server: 'bare' | 'scimd'
+  server: 'bare' | 'scimd' | 'reference'
   request: string
   /** The figures; only for a workload whose every response was 2xx (else see `errors`). */
   result?: WrkResult
@@ -81,7 +103,11 @@ export interface Report {
   ceilingRps?: number
   /** Median (p50) latency of the one-member PATCH in each group, measured in the same run. */
   patchMedians?: { smallGroupMs: number; bigGroupMs: number; bigOverSmall: number }
-  entraSync?: SyncResult & { ok: boolean }
+  /**
+   * The Entra-style sync against scimd and the reference (scimd-bench/2 had one scimd run
+   * here, without `runs`).
+   */
+  entraSync?: { runs: EntraSyncRun[]; ok: boolean }
   /** The same creates by single POSTs (32 in flight) and by one Bulk request. */
   bulk?: BulkComparison & { ok: boolean }
   /** VmHWM of the scimd process at the end of the run, in bytes. */
@@ -100,9 +126,62 @@ const pad = (s: string, n: number) => s.padEnd(n)
 const num = (v: number | undefined, digits: number, width: number) =>
   (v === undefined ? '-' : v.toFixed(digits)).padStart(width)
 
+const AGAINST_SHORT = { ceiling: 'ceil', 'offset-baseline': 'offset', reference: 'ref' } as const
+
 function targetText(t: Target | undefined): string {
-  if (!t) return '-'
-  return t.against === 'ceiling' ? `>=${t.min.toFixed(2)} ceil` : `>=${t.min.toFixed(2)} offset`
+  return t ? `>=${t.min.toFixed(2)} ${AGAINST_SHORT[t.against]}` : '-'
+}
+
+/** The sync's scimd and reference runs paired by in-flight count, where both succeeded. */
+export function syncComparisons(runs: readonly EntraSyncRun[]): SyncComparison[] {
+  const ok = runs.filter((r) => r.failures === 0)
+  return ok.flatMap((scimd) => {
+    if (scimd.server !== 'scimd') return []
+    const reference = ok.find(
+      (r) => r.server === 'reference' && r.concurrency === scimd.concurrency,
+    )
+    return reference
+      ? [
+          {
+            concurrency: scimd.concurrency,
+            scimd,
+            reference,
+            ratio: scimd.usersPerSecond / reference.usersPerSecond,
+          },
+        ]
+      : []
+  })
+}
+
+function syncLines(sync: NonNullable<Report['entraSync']>): string[] {
+  const lines: string[] = []
+  for (const run of sync.runs.filter((r) => r.failures > 0)) {
+    const f = run.failure
+    lines.push(
+      `entra-sync ${run.server}, ${run.concurrency} in flight: FAILED(${run.failures}): ` +
+        `${f?.request} -> ${f?.status} ${f?.body}`,
+    )
+  }
+  for (const c of syncComparisons(sync.runs)) {
+    const verdict =
+      c.concurrency === 8
+        ? ` (${c.ratio >= REFERENCE_TARGET ? 'met' : 'MISSED'}: >=${REFERENCE_TARGET.toFixed(2)})`
+        : ''
+    lines.push(
+      `entra-sync, ${c.concurrency} in flight: scimd ${c.scimd.usersPerSecond.toFixed(1)} users/s ` +
+        `(p50 ${c.scimd.p50Ms.toFixed(2)} ms, p99 ${c.scimd.p99Ms.toFixed(2)} ms), reference ` +
+        `${c.reference.usersPerSecond.toFixed(1)} users/s (p50 ${c.reference.p50Ms.toFixed(2)} ms, ` +
+        `p99 ${c.reference.p99Ms.toFixed(2)} ms): ratio ${c.ratio.toFixed(3)}${verdict}`,
+    )
+  }
+  const first = sync.runs[0]
+  if (first) {
+    lines.push(
+      `  (${first.users} new users per run: existence check, create with the enterprise ` +
+        'extension, a member PATCH every 50 users; p50/p99 over every request)',
+    )
+  }
+  return lines
 }
 
 export function formatTable(report: Report): string {
@@ -118,7 +197,7 @@ export function formatTable(report: Report): string {
   )
   lines.push('')
   const header =
-    `${pad('workload', 18)}${pad('server', 7)}${'req/s'.padStart(10)}${'p50 ms'.padStart(9)}` +
+    `${pad('workload', 21)}${pad('server', 10)}${'req/s'.padStart(10)}${'p50 ms'.padStart(9)}` +
     `${'p99 ms'.padStart(9)}${'cpu µs'.padStart(8)}${'non2xx'.padStart(8)}${'sockerr'.padStart(8)}${'ratio'.padStart(8)}` +
     `  ${pad('target', 16)}${pad('result', 12)}`
   lines.push(header)
@@ -133,14 +212,14 @@ export function formatTable(report: Report): string {
         ? 'ok'
         : `${w.met ? 'met' : 'MISSED'} ${w.measured?.toFixed(3)}`
     lines.push(
-      `${pad(w.name, 18)}${pad(w.server, 7)}${num(r?.requestsPerSecond, 1, 10)}` +
+      `${pad(w.name, 21)}${pad(w.server, 10)}${num(r?.requestsPerSecond, 1, 10)}` +
         `${num(r?.p50Ms, 2, 9)}${num(r?.p99Ms, 2, 9)}${num(w.ok ? w.cpuMicrosPerRequest : undefined, 0, 8)}` +
         `${String(counts?.non2xx ?? '-').padStart(8)}${String(counts?.socketErrors ?? '-').padStart(8)}` +
         `${num(w.ratio, 3, 8)}  ${pad(targetText(w.target), 16)}${pad(result, 12)}`.trimEnd(),
     )
   }
   lines.push('')
-  for (const w of report.workloads) lines.push(`${pad(w.name, 18)}${w.request}`)
+  for (const w of report.workloads) lines.push(`${pad(w.name, 21)}${w.request}`)
   const failedOnes = report.workloads.filter((w) => !w.ok)
   if (failedOnes.length > 0) {
     lines.push('')
@@ -190,15 +269,15 @@ export function formatTable(report: Report): string {
         `(big/small ${p.bigOverSmall.toFixed(2)})`,
     )
   }
-  if (report.entraSync) {
-    const s = report.entraSync
+  const listPage = report.workloads.find((w) => w.name === 'list-page' && w.ok)?.result
+  if (listPage) {
+    const spread = listPage.p99Ms / listPage.p50Ms
     lines.push(
-      s.ok
-        ? `entra-sync: ${s.users} users in ${s.seconds.toFixed(1)} s = ${s.usersPerSecond.toFixed(1)} users/s ` +
-            `(existence check + create with the enterprise extension, 8 in flight, ${s.requests} requests)`
-        : `entra-sync: FAILED(${s.failures}): ${s.failure?.request} -> ${s.failure?.status} ${s.failure?.body}`,
+      `list-page p99 ÷ p50: ${spread.toFixed(2)} (${spread < P99_OVER_P50_LIMIT ? 'met' : 'MISSED'}: ` +
+        `under ${P99_OVER_P50_LIMIT}); the reference keeps its own SQLite file, whatever scimd runs on`,
     )
   }
+  if (report.entraSync) lines.push(...syncLines(report.entraSync))
   if (report.bulk) {
     const b = report.bulk
     lines.push(
