@@ -153,6 +153,14 @@ export function syncComparisons(runs: readonly EntraSyncRun[]): SyncComparison[]
   })
 }
 
+/** A sync run's p50 over all requests and by kind, and its p99. */
+function latencyText(run: EntraSyncRun): string {
+  const byMethod = Object.entries(run.p50ByMethodMs)
+    .map(([method, ms]) => `${method} ${ms.toFixed(2)}`)
+    .join(', ')
+  return `${run.p50Ms.toFixed(2)} (${byMethod}), p99 ${run.p99Ms.toFixed(2)}`
+}
+
 function syncLines(sync: NonNullable<Report['entraSync']>): string[] {
   const lines: string[] = []
   for (const run of sync.runs.filter((r) => r.failures > 0)) {
@@ -168,10 +176,9 @@ function syncLines(sync: NonNullable<Report['entraSync']>): string[] {
         ? ` (${c.ratio >= REFERENCE_TARGET ? 'met' : 'MISSED'}: >=${REFERENCE_TARGET.toFixed(2)})`
         : ''
     lines.push(
-      `entra-sync, ${c.concurrency} in flight: scimd ${c.scimd.usersPerSecond.toFixed(1)} users/s ` +
-        `(p50 ${c.scimd.p50Ms.toFixed(2)} ms, p99 ${c.scimd.p99Ms.toFixed(2)} ms), reference ` +
-        `${c.reference.usersPerSecond.toFixed(1)} users/s (p50 ${c.reference.p50Ms.toFixed(2)} ms, ` +
-        `p99 ${c.reference.p99Ms.toFixed(2)} ms): ratio ${c.ratio.toFixed(3)}${verdict}`,
+      `entra-sync, ${c.concurrency} in flight: scimd ${c.scimd.usersPerSecond.toFixed(1)} users/s, ` +
+        `reference ${c.reference.usersPerSecond.toFixed(1)} users/s: ratio ${c.ratio.toFixed(3)}${verdict}`,
+      `  p50 ms scimd ${latencyText(c.scimd)}; reference ${latencyText(c.reference)}`,
     )
   }
   const first = sync.runs[0]
