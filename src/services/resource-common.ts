@@ -118,6 +118,32 @@ export function sourceScope(deps: Deps, source: Source): SourceScope {
   }
 }
 
+/**
+ * Keyset continuation of list pages in the default order (by id), per read connection: the
+ * id a page ended at, by the startIndex of the page after it and the query, and the database
+ * state (deps.readVersion) it was read in. The next page starts after that id instead of
+ * skipping startIndex−1 index entries with OFFSET, so a client walking the list page by
+ * page (Okta's import, an export) pays the same on the last page as on the first. Used only
+ * in the state it was read in, so the page is exactly the OFFSET page; where the state is
+ * unknown (PostgreSQL, in-memory SQLite) nothing is kept.
+ */
+const continuations = new WeakMap<Deps['reader'], Map<string, { version: number; id: string }>>()
+/** Past this many continuations per connection the map starts over. */
+const MAX_CONTINUATIONS = 10_000
+
+/** The continuations of deps' read connection; none where its state has no version. */
+function continuationsOf(
+  deps: Deps,
+): { map: Map<string, { version: number; id: string }> } | undefined {
+  if (deps.readVersion() === undefined) return undefined
+  let map = continuations.get(deps.reader)
+  if (!map) {
+    map = new Map()
+    continuations.set(deps.reader, map)
+  }
+  return { map }
+}
+
 /** The store's page and count of one resource type (users or groups). */
 export interface RecordPages<R> {
   list(db: Executor, sourceId: string, page: PageQuery): Promise<R[]>
@@ -125,7 +151,7 @@ export interface RecordPages<R> {
 }
 
 /** One page of a source's users or groups, filtered and sorted in SQL, and the total. */
-export function listRecords<R>(
+export function listRecords<R extends { id: string }>(
   deps: Deps,
   source: Source,
   resource: ResourceSchema,
@@ -139,9 +165,36 @@ export function listRecords<R>(
     sourceScope(deps, source),
     resource,
   )
+  const list = (offset: number, limit: number, after?: string) =>
+    pages.list(deps.reader, source.id, { where, offset, limit, sort, narrowed, after })
+  // A sort key orders by more than the id: no keyset continuation then.
+  const continued = sort === undefined ? continuationsOf(deps) : undefined
+  const query = `${resource.name}\n${source.id}\n${params.filter ?? ''}\n`
   return pageWithTotal(
     params,
-    (offset, limit) => pages.list(deps.reader, source.id, { where, offset, limit, sort, narrowed }),
+    async (offset, limit) => {
+      if (!continued) return list(offset, limit)
+      // The version only grows. Read before and after a page, the same value means the page
+      // was read in that state (a read can open a snapshot of a newer one, other requests'
+      // reads too while this one awaits).
+      const from = continued.map.get(query + params.startIndex)
+      let version = deps.readVersion()
+      let records =
+        from !== undefined && from.version === version ? await list(0, limit, from.id) : undefined
+      if (records === undefined || deps.readVersion() !== version) {
+        version = deps.readVersion()
+        records = await list(offset, limit)
+      }
+      const last = records.at(-1)
+      if (last !== undefined && records.length === limit && deps.readVersion() === version) {
+        if (continued.map.size >= MAX_CONTINUATIONS) continued.map.clear()
+        continued.map.set(query + (params.startIndex + limit), {
+          version: version as number,
+          id: last.id,
+        })
+      }
+      return records
+    },
     cachedCount(
       deps,
       { resourceType: resource.name, sourceId: source.id, filter: params.filter },

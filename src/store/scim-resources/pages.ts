@@ -20,6 +20,11 @@ export interface PageQuery {
   /** The sort key (RFC 7644 §3.4.2.3); the id breaks ties so the order is total. */
   sort?: PageSort | undefined
   /**
+   * Only ids after this one (keyset continuation of the page that ended there; default
+   * order only): the page starts at the id instead of skipping `offset` index entries.
+   */
+  after?: string | undefined
+  /**
    * The filter is narrowed by an index (store/query/index-hints.ts isIndexNarrowed): read its few rows
    * and sort them, rather than walk the source in sort order testing every row.
    */
@@ -74,6 +79,7 @@ export function selectResourcePage(
   const from = aliased(table)
   let ids = db.selectFrom(from).select('r.id').where('r.source_id', '=', sourceId)
   if (page.where) ids = ids.where(page.where)
+  if (page.after !== undefined) ids = ids.where('r.id', '>', page.after)
   ids = ordered(ids, page.sort, sql.ref('r.id'), page.narrowed)
     .limit(page.limit)
     .offset(page.offset)
