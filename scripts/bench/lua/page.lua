@@ -1,5 +1,5 @@
--- A page of opt.count users at a random startIndex in [opt.from, opt.to]: the deep page
--- (scimd) or the OFFSET baseline (bare app), depending on opt.path.
+-- A page of opt.count users at a random startIndex in [opt.from, opt.to]: the deep page or the
+-- list page (scimd), the OFFSET baseline (bare app) or the reference, depending on opt.path.
 local from, to
 
 function init(args)
