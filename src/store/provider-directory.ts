@@ -18,6 +18,37 @@ export async function findUserByUuid(
   return row && toDirectoryUser(row)
 }
 
+/** The users with the given uuids (those that exist), in one query per 500. */
+export async function usersByUuids(
+  db: Executor,
+  uuids: readonly string[],
+): Promise<DirectoryUser[]> {
+  const users: DirectoryUser[] = []
+  for (let i = 0; i < uuids.length; i += 500) {
+    const rows = await db
+      .selectFrom('users')
+      .selectAll()
+      .where('uuid', 'in', uuids.slice(i, i + 500))
+      .execute()
+    for (const row of rows) users.push(toDirectoryUser(row))
+  }
+  return users
+}
+
+/** Which of the given group ids exist. */
+export async function existingGroupIds(db: Executor, ids: readonly string[]): Promise<Set<string>> {
+  const result = new Set<string>()
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db
+      .selectFrom('groups')
+      .select('id')
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute()
+    for (const r of rows) result.add(r.id)
+  }
+  return result
+}
+
 /** Users in pk order after `afterPk`: a full sync pages through the directory, never loads it. */
 export async function pageUsers(
   db: Executor,

@@ -35,6 +35,12 @@ export interface SyncDeps {
 
 /** At most this many object failure events per sync run; the full sync's event counts all. */
 const MAX_OBJECT_EVENTS = 100
+/**
+ * At most this many entries in a run's log (what `sync/object` returns). A full sync of
+ * 100,000 users noted one entry per user, and the log was the memory that grew with the
+ * directory; the logger still sees every entry.
+ */
+const MAX_LOG = 1000
 
 /** What a full sync did (its event and the status report these). */
 export interface FullSyncResult {
@@ -55,13 +61,19 @@ export interface LogEntry {
 const SERVICE_ACCOUNT_TYPES = new Set(['service_account', 'internal_service_account'])
 const PAGE = 100
 /**
+ * Users a full sync reads at once: the lanes wait for the slowest of a page before the next,
+ * so a page is many times the lanes (at 100 that wait was a sixth of each page).
+ */
+const USER_PAGE = 500
+/**
  * Users pushed at once, and groups. One request at a time left the provider at a fifth of
  * what a scimd target takes (its seeding runs 32 in flight): the round trip, not the work,
- * was the cost (docs/benchmark.md, Provider). Objects are independent in a full sync and
- * within an outbox batch (each appears once), so order per object is kept. A remote that
- * throttles answers 429, which the client waits out.
+ * was the cost (docs/benchmark.md, Provider). 32 as in that seeding: a target that commits
+ * concurrent writes together (scimd does) takes more per second with more in flight.
+ * Objects are independent in a full sync and within an outbox batch (each appears once), so
+ * order per object is kept. A remote that throttles answers 429, which the client waits out.
  */
-const USER_LANES = 16
+const USER_LANES = 32
 const GROUP_LANES = 4
 
 /**
@@ -183,7 +195,7 @@ export class ProviderSync {
   }
 
   private note(entry: LogEntry): void {
-    this.log.push(entry)
+    if (this.log.length < MAX_LOG) this.log.push(entry)
     const { level, event, ...rest } = entry
     const fields = { provider: this.provider.pk, ...rest }
     if (level === 'error') this.deps.logger.warn(`provider sync: ${event}`, fields)
@@ -206,6 +218,19 @@ export class ProviderSync {
   }
 
   // ---- scope --------------------------------------------------------------------------
+
+  /** The pks of those of `users` the provider pushes (one query for a page, not one each). */
+  async inScopeAmong(users: readonly DirectoryUser[]): Promise<Set<number>> {
+    const candidates = users.filter(
+      (u) => !(this.provider.excludeUsersServiceAccount && SERVICE_ACCOUNT_TYPES.has(u.type)),
+    )
+    if (!this.provider.filterGroup) return new Set(candidates.map((u) => u.pk))
+    return dir.membersAmong(
+      this.db,
+      this.provider.filterGroup,
+      candidates.map((u) => u.pk),
+    )
+  }
 
   async userInScope(user: DirectoryUser): Promise<boolean> {
     if (this.provider.excludeUsersServiceAccount && SERVICE_ACCOUNT_TYPES.has(user.type)) {
@@ -307,13 +332,14 @@ export class ProviderSync {
   async syncUser(
     uuid: string,
     loaded?: DirectoryUser,
-    preloaded?: { link: ProviderObject | undefined },
+    preloaded?: { link: ProviderObject | undefined; inScope: boolean },
   ): Promise<void> {
     const user = loaded ?? (await dir.findUserByUuid(this.db, uuid))
     const link = preloaded
       ? preloaded.link
       : await store.findProviderObject(this.db, 'user', this.provider.pk, uuid)
-    if (!user || !(await this.userInScope(user))) {
+    const inScope = user && (preloaded ? preloaded.inScope : await this.userInScope(user))
+    if (!user || !inScope) {
       if (link) await this.deleteRemote('user', link)
       return
     }
@@ -486,8 +512,8 @@ export class ProviderSync {
       const page = await dir.pageGroupMembers(this.db, groupId, after, 500)
       if (page.length === 0) break
       after = (page[page.length - 1] as DirectoryUser).pk
-      const inScope: DirectoryUser[] = []
-      for (const u of page) if (await this.userInScope(u)) inScope.push(u)
+      const pushed = await this.inScopeAmong(page)
+      const inScope = page.filter((u) => pushed.has(u.pk))
       const ids = await store.remoteUserIds(
         this.db,
         this.provider.pk,
@@ -714,7 +740,7 @@ export class ProviderSync {
     let groups = 0
     let deleted = 0
     for (let after = 0; ; ) {
-      const page = await dir.pageUsers(this.db, after, PAGE)
+      const page = await dir.pageUsers(this.db, after, USER_PAGE)
       if (page.length === 0) break
       after = (page[page.length - 1] as DirectoryUser).pk
       users += page.length
@@ -724,11 +750,12 @@ export class ProviderSync {
         this.provider.pk,
         page.map((u) => u.uuid),
       )
+      const inScope = await this.inScopeAmong(page)
       this.pendingLinks = []
       try {
         await inLanes(page, USER_LANES, async (u) => {
-          const link = { link: links.get(u.uuid) }
-          if (!(await this.guarded('user', u.uuid, () => this.syncUser(u.uuid, u, link)))) failed++
+          const known = { link: links.get(u.uuid), inScope: inScope.has(u.pk) }
+          if (!(await this.guarded('user', u.uuid, () => this.syncUser(u.uuid, u, known)))) failed++
         })
       } finally {
         await this.flushLinks()
@@ -756,15 +783,25 @@ export class ProviderSync {
     }
     for (const kind of ['user', 'group'] as const) {
       for (let after = ''; ; ) {
-        const links = await store.pageProviderObjects(this.db, kind, this.provider.pk, after, PAGE)
+        const links = await store.pageProviderObjects(
+          this.db,
+          kind,
+          this.provider.pk,
+          after,
+          USER_PAGE,
+        )
         if (links.length === 0) break
         after = (links[links.length - 1] as ProviderObject).objectId
+        // What of the page is still there and in scope, in one query (not one per link).
+        const kept =
+          kind === 'user'
+            ? await this.usersKept(links.map((l) => l.objectId))
+            : await dir.existingGroupIds(
+                this.db,
+                links.map((l) => l.objectId),
+              )
         for (const link of links) {
-          const gone =
-            kind === 'user'
-              ? await this.userGone(link.objectId)
-              : !(await dir.findGroup(this.db, link.objectId))
-          if (!gone) continue
+          if (kept.has(link.objectId)) continue
           if (await this.guarded(kind, link.objectId, () => this.deleteRemote(kind, link))) {
             deleted++
           } else failed++
@@ -775,9 +812,11 @@ export class ProviderSync {
     return { users, groups, failed, deleted }
   }
 
-  private async userGone(uuid: string): Promise<boolean> {
-    const user = await dir.findUserByUuid(this.db, uuid)
-    return !user || !(await this.userInScope(user))
+  /** The uuids among `uuids` of users that exist and are in scope. */
+  private async usersKept(uuids: readonly string[]): Promise<Set<string>> {
+    const users = await dir.usersByUuids(this.db, uuids)
+    const inScope = await this.inScopeAmong(users)
+    return new Set(users.filter((u) => inScope.has(u.pk)).map((u) => u.uuid))
   }
 }
 
