@@ -220,7 +220,7 @@ export class ProviderSync {
   // ---- scope --------------------------------------------------------------------------
 
   /** The pks of those of `users` the provider pushes (one query for a page, not one each). */
-  async inScopeAmong(users: readonly DirectoryUser[]): Promise<Set<number>> {
+  async inScopeAmong(users: readonly Pick<DirectoryUser, 'pk' | 'type'>[]): Promise<Set<number>> {
     const candidates = users.filter(
       (u) => !(this.provider.excludeUsersServiceAccount && SERVICE_ACCOUNT_TYPES.has(u.type)),
     )
@@ -509,22 +509,17 @@ export class ProviderSync {
   private async desiredMembers(groupId: string): Promise<Set<string>> {
     const desired = new Set<string>()
     for (let after = 0; ; ) {
-      const page = await dir.pageGroupMembers(this.db, groupId, after, 500)
+      const page = await dir.pageGroupMemberLinks(this.db, this.provider.pk, groupId, after, 500)
       if (page.length === 0) break
-      after = (page[page.length - 1] as DirectoryUser).pk
+      after = (page[page.length - 1] as dir.MemberLink).pk
       const pushed = await this.inScopeAmong(page)
-      const inScope = page.filter((u) => pushed.has(u.pk))
-      const ids = await store.remoteUserIds(
-        this.db,
-        this.provider.pk,
-        inScope.map((u) => u.uuid),
-      )
-      for (const u of inScope) {
-        let rid = ids.get(u.uuid)
+      for (const m of page) {
+        if (!pushed.has(m.pk)) continue
+        let rid = m.remoteId
         if (!rid) {
           // Not pushed yet (a change still in the outbox): push it now, then use it.
-          await this.guarded('user', u.uuid, () => this.syncUser(u.uuid, u))
-          rid = (await store.remoteUserIds(this.db, this.provider.pk, [u.uuid])).get(u.uuid)
+          await this.guarded('user', m.uuid, () => this.syncUser(m.uuid))
+          rid = (await store.remoteUserIds(this.db, this.provider.pk, [m.uuid])).get(m.uuid) ?? null
         }
         if (rid) desired.add(rid)
       }
