@@ -392,6 +392,60 @@ export interface ObjectWrite {
   attempts?: number
 }
 
+/** A link just created remotely: every field known (what a full sync's page collects). */
+export interface NewLink {
+  objectId: string
+  id: string
+  remoteId: string
+  lastBody: Record<string, unknown>
+}
+
+/**
+ * Writes the links of objects a full sync's page created remotely, many rows per statement:
+ * one upsert a link was a tenth of the provider's CPU in a full sync (Kysely compiles each).
+ */
+export async function saveNewLinks(
+  db: Executor,
+  kind: ObjectKind,
+  providerId: number,
+  links: readonly NewLink[],
+  now: string,
+): Promise<void> {
+  const column = OBJECT_COLUMN[kind]
+  for (let i = 0; i < links.length; i += 100) {
+    const rows = links.slice(i, i + 100).map((l) => ({
+      id: l.id,
+      provider_id: providerId,
+      [column]: l.objectId,
+      remote_id: l.remoteId,
+      last_body: JSON.stringify(l.lastBody),
+      last_request: null,
+      last_error: null,
+      attempts: 0,
+      created_at: now,
+      updated_at: now,
+    }))
+    // biome-ignore lint/suspicious/noExplicitAny: see findProviderObject
+    await (db as any)
+      .insertInto(TABLES[kind])
+      .values(rows)
+      // biome-ignore lint/suspicious/noExplicitAny: Kysely's conflict builder on an untyped table
+      .onConflict((oc: any) =>
+        oc.columns(['provider_id', column]).doUpdateSet({
+          // biome-ignore lint/suspicious/noExplicitAny: an expression builder of an untyped table
+          remote_id: (eb: any) => eb.ref('excluded.remote_id'),
+          // biome-ignore lint/suspicious/noExplicitAny: as above
+          last_body: (eb: any) => eb.ref('excluded.last_body'),
+          last_request: null,
+          last_error: null,
+          attempts: 0,
+          updated_at: now,
+        }),
+      )
+      .execute()
+  }
+}
+
 /** Creates or changes the link of a directory object on a provider. */
 export async function saveProviderObject(
   db: Executor,

@@ -132,9 +132,7 @@ export class ProviderSync {
    * crash before the write loses only links: the next sync's create answers 409, and the
    * object is found by its filter and linked.
    */
-  private pendingLinks:
-    | Array<{ kind: ObjectKind; objectId: string; write: store.ObjectWrite }>
-    | undefined
+  private pendingLinks: store.NewLink[] | undefined
 
   private readonly deps: SyncDeps
   readonly provider: Provider
@@ -256,12 +254,9 @@ export class ProviderSync {
     if (!links || links.length === 0) return
     const now = new Date().toISOString()
     await this.db.transaction().execute(async (tx) => {
-      for (const l of links) {
-        await store.saveProviderObject(tx, l.kind, this.provider.pk, l.objectId, l.write, {
-          id: uuidv7(),
-          now,
-        })
-      }
+      // One row per user (an upsert of many rows may not touch a row twice on PostgreSQL).
+      const unique = [...new Map(links.map((l) => [l.objectId, l])).values()]
+      await store.saveNewLinks(tx, 'user', this.provider.pk, unique, now)
     })
   }
 
@@ -402,9 +397,17 @@ export class ProviderSync {
       )
       return id
     }
-    const write = { remoteId: id, lastBody: body, lastRequest: null, lastError: null, attempts: 0 }
-    if (this.pendingLinks && kind === 'user') this.pendingLinks.push({ kind, objectId, write })
-    else await this.save(kind, objectId, write)
+    if (this.pendingLinks && kind === 'user') {
+      this.pendingLinks.push({ objectId, id: uuidv7(), remoteId: id, lastBody: body })
+    } else {
+      await this.save(kind, objectId, {
+        remoteId: id,
+        lastBody: body,
+        lastRequest: null,
+        lastError: null,
+        attempts: 0,
+      })
+    }
     return id
   }
 
