@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import {
   findProviderObject,
   insertProvider,
+  type NewLink,
   saveNewLinks,
   saveProviderObject,
 } from '../../src/store/providers.js'
@@ -35,7 +36,7 @@ describe('saveNewLinks', () => {
       { lastError: 'POST /Users → 400: no', attempts: 3 },
       { id: 'row-failed', now: '2026-01-01T00:00:00.000Z' },
     )
-    const links = Array.from({ length: 150 }, (_, i) => ({
+    const links: NewLink[] = Array.from({ length: 150 }, (_, i) => ({
       objectId: `user-${i}`,
       id: `row-${i}`,
       remoteId: `remote-${i}`,
