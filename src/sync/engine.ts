@@ -101,6 +101,15 @@ async function inLanes<T>(
   if (failure) throw failure.err
 }
 
+/** A page of a full sync's users: what was read for it, and what it created. */
+interface UserPage {
+  links: Map<string, ProviderObject>
+  inScope: Set<number>
+  created: store.NewLink[]
+  /** Its users not done yet; at 0 its created links are written. */
+  left: number
+}
+
 /** The remote is throttling, down or unreachable beyond the client's retries: try later. */
 export class SyncDeferred extends Error {
   override name = 'SyncDeferred'
@@ -126,13 +135,6 @@ export class ProviderSync {
   readonly log: LogEntry[] = []
   /** Object failure events recorded by this run (bounded by MAX_OBJECT_EVENTS). */
   private objectEvents = 0
-  /**
-   * Links of objects just created remotely, written together at the end of a full sync's
-   * page (one transaction instead of one commit each). Undefined outside such a page. A
-   * crash before the write loses only links: the next sync's create answers 409, and the
-   * object is found by its filter and linked.
-   */
-  private pendingLinks: store.NewLink[] | undefined
 
   private readonly deps: SyncDeps
   readonly provider: Provider
@@ -247,11 +249,13 @@ export class ProviderSync {
     })
   }
 
-  /** Writes the links a page collected, in one transaction. */
-  private async flushLinks(): Promise<void> {
-    const links = this.pendingLinks
-    this.pendingLinks = undefined
-    if (!links || links.length === 0) return
+  /**
+   * Writes the links of users a full sync's page created remotely, together (a few statements
+   * in one transaction instead of a commit each). A crash before the write loses only links:
+   * the next sync's create answers 409, and the object is found by its filter and linked.
+   */
+  private async writeLinks(links: readonly store.NewLink[]): Promise<void> {
+    if (links.length === 0) return
     const now = new Date().toISOString()
     await this.db.transaction().execute(async (tx) => {
       // One row per user (an upsert of many rows may not touch a row twice on PostgreSQL).
@@ -327,7 +331,7 @@ export class ProviderSync {
   async syncUser(
     uuid: string,
     loaded?: DirectoryUser,
-    preloaded?: { link: ProviderObject | undefined; inScope: boolean },
+    preloaded?: { link: ProviderObject | undefined; inScope: boolean; created?: store.NewLink[] },
   ): Promise<void> {
     const user = loaded ?? (await dir.findUserByUuid(this.db, uuid))
     const link = preloaded
@@ -351,7 +355,13 @@ export class ProviderSync {
     }
     const body = outcome.result
     if (!link?.remoteId) {
-      await this.createRemote('user', uuid, body, `userName eq ${quoted(user.username)}`)
+      await this.createRemote(
+        'user',
+        uuid,
+        body,
+        `userName eq ${quoted(user.username)}`,
+        preloaded?.created,
+      )
       return
     }
     if (link.lastBody && isDeepStrictEqual(link.lastBody, body) && !link.lastError) {
@@ -370,6 +380,8 @@ export class ProviderSync {
     objectId: string,
     body: RemoteBody,
     existsFilter: string,
+    /** Where a full sync's page collects new links to write together; else written now. */
+    created?: store.NewLink[],
   ): Promise<string> {
     const path = this.path(kind)
     let id: string
@@ -397,8 +409,8 @@ export class ProviderSync {
       )
       return id
     }
-    if (this.pendingLinks && kind === 'user') {
-      this.pendingLinks.push({ objectId, id: uuidv7(), remoteId: id, lastBody: body })
+    if (created) {
+      created.push({ objectId, id: uuidv7(), remoteId: id, lastBody: body })
     } else {
       await this.save(kind, objectId, {
         remoteId: id,
@@ -733,33 +745,10 @@ export class ProviderSync {
    * `keepAlive` runs between pages (the worker renews its lease there).
    */
   async fullSync(keepAlive: () => Promise<void> = async () => {}): Promise<FullSyncResult> {
-    let failed = 0
-    let users = 0
+    const { users, failed: usersFailed } = await this.syncAllUsers(keepAlive)
+    let failed = usersFailed
     let groups = 0
     let deleted = 0
-    for (let after = 0; ; ) {
-      const page = await dir.pageUsers(this.db, after, USER_PAGE)
-      if (page.length === 0) break
-      after = (page[page.length - 1] as DirectoryUser).pk
-      users += page.length
-      const links = await store.findProviderObjects(
-        this.db,
-        'user',
-        this.provider.pk,
-        page.map((u) => u.uuid),
-      )
-      const inScope = await this.inScopeAmong(page)
-      this.pendingLinks = []
-      try {
-        await inLanes(page, USER_LANES, async (u) => {
-          const known = { link: links.get(u.uuid), inScope: inScope.has(u.pk) }
-          if (!(await this.guarded('user', u.uuid, () => this.syncUser(u.uuid, u, known)))) failed++
-        })
-      } finally {
-        await this.flushLinks()
-      }
-      await keepAlive()
-    }
     for (let after = ''; ; ) {
       const page = await dir.pageGroups(this.db, after, PAGE)
       if (page.length === 0) break
@@ -808,6 +797,83 @@ export class ProviderSync {
       }
     }
     return { users, groups, failed, deleted }
+  }
+
+  /**
+   * A full sync's users: USER_LANES in flight across page boundaries (a lane that is done
+   * takes the next user, from the next page if need be, instead of waiting for the slowest of
+   * its page: that wait was a tenth of the phase). Each page's created links are written when
+   * its last user is done; after a failure, those of the pages left unfinished too.
+   */
+  private async syncAllUsers(
+    keepAlive: () => Promise<void>,
+  ): Promise<{ users: number; failed: number }> {
+    const counts = { users: 0, failed: 0 }
+    const open = new Set<UserPage>()
+    const work = this.userWork(keepAlive, open, counts)
+    let failure: { err: unknown } | undefined
+    const lane = async () => {
+      while (!failure) {
+        let item: IteratorResult<{ user: DirectoryUser; page: UserPage }>
+        try {
+          item = await work.next()
+        } catch (err) {
+          failure ??= { err }
+          return
+        }
+        if (item.done) return
+        const { user, page } = item.value
+        const known = {
+          link: page.links.get(user.uuid),
+          inScope: page.inScope.has(user.pk),
+          created: page.created,
+        }
+        try {
+          if (!(await this.guarded('user', user.uuid, () => this.syncUser(user.uuid, user, known))))
+            counts.failed++
+        } catch (err) {
+          failure ??= { err }
+        }
+        if (--page.left === 0) {
+          open.delete(page)
+          await this.writeLinks(page.created).catch((err: unknown) => {
+            failure ??= { err }
+          })
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: USER_LANES }, lane))
+    for (const page of open) await this.writeLinks(page.created)
+    if (failure) throw failure.err
+    return counts
+  }
+
+  /** The users of the directory one by one, read a page at a time (see syncAllUsers). */
+  private async *userWork(
+    keepAlive: () => Promise<void>,
+    open: Set<UserPage>,
+    counts: { users: number },
+  ): AsyncGenerator<{ user: DirectoryUser; page: UserPage }> {
+    for (let after = 0; ; ) {
+      const users = await dir.pageUsers(this.db, after, USER_PAGE)
+      if (users.length === 0) return
+      after = (users[users.length - 1] as DirectoryUser).pk
+      counts.users += users.length
+      const page: UserPage = {
+        links: await store.findProviderObjects(
+          this.db,
+          'user',
+          this.provider.pk,
+          users.map((u) => u.uuid),
+        ),
+        inScope: await this.inScopeAmong(users),
+        created: [],
+        left: users.length,
+      }
+      open.add(page)
+      for (const user of users) yield { user, page }
+      await keepAlive()
+    }
   }
 
   /** The uuids among `uuids` of users that exist and are in scope. */
