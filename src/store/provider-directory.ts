@@ -18,19 +18,19 @@ export async function findUserByUuid(
   return row && toDirectoryUser(row)
 }
 
-/** The users with the given uuids (those that exist), in one query per 500. */
+/** The users with the given uuids (those that exist): what decides their scope, no more. */
 export async function usersByUuids(
   db: Executor,
   uuids: readonly string[],
-): Promise<DirectoryUser[]> {
-  const users: DirectoryUser[] = []
+): Promise<Array<{ pk: number; uuid: string; type: UserType }>> {
+  const users: Array<{ pk: number; uuid: string; type: UserType }> = []
   for (let i = 0; i < uuids.length; i += 500) {
     const rows = await db
       .selectFrom('users')
-      .selectAll()
+      .select(['id', 'uuid', 'type'])
       .where('uuid', 'in', uuids.slice(i, i + 500))
       .execute()
-    for (const row of rows) users.push(toDirectoryUser(row))
+    for (const r of rows) users.push({ pk: Number(r.id), uuid: r.uuid, type: r.type as UserType })
   }
   return users
 }

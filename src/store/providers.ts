@@ -538,23 +538,31 @@ export async function listProviderObjects(
 }
 
 /** Links of a provider in id order after `after`, for a full sync's sweep of deleted objects. */
-export async function pageProviderObjects(
+/**
+ * A provider's links in object id order after `after`, only the two ids: the scan for links
+ * whose object is gone reads every link, and parsing each last body was most of its time.
+ */
+export async function pageLinkIds(
   db: Executor,
   kind: ObjectKind,
   providerId: number,
   after: string,
   limit: number,
-): Promise<ProviderObject[]> {
+): Promise<Array<{ objectId: string; remoteId: string | null }>> {
+  const column = OBJECT_COLUMN[kind]
   // biome-ignore lint/suspicious/noExplicitAny: see findProviderObject
   const rows = await (db as any)
     .selectFrom(TABLES[kind])
-    .selectAll()
+    .select([`${column} as object_id`, 'remote_id'])
     .where('provider_id', '=', providerId)
-    .where(OBJECT_COLUMN[kind], '>', after)
-    .orderBy(OBJECT_COLUMN[kind])
+    .where(column, '>', after)
+    .orderBy(column)
     .limit(limit)
     .execute()
-  return rows.map((r: ProviderUserRow | ProviderGroupRow) => toObject(kind, r))
+  return rows.map((r: { object_id: string; remote_id: string | null }) => ({
+    objectId: r.object_id,
+    remoteId: r.remote_id,
+  }))
 }
 
 /** Asks for a full sync of every provider (after an import replaced the directory). */

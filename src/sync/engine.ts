@@ -60,21 +60,20 @@ export interface LogEntry {
 
 const SERVICE_ACCOUNT_TYPES = new Set(['service_account', 'internal_service_account'])
 const PAGE = 100
-/**
- * Users a full sync reads at once: the lanes wait for the slowest of a page before the next,
- * so a page is many times the lanes (at 100 that wait was a sixth of each page).
- */
+/** Users a full sync reads at once (their links and scope in one query each), and links. */
 const USER_PAGE = 500
 /**
  * Users pushed at once, and groups. One request at a time left the provider at a fifth of
  * what a scimd target takes (its seeding runs 32 in flight): the round trip, not the work,
  * was the cost (docs/benchmark.md, Provider). 32 as in that seeding: a target that commits
  * concurrent writes together (scimd does) takes more per second with more in flight.
- * Objects are independent in a full sync and within an outbox batch (each appears once), so
- * order per object is kept. A remote that throttles answers 429, which the client waits out.
+ * Groups: 8, a group's members are many writes in few requests (4 left the remote idle
+ * between them). Objects are independent in a full sync and within an outbox batch (each
+ * appears once), so order per object is kept. A remote that throttles answers 429, which the
+ * client waits out.
  */
 const USER_LANES = 32
-const GROUP_LANES = 4
+const GROUP_LANES = 8
 
 /**
  * Runs `work` over `items` with at most `lanes` in flight; after the first failure no new
@@ -467,7 +466,10 @@ export class ProviderSync {
     })
   }
 
-  private async deleteRemote(kind: ObjectKind, link: ProviderObject): Promise<void> {
+  private async deleteRemote(
+    kind: ObjectKind,
+    link: Pick<ProviderObject, 'objectId' | 'remoteId'>,
+  ): Promise<void> {
     if (link.remoteId) {
       try {
         await this.client.request(
@@ -770,15 +772,9 @@ export class ProviderSync {
     }
     for (const kind of ['user', 'group'] as const) {
       for (let after = ''; ; ) {
-        const links = await store.pageProviderObjects(
-          this.db,
-          kind,
-          this.provider.pk,
-          after,
-          USER_PAGE,
-        )
+        const links = await store.pageLinkIds(this.db, kind, this.provider.pk, after, USER_PAGE)
         if (links.length === 0) break
-        after = (links[links.length - 1] as ProviderObject).objectId
+        after = (links[links.length - 1] as { objectId: string }).objectId
         // What of the page is still there and in scope, in one query (not one per link).
         const kept =
           kind === 'user'
