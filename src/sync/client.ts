@@ -117,14 +117,19 @@ export class ScimClient {
    * network errors, timeouts) are retried after Retry-After or a jittered backoff, a bounded
    * number of times; then, like any other failure, they are thrown as RemoteError.
    */
-  async request(method: string, path: string, body?: unknown): Promise<RemoteResponse> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { discardBody?: boolean } = {},
+  ): Promise<RemoteResponse> {
     const url = `${this.#options.baseUrl}${path}`
     const sent: SentRequest = body === undefined ? { method, url } : { method, url, body }
     const target = `${this.#basePath}${path}`
     if (this.#options.dryRun && method !== 'GET') throw new DryRunRejected(sent)
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#once(sent, target)
+        return await this.#once(sent, target, opts.discardBody === true)
       } catch (err) {
         if (!(err instanceof RemoteError) || !err.isTransient) throw err
         if (attempt >= this.#options.maxAttempts) throw err
@@ -136,7 +141,12 @@ export class ScimClient {
     }
   }
 
-  async #once(sent: SentRequest, path: string): Promise<RemoteResponse> {
+  /**
+   * `discard`: a JSON success answer is read and dropped, never built into a string or
+   * parsed (`{}` is returned). A member PATCH answers with the whole group: at 10,000 members
+   * that is megabytes per request, parsed for nothing, and it was A's peak memory.
+   */
+  async #once(sent: SentRequest, path: string, discard: boolean): Promise<RemoteResponse> {
     // undici's request, not fetch: fetch's web streams cost about a millisecond of CPU per
     // request, which made the client the provider's bottleneck (docs/benchmark.md, Provider).
     let response: Dispatcher.ResponseData
@@ -159,6 +169,14 @@ export class ScimClient {
         headersTimeout: this.#options.timeoutMs,
         bodyTimeout: this.#options.timeoutMs,
       })
+      const type = String(response.headers['content-type'] ?? '')
+      const ok = response.statusCode >= 200 && response.statusCode < 300
+      if (discard && ok && (response.statusCode === 204 || /json/i.test(type))) {
+        for await (const _chunk of response.body) {
+          // Read to the end (the connection is kept alive), kept nowhere.
+        }
+        return { status: response.statusCode, body: {} }
+      }
       text = await response.body.text()
     } catch (err) {
       // No answer: refused, reset, a TLS failure or the timeout. The error names the host

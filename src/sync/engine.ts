@@ -648,10 +648,12 @@ export class ProviderSync {
         }
       }
       if (added.length > 0) operations.push({ op: 'add', path: 'members', value: added })
-      await this.client.request('PATCH', `/Groups/${encodeURIComponent(remoteGroupId)}`, {
-        schemas: [PATCH_SCHEMA],
-        Operations: operations,
-      })
+      await this.client.request(
+        'PATCH',
+        `/Groups/${encodeURIComponent(remoteGroupId)}`,
+        { schemas: [PATCH_SCHEMA], Operations: operations },
+        { discardBody: true },
+      )
     }
     this.note({
       level: 'info',
