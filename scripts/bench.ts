@@ -64,9 +64,10 @@ Options:
                        ceiling always runs, before and after them; deep-page brings its
                        OFFSET baseline); provider (alone, not in the default set: it
                        starts a second scimd and takes minutes)
-                       costs (alone: scimd with metrics off and with provisioning events
-                       off beside the default one, alternated, to show what each costs on
-                       POST /Users and a one-member PATCH; --baseline DIR adds an older build)
+                       costs (alone: scimd with metrics off, with provisioning events off
+                       and with one source mapping beside the default one, alternated, to
+                       show what each costs on POST /Users and a one-member PATCH;
+                       --baseline DIR adds an older build)
   --baseline DIR       with costs: also run the build in DIR (a checkout with dist/ built)
   --cost-rounds N      with costs: alternated rounds (default 8)
   --cost-chunk N       with costs: requests per workload, scimd and round (default 2000)
@@ -686,14 +687,30 @@ function buildForStandalone(): void {
   if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stdout}${built.stderr}`)
 }
 
-/** The source every scimd of a standalone workload gets, and a client with its token. */
-async function benchSource(origin: string, adminToken: string): Promise<HttpClient> {
+/**
+ * The source every scimd of a standalone workload gets, with `mapping` (a JSONata source
+ * property mapping) if given, and a client with its token.
+ */
+async function benchSource(
+  origin: string,
+  adminToken: string,
+  mapping?: string,
+): Promise<HttpClient> {
   const admin = new HttpClient(origin, adminToken, 1)
   try {
     const created = (await admin.expect(201, 'POST', '/api/v3/sources/scim/', {
       name: 'Benchmark',
       slug: 'bench',
     })) as { token_obj: { identifier: string } }
+    if (mapping !== undefined) {
+      const made = (await admin.expect(201, 'POST', '/api/v3/propertymappings/source/scim/', {
+        name: 'bench mapping',
+        expression: mapping,
+      })) as { pk: string }
+      await admin.expect(200, 'PATCH', '/api/v3/sources/scim/bench/', {
+        user_property_mappings: [made.pk],
+      })
+    }
     const { key } = (await admin.expect(
       200,
       'GET',
@@ -739,7 +756,7 @@ async function costsMain(options: Options): Promise<number> {
           env: variant.env,
           ...(variant.cwd ? { cwd: variant.cwd } : {}),
         }),
-      sourceClient: (origin) => benchSource(origin, adminToken),
+      sourceClient: (origin, variant) => benchSource(origin, adminToken, variant.sourceMapping),
       log,
     })
     const machine = { loadAverageAtStart: load, cpus: cpus().length, node: process.version }
