@@ -681,10 +681,27 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** `--only provider`: two scimd processes, each with its own database (see bench/provider.ts). */
-/** `npm run build`, for the workloads that run alone. */
-function buildForStandalone(): void {
-  const built = spawnSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, encoding: 'utf8' })
-  if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stdout}${built.stderr}`)
+/**
+ * The start of a workload that runs alone: Ctrl-C stops what it started, `npm run build`
+ * unless --no-build, and the load average it starts at (returned, and named when high).
+ */
+function startStandalone(options: Options): number {
+  const onSignal = () => {
+    killAllNow()
+    process.exit(130)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  if (options.build) {
+    const built = spawnSync('npm', ['run', '--silent', 'build'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    })
+    if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stdout}${built.stderr}`)
+  }
+  const [load = 0] = loadavg()
+  if (load > 0.5) log(`load average is ${load.toFixed(2)}: other work skews the figures`)
+  return load
 }
 
 /**
@@ -725,16 +742,8 @@ async function benchSource(
 /** `--only costs`: what metrics and provisioning events cost (bench/feature-cost.ts). */
 async function costsMain(options: Options): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'scimd-bench-costs-'))
-  const onSignal = () => {
-    killAllNow()
-    process.exit(130)
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
   try {
-    if (options.build) buildForStandalone()
-    const [load = 0] = loadavg()
-    if (load > 0.5) log(`load average is ${load.toFixed(2)}: other work skews the figures`)
+    const load = startStandalone(options)
     const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`
     const secretKey = randomBytes(32).toString('hex')
     const variants = options.baseline
@@ -786,16 +795,8 @@ async function providerMain(options: Options): Promise<number> {
     rmSync(dirA, { recursive: true, force: true })
     rmSync(dirB, { recursive: true, force: true })
   }
-  const onSignal = () => {
-    killAllNow()
-    process.exit(130)
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
   try {
-    if (options.build) buildForStandalone()
-    const [load = 0] = loadavg()
-    if (load > 0.5) log(`load average is ${load.toFixed(2)}: other work skews the figures`)
+    const load = startStandalone(options)
     databases.push(await benchDatabase(dirA), await benchDatabase(dirB))
     const profileDir = options.cpuProf
       ? join(options.cpuProfDir, `provider-${new Date().toISOString().replace(/[:.]/g, '-')}`)
