@@ -153,33 +153,32 @@ const SyncObjectResultSchema = z
   .object({ messages: z.array(z.record(z.string(), z.unknown())) })
   .openapi('SyncObjectResult')
 
+/** What a provider's user link and group link share around their directory object. */
+const linkId = { id: z.string().openapi({ format: 'uuid' }), scim_id: z.string().nullable() }
+const linkState = {
+  provider: z.number().int(),
+  attributes: z.record(z.string(), z.unknown()),
+  last_error: z.string().nullable(),
+  last_request: z.record(z.string(), z.unknown()).nullable(),
+  attempts: z.number().int(),
+  last_update: z.string(),
+}
+
 const ProviderUserSchema = z
   .object({
-    id: z.string().openapi({ format: 'uuid' }),
-    scim_id: z.string().nullable(),
+    ...linkId,
     user: z.number().int().nullable(),
     user_obj: PartialUserSchema.nullable(),
-    provider: z.number().int(),
-    attributes: z.record(z.string(), z.unknown()),
-    last_error: z.string().nullable(),
-    last_request: z.record(z.string(), z.unknown()).nullable(),
-    attempts: z.number().int(),
-    last_update: z.string(),
+    ...linkState,
   })
   .openapi('SCIMProviderUser')
 
 const ProviderGroupSchema = z
   .object({
-    id: z.string().openapi({ format: 'uuid' }),
-    scim_id: z.string().nullable(),
+    ...linkId,
     group: z.string().openapi({ format: 'uuid' }),
     group_obj: PartialGroupSchema.nullable(),
-    provider: z.number().int(),
-    attributes: z.record(z.string(), z.unknown()),
-    last_error: z.string().nullable(),
-    last_request: z.record(z.string(), z.unknown()).nullable(),
-    attempts: z.number().int(),
-    last_update: z.string(),
+    ...linkState,
   })
   .openapi('SCIMProviderGroup')
 
