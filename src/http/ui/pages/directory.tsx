@@ -11,8 +11,9 @@ import * as connections from '../../../services/connections.js'
 import * as directory from '../../../services/directory.js'
 import * as local from '../../../services/local-directory.js'
 import * as sources from '../../../services/sources.js'
-import { PAGE_SIZE, pageNumber, searchTerm } from '../forms.js'
+import { PAGE_SIZE, searchTerm } from '../forms.js'
 import { Badge, Notice, PostButton, page, SearchForm, UI_BASE, when } from '../layout.js'
+import { doneNotice, frame, listParams } from '../request.js'
 import type { UiEnv } from '../security.js'
 import { PagedTable, type PagerProps } from '../table.js'
 
@@ -31,11 +32,6 @@ const DONE: Record<string, string> = {
   removed: 'Member removed.',
 }
 
-function doneNotice(c: Context<UiEnv>): Child {
-  const done = DONE[c.req.query('done') ?? '']
-  return done ? <Notice>{done}</Notice> : null
-}
-
 /** Why an object is read-only here: the admin API's 403, shown before anyone tries. */
 function ReadOnly(props: { reason: string }) {
   return (
@@ -43,14 +39,6 @@ function ReadOnly(props: { reason: string }) {
       <strong>Read-only.</strong> {props.reason}
     </Notice>
   )
-}
-
-function listParams(c: Context<UiEnv>) {
-  return { q: searchTerm(c.req.query('q')), page: pageNumber(c.req.query('page')) }
-}
-
-function frame(c: Context<UiEnv>) {
-  return { csrf: c.get('session').csrfToken, username: c.get('session').user.username }
 }
 
 /** Users as a table; `action` adds a last column (the Remove button of a local group). */
@@ -449,7 +437,7 @@ export function directoryPages(): Hono<UiEnv> {
         ),
         children: (
           <>
-            {doneNotice(c)}
+            {doneNotice(c, DONE)}
             <SearchForm action={base} q={q} label="Start of username, or a UUID" />
             <UserTable
               users={list.items}
@@ -493,7 +481,7 @@ export function directoryPages(): Hono<UiEnv> {
         ),
         children: (
           <>
-            {doneNotice(c)}
+            {doneNotice(c, DONE)}
             {readOnly ? <ReadOnly reason={readOnly} /> : null}
             <section class="panel">
               <UserFields user={detail.user} groups={detail.groups} />
@@ -542,7 +530,7 @@ export function directoryPages(): Hono<UiEnv> {
         ),
         children: (
           <>
-            {doneNotice(c)}
+            {doneNotice(c, DONE)}
             <SearchForm action={base} q={q} label="Search group names" />
             <PagedTable
               columns={['Name', 'Superuser', 'Parents']}
@@ -590,7 +578,7 @@ export function directoryPages(): Hono<UiEnv> {
         ),
         children: (
           <>
-            {doneNotice(c)}
+            {doneNotice(c, DONE)}
             {readOnly ? <ReadOnly reason={readOnly} /> : null}
             <section class="panel">
               <dl class="fields">

@@ -10,6 +10,7 @@ import * as directory from '../../../services/directory.js'
 import * as local from '../../../services/local-directory.js'
 import { text, textProblem } from '../forms.js'
 import { Csrf, Notice, PostButton, page, TextField, UI_BASE } from '../layout.js'
+import { frame } from '../request.js'
 import { formBody, type UiEnv } from '../security.js'
 
 const userHref = (pk: number, rest = '') => `${UI_BASE}/users/${pk}${rest}`
@@ -20,10 +21,6 @@ type LocalUserType = (typeof USER_TYPES)[number]
 const EMAIL = /^[^@\s]+@[^@\s]+$/
 
 type Errors = Record<string, string>
-
-function frame(c: Context<UiEnv>) {
-  return { csrf: c.get('session').csrfToken, username: c.get('session').user.username }
-}
 
 /** Why an optional text field is refused (blank is fine), or undefined. */
 function optionalProblem(value: string | undefined, max: number): string | undefined {

@@ -9,8 +9,9 @@ import { FieldErrors } from '../../../core/field-errors.js'
 import { ScimError } from '../../../scim/errors.js'
 import * as directory from '../../../services/directory.js'
 import * as mappings from '../../../services/property-mappings.js'
-import { PAGE_SIZE, pageNumber, searchTerm, text, textProblem } from '../forms.js'
+import { PAGE_SIZE, text, textProblem } from '../forms.js'
 import { Csrf, Notice, PostButton, page, TextField, UI_BASE, when } from '../layout.js'
+import { doneNotice, frame, listParams } from '../request.js'
 import { formBody, type UiEnv } from '../security.js'
 import { PagedTable } from '../table.js'
 
@@ -59,10 +60,6 @@ const DONE: Record<string, string> = {
 function kindOf(raw: string | undefined): Kind {
   if (raw === 'source' || raw === 'provider') return raw
   throw ScimError.notFound('No such kind of property mapping')
-}
-
-function frame(c: Context<UiEnv>) {
-  return { csrf: c.get('session').csrfToken, username: c.get('session').user.username }
 }
 
 interface MappingForm {
@@ -386,15 +383,13 @@ export function mappingPages(): Hono<UiEnv> {
 
   app.get('/', async (c) => {
     const kind = c.req.query('kind') === 'source' ? 'source' : 'provider'
-    const q = searchTerm(c.req.query('q'))
-    const pageNo = pageNumber(c.req.query('page'))
+    const { q, page: pageNo } = listParams(c)
     const list = await mappings.listMappings(c.get('deps'), kind, {
       filter: { search: q || undefined },
       order: [],
       page: pageNo,
       pageSize: PAGE_SIZE,
     })
-    const done = DONE[c.req.query('done') ?? '']
     const base = `${UI_BASE}/mappings`
     return c.html(
       page({
@@ -408,7 +403,7 @@ export function mappingPages(): Hono<UiEnv> {
         ),
         children: (
           <>
-            {done ? <Notice>{done}</Notice> : null}
+            {doneNotice(c, DONE)}
             <nav class="tabs" aria-label="Kinds">
               {(['provider', 'source'] as const).map((k) => (
                 <a href={listHref(k)} aria-current={k === kind ? 'page' : undefined}>
@@ -448,8 +443,7 @@ export function mappingPages(): Hono<UiEnv> {
   app.get('/:kind/:id', async (c) => {
     const kind = kindOf(c.req.param('kind'))
     const mapping = await mappings.getMapping(c.get('deps'), kind, c.req.param('id'))
-    const done = DONE[c.req.query('done') ?? '']
-    return c.html(await detailPage(c, mapping, done ? { notice: <Notice>{done}</Notice> } : {}))
+    return c.html(await detailPage(c, mapping, { notice: doneNotice(c, DONE) }))
   })
 
   app.post('/:kind/:id/edit', async (c) => {

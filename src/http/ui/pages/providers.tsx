@@ -5,6 +5,7 @@ import { ScimError } from '../../../scim/errors.js'
 import * as providers from '../../../services/providers.js'
 import { PAGE_SIZE, pageNumber, text, textProblem } from '../forms.js'
 import { Badge, Csrf, Notice, PostButton, page, TextField, UI_BASE, when } from '../layout.js'
+import { doneNotice, frame } from '../request.js'
 import { formBody, type UiEnv } from '../security.js'
 import { PagedTable } from '../table.js'
 
@@ -93,8 +94,7 @@ function formPage(
   return page({
     title,
     section: 'providers',
-    csrf: c.get('session').csrfToken,
-    username: c.get('session').user.username,
+    ...frame(c),
     crumbs: [{ label: 'Providers', href: `${UI_BASE}/providers` }, { label: title }],
     children: (
       <form class="panel" method="post" action={action} novalidate>
@@ -203,8 +203,7 @@ async function detailPage(c: Context<UiEnv>, provider: Provider, notice?: Child)
   return page({
     title: provider.name,
     section: 'providers',
-    csrf,
-    username: c.get('session').user.username,
+    ...frame(c),
     crumbs: [{ label: 'Providers', href: `${UI_BASE}/providers` }, { label: provider.name }],
     children: (
       <>
@@ -384,13 +383,11 @@ export function providerPages(): Hono<UiEnv> {
       page: pageNo,
       pageSize: PAGE_SIZE,
     })
-    const done = DONE[c.req.query('done') ?? '']
     return c.html(
       page({
         title: 'Providers',
         section: 'providers',
-        csrf: c.get('session').csrfToken,
-        username: c.get('session').user.username,
+        ...frame(c),
         actions: (
           <a class="button primary" href={`${UI_BASE}/new/provider`}>
             New provider
@@ -398,7 +395,7 @@ export function providerPages(): Hono<UiEnv> {
         ),
         children: (
           <>
-            {done ? <Notice>{done}</Notice> : null}
+            {doneNotice(c, DONE)}
             <p class="muted">Applications scimd pushes its directory to over SCIM.</p>
             <PagedTable
               columns={['Name', 'URL', 'Mode', 'Last sync']}
@@ -427,8 +424,7 @@ export function providerPages(): Hono<UiEnv> {
 
   app.get('/:pk', async (c) => {
     const provider = await providers.getProvider(c.get('deps'), c.req.param('pk'))
-    const done = DONE[c.req.query('done') ?? '']
-    return c.html(await detailPage(c, provider, done ? <Notice>{done}</Notice> : undefined))
+    return c.html(await detailPage(c, provider, doneNotice(c, DONE)))
   })
 
   app.get('/:pk/edit', async (c) => {

@@ -5,7 +5,7 @@ import { ScimError } from '../../../scim/errors.js'
 import * as browse from '../../../services/browse.js'
 import * as sources from '../../../services/sources.js'
 import * as tokens from '../../../services/tokens.js'
-import { PAGE_SIZE, pageNumber, searchTerm, text, textProblem } from '../forms.js'
+import { PAGE_SIZE, text, textProblem } from '../forms.js'
 import {
   Badge,
   CopyField,
@@ -18,6 +18,7 @@ import {
   UI_BASE,
   when,
 } from '../layout.js'
+import { doneNotice, frame, listParams } from '../request.js'
 import { formBody, type UiEnv, uiOrigin } from '../security.js'
 import { PagedTable } from '../table.js'
 
@@ -94,8 +95,7 @@ function detailPage(
   return page({
     title: source.name,
     section: 'sources',
-    csrf,
-    username: c.get('session').user.username,
+    ...frame(c),
     crumbs: [{ label: 'Sources', href: `${UI_BASE}/sources` }, { label: source.slug }],
     children: (
       <>
@@ -187,8 +187,7 @@ const formPage = (
   page({
     title,
     section: 'sources',
-    csrf: c.get('session').csrfToken,
-    username: c.get('session').user.username,
+    ...frame(c),
     crumbs,
     children: (
       <form class="panel" method="post" action={action} novalidate>
@@ -208,22 +207,19 @@ export function sourcePages(): Hono<UiEnv> {
   const app = new Hono<UiEnv>()
 
   app.get('/', async (c) => {
-    const q = searchTerm(c.req.query('q'))
-    const pageNo = pageNumber(c.req.query('page'))
+    const { q, page: pageNo } = listParams(c)
     const list = await sources.listSources(c.get('deps'), {
       filter: { search: q || undefined },
       order: [],
       page: pageNo,
       pageSize: PAGE_SIZE,
     })
-    const done = DONE[c.req.query('done') ?? '']
     const origin = uiOrigin(c)
     return c.html(
       page({
         title: 'Sources',
         section: 'sources',
-        csrf: c.get('session').csrfToken,
-        username: c.get('session').user.username,
+        ...frame(c),
         actions: (
           <a class="button primary" href={`${UI_BASE}/new/source`}>
             New source
@@ -231,7 +227,7 @@ export function sourcePages(): Hono<UiEnv> {
         ),
         children: (
           <>
-            {done ? <Notice>{done}</Notice> : null}
+            {doneNotice(c, DONE)}
             <SearchForm action={`${UI_BASE}/sources`} q={q} label="Search sources" />
             <PagedTable
               columns={['Name', 'Slug', 'Status', 'SCIM URL']}
@@ -260,10 +256,7 @@ export function sourcePages(): Hono<UiEnv> {
 
   app.get('/:slug', async (c) => {
     const detail = await sources.getSource(c.get('deps'), c.req.param('slug'))
-    const done = DONE[c.req.query('done') ?? '']
-    return c.html(
-      detailPage(c, detail, uiOrigin(c), done ? { notice: <Notice>{done}</Notice> } : {}),
-    )
+    return c.html(detailPage(c, detail, uiOrigin(c), { notice: doneNotice(c, DONE) }))
   })
 
   // Showing a secret is an action (a POST), so it never sits in a URL, a history entry or a
@@ -359,8 +352,7 @@ export function sourcePages(): Hono<UiEnv> {
       page({
         title: `Delete ${source.name}?`,
         section: 'sources',
-        csrf,
-        username: c.get('session').user.username,
+        ...frame(c),
         crumbs: [
           { label: 'Sources', href: `${UI_BASE}/sources` },
           { label: source.slug, href: href(source.slug) },
