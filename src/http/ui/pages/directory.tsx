@@ -5,7 +5,7 @@
  */
 import { type Context, Hono } from 'hono'
 import type { Child } from 'hono/jsx'
-import type { DirectoryGroup, DirectoryUser } from '../../../core/domain.js'
+import type { DirectoryGroup, DirectoryUser, Source } from '../../../core/domain.js'
 import * as browse from '../../../services/browse.js'
 import * as connections from '../../../services/connections.js'
 import * as directory from '../../../services/directory.js'
@@ -219,6 +219,72 @@ async function addMemberSection(c: Context<UiEnv>, groupId: string, csrf: string
   )
 }
 
+/** The way back from what a source provisioned: Sources › the source › its users or groups. */
+function provisionedCrumbs(slug: string, what: 'Users' | 'Groups', name?: string) {
+  const source = [
+    { label: 'Sources', href: `${UI_BASE}/sources` },
+    { label: slug, href: sourceHref(slug) },
+  ]
+  if (name === undefined) return [...source, { label: what }]
+  return [
+    ...source,
+    { label: what, href: sourceHref(slug, `/${what.toLowerCase()}`) },
+    { label: name },
+  ]
+}
+
+/** The users or the groups a source provisioned, searched and paged. */
+function provisionedPage(
+  c: Context<UiEnv>,
+  source: Source,
+  what: 'Users' | 'Groups',
+  table: { search: string; columns: string[]; rows: Child[]; count: number },
+) {
+  const { q, page: pageNo } = listParams(c)
+  const base = sourceHref(source.slug, `/${what.toLowerCase()}`)
+  const noun = what.toLowerCase()
+  return page({
+    title: `${what} provisioned by ${source.name}`,
+    section: 'sources',
+    ...frame(c),
+    crumbs: provisionedCrumbs(source.slug, what),
+    children: (
+      <>
+        <SearchForm action={base} q={q} label={table.search} />
+        <PagedTable
+          columns={table.columns}
+          empty={q ? `No ${noun} match.` : `No ${noun} yet.`}
+          rows={table.rows}
+          pager={{ base, q, page: pageNo, count: table.count }}
+        />
+      </>
+    ),
+  })
+}
+
+/** A provisioned object as its source sent it: ids, `children` (more fields), the document. */
+function AsSent(props: {
+  record: { id: string; externalId: string | null; document: unknown }
+  children: Child
+}) {
+  return (
+    <section class="panel" aria-labelledby="scim">
+      <h2 id="scim">As the source sent it</h2>
+      <dl class="fields">
+        <dt>SCIM id</dt>
+        <dd class="mono">{props.record.id}</dd>
+        <dt>externalId</dt>
+        <dd class="mono">{props.record.externalId ?? '—'}</dd>
+        {props.children}
+      </dl>
+      <h3>Stored SCIM document</h3>
+      <pre>
+        <code>{JSON.stringify(props.record.document, null, 2)}</code>
+      </pre>
+    </section>
+  )
+}
+
 export function directoryPages(): Hono<UiEnv> {
   const app = new Hono<UiEnv>()
 
@@ -232,46 +298,26 @@ export function directoryPages(): Hono<UiEnv> {
       page: pageNo,
       pageSize: PAGE_SIZE,
     })
-    const base = sourceHref(source.slug, '/users')
     return c.html(
-      page({
-        title: `Users provisioned by ${source.name}`,
-        section: 'sources',
-        ...frame(c),
-        crumbs: [
-          { label: 'Sources', href: `${UI_BASE}/sources` },
-          { label: source.slug, href: sourceHref(source.slug) },
-          { label: 'Users' },
-        ],
-        children: (
-          <>
-            <SearchForm
-              action={base}
-              q={q}
-              label="Start of userName, or a SCIM id, externalId or email"
-            />
-            <PagedTable
-              columns={['userName', 'Name', 'externalId', 'Status', 'Last change']}
-              empty={q ? 'No users match.' : 'No users yet.'}
-              rows={list.items.map((u) => (
-                <tr>
-                  <td>
-                    <a href={`${UI_BASE}/source-users/${encodeURIComponent(u.record.id)}`}>
-                      {u.user.username}
-                    </a>
-                  </td>
-                  <td>{u.user.name}</td>
-                  <td class="mono">{u.record.externalId ?? '—'}</td>
-                  <td>
-                    <Badge on={u.user.isActive} yes="Active" no="Inactive" />
-                  </td>
-                  <td>{when(u.record.lastModified)}</td>
-                </tr>
-              ))}
-              pager={{ base, q, page: pageNo, count: list.count }}
-            />
-          </>
-        ),
+      provisionedPage(c, source, 'Users', {
+        search: 'Start of userName, or a SCIM id, externalId or email',
+        columns: ['userName', 'Name', 'externalId', 'Status', 'Last change'],
+        rows: list.items.map((u) => (
+          <tr>
+            <td>
+              <a href={`${UI_BASE}/source-users/${encodeURIComponent(u.record.id)}`}>
+                {u.user.username}
+              </a>
+            </td>
+            <td>{u.user.name}</td>
+            <td class="mono">{u.record.externalId ?? '—'}</td>
+            <td>
+              <Badge on={u.user.isActive} yes="Active" no="Inactive" />
+            </td>
+            <td>{when(u.record.lastModified)}</td>
+          </tr>
+        )),
+        count: list.count,
       }),
     )
   })
@@ -284,42 +330,22 @@ export function directoryPages(): Hono<UiEnv> {
       page: pageNo,
       pageSize: PAGE_SIZE,
     })
-    const base = sourceHref(source.slug, '/groups')
     return c.html(
-      page({
-        title: `Groups provisioned by ${source.name}`,
-        section: 'sources',
-        ...frame(c),
-        crumbs: [
-          { label: 'Sources', href: `${UI_BASE}/sources` },
-          { label: source.slug, href: sourceHref(source.slug) },
-          { label: 'Groups' },
-        ],
-        children: (
-          <>
-            <SearchForm
-              action={base}
-              q={q}
-              label="Start of displayName, or a SCIM id or externalId"
-            />
-            <PagedTable
-              columns={['displayName', 'externalId', 'Last change']}
-              empty={q ? 'No groups match.' : 'No groups yet.'}
-              rows={list.items.map((g) => (
-                <tr>
-                  <td>
-                    <a href={`${UI_BASE}/source-groups/${encodeURIComponent(g.record.id)}`}>
-                      {g.group.name}
-                    </a>
-                  </td>
-                  <td class="mono">{g.record.externalId ?? '—'}</td>
-                  <td>{when(g.record.lastModified)}</td>
-                </tr>
-              ))}
-              pager={{ base, q, page: pageNo, count: list.count }}
-            />
-          </>
-        ),
+      provisionedPage(c, source, 'Groups', {
+        search: 'Start of displayName, or a SCIM id or externalId',
+        columns: ['displayName', 'externalId', 'Last change'],
+        rows: list.items.map((g) => (
+          <tr>
+            <td>
+              <a href={`${UI_BASE}/source-groups/${encodeURIComponent(g.record.id)}`}>
+                {g.group.name}
+              </a>
+            </td>
+            <td class="mono">{g.record.externalId ?? '—'}</td>
+            <td>{when(g.record.lastModified)}</td>
+          </tr>
+        )),
+        count: list.count,
       }),
     )
   })
@@ -328,43 +354,26 @@ export function directoryPages(): Hono<UiEnv> {
     const deps = c.get('deps')
     const found = await connections.getUserConnection(deps, c.req.param('id'))
     const detail = await directory.getUser(deps, String(found.user.pk))
-    const slug = found.sourceSlug
     return c.html(
       page({
         title: found.user.username,
         section: 'sources',
         ...frame(c),
-        crumbs: [
-          { label: 'Sources', href: `${UI_BASE}/sources` },
-          { label: slug, href: sourceHref(slug) },
-          { label: 'Users', href: sourceHref(slug, '/users') },
-          { label: found.user.username },
-        ],
+        crumbs: provisionedCrumbs(found.sourceSlug, 'Users', found.user.username),
         children: (
           <>
             <section class="panel" aria-labelledby="dir">
               <h2 id="dir">Directory fields</h2>
               <UserFields user={detail.user} groups={detail.groups} />
             </section>
-            <section class="panel" aria-labelledby="scim">
-              <h2 id="scim">As the source sent it</h2>
-              <dl class="fields">
-                <dt>SCIM id</dt>
-                <dd class="mono">{found.record.id}</dd>
-                <dt>externalId</dt>
-                <dd class="mono">{found.record.externalId ?? '—'}</dd>
-                <dt>Created</dt>
-                <dd>{when(found.record.created)}</dd>
-                <dt>Last modified</dt>
-                <dd>{when(found.record.lastModified)}</dd>
-                <dt>Version</dt>
-                <dd>{found.record.version}</dd>
-              </dl>
-              <h3>Stored SCIM document</h3>
-              <pre>
-                <code>{JSON.stringify(found.record.document, null, 2)}</code>
-              </pre>
-            </section>
+            <AsSent record={found.record}>
+              <dt>Created</dt>
+              <dd>{when(found.record.created)}</dd>
+              <dt>Last modified</dt>
+              <dd>{when(found.record.lastModified)}</dd>
+              <dt>Version</dt>
+              <dd>{found.record.version}</dd>
+            </AsSent>
           </>
         ),
       }),
@@ -373,7 +382,6 @@ export function directoryPages(): Hono<UiEnv> {
 
   app.get('/source-groups/:id', async (c) => {
     const found = await connections.getGroupConnection(c.get('deps'), c.req.param('id'))
-    const slug = found.sourceSlug
     const base = `${UI_BASE}/source-groups/${encodeURIComponent(found.record.id)}`
     const members = await membersSection(c, found.group.id, base)
     return c.html(
@@ -381,33 +389,17 @@ export function directoryPages(): Hono<UiEnv> {
         title: found.group.name,
         section: 'sources',
         ...frame(c),
-        crumbs: [
-          { label: 'Sources', href: `${UI_BASE}/sources` },
-          { label: slug, href: sourceHref(slug) },
-          { label: 'Groups', href: sourceHref(slug, '/groups') },
-          { label: found.group.name },
-        ],
+        crumbs: provisionedCrumbs(found.sourceSlug, 'Groups', found.group.name),
         children: (
           <>
-            <section class="panel" aria-labelledby="scim">
-              <h2 id="scim">As the source sent it</h2>
-              <dl class="fields">
-                <dt>SCIM id</dt>
-                <dd class="mono">{found.record.id}</dd>
-                <dt>externalId</dt>
-                <dd class="mono">{found.record.externalId ?? '—'}</dd>
-                <dt>Directory group</dt>
-                <dd>
-                  <a href={groupHref(found.group.id)}>{found.group.name}</a>
-                </dd>
-                <dt>Last modified</dt>
-                <dd>{when(found.record.lastModified)}</dd>
-              </dl>
-              <h3>Stored SCIM document</h3>
-              <pre>
-                <code>{JSON.stringify(found.record.document, null, 2)}</code>
-              </pre>
-            </section>
+            <AsSent record={found.record}>
+              <dt>Directory group</dt>
+              <dd>
+                <a href={groupHref(found.group.id)}>{found.group.name}</a>
+              </dd>
+              <dt>Last modified</dt>
+              <dd>{when(found.record.lastModified)}</dd>
+            </AsSent>
             {members}
           </>
         ),
