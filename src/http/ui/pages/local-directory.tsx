@@ -3,6 +3,7 @@
  * the members of a local group. What a source provisioned is refused with the service's 403.
  */
 import { type Context, Hono } from 'hono'
+import type { DirectoryGroup, DirectoryUser } from '../../../core/domain.js'
 import { FieldErrors } from '../../../core/field-errors.js'
 import { ScimError } from '../../../scim/errors.js'
 import * as browse from '../../../services/browse.js'
@@ -42,7 +43,48 @@ function FormErrors(props: { errors: Errors }) {
   return <Notice kind="error">{props.errors.form ?? 'Please correct the fields below.'}</Notice>
 }
 
+/**
+ * A submitted form's outcome: its own errors re-render it (400); for an object a source
+ * provisioned (`readOnly` gives the reason) that is a 403 whatever was typed, as the admin API
+ * answers; otherwise `save` runs and the browser follows its redirect, or the service's field
+ * errors re-render the form.
+ */
+async function saveForm(
+  c: Context<UiEnv>,
+  form: {
+    errors: Errors
+    fields: readonly string[]
+    render: (errors: Errors) => Response | Promise<Response>
+    readOnly?: () => Promise<string | undefined>
+    save: () => Promise<string>
+  },
+): Promise<Response> {
+  if (Object.keys(form.errors).length > 0) {
+    const reason = await form.readOnly?.()
+    if (reason) throw ScimError.forbidden(reason)
+    return form.render(form.errors)
+  }
+  try {
+    return c.redirect(await form.save(), 303)
+  } catch (err) {
+    const errors = serviceErrors(err, form.fields)
+    if (errors) return form.render(errors)
+    throw err
+  }
+}
+
+/** The way to a local object's edit or delete page: Users or Groups › its name › `last`. */
+function objectCrumbs(list: 'Users' | 'Groups', name: string, href: string, last: string) {
+  return [
+    { label: list, href: `${UI_BASE}/${list.toLowerCase()}` },
+    { label: name, href },
+    { label: last },
+  ]
+}
+
 // ---- users ----------------------------------------------------------------------------------
+
+const USER_FIELDS = ['username', 'name', 'email', 'path', 'type'] as const
 
 interface UserForm {
   username?: string | undefined
@@ -154,7 +196,16 @@ function userFormPage(
   })
 }
 
+/** A local user's edit form. */
+function editUserPage(c: Context<UiEnv>, user: DirectoryUser, form: UserForm, errors: Errors) {
+  const title = `Edit ${user.username}`
+  const crumbs = objectCrumbs('Users', user.username, userHref(user.pk), 'Edit')
+  return userFormPage(c, title, userHref(user.pk, '/edit'), form, errors, crumbs)
+}
+
 // ---- groups ---------------------------------------------------------------------------------
+
+const GROUP_FIELDS = ['name'] as const
 
 interface GroupForm {
   name?: string | undefined
@@ -202,6 +253,16 @@ function groupFormPage(
       </form>
     ),
   })
+}
+
+function groupInput(form: GroupForm): local.GroupInput {
+  return { name: form.name, isSuperuser: form.isSuperuser }
+}
+
+/** A local group's edit form. */
+function editGroupPage(c: Context<UiEnv>, group: DirectoryGroup, form: GroupForm, errors: Errors) {
+  const crumbs = objectCrumbs('Groups', group.name, groupHref(group.id), 'Edit')
+  return groupFormPage(c, `Edit ${group.name}`, groupHref(group.id, '/edit'), form, errors, crumbs)
 }
 
 /** The user pk a member form names; anything else is no user (404). */
@@ -263,42 +324,23 @@ export function localDirectoryPages(): Hono<UiEnv> {
       type: user.type,
       isActive: user.isActive,
     }
-    return c.html(
-      userFormPage(c, `Edit ${user.username}`, userHref(user.pk, '/edit'), form, {}, [
-        { label: 'Users', href: `${UI_BASE}/users` },
-        { label: user.username, href: userHref(user.pk) },
-        { label: 'Edit' },
-      ]),
-    )
+    return c.html(editUserPage(c, user, form, {}))
   })
 
   app.post('/users/:pk/edit', async (c) => {
     const deps = c.get('deps')
     const { user } = await directory.getUser(deps, c.req.param('pk'))
     const { form, errors } = readUserForm(await formBody(c))
-    const render = (errs: Errors) =>
-      c.html(
-        userFormPage(c, `Edit ${user.username}`, userHref(user.pk, '/edit'), form, errs, [
-          { label: 'Users', href: `${UI_BASE}/users` },
-          { label: user.username, href: userHref(user.pk) },
-          { label: 'Edit' },
-        ]),
-        400,
-      )
-    if (Object.keys(errors).length > 0) {
-      // A provisioned user is refused whatever was typed (403 before 400).
-      const reason = await local.userReadOnlyReason(deps, String(user.pk))
-      if (reason) throw ScimError.forbidden(reason)
-      return render(errors)
-    }
-    try {
-      await local.updateUser(deps, String(user.pk), userInput(form))
-      return c.redirect(userHref(user.pk, '?done=saved'), 303)
-    } catch (err) {
-      const errs = serviceErrors(err, ['username', 'name', 'email', 'path', 'type'])
-      if (errs) return render(errs)
-      throw err
-    }
+    return saveForm(c, {
+      errors,
+      fields: USER_FIELDS,
+      render: (errs) => c.html(editUserPage(c, user, form, errs), 400),
+      readOnly: () => local.userReadOnlyReason(deps, String(user.pk)),
+      save: async () => {
+        await local.updateUser(deps, String(user.pk), userInput(form))
+        return userHref(user.pk, '?done=saved')
+      },
+    })
   })
 
   app.get('/users/:pk/delete', async (c) => {
@@ -315,11 +357,7 @@ export function localDirectoryPages(): Hono<UiEnv> {
         title: `Delete ${user.username}?`,
         section: 'users',
         ...frame(c),
-        crumbs: [
-          { label: 'Users', href: `${UI_BASE}/users` },
-          { label: user.username, href: userHref(user.pk) },
-          { label: 'Delete' },
-        ],
+        crumbs: objectCrumbs('Users', user.username, userHref(user.pk), 'Delete'),
         children: (
           <ConfirmDelete
             what="user"
@@ -358,51 +396,23 @@ export function localDirectoryPages(): Hono<UiEnv> {
     const reason = await local.groupReadOnlyReason(deps, group.id)
     if (reason)
       return c.html(readOnlyPage(c, `Edit ${group.name}`, reason, groupHref(group.id)), 403)
-    return c.html(
-      groupFormPage(
-        c,
-        `Edit ${group.name}`,
-        groupHref(group.id, '/edit'),
-        { name: group.name, isSuperuser: group.isSuperuser },
-        {},
-        [
-          { label: 'Groups', href: `${UI_BASE}/groups` },
-          { label: group.name, href: groupHref(group.id) },
-          { label: 'Edit' },
-        ],
-      ),
-    )
+    return c.html(editGroupPage(c, group, { name: group.name, isSuperuser: group.isSuperuser }, {}))
   })
 
   app.post('/groups/:id/edit', async (c) => {
     const deps = c.get('deps')
     const { group } = await directory.getGroup(deps, c.req.param('id'))
     const { form, errors } = readGroupForm(await formBody(c))
-    const render = (errs: Errors) =>
-      c.html(
-        groupFormPage(c, `Edit ${group.name}`, groupHref(group.id, '/edit'), form, errs, [
-          { label: 'Groups', href: `${UI_BASE}/groups` },
-          { label: group.name, href: groupHref(group.id) },
-          { label: 'Edit' },
-        ]),
-        400,
-      )
-    if (Object.keys(errors).length > 0) {
-      const reason = await local.groupReadOnlyReason(deps, group.id)
-      if (reason) throw ScimError.forbidden(reason)
-      return render(errors)
-    }
-    try {
-      await local.updateGroup(deps, group.id, {
-        name: form.name,
-        isSuperuser: form.isSuperuser,
-      })
-      return c.redirect(groupHref(group.id, '?done=saved'), 303)
-    } catch (err) {
-      const errs = serviceErrors(err, ['name'])
-      if (errs) return render(errs)
-      throw err
-    }
+    return saveForm(c, {
+      errors,
+      fields: GROUP_FIELDS,
+      render: (errs) => c.html(editGroupPage(c, group, form, errs), 400),
+      readOnly: () => local.groupReadOnlyReason(deps, group.id),
+      save: async () => {
+        await local.updateGroup(deps, group.id, groupInput(form))
+        return groupHref(group.id, '?done=saved')
+      },
+    })
   })
 
   app.get('/groups/:id/delete', async (c) => {
@@ -419,11 +429,7 @@ export function localDirectoryPages(): Hono<UiEnv> {
         title: `Delete ${group.name}?`,
         section: 'groups',
         ...frame(c),
-        crumbs: [
-          { label: 'Groups', href: `${UI_BASE}/groups` },
-          { label: group.name, href: groupHref(group.id) },
-          { label: 'Delete' },
-        ],
+        crumbs: objectCrumbs('Groups', group.name, groupHref(group.id), 'Delete'),
         children: (
           <ConfirmDelete what="group" name={group.name} href={groupHref(group.id)} csrf={csrf}>
             <li>
@@ -504,17 +510,15 @@ export function newUserPage(): Hono<UiEnv> {
 
   app.post('/', async (c) => {
     const { form, errors } = readUserForm(await formBody(c))
-    const render = (errs: Errors) =>
-      c.html(userFormPage(c, 'New user', action, form, errs, crumbs), 400)
-    if (Object.keys(errors).length > 0) return render(errors)
-    try {
-      const created = await local.createUser(c.get('deps'), userInput(form))
-      return c.redirect(userHref(created.user.pk, '?done=created'), 303)
-    } catch (err) {
-      const errs = serviceErrors(err, ['username', 'name', 'email', 'path', 'type'])
-      if (errs) return render(errs)
-      throw err
-    }
+    return saveForm(c, {
+      errors,
+      fields: USER_FIELDS,
+      render: (errs) => c.html(userFormPage(c, 'New user', action, form, errs, crumbs), 400),
+      save: async () => {
+        const created = await local.createUser(c.get('deps'), userInput(form))
+        return userHref(created.user.pk, '?done=created')
+      },
+    })
   })
 
   return app
@@ -531,20 +535,15 @@ export function newGroupPage(): Hono<UiEnv> {
 
   app.post('/', async (c) => {
     const { form, errors } = readGroupForm(await formBody(c))
-    const render = (errs: Errors) =>
-      c.html(groupFormPage(c, 'New group', action, form, errs, crumbs), 400)
-    if (Object.keys(errors).length > 0) return render(errors)
-    try {
-      const created = await local.createGroup(c.get('deps'), {
-        name: form.name,
-        isSuperuser: form.isSuperuser,
-      })
-      return c.redirect(groupHref(created.group.id, '?done=created'), 303)
-    } catch (err) {
-      const errs = serviceErrors(err, ['name'])
-      if (errs) return render(errs)
-      throw err
-    }
+    return saveForm(c, {
+      errors,
+      fields: GROUP_FIELDS,
+      render: (errs) => c.html(groupFormPage(c, 'New group', action, form, errs, crumbs), 400),
+      save: async () => {
+        const created = await local.createGroup(c.get('deps'), groupInput(form))
+        return groupHref(created.group.id, '?done=created')
+      },
+    })
   })
 
   return app
