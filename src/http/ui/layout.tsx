@@ -257,6 +257,20 @@ export function Notice(props: { kind?: 'warn' | 'error'; children?: Child }) {
   )
 }
 
+/** "3 users: ada, bob and 1 more": how many, then the names of the first few listed. */
+export function Counted(props: { count: number; noun: string; names: string[] }) {
+  const { count, names } = props
+  return (
+    <>
+      <strong>{count}</strong> {props.noun}
+      {count === 1 ? '' : 's'}
+      {count > 0 ? ': ' : ''}
+      {names.join(', ')}
+      {count > names.length ? ` and ${count - names.length} more` : ''}
+    </>
+  )
+}
+
 export function Badge(props: { on: boolean; yes: string; no: string }) {
   return <span class={`badge ${props.on ? 'ok' : 'off'}`}>{props.on ? props.yes : props.no}</span>
 }

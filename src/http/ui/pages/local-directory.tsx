@@ -10,7 +10,7 @@ import * as browse from '../../../services/browse.js'
 import * as directory from '../../../services/directory.js'
 import * as local from '../../../services/local-directory.js'
 import { text, textProblem } from '../forms.js'
-import { Csrf, Notice, PostButton, page, TextField, UI_BASE } from '../layout.js'
+import { Counted, Csrf, Notice, PostButton, page, TextField, UI_BASE } from '../layout.js'
 import { frame } from '../request.js'
 import { formBody, type UiEnv } from '../security.js'
 
@@ -371,10 +371,12 @@ export function localDirectoryPages(): Hono<UiEnv> {
             }
           >
             <li>
-              its membership of <strong>{detail.groups.length}</strong> group
-              {detail.groups.length === 1 ? '' : 's'}
-              {detail.groups.length > 0 ? ': ' : ''}
-              {detail.groups.map((g) => g.name).join(', ')}
+              its membership of{' '}
+              <Counted
+                count={detail.groups.length}
+                noun="group"
+                names={detail.groups.map((g) => g.name)}
+              />
             </li>
             <li>its API tokens, which stop working at once</li>
           </ConfirmDelete>
@@ -433,13 +435,12 @@ export function localDirectoryPages(): Hono<UiEnv> {
         children: (
           <ConfirmDelete what="group" name={group.name} href={groupHref(group.id)} csrf={csrf}>
             <li>
-              the membership of <strong>{members.count}</strong> user
-              {members.count === 1 ? '' : 's'}
-              {members.count > 0 ? ': ' : ''}
-              {members.items.map((u) => u.username).join(', ')}
-              {members.count > members.items.length
-                ? ` and ${members.count - members.items.length} more`
-                : ''}{' '}
+              the membership of{' '}
+              <Counted
+                count={members.count}
+                noun="user"
+                names={members.items.map((u) => u.username)}
+              />{' '}
               (the users stay)
             </li>
             <li>

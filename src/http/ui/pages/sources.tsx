@@ -9,6 +9,7 @@ import { PAGE_SIZE, text, textProblem } from '../forms.js'
 import {
   Badge,
   CopyField,
+  Counted,
   Csrf,
   Notice,
   PostButton,
@@ -367,20 +368,18 @@ export function sourcePages(): Hono<UiEnv> {
                 <code>{detail.serviceAccount?.username ?? '—'}</code>
               </li>
               <li>
-                <strong>{users.count}</strong> provisioned user{users.count === 1 ? '' : 's'}
-                {users.count > 0 ? ': ' : ''}
-                {users.items.map((u) => u.user.username).join(', ')}
-                {users.count > users.items.length
-                  ? ` and ${users.count - users.items.length} more`
-                  : ''}
+                <Counted
+                  count={users.count}
+                  noun="provisioned user"
+                  names={users.items.map((u) => u.user.username)}
+                />
               </li>
               <li>
-                <strong>{groups.count}</strong> provisioned group{groups.count === 1 ? '' : 's'}
-                {groups.count > 0 ? ': ' : ''}
-                {groups.items.map((g) => g.group.name).join(', ')}
-                {groups.count > groups.items.length
-                  ? ` and ${groups.count - groups.items.length} more`
-                  : ''}
+                <Counted
+                  count={groups.count}
+                  noun="provisioned group"
+                  names={groups.items.map((g) => g.group.name)}
+                />
               </li>
             </ul>
             <div class="actions">
