@@ -257,6 +257,15 @@ export function Notice(props: { kind?: 'warn' | 'error'; children?: Child }) {
   )
 }
 
+/** A list page's main action: the button to the form that creates one more. */
+export function NewButton(props: { href: string; label: string }) {
+  return (
+    <a class="button primary" href={props.href}>
+      {props.label}
+    </a>
+  )
+}
+
 /** "3 users: ada, bob and 1 more": how many, then the names of the first few listed. */
 export function Counted(props: { count: number; noun: string; names: string[] }) {
   const { count, names } = props

@@ -12,7 +12,7 @@ import * as directory from '../../../services/directory.js'
 import * as local from '../../../services/local-directory.js'
 import * as sources from '../../../services/sources.js'
 import { PAGE_SIZE, searchTerm } from '../forms.js'
-import { Badge, Notice, PostButton, page, SearchForm, UI_BASE, when } from '../layout.js'
+import { Badge, NewButton, Notice, PostButton, page, SearchForm, UI_BASE, when } from '../layout.js'
 import { doneNotice, frame, listParams } from '../request.js'
 import type { UiEnv } from '../security.js'
 import { PagedTable, type PagerProps } from '../table.js'
@@ -38,6 +38,20 @@ function ReadOnly(props: { reason: string }) {
     <Notice kind="warn">
       <strong>Read-only.</strong> {props.reason}
     </Notice>
+  )
+}
+
+/** The Edit and Delete… buttons of a local user's or group's page. */
+function EditDelete(props: { href: string }) {
+  return (
+    <div class="actions">
+      <a class="button" href={`${props.href}/edit`}>
+        Edit
+      </a>
+      <a class="button" href={`${props.href}/delete`}>
+        Delete…
+      </a>
+    </div>
   )
 }
 
@@ -422,11 +436,7 @@ export function directoryPages(): Hono<UiEnv> {
         title: 'Users',
         section: 'users',
         ...frame(c),
-        actions: (
-          <a class="button primary" href={`${UI_BASE}/new/user`}>
-            New user
-          </a>
-        ),
+        actions: <NewButton href={`${UI_BASE}/new/user`} label="New user" />,
         children: (
           <>
             {doneNotice(c, DONE)}
@@ -461,16 +471,7 @@ export function directoryPages(): Hono<UiEnv> {
         section: 'users',
         ...frame(c),
         crumbs: [{ label: 'Users', href: `${UI_BASE}/users` }, { label: detail.user.username }],
-        actions: readOnly ? undefined : (
-          <div class="actions">
-            <a class="button" href={`${href}/edit`}>
-              Edit
-            </a>
-            <a class="button" href={`${href}/delete`}>
-              Delete…
-            </a>
-          </div>
-        ),
+        actions: readOnly ? undefined : <EditDelete href={href} />,
         children: (
           <>
             {doneNotice(c, DONE)}
@@ -515,11 +516,7 @@ export function directoryPages(): Hono<UiEnv> {
         title: 'Groups',
         section: 'groups',
         ...frame(c),
-        actions: (
-          <a class="button primary" href={`${UI_BASE}/new/group`}>
-            New group
-          </a>
-        ),
+        actions: <NewButton href={`${UI_BASE}/new/group`} label="New group" />,
         children: (
           <>
             {doneNotice(c, DONE)}
@@ -558,16 +555,7 @@ export function directoryPages(): Hono<UiEnv> {
         section: 'groups',
         ...frame(c),
         crumbs: [{ label: 'Groups', href: `${UI_BASE}/groups` }, { label: detail.group.name }],
-        actions: readOnly ? undefined : (
-          <div class="actions">
-            <a class="button" href={`${base}/edit`}>
-              Edit
-            </a>
-            <a class="button" href={`${base}/delete`}>
-              Delete…
-            </a>
-          </div>
-        ),
+        actions: readOnly ? undefined : <EditDelete href={base} />,
         children: (
           <>
             {doneNotice(c, DONE)}

@@ -10,7 +10,7 @@ import { ScimError } from '../../../scim/errors.js'
 import * as directory from '../../../services/directory.js'
 import * as mappings from '../../../services/property-mappings.js'
 import { PAGE_SIZE, text, textProblem } from '../forms.js'
-import { Csrf, Notice, PostButton, page, TextField, UI_BASE, when } from '../layout.js'
+import { Csrf, NewButton, Notice, PostButton, page, TextField, UI_BASE, when } from '../layout.js'
 import { doneNotice, frame, listParams } from '../request.js'
 import { formBody, type UiEnv } from '../security.js'
 import { PagedTable } from '../table.js'
@@ -396,11 +396,7 @@ export function mappingPages(): Hono<UiEnv> {
         title: 'Property mappings',
         section: 'mappings',
         ...frame(c),
-        actions: (
-          <a class="button primary" href={newHref(kind)}>
-            New {kind} mapping
-          </a>
-        ),
+        actions: <NewButton href={newHref(kind)} label={`New ${kind} mapping`} />,
         children: (
           <>
             {doneNotice(c, DONE)}

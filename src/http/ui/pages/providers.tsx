@@ -4,7 +4,17 @@ import type { Child } from 'hono/jsx'
 import { ScimError } from '../../../scim/errors.js'
 import * as providers from '../../../services/providers.js'
 import { PAGE_SIZE, pageNumber, text, textProblem } from '../forms.js'
-import { Badge, Csrf, Notice, PostButton, page, TextField, UI_BASE, when } from '../layout.js'
+import {
+  Badge,
+  Csrf,
+  NewButton,
+  Notice,
+  PostButton,
+  page,
+  TextField,
+  UI_BASE,
+  when,
+} from '../layout.js'
 import { doneNotice, frame } from '../request.js'
 import { formBody, type UiEnv } from '../security.js'
 import { PagedTable } from '../table.js'
@@ -388,11 +398,7 @@ export function providerPages(): Hono<UiEnv> {
         title: 'Providers',
         section: 'providers',
         ...frame(c),
-        actions: (
-          <a class="button primary" href={`${UI_BASE}/new/provider`}>
-            New provider
-          </a>
-        ),
+        actions: <NewButton href={`${UI_BASE}/new/provider`} label="New provider" />,
         children: (
           <>
             {doneNotice(c, DONE)}

@@ -11,6 +11,7 @@ import {
   CopyField,
   Counted,
   Csrf,
+  NewButton,
   Notice,
   PostButton,
   page,
@@ -221,11 +222,7 @@ export function sourcePages(): Hono<UiEnv> {
         title: 'Sources',
         section: 'sources',
         ...frame(c),
-        actions: (
-          <a class="button primary" href={`${UI_BASE}/new/source`}>
-            New source
-          </a>
-        ),
+        actions: <NewButton href={`${UI_BASE}/new/source`} label="New source" />,
         children: (
           <>
             {doneNotice(c, DONE)}
