@@ -3,6 +3,7 @@
  * the members of a local group. What a source provisioned is refused with the service's 403.
  */
 import { type Context, Hono } from 'hono'
+import type { Child } from 'hono/jsx'
 import type { DirectoryGroup, DirectoryUser } from '../../../core/domain.js'
 import { FieldErrors } from '../../../core/field-errors.js'
 import { ScimError } from '../../../scim/errors.js'
@@ -82,6 +83,37 @@ function objectCrumbs(list: 'Users' | 'Groups', name: string, href: string, last
   ]
 }
 
+/** A page holding one form: its errors, the CSRF field, `fields`, and Save. */
+function formPage(
+  c: Context<UiEnv>,
+  props: {
+    title: string
+    section: 'users' | 'groups'
+    action: string
+    errors: Errors
+    crumbs: Array<{ label: string; href?: string }>
+  },
+  fields: Child,
+) {
+  const { title, section, crumbs } = props
+  return page({
+    title,
+    section,
+    ...frame(c),
+    crumbs,
+    children: (
+      <form class="panel" method="post" action={props.action} novalidate>
+        <FormErrors errors={props.errors} />
+        <Csrf token={c.get('session').csrfToken} />
+        {fields}
+        <button type="submit" class="primary">
+          Save
+        </button>
+      </form>
+    ),
+  })
+}
+
 // ---- users ----------------------------------------------------------------------------------
 
 const USER_FIELDS = ['username', 'name', 'email', 'path', 'type'] as const
@@ -137,63 +169,54 @@ function userFormPage(
   errors: Errors,
   crumbs: Array<{ label: string; href?: string }>,
 ) {
-  return page({
-    title,
-    section: 'users',
-    ...frame(c),
-    crumbs,
-    children: (
-      <form class="panel" method="post" action={action} novalidate>
-        <FormErrors errors={errors} />
-        <Csrf token={c.get('session').csrfToken} />
-        <TextField
-          name="username"
-          label="Username"
-          value={form.username}
-          error={errors.username}
-          required
-        />
-        <TextField name="name" label="Name" value={form.name} error={errors.name} />
-        <TextField name="email" label="Email" value={form.email} error={errors.email} />
-        <TextField
-          name="path"
-          label="Path"
-          value={form.path}
-          error={errors.path}
-          hint={`Where the user sits in the directory; blank is "${local.LOCAL_USER_PATH}".`}
-        />
-        <div class="field">
-          <label for="f-type">Type</label>
-          <select
-            id="f-type"
-            name="type"
-            aria-invalid={errors.type ? 'true' : undefined}
-            aria-describedby={errors.type ? 'f-type-error' : undefined}
-          >
-            {USER_TYPES.map((t) => (
-              <option value={t} selected={t === form.type}>
-                {t}
-              </option>
-            ))}
-          </select>
-          {errors.type ? (
-            <p class="error-text" id="f-type-error">
-              {errors.type}
-            </p>
-          ) : null}
-        </div>
-        <div class="field">
-          <label class="check">
-            <input type="checkbox" name="is_active" checked={form.isActive} />
-            Active
-          </label>
-        </div>
-        <button type="submit" class="primary">
-          Save
-        </button>
-      </form>
-    ),
-  })
+  return formPage(
+    c,
+    { title, section: 'users', action, errors, crumbs },
+    <>
+      <TextField
+        name="username"
+        label="Username"
+        value={form.username}
+        error={errors.username}
+        required
+      />
+      <TextField name="name" label="Name" value={form.name} error={errors.name} />
+      <TextField name="email" label="Email" value={form.email} error={errors.email} />
+      <TextField
+        name="path"
+        label="Path"
+        value={form.path}
+        error={errors.path}
+        hint={`Where the user sits in the directory; blank is "${local.LOCAL_USER_PATH}".`}
+      />
+      <div class="field">
+        <label for="f-type">Type</label>
+        <select
+          id="f-type"
+          name="type"
+          aria-invalid={errors.type ? 'true' : undefined}
+          aria-describedby={errors.type ? 'f-type-error' : undefined}
+        >
+          {USER_TYPES.map((t) => (
+            <option value={t} selected={t === form.type}>
+              {t}
+            </option>
+          ))}
+        </select>
+        {errors.type ? (
+          <p class="error-text" id="f-type-error">
+            {errors.type}
+          </p>
+        ) : null}
+      </div>
+      <div class="field">
+        <label class="check">
+          <input type="checkbox" name="is_active" checked={form.isActive} />
+          Active
+        </label>
+      </div>
+    </>,
+  )
 }
 
 /** A local user's edit form. */
@@ -228,31 +251,20 @@ function groupFormPage(
   errors: Errors,
   crumbs: Array<{ label: string; href?: string }>,
 ) {
-  return page({
-    title,
-    section: 'groups',
-    ...frame(c),
-    crumbs,
-    children: (
-      <form class="panel" method="post" action={action} novalidate>
-        <FormErrors errors={errors} />
-        <Csrf token={c.get('session').csrfToken} />
-        <TextField name="name" label="Name" value={form.name} error={errors.name} required />
-        <div class="field">
-          <label class="check">
-            <input type="checkbox" name="is_superuser" checked={form.isSuperuser} />
-            Superuser group
-          </label>
-          <p class="hint">
-            Its members are admins: their API tokens open the admin API and this UI.
-          </p>
-        </div>
-        <button type="submit" class="primary">
-          Save
-        </button>
-      </form>
-    ),
-  })
+  return formPage(
+    c,
+    { title, section: 'groups', action, errors, crumbs },
+    <>
+      <TextField name="name" label="Name" value={form.name} error={errors.name} required />
+      <div class="field">
+        <label class="check">
+          <input type="checkbox" name="is_superuser" checked={form.isSuperuser} />
+          Superuser group
+        </label>
+        <p class="hint">Its members are admins: their API tokens open the admin API and this UI.</p>
+      </div>
+    </>,
+  )
 }
 
 function groupInput(form: GroupForm): local.GroupInput {
