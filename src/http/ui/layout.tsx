@@ -257,6 +257,23 @@ export function Notice(props: { kind?: 'warn' | 'error'; children?: Child }) {
   )
 }
 
+/** A delete confirmation's buttons: delete (a POST to `<href>/delete`), or back to `href`. */
+export function DeleteOrCancel(props: { href: string; csrf: string; label: string }) {
+  return (
+    <div class="actions">
+      <PostButton
+        action={`${props.href}/delete`}
+        csrf={props.csrf}
+        label={props.label}
+        variant="danger"
+      />
+      <a class="button" href={props.href}>
+        Cancel
+      </a>
+    </div>
+  )
+}
+
 /** A list page's main action: the button to the form that creates one more. */
 export function NewButton(props: { href: string; label: string }) {
   return (

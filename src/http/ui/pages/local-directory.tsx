@@ -11,7 +11,7 @@ import * as browse from '../../../services/browse.js'
 import * as directory from '../../../services/directory.js'
 import * as local from '../../../services/local-directory.js'
 import { text, textProblem } from '../forms.js'
-import { Counted, Csrf, Notice, PostButton, page, TextField, UI_BASE } from '../layout.js'
+import { Counted, Csrf, DeleteOrCancel, Notice, page, TextField, UI_BASE } from '../layout.js'
 import { frame } from '../request.js'
 import { formBody, type UiEnv } from '../security.js'
 
@@ -302,17 +302,7 @@ function ConfirmDelete(props: {
         {props.children}
         <li>its copy in every provider's application (the providers delete it there)</li>
       </ul>
-      <div class="actions">
-        <PostButton
-          action={`${props.href}/delete`}
-          csrf={props.csrf}
-          label={`Delete ${props.name}`}
-          variant="danger"
-        />
-        <a class="button" href={props.href}>
-          Cancel
-        </a>
-      </div>
+      <DeleteOrCancel href={props.href} csrf={props.csrf} label={`Delete ${props.name}`} />
     </div>
   )
 }

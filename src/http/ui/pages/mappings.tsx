@@ -10,7 +10,16 @@ import { ScimError } from '../../../scim/errors.js'
 import * as directory from '../../../services/directory.js'
 import * as mappings from '../../../services/property-mappings.js'
 import { PAGE_SIZE, text, textProblem } from '../forms.js'
-import { Csrf, NewButton, Notice, PostButton, page, TextField, UI_BASE, when } from '../layout.js'
+import {
+  Csrf,
+  DeleteOrCancel,
+  NewButton,
+  Notice,
+  page,
+  TextField,
+  UI_BASE,
+  when,
+} from '../layout.js'
 import { doneNotice, frame, listParams } from '../request.js'
 import { formBody, type UiEnv } from '../security.js'
 import { PagedTable } from '../table.js'
@@ -509,17 +518,7 @@ export function mappingPages(): Hono<UiEnv> {
                 <li>Providers that list it stop applying it.</li>
               )}
             </ul>
-            <div class="actions">
-              <PostButton
-                action={href(mapping, '/delete')}
-                csrf={csrf}
-                label={`Delete ${mapping.name}`}
-                variant="danger"
-              />
-              <a class="button" href={href(mapping)}>
-                Cancel
-              </a>
-            </div>
+            <DeleteOrCancel href={href(mapping)} csrf={csrf} label={`Delete ${mapping.name}`} />
           </div>
         ),
       }),

@@ -11,6 +11,7 @@ import {
   CopyField,
   Counted,
   Csrf,
+  DeleteOrCancel,
   NewButton,
   Notice,
   PostButton,
@@ -379,17 +380,7 @@ export function sourcePages(): Hono<UiEnv> {
                 />
               </li>
             </ul>
-            <div class="actions">
-              <PostButton
-                action={href(source.slug, '/delete')}
-                csrf={csrf}
-                label={`Delete ${source.slug}`}
-                variant="danger"
-              />
-              <a class="button" href={href(source.slug)}>
-                Cancel
-              </a>
-            </div>
+            <DeleteOrCancel href={href(source.slug)} csrf={csrf} label={`Delete ${source.slug}`} />
           </div>
         ),
       }),
