@@ -257,6 +257,31 @@ export function Notice(props: { kind?: 'warn' | 'error'; children?: Child }) {
   )
 }
 
+/**
+ * A page's form: a notice when `errors` has any (its `form` entry, or a request to correct the
+ * fields, whose own errors show under each), the CSRF field, the fields, and Save.
+ */
+export function FormPanel(props: {
+  action: string
+  csrf: string
+  errors?: Record<string, string | undefined>
+  children: Child
+}) {
+  const { errors = {} } = props
+  return (
+    <form class="panel" method="post" action={props.action} novalidate>
+      {Object.keys(errors).length > 0 ? (
+        <Notice kind="error">{errors.form ?? 'Please correct the fields below.'}</Notice>
+      ) : null}
+      <Csrf token={props.csrf} />
+      {props.children}
+      <button type="submit" class="primary">
+        Save
+      </button>
+    </form>
+  )
+}
+
 /** A delete confirmation's buttons: delete (a POST to `<href>/delete`), or back to `href`. */
 export function DeleteOrCancel(props: { href: string; csrf: string; label: string }) {
   return (

@@ -11,7 +11,7 @@ import * as browse from '../../../services/browse.js'
 import * as directory from '../../../services/directory.js'
 import * as local from '../../../services/local-directory.js'
 import { text, textProblem } from '../forms.js'
-import { Counted, Csrf, DeleteOrCancel, Notice, page, TextField, UI_BASE } from '../layout.js'
+import { Counted, DeleteOrCancel, FormPanel, Notice, page, TextField, UI_BASE } from '../layout.js'
 import { frame } from '../request.js'
 import { formBody, type UiEnv } from '../security.js'
 
@@ -37,11 +37,6 @@ function serviceErrors(err: unknown, fields: readonly string[]): Errors | undefi
     errors[fields.includes(field) ? field : 'form'] = messages.join(' ')
   }
   return errors
-}
-
-function FormErrors(props: { errors: Errors }) {
-  if (Object.keys(props.errors).length === 0) return null
-  return <Notice kind="error">{props.errors.form ?? 'Please correct the fields below.'}</Notice>
 }
 
 /**
@@ -102,14 +97,9 @@ function formPage(
     ...frame(c),
     crumbs,
     children: (
-      <form class="panel" method="post" action={props.action} novalidate>
-        <FormErrors errors={props.errors} />
-        <Csrf token={c.get('session').csrfToken} />
+      <FormPanel action={props.action} csrf={c.get('session').csrfToken} errors={props.errors}>
         {fields}
-        <button type="submit" class="primary">
-          Save
-        </button>
-      </form>
+      </FormPanel>
     ),
   })
 }

@@ -13,6 +13,7 @@ import { PAGE_SIZE, text, textProblem } from '../forms.js'
 import {
   Csrf,
   DeleteOrCancel,
+  FormPanel,
   NewButton,
   Notice,
   page,
@@ -162,14 +163,10 @@ function formPage(
     ...frame(c),
     crumbs: [{ label: KINDS[kind].label, href: listHref(kind) }, { label: title }],
     children: (
-      <form class="panel" method="post" action={action} novalidate>
-        <Csrf token={c.get('session').csrfToken} />
+      <FormPanel action={action} csrf={c.get('session').csrfToken}>
         <p class="muted">{KINDS[kind].sees}</p>
         <MappingFields form={form} errors={errors} />
-        <button type="submit" class="primary">
-          Save
-        </button>
-      </form>
+      </FormPanel>
     ),
   })
 }
@@ -311,14 +308,10 @@ async function detailPage(
             </pre>
           </section>
         ) : (
-          <form class="panel" method="post" action={href(mapping, '/edit')} novalidate>
-            <Csrf token={csrf} />
+          <FormPanel action={href(mapping, '/edit')} csrf={csrf}>
             <p class="muted">{KINDS[mapping.kind].sees}</p>
             <MappingFields form={form} errors={options.errors ?? {}} />
-            <button type="submit" class="primary">
-              Save
-            </button>
-          </form>
+          </FormPanel>
         )}
         <TestPanel
           mapping={mapping}

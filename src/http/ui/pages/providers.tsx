@@ -7,6 +7,7 @@ import { PAGE_SIZE, pageNumber, text, textProblem } from '../forms.js'
 import {
   Badge,
   Csrf,
+  FormPanel,
   NewButton,
   Notice,
   PostButton,
@@ -107,11 +108,7 @@ function formPage(
     ...frame(c),
     crumbs: [{ label: 'Providers', href: `${UI_BASE}/providers` }, { label: title }],
     children: (
-      <form class="panel" method="post" action={action} novalidate>
-        {Object.keys(errors).length > 0 ? (
-          <Notice kind="error">Please correct the fields below.</Notice>
-        ) : null}
-        <Csrf token={c.get('session').csrfToken} />
+      <FormPanel action={action} csrf={c.get('session').csrfToken} errors={errors}>
         <TextField name="name" label="Name" value={form.name} error={errors.name} required />
         <TextField
           name="url"
@@ -164,10 +161,7 @@ function formPage(
           checked={form.dryRun}
           hint="Compute and log each request, send nothing."
         />
-        <button type="submit" class="primary">
-          Save
-        </button>
-      </form>
+      </FormPanel>
     ),
   })
 }

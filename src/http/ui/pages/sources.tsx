@@ -10,8 +10,8 @@ import {
   Badge,
   CopyField,
   Counted,
-  Csrf,
   DeleteOrCancel,
+  FormPanel,
   NewButton,
   Notice,
   PostButton,
@@ -193,16 +193,9 @@ const formPage = (
     ...frame(c),
     crumbs,
     children: (
-      <form class="panel" method="post" action={action} novalidate>
-        {Object.keys(errors).length > 0 ? (
-          <Notice kind="error">Please correct the fields below.</Notice>
-        ) : null}
-        <Csrf token={c.get('session').csrfToken} />
+      <FormPanel action={action} csrf={c.get('session').csrfToken} errors={errors}>
         <SourceFields form={form} errors={errors} />
-        <button type="submit" class="primary">
-          Save
-        </button>
-      </form>
+      </FormPanel>
     ),
   })
 
