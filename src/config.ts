@@ -40,6 +40,12 @@ export interface Config {
   readonly providerLeaseSeconds: number
   /** How long events are kept, in days (authentik's event retention). */
   readonly eventRetentionDays: number
+  /**
+   * Whether each SCIM write of a source records a model_created/updated/deleted event
+   * (SCIMD_PROVISIONING_EVENTS, default on). Admin changes, secrets, failed authentication
+   * and provider syncs are recorded either way.
+   */
+  readonly provisioningEvents: boolean
   /** Failed bearer authentications from one client address that start a block (0: no limit). */
   readonly authFailureLimit: number
   /** The window those failures are counted in, and at most how long a block lasts, in seconds. */
@@ -106,6 +112,7 @@ const EnvSchema = z.object({
   SCIMD_PROVIDER_SYNC_INTERVAL: z.coerce.number().int().min(60).default(3600),
   SCIMD_PROVIDER_LEASE: z.coerce.number().int().min(2).max(3600).default(60),
   SCIMD_EVENT_RETENTION_DAYS: z.coerce.number().positive().max(36_500).default(30),
+  SCIMD_PROVISIONING_EVENTS: z.enum(['on', 'off']).default('on'),
   SCIMD_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(20),
   SCIMD_AUTH_FAILURE_WINDOW: z.coerce.number().int().positive().max(86_400).default(300),
   SCIMD_SOURCE_RATE_LIMIT: z.coerce.number().min(0).max(1_000_000).default(0),
@@ -221,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     providerSyncIntervalSeconds: e.SCIMD_PROVIDER_SYNC_INTERVAL,
     providerLeaseSeconds: e.SCIMD_PROVIDER_LEASE,
     eventRetentionDays: e.SCIMD_EVENT_RETENTION_DAYS,
+    provisioningEvents: e.SCIMD_PROVISIONING_EVENTS === 'on',
     authFailureLimit: e.SCIMD_AUTH_FAILURE_LIMIT,
     authFailureWindowSeconds: e.SCIMD_AUTH_FAILURE_WINDOW,
     sourceRateLimit: e.SCIMD_SOURCE_RATE_LIMIT,

@@ -12,6 +12,7 @@ import * as linkSourceUsers from './2026_12_07_1900_link_source_users.js'
 import * as createUiSessions from './2026_12_07_2000_create_ui_sessions.js'
 import * as foldDisplayNameIndex from './2026_12_07_2100_fold_display_name_index.js'
 import * as providerPropertyMappings from './2026_12_08_1000_provider_property_mappings.js'
+import * as oneUserLinkIndex from './2026_12_09_1000_one_user_link_index.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_2100_create_directory': createDirectory,
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_07_1900_link_source_users': linkSourceUsers,
   '2026_12_07_2100_fold_display_name_index': foldDisplayNameIndex,
   '2026_12_08_1000_provider_property_mappings': providerPropertyMappings,
+  '2026_12_09_1000_one_user_link_index': oneUserLinkIndex,
 }

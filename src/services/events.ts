@@ -176,13 +176,32 @@ export function startEventExpiry(deps: Deps, intervalMs = 3_600_000): () => Prom
   }
 }
 
-/** The event of a change a source made (through SCIM) to one of its users or groups. */
-export function sourceChange(
-  action: 'model_created' | 'model_updated' | 'model_deleted',
+type SourceChange = 'model_created' | 'model_updated' | 'model_deleted'
+
+/**
+ * Records the event of a change a source made (through SCIM) to one of its users or groups,
+ * with `tx`, unless provisioning events are off (SCIMD_PROVISIONING_EVENTS).
+ */
+export async function recordSourceChange(
+  deps: Deps,
+  tx: Executor,
+  action: SourceChange,
   source: EventSource,
   model: EventModel,
-): NewEvent {
-  return { action, model, source: { id: source.id, slug: source.slug } }
+): Promise<void> {
+  const row = sourceChangeRow(deps, action, source, model)
+  if (row) await store.recordEvent(tx, row)
+}
+
+/** The row of such an event, for a write that inserts it itself; undefined when they are off. */
+export function sourceChangeRow(
+  deps: Deps,
+  action: SourceChange,
+  source: EventSource,
+  model: EventModel,
+): EventRow | undefined {
+  if (!deps.config.provisioningEvents) return undefined
+  return eventRow(deps, { action, model, source: { id: source.id, slug: source.slug } })
 }
 
 /**
@@ -190,7 +209,7 @@ export function sourceChange(
  * never values: a provider's token is `token`), `context` adds what else identifies it.
  */
 export function adminChange(
-  action: 'model_created' | 'model_updated' | 'model_deleted',
+  action: SourceChange,
   model: EventModel,
   fields?: readonly string[],
   context?: Record<string, unknown>,

@@ -25,7 +25,7 @@ import * as members from '../store/members.js'
 import { enqueueChange } from '../store/outbox.js'
 import * as store from '../store/scim-resources/groups.js'
 import { type Deps, inTransaction, VersionConflict } from './deps.js'
-import { recordEvent, sourceChange } from './events.js'
+import { recordSourceChange } from './events.js'
 import { mappingFailure, sourceMappings } from './property-mappings.js'
 import {
   checkIfMatch,
@@ -179,11 +179,7 @@ export async function createGroup(
       })
       await enqueueChange(tx, { kind: 'group', groupId: id }, now)
       if (normalized.members?.length) await addMembers(tx, source, id, normalized.members)
-      await recordEvent(
-        deps,
-        tx,
-        sourceChange('model_created', source, groupModel(id, displayName)),
-      )
+      await recordSourceChange(deps, tx, 'model_created', source, groupModel(id, displayName))
       const record: ScimGroupRecord = {
         id,
         sourceId: source.id,
@@ -281,14 +277,12 @@ async function mutateGroup(
     const next = await change(tx, current)
     // A change that changed nothing returns `current` and records nothing.
     if (next !== current)
-      await recordEvent(
+      await recordSourceChange(
         deps,
         tx,
-        sourceChange(
-          'model_updated',
-          source,
-          groupModel(id, String(next.document.displayName ?? '')),
-        ),
+        'model_updated',
+        source,
+        groupModel(id, String(next.document.displayName ?? '')),
       )
     return view(tx, source, next, opts)
   }).catch((err) => mappingFailure(deps, source, err))
@@ -371,14 +365,12 @@ export async function deleteGroup(
     await enqueueChange(tx, { kind: 'group', groupId: current.id })
     // Cascades to the connection row and every membership row.
     await directory.deleteGroup(tx, current.id)
-    await recordEvent(
+    await recordSourceChange(
       deps,
       tx,
-      sourceChange(
-        'model_deleted',
-        source,
-        groupModel(current.id, String(current.document.displayName ?? '')),
-      ),
+      'model_deleted',
+      source,
+      groupModel(current.id, String(current.document.displayName ?? '')),
     )
   })
 }

@@ -31,7 +31,7 @@ import {
 import { enqueueChange } from '../store/outbox.js'
 import * as store from '../store/scim-resources/users.js'
 import { type Deps, inTransaction, VersionConflict, withRetries } from './deps.js'
-import { eventRow, recordEvent, sourceChange } from './events.js'
+import { recordSourceChange, sourceChangeRow } from './events.js'
 import { matchUser } from './matching.js'
 import { mappingFailure, sourceMappings } from './property-mappings.js'
 import {
@@ -241,7 +241,7 @@ async function createMatched(
   tx: Executor,
   source: Source,
   newUser: store.NewScimUser,
-  event: EventRow,
+  event: EventRow | undefined,
 ): Promise<number> {
   const fields = { username: String(newUser.user.username), email: newUser.user.email ?? '' }
   const match = await matchUser(tx, source, fields)
@@ -261,7 +261,7 @@ async function createMatched(
   await directory.updateUser(tx, match.user.pk, update)
   await touchGroupsListing(tx, { userPk: match.user.pk }, newUser.now)
   await enqueueChange(tx, { kind: 'user', userPk: match.user.pk }, newUser.now)
-  await recordStoredEvent(tx, withModelPk(event, match.user.pk))
+  if (event) await recordStoredEvent(tx, withModelPk(event, match.user.pk))
   return match.user.pk
 }
 
@@ -332,7 +332,7 @@ async function writeUser(
 
 /** The model_created event of a new user; its pk (0 here) is filled in by the store. */
 function createdEvent(deps: Deps, source: Source, userName: string) {
-  return eventRow(deps, sourceChange('model_created', source, userModel(0, userName)))
+  return sourceChangeRow(deps, 'model_created', source, userModel(0, userName))
 }
 
 async function mutateUser(
@@ -356,10 +356,12 @@ async function mutateUser(
       attemptedUserName = String(next.document.userName ?? '')
       if (!next.changed) return view(tx, source, current, opts)
       const record = await writeUser(tx, source, current, next.document, next.passwordHash)
-      await recordEvent(
+      await recordSourceChange(
         deps,
         tx,
-        sourceChange('model_updated', source, userModel(current.userId, attemptedUserName)),
+        'model_updated',
+        source,
+        userModel(current.userId, attemptedUserName),
       )
       return view(tx, source, record, opts)
     })
@@ -420,14 +422,12 @@ export async function deleteUser(
     if (!current) throw ScimError.notFound(`User ${id} not found`)
     checkIfMatch(ifMatch, current.version)
     await releaseUser(tx, source.id, current.id, current.userId)
-    await recordEvent(
+    await recordSourceChange(
       deps,
       tx,
-      sourceChange(
-        'model_deleted',
-        source,
-        userModel(current.userId, String(current.document.userName ?? '')),
-      ),
+      'model_deleted',
+      source,
+      userModel(current.userId, String(current.document.userName ?? '')),
     )
   })
 }

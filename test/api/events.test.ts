@@ -105,6 +105,28 @@ describe('event log', () => {
     expect(list.map((e) => e.action)).toEqual(['model_created'])
   })
 
+  it('with SCIMD_PROVISIONING_EVENTS=off records no provisioning change, and still the admin’s', async () => {
+    const t = await createTestApp({ env: { SCIMD_PROVISIONING_EVENTS: 'off' } })
+    const user = (await (
+      await t.scim('POST', '/Users', { schemas: [USER], userName: 'cy', emails: [] })
+    ).json()) as Json
+    const group = (await (
+      await t.scim('POST', '/Groups', { schemas: [GROUP], displayName: 'ops' })
+    ).json()) as Json
+    const patched = await t.scim('PATCH', `/Groups/${group.id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: user.id }] }],
+    })
+    expect(patched.status).toBe(204)
+    expect((await t.scim('DELETE', `/Users/${user.id}`)).status).toBe(204)
+    expect(await events(t, '?context__source=test&context_model_app=authentik_core')).toEqual([])
+    expect((await t.admin('PATCH', '/sources/scim/test/', { name: 'Renamed' })).status).toBe(200)
+    const admin = await events(t, '?action=model_updated')
+    expect(admin.map((e) => [e.app, e.context.model.model_name])).toEqual([
+      ['scimd.api', 'scimsource'],
+    ])
+  })
+
   it('records admin changes and every view or rotation of a key, by the admin', async () => {
     const t = await createTestApp()
     const made = await t.admin('POST', '/sources/scim/', { name: 'Okta', slug: 'okta' })
