@@ -55,6 +55,56 @@ function EditDelete(props: { href: string }) {
   )
 }
 
+/** The directory's list of users or of groups: New, the ?done= notice, search, then `table`. */
+function listPage(c: Context<UiEnv>, list: 'Users' | 'Groups', search: string, table: Child) {
+  const kind = list === 'Users' ? 'user' : 'group'
+  return page({
+    title: list,
+    section: list === 'Users' ? 'users' : 'groups',
+    ...frame(c),
+    actions: <NewButton href={`${UI_BASE}/new/${kind}`} label={`New ${kind}`} />,
+    children: (
+      <>
+        {doneNotice(c, DONE)}
+        <SearchForm
+          action={`${UI_BASE}/${list.toLowerCase()}`}
+          q={listParams(c).q}
+          label={search}
+        />
+        {table}
+      </>
+    ),
+  })
+}
+
+/**
+ * A directory user's or group's page: Edit and Delete… unless it is read-only here (then the
+ * reason), the ?done= notice, then `children`.
+ */
+function objectPage(
+  c: Context<UiEnv>,
+  list: 'Users' | 'Groups',
+  name: string,
+  href: string,
+  readOnly: string | undefined,
+  children: Child,
+) {
+  return page({
+    title: name,
+    section: list === 'Users' ? 'users' : 'groups',
+    ...frame(c),
+    crumbs: [{ label: list, href: `${UI_BASE}/${list.toLowerCase()}` }, { label: name }],
+    actions: readOnly ? undefined : <EditDelete href={href} />,
+    children: (
+      <>
+        {doneNotice(c, DONE)}
+        {readOnly ? <ReadOnly reason={readOnly} /> : null}
+        {children}
+      </>
+    ),
+  })
+}
+
 /** Users as a table; `action` adds a last column (the Remove button of a local group). */
 function UserTable(props: {
   users: DirectoryUser[]
@@ -432,23 +482,12 @@ export function directoryPages(): Hono<UiEnv> {
     })
     const base = `${UI_BASE}/users`
     return c.html(
-      page({
-        title: 'Users',
-        section: 'users',
-        ...frame(c),
-        actions: <NewButton href={`${UI_BASE}/new/user`} label="New user" />,
-        children: (
-          <>
-            {doneNotice(c, DONE)}
-            <SearchForm action={base} q={q} label="Start of username, or a UUID" />
-            <UserTable
-              users={list.items}
-              q={q}
-              pager={{ base, q, page: pageNo, count: list.count }}
-            />
-          </>
-        ),
-      }),
+      listPage(
+        c,
+        'Users',
+        'Start of username, or a UUID',
+        <UserTable users={list.items} q={q} pager={{ base, q, page: pageNo, count: list.count }} />,
+      ),
     )
   })
 
@@ -466,39 +505,35 @@ export function directoryPages(): Hono<UiEnv> {
     ])
     const href = userHref(detail.user.pk)
     return c.html(
-      page({
-        title: detail.user.username,
-        section: 'users',
-        ...frame(c),
-        crumbs: [{ label: 'Users', href: `${UI_BASE}/users` }, { label: detail.user.username }],
-        actions: readOnly ? undefined : <EditDelete href={href} />,
-        children: (
-          <>
-            {doneNotice(c, DONE)}
-            {readOnly ? <ReadOnly reason={readOnly} /> : null}
-            <section class="panel">
-              <UserFields user={detail.user} groups={detail.groups} />
-            </section>
-            <section class="panel" aria-labelledby="prov">
-              <h2 id="prov">Provisioned by</h2>
-              {provisioned.items.length === 0 ? (
-                <p class="muted">No source: this user is scimd's own.</p>
-              ) : (
-                <ul class="plain">
-                  {provisioned.items.map((p) => (
-                    <li>
-                      <a href={sourceHref(p.sourceSlug)}>{p.sourceSlug}</a> as{' '}
-                      <a href={`${UI_BASE}/source-users/${encodeURIComponent(p.record.id)}`}>
-                        SCIM user {p.record.id}
-                      </a>
-                    </li>
-                  ))}
-                </ul>
-              )}
-            </section>
-          </>
-        ),
-      }),
+      objectPage(
+        c,
+        'Users',
+        detail.user.username,
+        href,
+        readOnly,
+        <>
+          <section class="panel">
+            <UserFields user={detail.user} groups={detail.groups} />
+          </section>
+          <section class="panel" aria-labelledby="prov">
+            <h2 id="prov">Provisioned by</h2>
+            {provisioned.items.length === 0 ? (
+              <p class="muted">No source: this user is scimd's own.</p>
+            ) : (
+              <ul class="plain">
+                {provisioned.items.map((p) => (
+                  <li>
+                    <a href={sourceHref(p.sourceSlug)}>{p.sourceSlug}</a> as{' '}
+                    <a href={`${UI_BASE}/source-users/${encodeURIComponent(p.record.id)}`}>
+                      SCIM user {p.record.id}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+        </>,
+      ),
     )
   })
 
@@ -512,32 +547,25 @@ export function directoryPages(): Hono<UiEnv> {
     })
     const base = `${UI_BASE}/groups`
     return c.html(
-      page({
-        title: 'Groups',
-        section: 'groups',
-        ...frame(c),
-        actions: <NewButton href={`${UI_BASE}/new/group`} label="New group" />,
-        children: (
-          <>
-            {doneNotice(c, DONE)}
-            <SearchForm action={base} q={q} label="Search group names" />
-            <PagedTable
-              columns={['Name', 'Superuser', 'Parents']}
-              empty={q ? 'No groups match.' : 'No groups yet.'}
-              rows={list.items.map((g) => (
-                <tr>
-                  <td>
-                    <a href={groupHref(g.group.id)}>{g.group.name}</a>
-                  </td>
-                  <td>{g.group.isSuperuser ? 'Yes' : 'No'}</td>
-                  <td>{g.parents.length}</td>
-                </tr>
-              ))}
-              pager={{ base, q, page: pageNo, count: list.count }}
-            />
-          </>
-        ),
-      }),
+      listPage(
+        c,
+        'Groups',
+        'Search group names',
+        <PagedTable
+          columns={['Name', 'Superuser', 'Parents']}
+          empty={q ? 'No groups match.' : 'No groups yet.'}
+          rows={list.items.map((g) => (
+            <tr>
+              <td>
+                <a href={groupHref(g.group.id)}>{g.group.name}</a>
+              </td>
+              <td>{g.group.isSuperuser ? 'Yes' : 'No'}</td>
+              <td>{g.parents.length}</td>
+            </tr>
+          ))}
+          pager={{ base, q, page: pageNo, count: list.count }}
+        />,
+      ),
     )
   })
 
@@ -550,37 +578,33 @@ export function directoryPages(): Hono<UiEnv> {
     const members = await membersSection(c, detail.group.id, base, readOnly ? undefined : csrf)
     const adding = readOnly ? null : await addMemberSection(c, detail.group.id, csrf)
     return c.html(
-      page({
-        title: detail.group.name,
-        section: 'groups',
-        ...frame(c),
-        crumbs: [{ label: 'Groups', href: `${UI_BASE}/groups` }, { label: detail.group.name }],
-        actions: readOnly ? undefined : <EditDelete href={base} />,
-        children: (
-          <>
-            {doneNotice(c, DONE)}
-            {readOnly ? <ReadOnly reason={readOnly} /> : null}
-            <section class="panel">
-              <dl class="fields">
-                <dt>Name</dt>
-                <dd>{detail.group.name}</dd>
-                <dt>ID</dt>
-                <dd class="mono">{detail.group.id}</dd>
-                <dt>Superuser</dt>
-                <dd>{detail.group.isSuperuser ? 'Yes: its members are admins' : 'No'}</dd>
-                <dt>Member of</dt>
-                <dd>{detail.parents.length === 0 ? '—' : `${detail.parents.length} groups`}</dd>
-                <dt>Attributes</dt>
-                <dd>
-                  <code>{JSON.stringify(detail.group.attributes)}</code>
-                </dd>
-              </dl>
-            </section>
-            {adding}
-            {members}
-          </>
-        ),
-      }),
+      objectPage(
+        c,
+        'Groups',
+        detail.group.name,
+        base,
+        readOnly,
+        <>
+          <section class="panel">
+            <dl class="fields">
+              <dt>Name</dt>
+              <dd>{detail.group.name}</dd>
+              <dt>ID</dt>
+              <dd class="mono">{detail.group.id}</dd>
+              <dt>Superuser</dt>
+              <dd>{detail.group.isSuperuser ? 'Yes: its members are admins' : 'No'}</dd>
+              <dt>Member of</dt>
+              <dd>{detail.parents.length === 0 ? '—' : `${detail.parents.length} groups`}</dd>
+              <dt>Attributes</dt>
+              <dd>
+                <code>{JSON.stringify(detail.group.attributes)}</code>
+              </dd>
+            </dl>
+          </section>
+          {adding}
+          {members}
+        </>,
+      ),
     )
   })
 
