@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { runBulkComparison } from './bench/bulk.js'
 import { runEntraSync } from './bench/entra-sync.js'
+import { FEATURE_VARIANTS, formatCosts, runCostBench } from './bench/feature-cost.js'
 import { HttpClient } from './bench/http-client.js'
 import {
   cpuMillis,
@@ -63,6 +64,13 @@ Options:
                        ceiling always runs, before and after them; deep-page brings its
                        OFFSET baseline); provider (alone, not in the default set: it
                        starts a second scimd and takes minutes)
+                       costs (alone: scimd with metrics off, with provisioning events off
+                       and with one source mapping beside the default one, alternated, to
+                       show what each costs on POST /Users and a one-member PATCH;
+                       --baseline DIR adds an older build)
+  --baseline DIR       with costs: also run the build in DIR (a checkout with dist/ built)
+  --cost-rounds N      with costs: alternated rounds (default 8)
+  --cost-chunk N       with costs: requests per workload, scimd and round (default 2000)
   --provider-users N   users scimd A pushes to scimd B in the provider workload (default
                        100000; groups 1,000 of 10 to 10,000 members, scaled down with N)
   --stream-rate N      writes/s on A in the provider's steady stream (default 50)
@@ -83,7 +91,7 @@ had non-2xx responses or socket errors (it is marked FAILED and its figures are 
 `
 
 const ALL_WORKLOADS = ['existence', 'get', 'deep-page', 'patch-100k', 'patch-10', 'post'] as const
-type Selectable = (typeof ALL_WORKLOADS)[number] | 'entra-sync' | 'bulk' | 'provider'
+type Selectable = (typeof ALL_WORKLOADS)[number] | 'entra-sync' | 'bulk' | 'provider' | 'costs'
 /** Users created each way by the bulk workload: one Bulk request against single POSTs. */
 const BULK_USERS = 1000
 
@@ -117,6 +125,9 @@ interface Options {
   durationSeconds: number
   warmupSeconds: number
   json: boolean
+  baseline: string | undefined
+  costRounds: number
+  costChunk: number
   cpuProf: boolean
   cpuProfDir: string
   build: boolean
@@ -140,6 +151,9 @@ function parseOptions(argv: string[]): Options | undefined {
       'provider-users': { type: 'string' },
       'stream-rate': { type: 'string' },
       'stream-seconds': { type: 'string' },
+      baseline: { type: 'string' },
+      'cost-rounds': { type: 'string' },
+      'cost-chunk': { type: 'string' },
       only: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -168,15 +182,18 @@ function parseOptions(argv: string[]): Options | undefined {
       (ALL_WORKLOADS as readonly string[]).includes(name) ||
       name === 'entra-sync' ||
       name === 'bulk' ||
-      name === 'provider'
+      name === 'provider' ||
+      name === 'costs'
     ) {
       selected.add(name as Selectable)
     } else {
       throw new UsageError(`unknown workload '${name}'`)
     }
   }
-  if (selected.has('provider') && selected.size > 1) {
-    throw new UsageError('the provider workload runs alone: --only provider')
+  for (const alone of ['provider', 'costs'] as const) {
+    if (selected.has(alone) && selected.size > 1) {
+      throw new UsageError(`the ${alone} workload runs alone: --only ${alone}`)
+    }
   }
   const providerUsers = positiveInt('--provider-users', values['provider-users'], 100_000)
   if (providerUsers < 100) throw new UsageError('--provider-users must be at least 100')
@@ -192,6 +209,9 @@ function parseOptions(argv: string[]): Options | undefined {
     selected,
     durationSeconds,
     warmupSeconds: positiveInt('--warmup', values.warmup, 2),
+    baseline: values.baseline,
+    costRounds: Math.max(1, positiveInt('--cost-rounds', values['cost-rounds'], 8)),
+    costChunk: Math.max(100, positiveInt('--cost-chunk', values['cost-chunk'], 2000)),
     json: values.json ?? false,
     cpuProf: values['cpu-prof'] ?? false,
     cpuProfDir: values['cpu-prof-dir'] ?? join(tmpdir(), 'scimd-bench-profiles'),
@@ -257,6 +277,7 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   if (options.selected.has('provider')) return providerMain(options)
+  if (options.selected.has('costs')) return costsMain(options)
   checkWrk()
   const has = (w: Selectable) => options.selected.has(w)
   const needsPatch = has('patch-100k') || has('patch-10')
@@ -660,6 +681,106 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** `--only provider`: two scimd processes, each with its own database (see bench/provider.ts). */
+/**
+ * The start of a workload that runs alone: Ctrl-C stops what it started, `npm run build`
+ * unless --no-build, and the load average it starts at (returned, and named when high).
+ */
+function startStandalone(options: Options): number {
+  const onSignal = () => {
+    killAllNow()
+    process.exit(130)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  if (options.build) {
+    const built = spawnSync('npm', ['run', '--silent', 'build'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    })
+    if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stdout}${built.stderr}`)
+  }
+  const [load = 0] = loadavg()
+  if (load > 0.5) log(`load average is ${load.toFixed(2)}: other work skews the figures`)
+  return load
+}
+
+/**
+ * The source every scimd of a standalone workload gets, with `mapping` (a JSONata source
+ * property mapping) if given, and a client with its token.
+ */
+async function benchSource(
+  origin: string,
+  adminToken: string,
+  mapping?: string,
+): Promise<HttpClient> {
+  const admin = new HttpClient(origin, adminToken, 1)
+  try {
+    const created = (await admin.expect(201, 'POST', '/api/v3/sources/scim/', {
+      name: 'Benchmark',
+      slug: 'bench',
+    })) as { token_obj: { identifier: string } }
+    if (mapping !== undefined) {
+      const made = (await admin.expect(201, 'POST', '/api/v3/propertymappings/source/scim/', {
+        name: 'bench mapping',
+        expression: mapping,
+      })) as { pk: string }
+      await admin.expect(200, 'PATCH', '/api/v3/sources/scim/bench/', {
+        user_property_mappings: [made.pk],
+      })
+    }
+    const { key } = (await admin.expect(
+      200,
+      'GET',
+      `/api/v3/core/tokens/${encodeURIComponent(created.token_obj.identifier)}/view_key/`,
+    )) as { key: string }
+    return new HttpClient(origin, key)
+  } finally {
+    admin.close()
+  }
+}
+
+/** `--only costs`: what metrics and provisioning events cost (bench/feature-cost.ts). */
+async function costsMain(options: Options): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'scimd-bench-costs-'))
+  try {
+    const load = startStandalone(options)
+    const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`
+    const secretKey = randomBytes(32).toString('hex')
+    const variants = options.baseline
+      ? [
+          ...FEATURE_VARIANTS,
+          { name: `build in ${options.baseline}`, env: {}, cwd: options.baseline },
+        ]
+      : FEATURE_VARIANTS
+    const figures = await runCostBench({
+      variants,
+      rounds: options.costRounds,
+      chunkSize: options.costChunk,
+      database: (name) => benchDatabase(join(dir, name)),
+      start: (variant, databaseUrl) =>
+        startScimd({
+          databaseUrl,
+          bootstrapToken: adminToken,
+          secretKey,
+          env: variant.env,
+          ...(variant.cwd ? { cwd: variant.cwd } : {}),
+        }),
+      sourceClient: (origin, variant) => benchSource(origin, adminToken, variant.sourceMapping),
+      log,
+    })
+    const machine = { loadAverageAtStart: load, cpus: cpus().length, node: process.version }
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify({ costs: figures, ...machine }, null, 2)}\n`
+        : `${formatCosts(figures, options.costRounds, options.costChunk)}\n  (load average at start ${load.toFixed(2)}, ${machine.cpus} CPUs)\n`,
+    )
+    return 0
+  } finally {
+    await stopAll()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 async function providerMain(options: Options): Promise<number> {
   const dirA = mkdtempSync(join(tmpdir(), 'scimd-bench-a-'))
   const dirB = mkdtempSync(join(tmpdir(), 'scimd-bench-b-'))
@@ -674,23 +795,8 @@ async function providerMain(options: Options): Promise<number> {
     rmSync(dirA, { recursive: true, force: true })
     rmSync(dirB, { recursive: true, force: true })
   }
-  const onSignal = () => {
-    killAllNow()
-    process.exit(130)
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
   try {
-    if (options.build) {
-      const built = spawnSync('npm', ['run', '--silent', 'build'], {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-      })
-      if (built.status !== 0)
-        throw new Error(`npm run build failed:\n${built.stdout}${built.stderr}`)
-    }
-    const [load = 0] = loadavg()
-    if (load > 0.5) log(`load average is ${load.toFixed(2)}: other work skews the figures`)
+    const load = startStandalone(options)
     databases.push(await benchDatabase(dirA), await benchDatabase(dirB))
     const profileDir = options.cpuProf
       ? join(options.cpuProfDir, `provider-${new Date().toISOString().replace(/[:.]/g, '-')}`)

@@ -13,6 +13,8 @@ import * as createUiSessions from './2026_12_07_2000_create_ui_sessions.js'
 import * as foldDisplayNameIndex from './2026_12_07_2100_fold_display_name_index.js'
 import * as providerPropertyMappings from './2026_12_08_1000_provider_property_mappings.js'
 import * as oneUserLinkIndex from './2026_12_09_1000_one_user_link_index.js'
+import * as foldMatchingIndexes from './2026_12_09_1100_fold_matching_indexes.js'
+import * as neverReuseProviderPks from './2026_12_09_1200_never_reuse_provider_pks.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_2100_create_directory': createDirectory,
@@ -28,4 +30,6 @@ export const migrations: Record<string, Migration> = {
   '2026_12_07_2100_fold_display_name_index': foldDisplayNameIndex,
   '2026_12_08_1000_provider_property_mappings': providerPropertyMappings,
   '2026_12_09_1000_one_user_link_index': oneUserLinkIndex,
+  '2026_12_09_1100_fold_matching_indexes': foldMatchingIndexes,
+  '2026_12_09_1200_never_reuse_provider_pks': neverReuseProviderPks,
 }

@@ -44,8 +44,9 @@ export function spawnTracked(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
+  cwd = REPO_ROOT,
 ): { child: ChildProcess; output: () => string } {
-  const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
   running.add(child)
   child.once('exit', () => running.delete(child))
   let log = ''
@@ -88,6 +89,10 @@ export interface ScimdOptions {
   secretKey: string
   /** Directory for `--cpu-prof` output; the process is profiled when set. */
   cpuProfDir?: string
+  /** More environment (a setting the run compares, e.g. SCIMD_METRICS=off). */
+  env?: Record<string, string>
+  /** A checkout whose built dist/ runs instead of this one's (an older build to compare). */
+  cwd?: string
 }
 
 /** Starts the built scimd (`node dist/src/cli.js serve`) on a free 127.0.0.1 port. */
@@ -107,11 +112,13 @@ export async function startScimd(options: ScimdOptions): Promise<ServerProcess> 
     // Tuning a run may try (README, Configuration); unset, scimd's default.
     SCIMD_SQLITE_MMAP_MB: process.env.SCIMD_SQLITE_MMAP_MB,
     SCIMD_PG_POOL_MAX: process.env.SCIMD_PG_POOL_MAX,
+    ...options.env,
   }
   const { child, output } = spawnTracked(
     process.execPath,
     [...nodeArgs, 'dist/src/cli.js', 'serve'],
     env,
+    options.cwd,
   )
   const origin = `http://127.0.0.1:${port}`
   await waitUntilReady('scimd', child, `${origin}/-/health/ready/`, output)

@@ -7,7 +7,7 @@ import {
   type EventSource,
   type EventUser,
 } from '../core/events.js'
-import { uuidv7 } from '../core/ids.js'
+import { isoFormatter, nowIso, uuidv7 } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
 import type { EventRow, Executor } from '../store/database.js'
 import * as store from '../store/events.js'
@@ -31,6 +31,7 @@ export interface NewEvent {
 }
 
 const DAY_MS = 86_400_000
+const expiryIso = isoFormatter()
 
 /** The row `event` is stored as, stamped now and expiring after the configured retention. */
 export function eventRow(deps: Deps, event: NewEvent, now = Date.now()): EventRow {
@@ -51,8 +52,8 @@ export function eventRow(deps: Deps, event: NewEvent, now = Date.now()): EventRo
     model_pk: model === undefined ? null : String(model.pk),
     model_label: model?.name ?? null,
     context: event.context === undefined ? '{}' : JSON.stringify(event.context),
-    created: new Date(now).toISOString(),
-    expires: new Date(now + deps.config.eventRetentionDays * DAY_MS).toISOString(),
+    created: nowIso(now),
+    expires: expiryIso(now + deps.config.eventRetentionDays * DAY_MS),
   }
 }
 

@@ -1,6 +1,7 @@
 /** Core directory rows: users, groups and their memberships (what the admin API shows). */
 import { type Expression, type SqlBool, sql } from 'kysely'
 import type { DirectoryGroup, DirectoryUser, UserType } from '../core/domain.js'
+import { foldCase as foldText } from '../scim/filter/semantics.js'
 import {
   nullsLast,
   type OrderBy,
@@ -9,14 +10,16 @@ import {
   startsWith,
   toCount,
 } from './admin-query.js'
-import type {
-  Executor,
-  GroupRow,
-  InsertableUserRow,
-  UpdateableUserRow,
-  UserRow,
+import {
+  dialectOf,
+  type Executor,
+  type GroupRow,
+  type InsertableUserRow,
+  type UpdateableUserRow,
+  type UserRow,
 } from './database.js'
 import { preparedRowQuery } from './prepared.js'
+import { foldCase } from './query/json-sql.js'
 
 /** Ordering fields whose column may be NULL (ordered alike on both dialects). */
 const NULLABLE_ORDER_FIELDS = new Set<string>(['last_login'])
@@ -420,8 +423,8 @@ export async function findGroupsByIds(
 }
 
 /**
- * Up to `limit` users whose email equals `email` regardless of case (the index on
- * lower(email)); an empty email matches no one.
+ * Up to `limit` users whose email equals `email` regardless of case, folded as SCIM folds
+ * (the index on the folded email); an empty email matches no one.
  */
 export async function findUsersByEmail(
   db: Executor,
@@ -432,14 +435,14 @@ export async function findUsersByEmail(
   const rows = await db
     .selectFrom('users')
     .selectAll()
-    .where(sql<string>`lower(email)`, '=', sql<string>`lower(${email})`)
+    .where(foldCase(dialectOf(db), sql.ref('email')), '=', foldText(email))
     .orderBy('id')
     .limit(limit)
     .execute()
   return rows.map(toDirectoryUser)
 }
 
-/** Up to `limit` users whose username equals `username` regardless of case. */
+/** Up to `limit` users whose username equals `username` regardless of case (as findUsersByEmail). */
 export async function findUsersByUsernameKey(
   db: Executor,
   username: string,
@@ -448,7 +451,7 @@ export async function findUsersByUsernameKey(
   const rows = await db
     .selectFrom('users')
     .selectAll()
-    .where(sql<string>`lower(username)`, '=', sql<string>`lower(${username})`)
+    .where(foldCase(dialectOf(db), sql.ref('username')), '=', foldText(username))
     .orderBy('id')
     .limit(limit)
     .execute()

@@ -3,6 +3,7 @@
  * writer at a time is the rule already, they are no-ops.
  */
 import { sql } from 'kysely'
+import { foldCase } from '../scim/filter/semantics.js'
 import { dialectOf, type Executor } from './database.js'
 
 /** Whether the executor's database takes row and advisory locks (PostgreSQL). */
@@ -23,13 +24,10 @@ export async function lockExclusive(db: Executor, name: string): Promise<void> {
 }
 
 /**
- * lockExclusive for a value the directory compares with SQL's `lower()` (an email, a
- * username): the lock is named by the value as PostgreSQL folds it, so "Ada" and "ADA" wait
- * for each other, exactly as the lookup after it matches them.
+ * lockExclusive for a value the directory compares case-folded (an email, a username): the
+ * lock is named by the folded value, so "Ada" and "ADA" wait for each other, exactly as the
+ * lookup after it (directory.ts findUsersByEmail) matches them.
  */
-export async function lockFolded(db: Executor, name: string, value: string): Promise<void> {
-  if (!hasRowLocks(db)) return
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`scimd:${name}:`} || lower(${value}), 0))`.execute(
-    db,
-  )
+export function lockFolded(db: Executor, name: string, value: string): Promise<void> {
+  return lockExclusive(db, `${name}:${foldCase(value)}`)
 }

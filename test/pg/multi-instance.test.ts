@@ -128,6 +128,40 @@ describe.skipIf(!isPostgres)(`two scimd instances on one database (${PG_ONLY})`,
     expect(users).toHaveLength(1)
   })
 
+  it('lets one of 24 creates of one email through under email_deny, from two sources on both instances', async () => {
+    // Two sources in email_deny, set before either instance has read them.
+    const keys: string[] = []
+    for (const slug of ['deny-a', 'deny-b']) {
+      keys.push((await sources.createSource(runtime.deps, { name: slug, slug })).key)
+      await sources.updateSource(runtime.deps, slug, { userMatchingMode: 'email_deny' })
+    }
+    const attempts = Array.from({ length: 24 }, (_, n) => {
+      const instance = instances[n % 2] as Instance
+      const slug = n % 4 < 2 ? 'deny-a' : 'deny-b'
+      return fetch(`${instance.url}/source/scim/${slug}/v2/Users`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${keys[n % 4 < 2 ? 0 : 1]}`,
+          'Content-Type': 'application/scim+json',
+        },
+        body: JSON.stringify({
+          schemas: [USER],
+          userName: `denied-${n}`,
+          // One address in three spellings: the fold matches them all.
+          emails: [
+            {
+              primary: true,
+              value: ['Élodie@Example.com', 'élodie@example.com', 'ÉLODIE@EXAMPLE.COM'][n % 3],
+            },
+          ],
+        }),
+      })
+    })
+    const statuses = (await Promise.all(attempts)).map((r) => r.status)
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1)
+    expect(statuses.filter((s) => s === 409)).toHaveLength(23)
+  })
+
   it('keeps every concurrent member add and remove on one group, from both instances', async () => {
     const ids: string[] = []
     for (let n = 0; n < 24; n++) ids.push(await createUser(n, `member-${n}@example.com`))

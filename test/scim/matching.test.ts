@@ -202,6 +202,18 @@ describe('*_deny', () => {
     expect((await oktaScim('POST', '/Users', oktaUser('grace@example.com'))).status).toBe(201)
   })
 
+  it('folds case beyond ASCII, as SCIM compares userName: Élodie is élodie, ΣΊΣΥΦΟΣ is σίσυφος', async () => {
+    const { t, oktaScim } = await twoSources('email_deny')
+    expect((await t.scim('POST', '/Users', entraUser('Élodie@Example.com'))).status).toBe(201)
+    // oktaUser upper-cases the email: ÉLODIE@EXAMPLE.COM.
+    expect((await oktaScim('POST', '/Users', oktaUser('élodie@example.com'))).status).toBe(409)
+    const named = await twoSources('username_deny')
+    const body = { ...entraUser('s@example.com'), userName: 'ΣΊΣΥΦΟΣ' }
+    expect((await named.t.scim('POST', '/Users', body)).status).toBe(201)
+    const again = { ...oktaUser('t@example.com'), userName: 'σίσυφος' }
+    expect((await named.oktaScim('POST', '/Users', again)).status).toBe(409)
+  })
+
   it('username_deny refuses a userName the directory has', async () => {
     const { t, oktaScim } = await twoSources('username_deny')
     expect((await t.scim('POST', '/Users', { ...entraUser(), userName: 'ada' })).status).toBe(201)

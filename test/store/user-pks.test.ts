@@ -43,6 +43,37 @@ describe('user pks', () => {
   })
 })
 
+describe('provider and outbox pks (migration 2026_12_09_1200)', () => {
+  it('are not reused: a new provider after the newest was deleted, a change after the outbox drained', async () => {
+    const t = await createTestApp()
+    const provider = async (name: string) => {
+      const res = await t.admin('POST', '/providers/scim/', {
+        name,
+        url: 'https://scim.example.com/v2',
+        token: 'remote-secret-token-value-123',
+      })
+      expect(res.status).toBe(201)
+      return ((await res.json()) as { pk: number }).pk
+    }
+    const first = await provider('first')
+    const newest = await provider('newest')
+    expect((await t.admin('DELETE', `/providers/scim/${newest}/`)).status).toBe(204)
+    expect(await provider('after')).toBeGreaterThan(newest)
+
+    // Each SCIM write queues a change per provider; the outbox then drains to nothing.
+    const db = t.runtime.deps.db
+    const maxId = async () =>
+      Number((await sql<{ n: number }>`select max(id) as n from outbox`.execute(db)).rows[0]?.n)
+    await t.scim('POST', '/Users', { schemas: [USER], userName: 'queued' })
+    const queued = await maxId()
+    expect(queued).toBeGreaterThan(0)
+    await sql`delete from outbox`.execute(db)
+    await t.scim('POST', '/Users', { schemas: [USER], userName: 'later' })
+    expect(await maxId()).toBeGreaterThan(queued)
+    expect(first).toBeGreaterThan(0)
+  })
+})
+
 describe.skipIf(isPostgres)('the SQLite users rebuild (migration 2026_12_07_1600)', () => {
   it('keeps every user, membership and token of an existing database', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'scimd-pks-'))

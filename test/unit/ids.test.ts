@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { uuidv7 } from '../../src/core/ids.js'
+import { isoFormatter, uuidv7 } from '../../src/core/ids.js'
 
 describe('uuidv7', () => {
   it('is a version 7, variant 10 UUID carrying the timestamp', () => {
@@ -22,5 +22,15 @@ describe('uuidv7', () => {
     for (let digit = 24; digit < 36; digit++) {
       expect(new Set(ids.map((id) => id[digit])).size).toBe(16)
     }
+  })
+})
+
+describe('isoFormatter', () => {
+  it('formats as toISOString does, whichever instant came before', () => {
+    const iso = isoFormatter()
+    for (const ms of [0, 1_800_000_000_000, 1_800_000_000_000, 1_800_000_000_001, 0, -1]) {
+      expect(iso(ms)).toBe(new Date(ms).toISOString())
+    }
+    expect(() => iso(Number.NaN)).toThrow(RangeError)
   })
 })
