@@ -63,15 +63,18 @@ export function toProvider(row: ProviderRow): Provider {
   }
 }
 
-export interface NewProvider {
-  name: string
-  url: string
-  tokenSealed: string
-  verifyCertificates: boolean
-  compatibilityMode: CompatibilityMode
-  excludeUsersServiceAccount: boolean
-  filterGroup: string | null
-  dryRun: boolean
+/** What a new provider is given; its sync state starts empty. */
+export type NewProvider = Pick<
+  Provider,
+  | 'name'
+  | 'url'
+  | 'tokenSealed'
+  | 'verifyCertificates'
+  | 'compatibilityMode'
+  | 'excludeUsersServiceAccount'
+  | 'filterGroup'
+  | 'dryRun'
+> & {
   propertyMappings?: readonly string[]
   propertyMappingsGroup?: readonly string[]
   now: string
