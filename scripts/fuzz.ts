@@ -25,6 +25,7 @@ import {
   scimJson,
   throwawayDatabase,
 } from './fuzz/setup.js'
+import { exitOnHelp, seedOption, wholeNumbers } from './options.js'
 
 const USAGE = `Usage: npm run fuzz -- [options]      (npm run build first, or: npm run fuzz:built)
 
@@ -74,23 +75,12 @@ function parseOptions() {
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
-  if (values.help) {
-    process.stdout.write(USAGE)
-    process.exit(0)
-  }
-  const int = (name: string, text: string) => {
-    const n = Number(text)
-    if (!Number.isInteger(n) || n < 0) {
-      process.stderr.write(`--${name}: expected a whole number, got ${text}\n\n${USAGE}`)
-      process.exit(2)
-    }
-    return n
-  }
+  exitOnHelp(values.help, USAGE)
+  const int = wholeNumbers(USAGE)
   return {
     requests: int('requests', values.requests),
     seconds: int('seconds', values.seconds),
-    seed:
-      values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : int('seed', values.seed),
+    seed: seedOption(values.seed, USAGE),
     timeoutMs: int('timeout', values.timeout),
     maxHoldMs: int('max-hold', values['max-hold']),
     only: values.only?.split(',').map((s) => s.trim()),

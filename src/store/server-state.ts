@@ -10,6 +10,11 @@ export async function findServerState(db: Executor, name: string): Promise<strin
   return row?.value
 }
 
+/** The insert both writers start from; they differ in what a row already there means. */
+function insertServerState(db: Executor, name: string, value: string, now: string) {
+  return db.insertInto('server_state').values({ name, value, updated_at: now })
+}
+
 /** Records a value unless one is there already (several instances may start together). */
 export async function insertServerStateIfAbsent(
   db: Executor,
@@ -17,9 +22,7 @@ export async function insertServerStateIfAbsent(
   value: string,
   now: string,
 ): Promise<void> {
-  await db
-    .insertInto('server_state')
-    .values({ name, value, updated_at: now })
+  await insertServerState(db, name, value, now)
     .onConflict((oc) => oc.column('name').doNothing())
     .execute()
 }
@@ -37,9 +40,7 @@ export async function upsertServerState(
   value: string,
   now: string,
 ): Promise<void> {
-  await db
-    .insertInto('server_state')
-    .values({ name, value, updated_at: now })
+  await insertServerState(db, name, value, now)
     .onConflict((oc) => oc.column('name').doUpdateSet({ value, updated_at: now }))
     .execute()
 }

@@ -1,5 +1,5 @@
 /** The provider's SCIM client: one remote's base URL and token, timeouts, retries and dry run. */
-import { Agent, type Dispatcher, request } from 'undici'
+import { Agent, type Dispatcher, getGlobalDispatcher } from 'undici'
 
 export const SCIM_MEDIA_TYPE = 'application/scim+json'
 export const USER_AGENT = 'scimd-provider/0.1'
@@ -83,6 +83,9 @@ export function backoffDelay(attempt: number, baseMs: number, capMs: number): nu
 export class ScimClient {
   readonly #options: Required<ClientOptions>
   readonly #dispatcher: Agent | undefined
+  /** The base URL split once: undici's `request(url)` parsed it into a URL on every call. */
+  readonly #origin: string
+  readonly #basePath: string
 
   constructor(options: ClientOptions) {
     this.#options = {
@@ -96,6 +99,9 @@ export class ScimClient {
     this.#dispatcher = options.verifyCertificates
       ? undefined
       : new Agent({ connect: { rejectUnauthorized: false } })
+    const base = new URL(this.#options.baseUrl)
+    this.#origin = base.origin
+    this.#basePath = base.pathname.replace(/\/+$/, '')
   }
 
   get dryRun(): boolean {
@@ -111,13 +117,19 @@ export class ScimClient {
    * network errors, timeouts) are retried after Retry-After or a jittered backoff, a bounded
    * number of times; then, like any other failure, they are thrown as RemoteError.
    */
-  async request(method: string, path: string, body?: unknown): Promise<RemoteResponse> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { discardBody?: boolean } = {},
+  ): Promise<RemoteResponse> {
     const url = `${this.#options.baseUrl}${path}`
     const sent: SentRequest = body === undefined ? { method, url } : { method, url, body }
+    const target = `${this.#basePath}${path}`
     if (this.#options.dryRun && method !== 'GET') throw new DryRunRejected(sent)
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#once(sent)
+        return await this.#once(sent, target, opts.discardBody === true)
       } catch (err) {
         if (!(err instanceof RemoteError) || !err.isTransient) throw err
         if (attempt >= this.#options.maxAttempts) throw err
@@ -129,13 +141,22 @@ export class ScimClient {
     }
   }
 
-  async #once(sent: SentRequest): Promise<RemoteResponse> {
+  /**
+   * `discard`: a JSON success answer is read and dropped, never built into a string or
+   * parsed (`{}` is returned). A member PATCH answers with the whole group: at 10,000 members
+   * that is megabytes per request, parsed for nothing, and it was A's peak memory.
+   */
+  async #once(sent: SentRequest, path: string, discard: boolean): Promise<RemoteResponse> {
     // undici's request, not fetch: fetch's web streams cost about a millisecond of CPU per
     // request, which made the client the provider's bottleneck (docs/benchmark.md, Provider).
     let response: Dispatcher.ResponseData
     let text: string
     try {
-      response = await request(sent.url, {
+      // The dispatcher's own request (the global one unless certificates are not verified):
+      // keep-alive connections are shared as with `request(url)`, without its URL parsing.
+      response = await (this.#dispatcher ?? getGlobalDispatcher()).request({
+        origin: this.#origin,
+        path,
         method: sent.method as Dispatcher.HttpMethod,
         headers: {
           accept: SCIM_MEDIA_TYPE,
@@ -147,8 +168,15 @@ export class ScimClient {
         // No answer, or an answer that stops, within the timeout: given up (then retried).
         headersTimeout: this.#options.timeoutMs,
         bodyTimeout: this.#options.timeoutMs,
-        ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
       })
+      const type = String(response.headers['content-type'] ?? '')
+      const ok = response.statusCode >= 200 && response.statusCode < 300
+      if (discard && ok && (response.statusCode === 204 || /json/i.test(type))) {
+        for await (const _chunk of response.body) {
+          // Read to the end (the connection is kept alive), kept nowhere.
+        }
+        return { status: response.statusCode, body: {} }
+      }
       text = await response.body.text()
     } catch (err) {
       // No answer: refused, reset, a TLS failure or the timeout. The error names the host

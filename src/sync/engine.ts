@@ -35,6 +35,12 @@ export interface SyncDeps {
 
 /** At most this many object failure events per sync run; the full sync's event counts all. */
 const MAX_OBJECT_EVENTS = 100
+/**
+ * At most this many entries in a run's log (what `sync/object` returns). A full sync of
+ * 100,000 users noted one entry per user, and the log was the memory that grew with the
+ * directory; the logger still sees every entry.
+ */
+const MAX_LOG = 1000
 
 /** What a full sync did (its event and the status report these). */
 export interface FullSyncResult {
@@ -54,15 +60,20 @@ export interface LogEntry {
 
 const SERVICE_ACCOUNT_TYPES = new Set(['service_account', 'internal_service_account'])
 const PAGE = 100
+/** Users a full sync reads at once (their links and scope in one query each), and links. */
+const USER_PAGE = 500
 /**
  * Users pushed at once, and groups. One request at a time left the provider at a fifth of
  * what a scimd target takes (its seeding runs 32 in flight): the round trip, not the work,
- * was the cost (docs/benchmark.md, Provider). Objects are independent in a full sync and
- * within an outbox batch (each appears once), so order per object is kept. A remote that
- * throttles answers 429, which the client waits out.
+ * was the cost (docs/benchmark.md, Provider). 32 as in that seeding: a target that commits
+ * concurrent writes together (scimd does) takes more per second with more in flight.
+ * Groups: 8, a group's members are many writes in few requests (4 left the remote idle
+ * between them). Objects are independent in a full sync and within an outbox batch (each
+ * appears once), so order per object is kept. A remote that throttles answers 429, which the
+ * client waits out.
  */
-const USER_LANES = 16
-const GROUP_LANES = 4
+const USER_LANES = 32
+const GROUP_LANES = 8
 
 /**
  * Runs `work` over `items` with at most `lanes` in flight; after the first failure no new
@@ -87,6 +98,15 @@ async function inLanes<T>(
   }
   await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane))
   if (failure) throw failure.err
+}
+
+/** A page of a full sync's users: what was read for it, and what it created. */
+interface UserPage {
+  links: Map<string, ProviderObject>
+  inScope: Set<number>
+  created: store.NewLink[]
+  /** Its users not done yet; at 0 its created links are written. */
+  left: number
 }
 
 /** The remote is throttling, down or unreachable beyond the client's retries: try later. */
@@ -114,15 +134,6 @@ export class ProviderSync {
   readonly log: LogEntry[] = []
   /** Object failure events recorded by this run (bounded by MAX_OBJECT_EVENTS). */
   private objectEvents = 0
-  /**
-   * Links of objects just created remotely, written together at the end of a full sync's
-   * page (one transaction instead of one commit each). Undefined outside such a page. A
-   * crash before the write loses only links: the next sync's create answers 409, and the
-   * object is found by its filter and linked.
-   */
-  private pendingLinks:
-    | Array<{ kind: ObjectKind; objectId: string; write: store.ObjectWrite }>
-    | undefined
 
   private readonly deps: SyncDeps
   readonly provider: Provider
@@ -183,7 +194,7 @@ export class ProviderSync {
   }
 
   private note(entry: LogEntry): void {
-    this.log.push(entry)
+    if (this.log.length < MAX_LOG) this.log.push(entry)
     const { level, event, ...rest } = entry
     const fields = { provider: this.provider.pk, ...rest }
     if (level === 'error') this.deps.logger.warn(`provider sync: ${event}`, fields)
@@ -207,6 +218,19 @@ export class ProviderSync {
 
   // ---- scope --------------------------------------------------------------------------
 
+  /** The pks of those of `users` the provider pushes (one query for a page, not one each). */
+  async inScopeAmong(users: readonly Pick<DirectoryUser, 'pk' | 'type'>[]): Promise<Set<number>> {
+    const candidates = users.filter(
+      (u) => !(this.provider.excludeUsersServiceAccount && SERVICE_ACCOUNT_TYPES.has(u.type)),
+    )
+    if (!this.provider.filterGroup) return new Set(candidates.map((u) => u.pk))
+    return dir.membersAmong(
+      this.db,
+      this.provider.filterGroup,
+      candidates.map((u) => u.pk),
+    )
+  }
+
   async userInScope(user: DirectoryUser): Promise<boolean> {
     if (this.provider.excludeUsersServiceAccount && SERVICE_ACCOUNT_TYPES.has(user.type)) {
       return false
@@ -224,19 +248,18 @@ export class ProviderSync {
     })
   }
 
-  /** Writes the links a page collected, in one transaction. */
-  private async flushLinks(): Promise<void> {
-    const links = this.pendingLinks
-    this.pendingLinks = undefined
-    if (!links || links.length === 0) return
+  /**
+   * Writes the links of users a full sync's page created remotely, together (a few statements
+   * in one transaction instead of a commit each). A crash before the write loses only links:
+   * the next sync's create answers 409, and the object is found by its filter and linked.
+   */
+  private async writeLinks(links: readonly store.NewLink[]): Promise<void> {
+    if (links.length === 0) return
     const now = new Date().toISOString()
     await this.db.transaction().execute(async (tx) => {
-      for (const l of links) {
-        await store.saveProviderObject(tx, l.kind, this.provider.pk, l.objectId, l.write, {
-          id: uuidv7(),
-          now,
-        })
-      }
+      // One row per user (an upsert of many rows may not touch a row twice on PostgreSQL).
+      const unique = [...new Map(links.map((l) => [l.objectId, l])).values()]
+      await store.saveNewLinks(tx, 'user', this.provider.pk, unique, now)
     })
   }
 
@@ -307,13 +330,14 @@ export class ProviderSync {
   async syncUser(
     uuid: string,
     loaded?: DirectoryUser,
-    preloaded?: { link: ProviderObject | undefined },
+    preloaded?: { link: ProviderObject | undefined; inScope: boolean; created?: store.NewLink[] },
   ): Promise<void> {
     const user = loaded ?? (await dir.findUserByUuid(this.db, uuid))
     const link = preloaded
       ? preloaded.link
       : await store.findProviderObject(this.db, 'user', this.provider.pk, uuid)
-    if (!user || !(await this.userInScope(user))) {
+    const inScope = user && (preloaded ? preloaded.inScope : await this.userInScope(user))
+    if (!user || !inScope) {
       if (link) await this.deleteRemote('user', link)
       return
     }
@@ -330,7 +354,13 @@ export class ProviderSync {
     }
     const body = outcome.result
     if (!link?.remoteId) {
-      await this.createRemote('user', uuid, body, `userName eq ${quoted(user.username)}`)
+      await this.createRemote(
+        'user',
+        uuid,
+        body,
+        `userName eq ${quoted(user.username)}`,
+        preloaded?.created,
+      )
       return
     }
     if (link.lastBody && isDeepStrictEqual(link.lastBody, body) && !link.lastError) {
@@ -349,6 +379,8 @@ export class ProviderSync {
     objectId: string,
     body: RemoteBody,
     existsFilter: string,
+    /** Where a full sync's page collects new links to write together; else written now. */
+    created?: store.NewLink[],
   ): Promise<string> {
     const path = this.path(kind)
     let id: string
@@ -376,9 +408,17 @@ export class ProviderSync {
       )
       return id
     }
-    const write = { remoteId: id, lastBody: body, lastRequest: null, lastError: null, attempts: 0 }
-    if (this.pendingLinks && kind === 'user') this.pendingLinks.push({ kind, objectId, write })
-    else await this.save(kind, objectId, write)
+    if (created) {
+      created.push({ objectId, id: uuidv7(), remoteId: id, lastBody: body })
+    } else {
+      await this.save(kind, objectId, {
+        remoteId: id,
+        lastBody: body,
+        lastRequest: null,
+        lastError: null,
+        attempts: 0,
+      })
+    }
     return id
   }
 
@@ -426,7 +466,10 @@ export class ProviderSync {
     })
   }
 
-  private async deleteRemote(kind: ObjectKind, link: ProviderObject): Promise<void> {
+  private async deleteRemote(
+    kind: ObjectKind,
+    link: Pick<ProviderObject, 'objectId' | 'remoteId'>,
+  ): Promise<void> {
     if (link.remoteId) {
       try {
         await this.client.request(
@@ -483,22 +526,17 @@ export class ProviderSync {
   private async desiredMembers(groupId: string): Promise<Set<string>> {
     const desired = new Set<string>()
     for (let after = 0; ; ) {
-      const page = await dir.pageGroupMembers(this.db, groupId, after, 500)
+      const page = await dir.pageGroupMemberLinks(this.db, this.provider.pk, groupId, after, 500)
       if (page.length === 0) break
-      after = (page[page.length - 1] as DirectoryUser).pk
-      const inScope: DirectoryUser[] = []
-      for (const u of page) if (await this.userInScope(u)) inScope.push(u)
-      const ids = await store.remoteUserIds(
-        this.db,
-        this.provider.pk,
-        inScope.map((u) => u.uuid),
-      )
-      for (const u of inScope) {
-        let rid = ids.get(u.uuid)
+      after = (page[page.length - 1] as dir.MemberLink).pk
+      const pushed = await this.inScopeAmong(page)
+      for (const m of page) {
+        if (!pushed.has(m.pk)) continue
+        let rid = m.remoteId
         if (!rid) {
           // Not pushed yet (a change still in the outbox): push it now, then use it.
-          await this.guarded('user', u.uuid, () => this.syncUser(u.uuid, u))
-          rid = (await store.remoteUserIds(this.db, this.provider.pk, [u.uuid])).get(u.uuid)
+          await this.guarded('user', m.uuid, () => this.syncUser(m.uuid))
+          rid = (await store.remoteUserIds(this.db, this.provider.pk, [m.uuid])).get(m.uuid) ?? null
         }
         if (rid) desired.add(rid)
       }
@@ -610,10 +648,12 @@ export class ProviderSync {
         }
       }
       if (added.length > 0) operations.push({ op: 'add', path: 'members', value: added })
-      await this.client.request('PATCH', `/Groups/${encodeURIComponent(remoteGroupId)}`, {
-        schemas: [PATCH_SCHEMA],
-        Operations: operations,
-      })
+      await this.client.request(
+        'PATCH',
+        `/Groups/${encodeURIComponent(remoteGroupId)}`,
+        { schemas: [PATCH_SCHEMA], Operations: operations },
+        { discardBody: true },
+      )
     }
     this.note({
       level: 'info',
@@ -709,32 +749,10 @@ export class ProviderSync {
    * `keepAlive` runs between pages (the worker renews its lease there).
    */
   async fullSync(keepAlive: () => Promise<void> = async () => {}): Promise<FullSyncResult> {
-    let failed = 0
-    let users = 0
+    const { users, failed: usersFailed } = await this.syncAllUsers(keepAlive)
+    let failed = usersFailed
     let groups = 0
     let deleted = 0
-    for (let after = 0; ; ) {
-      const page = await dir.pageUsers(this.db, after, PAGE)
-      if (page.length === 0) break
-      after = (page[page.length - 1] as DirectoryUser).pk
-      users += page.length
-      const links = await store.findProviderObjects(
-        this.db,
-        'user',
-        this.provider.pk,
-        page.map((u) => u.uuid),
-      )
-      this.pendingLinks = []
-      try {
-        await inLanes(page, USER_LANES, async (u) => {
-          const link = { link: links.get(u.uuid) }
-          if (!(await this.guarded('user', u.uuid, () => this.syncUser(u.uuid, u, link)))) failed++
-        })
-      } finally {
-        await this.flushLinks()
-      }
-      await keepAlive()
-    }
     for (let after = ''; ; ) {
       const page = await dir.pageGroups(this.db, after, PAGE)
       if (page.length === 0) break
@@ -756,15 +774,19 @@ export class ProviderSync {
     }
     for (const kind of ['user', 'group'] as const) {
       for (let after = ''; ; ) {
-        const links = await store.pageProviderObjects(this.db, kind, this.provider.pk, after, PAGE)
+        const links = await store.pageLinkIds(this.db, kind, this.provider.pk, after, USER_PAGE)
         if (links.length === 0) break
-        after = (links[links.length - 1] as ProviderObject).objectId
+        after = (links[links.length - 1] as { objectId: string }).objectId
+        // What of the page is still there and in scope, in one query (not one per link).
+        const kept =
+          kind === 'user'
+            ? await this.usersKept(links.map((l) => l.objectId))
+            : await dir.existingGroupIds(
+                this.db,
+                links.map((l) => l.objectId),
+              )
         for (const link of links) {
-          const gone =
-            kind === 'user'
-              ? await this.userGone(link.objectId)
-              : !(await dir.findGroup(this.db, link.objectId))
-          if (!gone) continue
+          if (kept.has(link.objectId)) continue
           if (await this.guarded(kind, link.objectId, () => this.deleteRemote(kind, link))) {
             deleted++
           } else failed++
@@ -775,9 +797,88 @@ export class ProviderSync {
     return { users, groups, failed, deleted }
   }
 
-  private async userGone(uuid: string): Promise<boolean> {
-    const user = await dir.findUserByUuid(this.db, uuid)
-    return !user || !(await this.userInScope(user))
+  /**
+   * A full sync's users: USER_LANES in flight across page boundaries (a lane that is done
+   * takes the next user, from the next page if need be, instead of waiting for the slowest of
+   * its page: that wait was a tenth of the phase). Each page's created links are written when
+   * its last user is done; after a failure, those of the pages left unfinished too.
+   */
+  private async syncAllUsers(
+    keepAlive: () => Promise<void>,
+  ): Promise<{ users: number; failed: number }> {
+    const counts = { users: 0, failed: 0 }
+    const open = new Set<UserPage>()
+    const work = this.userWork(keepAlive, open, counts)
+    let failure: { err: unknown } | undefined
+    const lane = async () => {
+      while (!failure) {
+        let item: IteratorResult<{ user: DirectoryUser; page: UserPage }>
+        try {
+          item = await work.next()
+        } catch (err) {
+          failure ??= { err }
+          return
+        }
+        if (item.done) return
+        const { user, page } = item.value
+        const known = {
+          link: page.links.get(user.uuid),
+          inScope: page.inScope.has(user.pk),
+          created: page.created,
+        }
+        try {
+          if (!(await this.guarded('user', user.uuid, () => this.syncUser(user.uuid, user, known))))
+            counts.failed++
+        } catch (err) {
+          failure ??= { err }
+        }
+        if (--page.left === 0) {
+          open.delete(page)
+          await this.writeLinks(page.created).catch((err: unknown) => {
+            failure ??= { err }
+          })
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: USER_LANES }, lane))
+    for (const page of open) await this.writeLinks(page.created)
+    if (failure) throw failure.err
+    return counts
+  }
+
+  /** The users of the directory one by one, read a page at a time (see syncAllUsers). */
+  private async *userWork(
+    keepAlive: () => Promise<void>,
+    open: Set<UserPage>,
+    counts: { users: number },
+  ): AsyncGenerator<{ user: DirectoryUser; page: UserPage }> {
+    for (let after = 0; ; ) {
+      const users = await dir.pageUsers(this.db, after, USER_PAGE)
+      if (users.length === 0) return
+      after = (users[users.length - 1] as DirectoryUser).pk
+      counts.users += users.length
+      const page: UserPage = {
+        links: await store.findProviderObjects(
+          this.db,
+          'user',
+          this.provider.pk,
+          users.map((u) => u.uuid),
+        ),
+        inScope: await this.inScopeAmong(users),
+        created: [],
+        left: users.length,
+      }
+      open.add(page)
+      for (const user of users) yield { user, page }
+      await keepAlive()
+    }
+  }
+
+  /** The uuids among `uuids` of users that exist and are in scope. */
+  private async usersKept(uuids: readonly string[]): Promise<Set<string>> {
+    const users = await dir.usersByUuids(this.db, uuids)
+    const inScope = await this.inScopeAmong(users)
+    return new Set(users.filter((u) => inScope.has(u.pk)).map((u) => u.uuid))
   }
 }
 

@@ -153,24 +153,62 @@ export class SyncWorker {
   }
 
   async #drain(sync: ProviderSync): Promise<void> {
-    const pk = sync.provider.pk
+    const { pk, name } = sync.provider
     for (let batches = 0; batches < 50 && !this.#stopped; batches++) {
-      let claimed: number
+      let claimed = 0
       try {
         claimed = await withClaimedOutbox(
           this.#deps.db,
           pk,
           this.#opts.batchSize,
-          (entries) => sync.processEntries(entries),
+          (entries) => {
+            claimed = entries.length
+            return sync.processEntries(entries)
+          },
           retryAt,
         )
       } catch (err) {
+        // One event when pushes start failing, not one per retry: while the remote stays
+        // down every pass fails again, and the status already says 'error' (docs/events.md).
+        const before = await store.findProviderByPk(this.#deps.db, pk)
         await this.#record(pk, 'error', err)
+        if (before?.lastSyncStatus !== 'error') {
+          await recordSyncEvent(this.#deps, { pk, name }, 'system_task_exception', {
+            task: 'provider_outbox',
+            status: 'error',
+            message: sync.redact(err instanceof Error ? err.message : String(err)),
+            deferred: err instanceof SyncDeferred,
+            changes: claimed,
+          })
+        }
         return
       }
       if (claimed === 0) return
+      await this.#recovered(sync, claimed)
       await this.#lease(pk)
     }
+  }
+
+  /** After failed pushes, the first batch that goes through clears the error and says so. */
+  async #recovered(sync: ProviderSync, changes: number): Promise<void> {
+    const { pk, name } = sync.provider
+    const current = await store.findProviderByPk(this.#deps.db, pk)
+    if (current?.lastSyncStatus !== 'error') return
+    // A full sync that failed and waits to run again owns the status: its run reports it.
+    const requested = current.fullSyncRequestedAt
+    if (requested && (!current.lastFullSyncStartedAt || requested >= current.lastFullSyncStartedAt))
+      return
+    await store.recordSyncResult(this.#deps.db, pk, {
+      status: 'success',
+      message: null,
+      now: iso(Date.now()),
+      success: true,
+    })
+    await recordSyncEvent(this.#deps, { pk, name }, 'system_task_execution', {
+      task: 'provider_outbox',
+      status: 'success',
+      changes,
+    })
   }
 
   async #fullSync(sync: ProviderSync): Promise<void> {

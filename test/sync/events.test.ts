@@ -97,6 +97,93 @@ describe('provider sync events', () => {
     expect(JSON.stringify(failed)).not.toContain(target.token)
   })
 
+  it('records one event when incremental pushes start failing and one when they go through again', async () => {
+    const t = await createTestApp()
+    const target = await startMemoryTarget()
+    const pk = await addProvider(t, target, { excludeServiceAccounts: true })
+    const w = worker(t)
+    await w.runOnce()
+    const byProvider = `context_model_name=scimprovider&context_model_pk=${pk}`
+    const outboxEvents = async (action: string) =>
+      (await events(t, `action=${action}&${byProvider}`)).filter(
+        (e) => (e.context as Json).task === 'provider_outbox',
+      )
+    expect(await outboxEvents('system_task_exception')).toHaveLength(0)
+
+    // The remote is down (503 beyond the client's retries) for three passes, each with a
+    // change that is due: one event, not one per pass or per retry.
+    target.quirks.fail503 = 1000
+    for (const name of ['ada', 'bob', 'cy']) {
+      await t.scim('POST', '/Users', { userName: name })
+      await t.runtime.deps.db.updateTable('outbox').set({ available_at: '2000-01-01' }).execute()
+      await w.runOnce()
+    }
+    const failed = await outboxEvents('system_task_exception')
+    expect(failed).toHaveLength(1)
+    expect(failed[0]?.context).toMatchObject({
+      task: 'provider_outbox',
+      status: 'error',
+      deferred: true,
+      changes: 1,
+      message: expect.stringMatching(/503/),
+    })
+    expect(JSON.stringify(failed)).not.toContain(target.token)
+    const down = (await (await t.admin('GET', `/providers/scim/${pk}/sync/status/`)).json()) as Json
+    expect(down).toMatchObject({ last_sync_status: 'error' })
+
+    // Back: the changes go through, the status clears and one event says so.
+    target.quirks.fail503 = 0
+    await t.runtime.deps.db.updateTable('outbox').set({ available_at: '2000-01-01' }).execute()
+    await w.runOnce()
+    expect([...target.users.values()].map((u) => u.userName).sort()).toEqual([
+      'ada',
+      'akadmin',
+      'bob',
+      'cy',
+    ])
+    const back = await outboxEvents('system_task_execution')
+    expect(back).toHaveLength(1)
+    expect(back[0]?.context).toMatchObject({
+      task: 'provider_outbox',
+      status: 'success',
+      changes: 3,
+    })
+    const up = (await (await t.admin('GET', `/providers/scim/${pk}/sync/status/`)).json()) as Json
+    expect(up).toMatchObject({ last_sync_status: 'success' })
+
+    // A later pass with nothing failing records nothing more; a new outage records again.
+    await t.scim('POST', '/Users', { userName: 'dee' })
+    await w.runOnce()
+    expect(await outboxEvents('system_task_execution')).toHaveLength(1)
+    target.quirks.fail503 = 1000
+    await t.scim('POST', '/Users', { userName: 'eve' })
+    await w.runOnce()
+    expect(await outboxEvents('system_task_exception')).toHaveLength(2)
+  })
+
+  it('records a push that fails because the remote is not there at all', async () => {
+    const t = await createTestApp()
+    const target = await startMemoryTarget()
+    const pk = await addProvider(t, target, { excludeServiceAccounts: true })
+    const w = worker(t)
+    await w.runOnce()
+    await target.stop()
+    await t.scim('POST', '/Users', { userName: 'ada' })
+    await w.runOnce()
+    const failed = (
+      await events(
+        t,
+        `action=system_task_exception&context_model_name=scimprovider&context_model_pk=${pk}`,
+      )
+    ).filter((e) => (e.context as Json).task === 'provider_outbox')
+    expect(failed).toHaveLength(1)
+    expect(failed[0]?.context).toMatchObject({
+      status: 'error',
+      deferred: true,
+      message: expect.stringMatching(/ECONNREFUSED/),
+    })
+  })
+
   it('does not stay "full sync requested" when the request and the start share an instant', async () => {
     const t = await createTestApp()
     const target = await startMemoryTarget()

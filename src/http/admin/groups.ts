@@ -7,6 +7,7 @@ import {
   adminRoute,
   jsonBody,
   jsonResponse,
+  modelRoutes,
   NO_CONTENT,
   NOT_FOUND,
   SOURCE_OWNED,
@@ -25,23 +26,26 @@ import {
 } from './schemas.js'
 import { serializeGroup, serializeUserDetail } from './serializers.js'
 
-const list = adminRoute({
-  method: 'get',
-  path: '/',
-  operationId: 'core_groups_list',
-  summary: 'List directory groups',
-  request: { query: GroupListQuery },
-  ok: { 200: jsonResponse(paginated(GroupSchema, 'Group'), 'One page of groups') },
-})
-
-const retrieve = adminRoute({
-  method: 'get',
-  path: '/{group_uuid}',
-  operationId: 'core_groups_retrieve',
-  summary: 'Read a directory group',
-  request: { params: GroupPkParams },
-  ok: { 200: jsonResponse(GroupSchema, 'The group') },
-  errors: NOT_FOUND,
+const { list, retrieve, create, update, partialUpdate, destroy } = modelRoutes({
+  operationId: 'core_groups',
+  objectPath: '/{group_uuid}',
+  query: GroupListQuery,
+  params: GroupPkParams,
+  schema: GroupSchema,
+  listName: 'Group',
+  request: GroupRequestSchema,
+  patched: PatchedGroupRequestSchema,
+  summaries: {
+    list: 'List directory groups',
+    create: 'Create a local group',
+    retrieve: 'Read a directory group',
+    update: 'Change a local group (a group a source provisioned is 403)',
+    partialUpdate: 'Change some fields of a local group (a group a source provisioned is 403)',
+    destroy: 'Delete a local group (a group a source provisioned is 403)',
+  },
+  descriptions: { page: 'One page of groups', one: 'The group', created: 'The new group' },
+  createErrors: SOURCE_OWNED,
+  writeErrors: { ...SOURCE_OWNED, ...NOT_FOUND },
 })
 
 const members = adminRoute({
@@ -52,46 +56,6 @@ const members = adminRoute({
   request: { params: GroupPkParams, query: MemberListQuery },
   ok: { 200: jsonResponse(paginated(UserSchema, 'User'), 'One page of members') },
   errors: NOT_FOUND,
-})
-
-const create = adminRoute({
-  method: 'post',
-  path: '/',
-  operationId: 'core_groups_create',
-  summary: 'Create a local group',
-  request: { body: jsonBody(GroupRequestSchema) },
-  ok: { 201: jsonResponse(GroupSchema, 'The new group') },
-  errors: SOURCE_OWNED,
-})
-
-const update = adminRoute({
-  method: 'put',
-  path: '/{group_uuid}',
-  operationId: 'core_groups_update',
-  summary: 'Change a local group (a group a source provisioned is 403)',
-  request: { params: GroupPkParams, body: jsonBody(GroupRequestSchema) },
-  ok: { 200: jsonResponse(GroupSchema, 'The group') },
-  errors: { ...SOURCE_OWNED, ...NOT_FOUND },
-})
-
-const partialUpdate = adminRoute({
-  method: 'patch',
-  path: '/{group_uuid}',
-  operationId: 'core_groups_partial_update',
-  summary: 'Change some fields of a local group (a group a source provisioned is 403)',
-  request: { params: GroupPkParams, body: jsonBody(PatchedGroupRequestSchema) },
-  ok: { 200: jsonResponse(GroupSchema, 'The group') },
-  errors: { ...SOURCE_OWNED, ...NOT_FOUND },
-})
-
-const destroy = adminRoute({
-  method: 'delete',
-  path: '/{group_uuid}',
-  operationId: 'core_groups_destroy',
-  summary: 'Delete a local group (a group a source provisioned is 403)',
-  request: { params: GroupPkParams },
-  ok: NO_CONTENT,
-  errors: { ...SOURCE_OWNED, ...NOT_FOUND },
 })
 
 function memberAction(action: 'add_user' | 'remove_user') {

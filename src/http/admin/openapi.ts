@@ -2,7 +2,7 @@
 import { createRoute, type OpenAPIHono, type RouteConfig } from '@hono/zod-openapi'
 import type * as z from 'zod'
 import type { AppEnv } from '../env.js'
-import { GenericErrorSchema, ValidationErrorSchema } from './schemas.js'
+import { GenericErrorSchema, paginated, ValidationErrorSchema } from './schemas.js'
 
 /** The security scheme of every admin route: an API token as a bearer credential. */
 const SECURITY = [{ authentik: [] }]
@@ -134,4 +134,106 @@ export function adminDocument(app: OpenAPIHono<AppEnv>): Document {
     ]),
   )
   return { ...document, paths }
+}
+
+/**
+ * What the six routes of an admin model (list, create, retrieve, update, partial update,
+ * destroy) differ in from one resource to the next; the rest is authentik's convention.
+ */
+interface ModelRoutesSpec<
+  Query extends z.ZodObject,
+  Params extends z.ZodObject,
+  Schema extends z.ZodType,
+  Request extends z.ZodType,
+  Patched extends z.ZodType,
+  Create extends Responses,
+  Write extends Responses,
+> {
+  /** authentik's operationId prefix, e.g. `core_users`: `_list`, `_create`… follow it. */
+  operationId: string
+  /** The path of one object, e.g. `/{id}` (the name of the `params` field). */
+  objectPath: string
+  query: Query
+  params: Params
+  /** The object as answered, and its paginated list's component name. */
+  schema: Schema
+  listName: string
+  /** The bodies of create and update (PUT), and of partial update (PATCH). */
+  request: Request
+  patched: Patched
+  summaries: Record<'list' | 'create' | 'retrieve' | 'update' | 'partialUpdate' | 'destroy', string>
+  /** The responses' descriptions: a page, one object, the object just created. */
+  descriptions: { page: string; one: string; created: string }
+  /** Errors of create, and of update, partial update and destroy (retrieve has NOT_FOUND). */
+  createErrors?: Create
+  writeErrors: Write
+}
+
+/** The list/create/retrieve/update/partialUpdate/destroy routes of an admin model. */
+export function modelRoutes<
+  Query extends z.ZodObject,
+  Params extends z.ZodObject,
+  Schema extends z.ZodType,
+  Request extends z.ZodType,
+  Patched extends z.ZodType,
+  Write extends Responses,
+  Create extends Responses = Record<never, never>,
+>(spec: ModelRoutesSpec<Query, Params, Schema, Request, Patched, Create, Write>) {
+  const { operationId: id, objectPath, params, schema, summaries, descriptions } = spec
+  const one = { 200: jsonResponse(schema, descriptions.one) }
+  return {
+    list: adminRoute({
+      method: 'get',
+      path: '/',
+      operationId: `${id}_list`,
+      summary: summaries.list,
+      request: { query: spec.query },
+      ok: { 200: jsonResponse(paginated(schema, spec.listName), descriptions.page) },
+    }),
+    create: adminRoute({
+      method: 'post',
+      path: '/',
+      operationId: `${id}_create`,
+      summary: summaries.create,
+      request: { body: jsonBody(spec.request) },
+      ok: { 201: jsonResponse(schema, descriptions.created) },
+      errors: spec.createErrors ?? ({} as Create),
+    }),
+    retrieve: adminRoute({
+      method: 'get',
+      path: objectPath,
+      operationId: `${id}_retrieve`,
+      summary: summaries.retrieve,
+      request: { params },
+      ok: one,
+      errors: NOT_FOUND,
+    }),
+    update: adminRoute({
+      method: 'put',
+      path: objectPath,
+      operationId: `${id}_update`,
+      summary: summaries.update,
+      request: { params, body: jsonBody(spec.request) },
+      ok: one,
+      errors: spec.writeErrors,
+    }),
+    partialUpdate: adminRoute({
+      method: 'patch',
+      path: objectPath,
+      operationId: `${id}_partial_update`,
+      summary: summaries.partialUpdate,
+      request: { params, body: jsonBody(spec.patched) },
+      ok: one,
+      errors: spec.writeErrors,
+    }),
+    destroy: adminRoute({
+      method: 'delete',
+      path: objectPath,
+      operationId: `${id}_destroy`,
+      summary: summaries.destroy,
+      request: { params },
+      ok: NO_CONTENT,
+      errors: spec.writeErrors,
+    }),
+  }
 }

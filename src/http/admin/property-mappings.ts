@@ -2,7 +2,7 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi'
 import * as mappings from '../../services/property-mappings.js'
 import type { AppEnv } from '../env.js'
-import { adminRoute, jsonBody, jsonResponse, NO_CONTENT, NOT_FOUND } from './openapi.js'
+import { adminRoute, jsonBody, jsonResponse, modelRoutes, NOT_FOUND } from './openapi.js'
 import { flag, listControls, many, paginate } from './pagination.js'
 import {
   MappingPkParams,
@@ -12,7 +12,6 @@ import {
   PropertyMappingSchema,
   PropertyMappingTestRequestSchema,
   PropertyMappingTestResultSchema,
-  paginated,
   UsedBySchema,
 } from './schemas.js'
 import { serializeUsedBy } from './serializers.js'
@@ -54,62 +53,25 @@ function routesOf(kind: mappings.MappingKind) {
   const id = `propertymappings_${kind}_scim`
   const what = kind === 'source' ? 'SCIM source property mapping' : 'SCIM provider mapping'
   return {
-    list: adminRoute({
-      method: 'get',
-      path: '/',
-      operationId: `${id}_list`,
-      summary: `List ${what}s`,
-      request: { query: PropertyMappingListQuery },
-      ok: {
-        200: jsonResponse(
-          paginated(PropertyMappingSchema, `SCIM${kind}PropertyMapping`),
-          'One page',
-        ),
+    ...modelRoutes({
+      operationId: id,
+      objectPath: '/{pm_uuid}',
+      query: PropertyMappingListQuery,
+      params: MappingPkParams,
+      schema: PropertyMappingSchema,
+      listName: `SCIM${kind}PropertyMapping`,
+      request: PropertyMappingRequestSchema,
+      patched: PatchedPropertyMappingRequestSchema,
+      summaries: {
+        list: `List ${what}s`,
+        create: `Create a ${what} (a JSONata expression)`,
+        retrieve: `Read a ${what}`,
+        update: `Change a ${what}`,
+        partialUpdate: `Change some fields of a ${what}`,
+        destroy: `Delete a ${what}; the sources listing it no longer do`,
       },
-    }),
-    create: adminRoute({
-      method: 'post',
-      path: '/',
-      operationId: `${id}_create`,
-      summary: `Create a ${what} (a JSONata expression)`,
-      request: { body: jsonBody(PropertyMappingRequestSchema) },
-      ok: { 201: jsonResponse(PropertyMappingSchema, 'The mapping') },
-    }),
-    retrieve: adminRoute({
-      method: 'get',
-      path: '/{pm_uuid}',
-      operationId: `${id}_retrieve`,
-      summary: `Read a ${what}`,
-      request: { params: MappingPkParams },
-      ok: { 200: jsonResponse(PropertyMappingSchema, 'The mapping') },
-      errors: NOT_FOUND,
-    }),
-    update: adminRoute({
-      method: 'put',
-      path: '/{pm_uuid}',
-      operationId: `${id}_update`,
-      summary: `Change a ${what}`,
-      request: { params: MappingPkParams, body: jsonBody(PropertyMappingRequestSchema) },
-      ok: { 200: jsonResponse(PropertyMappingSchema, 'The mapping') },
-      errors: { ...FORBIDDEN_MANAGED, ...NOT_FOUND },
-    }),
-    partialUpdate: adminRoute({
-      method: 'patch',
-      path: '/{pm_uuid}',
-      operationId: `${id}_partial_update`,
-      summary: `Change some fields of a ${what}`,
-      request: { params: MappingPkParams, body: jsonBody(PatchedPropertyMappingRequestSchema) },
-      ok: { 200: jsonResponse(PropertyMappingSchema, 'The mapping') },
-      errors: { ...FORBIDDEN_MANAGED, ...NOT_FOUND },
-    }),
-    destroy: adminRoute({
-      method: 'delete',
-      path: '/{pm_uuid}',
-      operationId: `${id}_destroy`,
-      summary: `Delete a ${what}; the sources listing it no longer do`,
-      request: { params: MappingPkParams },
-      ok: NO_CONTENT,
-      errors: { ...FORBIDDEN_MANAGED, ...NOT_FOUND },
+      descriptions: { page: 'One page', one: 'The mapping', created: 'The mapping' },
+      writeErrors: { ...FORBIDDEN_MANAGED, ...NOT_FOUND },
     }),
     usedBy: adminRoute({
       method: 'get',

@@ -3,7 +3,14 @@ import { OpenAPIHono, z } from '@hono/zod-openapi'
 import * as providers from '../../services/providers.js'
 import type { AppEnv } from '../env.js'
 import { ValidationError } from '../render-error.js'
-import { adminRoute, jsonBody, jsonResponse, NO_CONTENT, NOT_FOUND } from './openapi.js'
+import {
+  adminRoute,
+  jsonBody,
+  jsonResponse,
+  modelRoutes,
+  NO_CONTENT,
+  NOT_FOUND,
+} from './openapi.js'
 import { listControls, paginate } from './pagination.js'
 import {
   boolParam,
@@ -146,33 +153,32 @@ const SyncObjectResultSchema = z
   .object({ messages: z.array(z.record(z.string(), z.unknown())) })
   .openapi('SyncObjectResult')
 
+/** What a provider's user link and group link share around their directory object. */
+const linkId = { id: z.string().openapi({ format: 'uuid' }), scim_id: z.string().nullable() }
+const linkState = {
+  provider: z.number().int(),
+  attributes: z.record(z.string(), z.unknown()),
+  last_error: z.string().nullable(),
+  last_request: z.record(z.string(), z.unknown()).nullable(),
+  attempts: z.number().int(),
+  last_update: z.string(),
+}
+
 const ProviderUserSchema = z
   .object({
-    id: z.string().openapi({ format: 'uuid' }),
-    scim_id: z.string().nullable(),
+    ...linkId,
     user: z.number().int().nullable(),
     user_obj: PartialUserSchema.nullable(),
-    provider: z.number().int(),
-    attributes: z.record(z.string(), z.unknown()),
-    last_error: z.string().nullable(),
-    last_request: z.record(z.string(), z.unknown()).nullable(),
-    attempts: z.number().int(),
-    last_update: z.string(),
+    ...linkState,
   })
   .openapi('SCIMProviderUser')
 
 const ProviderGroupSchema = z
   .object({
-    id: z.string().openapi({ format: 'uuid' }),
-    scim_id: z.string().nullable(),
+    ...linkId,
     group: z.string().openapi({ format: 'uuid' }),
     group_obj: PartialGroupSchema.nullable(),
-    provider: z.number().int(),
-    attributes: z.record(z.string(), z.unknown()),
-    last_error: z.string().nullable(),
-    last_request: z.record(z.string(), z.unknown()).nullable(),
-    attempts: z.number().int(),
-    last_update: z.string(),
+    ...linkState,
   })
   .openapi('SCIMProviderGroup')
 
@@ -235,57 +241,29 @@ async function fieldErrors<T>(work: () => Promise<T>): Promise<T> {
 }
 
 const routes = {
-  list: adminRoute({
-    method: 'get',
-    path: '/',
-    operationId: 'providers_scim_list',
-    summary: 'List SCIM providers',
-    request: { query: ProviderListQuery },
-    ok: { 200: jsonResponse(paginated(ProviderSchema, 'SCIMProvider'), 'One page of providers') },
-  }),
-  create: adminRoute({
-    method: 'post',
-    path: '/',
-    operationId: 'providers_scim_create',
-    summary: 'Create a SCIM provider (a full sync starts at once)',
-    request: { body: jsonBody(ProviderRequestSchema) },
-    ok: { 201: jsonResponse(ProviderSchema, 'The new provider') },
-  }),
-  retrieve: adminRoute({
-    method: 'get',
-    path: '/{id}',
-    operationId: 'providers_scim_retrieve',
-    summary: 'Read a SCIM provider',
-    request: { params: IdParams },
-    ok: { 200: jsonResponse(ProviderSchema, 'The provider') },
-    errors: NOT_FOUND,
-  }),
-  update: adminRoute({
-    method: 'put',
-    path: '/{id}',
-    operationId: 'providers_scim_update',
-    summary: 'Replace a SCIM provider (a changed target or scope starts a full sync)',
-    request: { params: IdParams, body: jsonBody(ProviderRequestSchema) },
-    ok: { 200: jsonResponse(ProviderSchema, 'The provider') },
-    errors: NOT_FOUND,
-  }),
-  partialUpdate: adminRoute({
-    method: 'patch',
-    path: '/{id}',
-    operationId: 'providers_scim_partial_update',
-    summary: 'Change some fields of a SCIM provider',
-    request: { params: IdParams, body: jsonBody(PatchedProviderRequestSchema) },
-    ok: { 200: jsonResponse(ProviderSchema, 'The provider') },
-    errors: NOT_FOUND,
-  }),
-  destroy: adminRoute({
-    method: 'delete',
-    path: '/{id}',
-    operationId: 'providers_scim_destroy',
-    summary: 'Delete a SCIM provider (remote objects are left as they are)',
-    request: { params: IdParams },
-    ok: NO_CONTENT,
-    errors: NOT_FOUND,
+  ...modelRoutes({
+    operationId: 'providers_scim',
+    objectPath: '/{id}',
+    query: ProviderListQuery,
+    params: IdParams,
+    schema: ProviderSchema,
+    listName: 'SCIMProvider',
+    request: ProviderRequestSchema,
+    patched: PatchedProviderRequestSchema,
+    summaries: {
+      list: 'List SCIM providers',
+      create: 'Create a SCIM provider (a full sync starts at once)',
+      retrieve: 'Read a SCIM provider',
+      update: 'Replace a SCIM provider (a changed target or scope starts a full sync)',
+      partialUpdate: 'Change some fields of a SCIM provider',
+      destroy: 'Delete a SCIM provider (remote objects are left as they are)',
+    },
+    descriptions: {
+      page: 'One page of providers',
+      one: 'The provider',
+      created: 'The new provider',
+    },
+    writeErrors: NOT_FOUND,
   }),
   usedBy: adminRoute({
     method: 'get',

@@ -237,23 +237,29 @@ const numPkField = z.number().int().openapi({
     "authentik's int32 id of the group, for LDAP's gidNumber: the first 5 decimal digits of its UUID as an integer; for scimd's own UUIDv7 ids, 10000 to 99999 from their random bits",
 })
 
-export const UserGroupSchema = z
-  .object({
-    pk: z.string().openapi({ format: 'uuid' }),
-    num_pk: numPkField,
-    name: z.string(),
-    is_superuser: z.boolean(),
-    attributes,
-  })
-  .openapi('UserGroup')
+/** The fields every group body opens with. */
+const groupHead = {
+  pk: z.string().openapi({ format: 'uuid' }),
+  num_pk: numPkField,
+  name: z.string(),
+  is_superuser: z.boolean(),
+}
+
+/** A group without its parents and children: authentik names it UserGroup in a user's groups_obj. */
+export const UserGroupSchema = z.object({ ...groupHead, attributes }).openapi('UserGroup')
+
+/** The fields every user body opens with. */
+const userHead = {
+  pk: z.number().int(),
+  username: z.string(),
+  name: z.string(),
+  is_active: z.boolean(),
+  last_login: timestamp.nullable(),
+}
 
 export const UserSchema = z
   .object({
-    pk: z.number().int(),
-    username: z.string(),
-    name: z.string(),
-    is_active: z.boolean(),
-    last_login: timestamp.nullable(),
+    ...userHead,
     date_joined: timestamp,
     is_superuser: z.boolean(),
     groups: z.array(z.string().openapi({ format: 'uuid' })),
@@ -270,24 +276,12 @@ export const UserSchema = z
   .openapi('User')
 
 export const PartialUserSchema = z
-  .object({
-    pk: z.number().int(),
-    username: z.string(),
-    name: z.string(),
-    is_active: z.boolean(),
-    last_login: timestamp.nullable(),
-    email: z.string(),
-    attributes,
-    uid: z.string(),
-  })
+  .object({ ...userHead, email: z.string(), attributes, uid: z.string() })
   .openapi('PartialUser')
 
 export const GroupSchema = z
   .object({
-    pk: z.string().openapi({ format: 'uuid' }),
-    num_pk: numPkField,
-    name: z.string(),
-    is_superuser: z.boolean(),
+    ...groupHead,
     parents: z.array(z.string().openapi({ format: 'uuid' })).openapi({
       description: 'Groups this group is a member of',
     }),
@@ -301,15 +295,7 @@ export const GroupSchema = z
       'A group. Its members are not embedded (a group may have millions): read them, paginated, from /core/groups/{group_uuid}/members/ or /core/users/?groups_by_pk=…',
   })
 
-export const PartialGroupSchema = z
-  .object({
-    pk: z.string().openapi({ format: 'uuid' }),
-    num_pk: numPkField,
-    name: z.string(),
-    is_superuser: z.boolean(),
-    attributes,
-  })
-  .openapi('PartialGroup')
+export const PartialGroupSchema = z.object({ ...groupHead, attributes }).openapi('PartialGroup')
 
 /** authentik's UserRequest: what an admin sets on a local user. */
 export const UserRequestSchema = object({

@@ -14,19 +14,8 @@ import type {
   SourceSchema,
   TokenSchema,
   UsedBySchema,
-  UserGroupSchema,
   UserSchema,
 } from './schemas.js'
-
-export function serializeUserGroup(group: DirectoryGroup): z.infer<typeof UserGroupSchema> {
-  return {
-    pk: group.id,
-    num_pk: numPk(group.id),
-    name: group.name,
-    is_superuser: group.isSuperuser,
-    attributes: group.attributes,
-  }
-}
 
 /**
  * authentik's `num_pk` of a group (an int32 for LDAP's gidNumber): the first five decimal
@@ -55,7 +44,7 @@ export function serializeUser(
     date_joined: user.dateJoined,
     is_superuser: detail.isSuperuser,
     groups: detail.groups.map((g) => g.id),
-    groups_obj: detail.groups.map(serializeUserGroup),
+    groups_obj: detail.groups.map(serializePartialGroup),
     email: user.email,
     avatar: '',
     attributes: user.attributes,
@@ -96,6 +85,7 @@ export function serializeGroup(detail: GroupDetail): z.infer<typeof GroupSchema>
   }
 }
 
+/** A group without its parents and children: PartialGroup, and UserGroup in a user's groups_obj. */
 export function serializePartialGroup(group: DirectoryGroup): z.infer<typeof PartialGroupSchema> {
   return {
     pk: group.id,
@@ -158,9 +148,19 @@ export function serializeUsedBy(entry: UsedBy): z.infer<typeof UsedBySchema> {
   }
 }
 
-/** The document as the source sent it (externalId included), without server-assigned parts. */
-function storedAttributes(document: Record<string, unknown>, externalId: string | null) {
-  return externalId === null ? document : { ...document, externalId }
+/**
+ * What a connection object carries after its directory object: the source, the document as
+ * the source sent it (externalId included, server-assigned parts left out) and when.
+ */
+function connectionMeta(record: UserConnectionDetail['record'] | GroupConnectionDetail['record']) {
+  return {
+    source: record.sourceId,
+    attributes:
+      record.externalId === null
+        ? record.document
+        : { ...record.document, externalId: record.externalId },
+    last_update: record.lastModified,
+  }
 }
 
 export function serializeUserConnection(
@@ -172,9 +172,7 @@ export function serializeUserConnection(
     external_id: record.externalId,
     user: user.pk,
     user_obj: serializePartialUser(user),
-    source: record.sourceId,
-    attributes: storedAttributes(record.document, record.externalId),
-    last_update: record.lastModified,
+    ...connectionMeta(record),
   }
 }
 
@@ -187,8 +185,6 @@ export function serializeGroupConnection(
     external_id: record.externalId,
     group: group.id,
     group_obj: serializePartialGroup(group),
-    source: record.sourceId,
-    attributes: storedAttributes(record.document, record.externalId),
-    last_update: record.lastModified,
+    ...connectionMeta(record),
   }
 }

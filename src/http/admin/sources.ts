@@ -8,11 +8,10 @@ import * as sources from '../../services/sources.js'
 import type { AppEnv } from '../env.js'
 import { externalOrigin } from '../origin.js'
 import { ValidationError } from '../render-error.js'
-import { adminRoute, jsonBody, jsonResponse, NO_CONTENT, NOT_FOUND } from './openapi.js'
+import { adminRoute, jsonResponse, modelRoutes, NOT_FOUND } from './openapi.js'
 import { listControls, paginate } from './pagination.js'
 import {
   PatchedSourceRequestSchema,
-  paginated,
   SlugParams,
   SourceListQuery,
   SourceRequestSchema,
@@ -53,63 +52,26 @@ function toChange(input: {
   }
 }
 
-const list = adminRoute({
-  method: 'get',
-  path: '/',
-  operationId: 'sources_scim_list',
-  summary: 'List SCIM sources',
-  request: { query: SourceListQuery },
-  ok: { 200: jsonResponse(paginated(SourceSchema, 'SCIMSource'), 'One page of sources') },
-})
-
-const create = adminRoute({
-  method: 'post',
-  path: '/',
-  operationId: 'sources_scim_create',
-  summary: 'Create a SCIM source with its service account and token',
-  request: { body: jsonBody(SourceRequestSchema) },
-  ok: { 201: jsonResponse(SourceSchema, 'The new source') },
-})
-
-const retrieve = adminRoute({
-  method: 'get',
-  path: '/{slug}',
-  operationId: 'sources_scim_retrieve',
-  summary: 'Read a SCIM source',
-  request: { params: SlugParams },
-  ok: { 200: jsonResponse(SourceSchema, 'The source') },
-  errors: NOT_FOUND,
-})
-
-const update = adminRoute({
-  method: 'put',
-  path: '/{slug}',
-  operationId: 'sources_scim_update',
-  summary: 'Replace a SCIM source (a new slug changes root_url and keeps all data)',
-  request: { params: SlugParams, body: jsonBody(SourceRequestSchema) },
-  ok: { 200: jsonResponse(SourceSchema, 'The source') },
-  errors: NOT_FOUND,
-})
-
-const partialUpdate = adminRoute({
-  method: 'patch',
-  path: '/{slug}',
-  operationId: 'sources_scim_partial_update',
-  summary: 'Change some fields of a SCIM source',
-  request: { params: SlugParams, body: jsonBody(PatchedSourceRequestSchema) },
-  ok: { 200: jsonResponse(SourceSchema, 'The source') },
-  errors: NOT_FOUND,
-})
-
-const destroy = adminRoute({
-  method: 'delete',
-  path: '/{slug}',
-  operationId: 'sources_scim_destroy',
-  summary:
-    'Delete a SCIM source with its token, its service account and the users and groups it provisioned',
-  request: { params: SlugParams },
-  ok: NO_CONTENT,
-  errors: NOT_FOUND,
+const { list, create, retrieve, update, partialUpdate, destroy } = modelRoutes({
+  operationId: 'sources_scim',
+  objectPath: '/{slug}',
+  query: SourceListQuery,
+  params: SlugParams,
+  schema: SourceSchema,
+  listName: 'SCIMSource',
+  request: SourceRequestSchema,
+  patched: PatchedSourceRequestSchema,
+  summaries: {
+    list: 'List SCIM sources',
+    create: 'Create a SCIM source with its service account and token',
+    retrieve: 'Read a SCIM source',
+    update: 'Replace a SCIM source (a new slug changes root_url and keeps all data)',
+    partialUpdate: 'Change some fields of a SCIM source',
+    destroy:
+      'Delete a SCIM source with its token, its service account and the users and groups it provisioned',
+  },
+  descriptions: { page: 'One page of sources', one: 'The source', created: 'The new source' },
+  writeErrors: NOT_FOUND,
 })
 
 /** How many provisioned users (and groups) `used_by` lists at most. */

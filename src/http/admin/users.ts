@@ -3,18 +3,10 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import * as directory from '../../services/directory.js'
 import * as local from '../../services/local-directory.js'
 import type { AppEnv } from '../env.js'
-import {
-  adminRoute,
-  jsonBody,
-  jsonResponse,
-  NO_CONTENT,
-  NOT_FOUND,
-  SOURCE_OWNED,
-} from './openapi.js'
+import { modelRoutes, NOT_FOUND, SOURCE_OWNED } from './openapi.js'
 import { flag, listControls, many, paginate } from './pagination.js'
 import {
   PatchedUserRequestSchema,
-  paginated,
   UserListQuery,
   UserPkParams,
   UserRequestSchema,
@@ -22,63 +14,26 @@ import {
 } from './schemas.js'
 import { serializeUserDetail } from './serializers.js'
 
-const list = adminRoute({
-  method: 'get',
-  path: '/',
-  operationId: 'core_users_list',
-  summary: 'List directory users',
-  request: { query: UserListQuery },
-  ok: { 200: jsonResponse(paginated(UserSchema, 'User'), 'One page of users') },
-})
-
-const retrieve = adminRoute({
-  method: 'get',
-  path: '/{id}',
-  operationId: 'core_users_retrieve',
-  summary: 'Read a directory user with its groups',
-  request: { params: UserPkParams },
-  ok: { 200: jsonResponse(UserSchema, 'The user') },
-  errors: NOT_FOUND,
-})
-
-const create = adminRoute({
-  method: 'post',
-  path: '/',
-  operationId: 'core_users_create',
-  summary: 'Create a local user',
-  request: { body: jsonBody(UserRequestSchema) },
-  ok: { 201: jsonResponse(UserSchema, 'The new user') },
-  errors: SOURCE_OWNED,
-})
-
-const update = adminRoute({
-  method: 'put',
-  path: '/{id}',
-  operationId: 'core_users_update',
-  summary: 'Change a local user (a user a source provisioned is 403)',
-  request: { params: UserPkParams, body: jsonBody(UserRequestSchema) },
-  ok: { 200: jsonResponse(UserSchema, 'The user') },
-  errors: { ...SOURCE_OWNED, ...NOT_FOUND },
-})
-
-const partialUpdate = adminRoute({
-  method: 'patch',
-  path: '/{id}',
-  operationId: 'core_users_partial_update',
-  summary: 'Change some fields of a local user (a user a source provisioned is 403)',
-  request: { params: UserPkParams, body: jsonBody(PatchedUserRequestSchema) },
-  ok: { 200: jsonResponse(UserSchema, 'The user') },
-  errors: { ...SOURCE_OWNED, ...NOT_FOUND },
-})
-
-const destroy = adminRoute({
-  method: 'delete',
-  path: '/{id}',
-  operationId: 'core_users_destroy',
-  summary: 'Delete a local user (a user a source provisioned is 403)',
-  request: { params: UserPkParams },
-  ok: NO_CONTENT,
-  errors: { ...SOURCE_OWNED, ...NOT_FOUND },
+const { list, retrieve, create, update, partialUpdate, destroy } = modelRoutes({
+  operationId: 'core_users',
+  objectPath: '/{id}',
+  query: UserListQuery,
+  params: UserPkParams,
+  schema: UserSchema,
+  listName: 'User',
+  request: UserRequestSchema,
+  patched: PatchedUserRequestSchema,
+  summaries: {
+    list: 'List directory users',
+    create: 'Create a local user',
+    retrieve: 'Read a directory user with its groups',
+    update: 'Change a local user (a user a source provisioned is 403)',
+    partialUpdate: 'Change some fields of a local user (a user a source provisioned is 403)',
+    destroy: 'Delete a local user (a user a source provisioned is 403)',
+  },
+  descriptions: { page: 'One page of users', one: 'The user', created: 'The new user' },
+  createErrors: SOURCE_OWNED,
+  writeErrors: { ...SOURCE_OWNED, ...NOT_FOUND },
 })
 
 /** The admin API's user fields as the service's input. */

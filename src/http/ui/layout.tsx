@@ -257,6 +257,71 @@ export function Notice(props: { kind?: 'warn' | 'error'; children?: Child }) {
   )
 }
 
+/**
+ * A page's form: a notice when `errors` has any (its `form` entry, or a request to correct the
+ * fields, whose own errors show under each), the CSRF field, the fields, and Save.
+ */
+export function FormPanel(props: {
+  action: string
+  csrf: string
+  errors?: Record<string, string | undefined>
+  children: Child
+}) {
+  const { errors = {} } = props
+  return (
+    <form class="panel" method="post" action={props.action} novalidate>
+      {Object.keys(errors).length > 0 ? (
+        <Notice kind="error">{errors.form ?? 'Please correct the fields below.'}</Notice>
+      ) : null}
+      <Csrf token={props.csrf} />
+      {props.children}
+      <button type="submit" class="primary">
+        Save
+      </button>
+    </form>
+  )
+}
+
+/** A delete confirmation's buttons: delete (a POST to `<href>/delete`), or back to `href`. */
+export function DeleteOrCancel(props: { href: string; csrf: string; label: string }) {
+  return (
+    <div class="actions">
+      <PostButton
+        action={`${props.href}/delete`}
+        csrf={props.csrf}
+        label={props.label}
+        variant="danger"
+      />
+      <a class="button" href={props.href}>
+        Cancel
+      </a>
+    </div>
+  )
+}
+
+/** A list page's main action: the button to the form that creates one more. */
+export function NewButton(props: { href: string; label: string }) {
+  return (
+    <a class="button primary" href={props.href}>
+      {props.label}
+    </a>
+  )
+}
+
+/** "3 users: ada, bob and 1 more": how many, then the names of the first few listed. */
+export function Counted(props: { count: number; noun: string; names: string[] }) {
+  const { count, names } = props
+  return (
+    <>
+      <strong>{count}</strong> {props.noun}
+      {count === 1 ? '' : 's'}
+      {count > 0 ? ': ' : ''}
+      {names.join(', ')}
+      {count > names.length ? ` and ${count - names.length} more` : ''}
+    </>
+  )
+}
+
 export function Badge(props: { on: boolean; yes: string; no: string }) {
   return <span class={`badge ${props.on ? 'ok' : 'off'}`}>{props.on ? props.yes : props.no}</span>
 }

@@ -7,7 +7,7 @@
 import { assertNever, ScimError } from '../errors.js'
 import { isJsonObject } from '../normalize.js'
 import { type AttributeDefinition, findAttribute } from '../schema/resource-types.js'
-import type { Comparison, Filter } from './ast.js'
+import { type Comparison, type Filter, isComparison } from './ast.js'
 import { type FilterScope, resolveFilterPath } from './resolve.js'
 import { type ComparisonPlan, compareText, foldCase, planComparison } from './semantics.js'
 
@@ -17,6 +17,7 @@ export function matchesResource(
   document: Record<string, unknown>,
   scope: FilterScope,
 ): boolean {
+  if (isComparison(filter)) return attributeComparison(filter, document, scope)
   switch (filter.op) {
     case 'and':
       return filter.filters.every((f) => matchesResource(f, document, scope))
@@ -26,17 +27,6 @@ export function matchesResource(
       return !matchesResource(filter.filter, document, scope)
     case '[]':
       return valuePath(filter.attrPath, filter.valFilter, document, scope)
-    case 'pr':
-    case 'eq':
-    case 'ne':
-    case 'co':
-    case 'sw':
-    case 'ew':
-    case 'gt':
-    case 'ge':
-    case 'lt':
-    case 'le':
-      return attributeComparison(filter, document, scope)
     default:
       return assertNever(filter)
   }

@@ -1,6 +1,6 @@
 /** PATCH paths (RFC 7644 §3.5.2 `PATH` grammar) and the value filters inside them. */
 import { assertNever, ScimError } from '../errors.js'
-import type { Filter } from '../filter/ast.js'
+import { type Filter, isComparison } from '../filter/ast.js'
 import { parseFilter } from '../filter/parse.js'
 import { extensionForKey, findTopLevelExtensionAttribute } from '../normalize.js'
 import {
@@ -151,6 +151,7 @@ function canonicalFilter(filter: Filter, attribute: AttributeDefinition): Filter
     return found.name
   }
   const walk = (node: Filter): Filter => {
+    if (isComparison(node)) return { ...node, attrPath: rename(node.attrPath) }
     switch (node.op) {
       case 'and':
       case 'or':
@@ -159,18 +160,6 @@ function canonicalFilter(filter: Filter, attribute: AttributeDefinition): Filter
         return { op: 'not', filter: walk(node.filter) }
       case '[]':
         throw ScimError.invalidFilter(`Nested value filters are not allowed in '${attribute.name}'`)
-      case 'pr':
-        return { op: 'pr', attrPath: rename(node.attrPath) }
-      case 'eq':
-      case 'ne':
-      case 'co':
-      case 'sw':
-      case 'ew':
-      case 'gt':
-      case 'ge':
-      case 'lt':
-      case 'le':
-        return { op: node.op, attrPath: rename(node.attrPath), compValue: node.compValue }
       default:
         return assertNever(node)
     }

@@ -6,7 +6,7 @@
  */
 import { type Expression, type SqlBool, sql } from 'kysely'
 import { assertNever, ScimError } from '../../scim/errors.js'
-import type { Comparison, Filter } from '../../scim/filter/ast.js'
+import { type Comparison, type Filter, isComparison } from '../../scim/filter/ast.js'
 import { resolveFilterPath } from '../../scim/filter/resolve.js'
 import {
   type ComparisonPlan,
@@ -46,6 +46,7 @@ class Compiler {
   }
 
   compile(filter: Filter): Compiled {
+    if (isComparison(filter)) return this.attributeComparison(filter)
     switch (filter.op) {
       case 'and':
       case 'or':
@@ -57,17 +58,6 @@ class Compiler {
         return not(this.compile(filter.filter))
       case '[]':
         return this.valuePath(filter.attrPath, filter.valFilter)
-      case 'pr':
-      case 'eq':
-      case 'ne':
-      case 'co':
-      case 'sw':
-      case 'ew':
-      case 'gt':
-      case 'ge':
-      case 'lt':
-      case 'le':
-        return this.attributeComparison(filter)
       default:
         return assertNever(filter)
     }

@@ -4,7 +4,7 @@
  * aws-no-put-group, aws-hidden-members, aws-filter (eq/and only, 404 for an unknown member),
  * aws-paging (cursor), aws-single-valued, aws-patch-user (path required), aws-409;
  * slack-spc-filter, slack-429 (Retry-After), slack-delete (deactivates); and flaky remotes
- * (503s, non-JSON bodies, requests that hang).
+ * (503s, non-JSON bodies, requests that hang, a remote that goes down after some writes).
  */
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
@@ -29,6 +29,8 @@ export interface TargetQuirks {
   spcFail?: number
   /** Every write waits this long before it is answered (a slow remote). */
   writeDelayMs?: number
+  /** After this many writes were answered, every request answers 503 (a remote that dies). */
+  downAfterWrites?: number
 }
 
 interface Resource {
@@ -107,8 +109,12 @@ export async function startMemoryTarget(quirks: TargetQuirks = {}): Promise<Memo
       quirks.hang--
       await new Promise(() => {})
     }
-    if (quirks.fail503 && quirks.fail503 > 0) {
-      quirks.fail503--
+    const down =
+      quirks.downAfterWrites !== undefined &&
+      requests.filter((r) => r.method !== 'GET' && r.status !== 0 && r.status !== 503).length >=
+        quirks.downAfterWrites
+    if (down || (quirks.fail503 && quirks.fail503 > 0)) {
+      if (!down) quirks.fail503 = (quirks.fail503 as number) - 1
       entry.status = 503
       return new Response('unavailable', { status: 503, headers: { 'Retry-After': '0' } })
     }

@@ -5,14 +5,15 @@
  */
 import { type Context, Hono } from 'hono'
 import type { Child } from 'hono/jsx'
-import type { DirectoryGroup, DirectoryUser } from '../../../core/domain.js'
+import type { DirectoryGroup, DirectoryUser, Source } from '../../../core/domain.js'
 import * as browse from '../../../services/browse.js'
 import * as connections from '../../../services/connections.js'
 import * as directory from '../../../services/directory.js'
 import * as local from '../../../services/local-directory.js'
 import * as sources from '../../../services/sources.js'
-import { PAGE_SIZE, pageNumber, searchTerm } from '../forms.js'
-import { Badge, Notice, PostButton, page, SearchForm, UI_BASE, when } from '../layout.js'
+import { PAGE_SIZE, searchTerm } from '../forms.js'
+import { Badge, NewButton, Notice, PostButton, page, SearchForm, UI_BASE, when } from '../layout.js'
+import { doneNotice, frame, listParams } from '../request.js'
 import type { UiEnv } from '../security.js'
 import { PagedTable, type PagerProps } from '../table.js'
 
@@ -31,11 +32,6 @@ const DONE: Record<string, string> = {
   removed: 'Member removed.',
 }
 
-function doneNotice(c: Context<UiEnv>): Child {
-  const done = DONE[c.req.query('done') ?? '']
-  return done ? <Notice>{done}</Notice> : null
-}
-
 /** Why an object is read-only here: the admin API's 403, shown before anyone tries. */
 function ReadOnly(props: { reason: string }) {
   return (
@@ -45,12 +41,68 @@ function ReadOnly(props: { reason: string }) {
   )
 }
 
-function listParams(c: Context<UiEnv>) {
-  return { q: searchTerm(c.req.query('q')), page: pageNumber(c.req.query('page')) }
+/** The Edit and Delete… buttons of a local user's or group's page. */
+function EditDelete(props: { href: string }) {
+  return (
+    <div class="actions">
+      <a class="button" href={`${props.href}/edit`}>
+        Edit
+      </a>
+      <a class="button" href={`${props.href}/delete`}>
+        Delete…
+      </a>
+    </div>
+  )
 }
 
-function frame(c: Context<UiEnv>) {
-  return { csrf: c.get('session').csrfToken, username: c.get('session').user.username }
+/** The directory's list of users or of groups: New, the ?done= notice, search, then `table`. */
+function listPage(c: Context<UiEnv>, list: 'Users' | 'Groups', search: string, table: Child) {
+  const kind = list === 'Users' ? 'user' : 'group'
+  return page({
+    title: list,
+    section: list === 'Users' ? 'users' : 'groups',
+    ...frame(c),
+    actions: <NewButton href={`${UI_BASE}/new/${kind}`} label={`New ${kind}`} />,
+    children: (
+      <>
+        {doneNotice(c, DONE)}
+        <SearchForm
+          action={`${UI_BASE}/${list.toLowerCase()}`}
+          q={listParams(c).q}
+          label={search}
+        />
+        {table}
+      </>
+    ),
+  })
+}
+
+/**
+ * A directory user's or group's page: Edit and Delete… unless it is read-only here (then the
+ * reason), the ?done= notice, then `children`.
+ */
+function objectPage(
+  c: Context<UiEnv>,
+  list: 'Users' | 'Groups',
+  name: string,
+  href: string,
+  readOnly: string | undefined,
+  children: Child,
+) {
+  return page({
+    title: name,
+    section: list === 'Users' ? 'users' : 'groups',
+    ...frame(c),
+    crumbs: [{ label: list, href: `${UI_BASE}/${list.toLowerCase()}` }, { label: name }],
+    actions: readOnly ? undefined : <EditDelete href={href} />,
+    children: (
+      <>
+        {doneNotice(c, DONE)}
+        {readOnly ? <ReadOnly reason={readOnly} /> : null}
+        {children}
+      </>
+    ),
+  })
 }
 
 /** Users as a table; `action` adds a last column (the Remove button of a local group). */
@@ -231,6 +283,72 @@ async function addMemberSection(c: Context<UiEnv>, groupId: string, csrf: string
   )
 }
 
+/** The way back from what a source provisioned: Sources › the source › its users or groups. */
+function provisionedCrumbs(slug: string, what: 'Users' | 'Groups', name?: string) {
+  const source = [
+    { label: 'Sources', href: `${UI_BASE}/sources` },
+    { label: slug, href: sourceHref(slug) },
+  ]
+  if (name === undefined) return [...source, { label: what }]
+  return [
+    ...source,
+    { label: what, href: sourceHref(slug, `/${what.toLowerCase()}`) },
+    { label: name },
+  ]
+}
+
+/** The users or the groups a source provisioned, searched and paged. */
+function provisionedPage(
+  c: Context<UiEnv>,
+  source: Source,
+  what: 'Users' | 'Groups',
+  table: { search: string; columns: string[]; rows: Child[]; count: number },
+) {
+  const { q, page: pageNo } = listParams(c)
+  const base = sourceHref(source.slug, `/${what.toLowerCase()}`)
+  const noun = what.toLowerCase()
+  return page({
+    title: `${what} provisioned by ${source.name}`,
+    section: 'sources',
+    ...frame(c),
+    crumbs: provisionedCrumbs(source.slug, what),
+    children: (
+      <>
+        <SearchForm action={base} q={q} label={table.search} />
+        <PagedTable
+          columns={table.columns}
+          empty={q ? `No ${noun} match.` : `No ${noun} yet.`}
+          rows={table.rows}
+          pager={{ base, q, page: pageNo, count: table.count }}
+        />
+      </>
+    ),
+  })
+}
+
+/** A provisioned object as its source sent it: ids, `children` (more fields), the document. */
+function AsSent(props: {
+  record: { id: string; externalId: string | null; document: unknown }
+  children: Child
+}) {
+  return (
+    <section class="panel" aria-labelledby="scim">
+      <h2 id="scim">As the source sent it</h2>
+      <dl class="fields">
+        <dt>SCIM id</dt>
+        <dd class="mono">{props.record.id}</dd>
+        <dt>externalId</dt>
+        <dd class="mono">{props.record.externalId ?? '—'}</dd>
+        {props.children}
+      </dl>
+      <h3>Stored SCIM document</h3>
+      <pre>
+        <code>{JSON.stringify(props.record.document, null, 2)}</code>
+      </pre>
+    </section>
+  )
+}
+
 export function directoryPages(): Hono<UiEnv> {
   const app = new Hono<UiEnv>()
 
@@ -244,46 +362,26 @@ export function directoryPages(): Hono<UiEnv> {
       page: pageNo,
       pageSize: PAGE_SIZE,
     })
-    const base = sourceHref(source.slug, '/users')
     return c.html(
-      page({
-        title: `Users provisioned by ${source.name}`,
-        section: 'sources',
-        ...frame(c),
-        crumbs: [
-          { label: 'Sources', href: `${UI_BASE}/sources` },
-          { label: source.slug, href: sourceHref(source.slug) },
-          { label: 'Users' },
-        ],
-        children: (
-          <>
-            <SearchForm
-              action={base}
-              q={q}
-              label="Start of userName, or a SCIM id, externalId or email"
-            />
-            <PagedTable
-              columns={['userName', 'Name', 'externalId', 'Status', 'Last change']}
-              empty={q ? 'No users match.' : 'No users yet.'}
-              rows={list.items.map((u) => (
-                <tr>
-                  <td>
-                    <a href={`${UI_BASE}/source-users/${encodeURIComponent(u.record.id)}`}>
-                      {u.user.username}
-                    </a>
-                  </td>
-                  <td>{u.user.name}</td>
-                  <td class="mono">{u.record.externalId ?? '—'}</td>
-                  <td>
-                    <Badge on={u.user.isActive} yes="Active" no="Inactive" />
-                  </td>
-                  <td>{when(u.record.lastModified)}</td>
-                </tr>
-              ))}
-              pager={{ base, q, page: pageNo, count: list.count }}
-            />
-          </>
-        ),
+      provisionedPage(c, source, 'Users', {
+        search: 'Start of userName, or a SCIM id, externalId or email',
+        columns: ['userName', 'Name', 'externalId', 'Status', 'Last change'],
+        rows: list.items.map((u) => (
+          <tr>
+            <td>
+              <a href={`${UI_BASE}/source-users/${encodeURIComponent(u.record.id)}`}>
+                {u.user.username}
+              </a>
+            </td>
+            <td>{u.user.name}</td>
+            <td class="mono">{u.record.externalId ?? '—'}</td>
+            <td>
+              <Badge on={u.user.isActive} yes="Active" no="Inactive" />
+            </td>
+            <td>{when(u.record.lastModified)}</td>
+          </tr>
+        )),
+        count: list.count,
       }),
     )
   })
@@ -296,42 +394,22 @@ export function directoryPages(): Hono<UiEnv> {
       page: pageNo,
       pageSize: PAGE_SIZE,
     })
-    const base = sourceHref(source.slug, '/groups')
     return c.html(
-      page({
-        title: `Groups provisioned by ${source.name}`,
-        section: 'sources',
-        ...frame(c),
-        crumbs: [
-          { label: 'Sources', href: `${UI_BASE}/sources` },
-          { label: source.slug, href: sourceHref(source.slug) },
-          { label: 'Groups' },
-        ],
-        children: (
-          <>
-            <SearchForm
-              action={base}
-              q={q}
-              label="Start of displayName, or a SCIM id or externalId"
-            />
-            <PagedTable
-              columns={['displayName', 'externalId', 'Last change']}
-              empty={q ? 'No groups match.' : 'No groups yet.'}
-              rows={list.items.map((g) => (
-                <tr>
-                  <td>
-                    <a href={`${UI_BASE}/source-groups/${encodeURIComponent(g.record.id)}`}>
-                      {g.group.name}
-                    </a>
-                  </td>
-                  <td class="mono">{g.record.externalId ?? '—'}</td>
-                  <td>{when(g.record.lastModified)}</td>
-                </tr>
-              ))}
-              pager={{ base, q, page: pageNo, count: list.count }}
-            />
-          </>
-        ),
+      provisionedPage(c, source, 'Groups', {
+        search: 'Start of displayName, or a SCIM id or externalId',
+        columns: ['displayName', 'externalId', 'Last change'],
+        rows: list.items.map((g) => (
+          <tr>
+            <td>
+              <a href={`${UI_BASE}/source-groups/${encodeURIComponent(g.record.id)}`}>
+                {g.group.name}
+              </a>
+            </td>
+            <td class="mono">{g.record.externalId ?? '—'}</td>
+            <td>{when(g.record.lastModified)}</td>
+          </tr>
+        )),
+        count: list.count,
       }),
     )
   })
@@ -340,43 +418,26 @@ export function directoryPages(): Hono<UiEnv> {
     const deps = c.get('deps')
     const found = await connections.getUserConnection(deps, c.req.param('id'))
     const detail = await directory.getUser(deps, String(found.user.pk))
-    const slug = found.sourceSlug
     return c.html(
       page({
         title: found.user.username,
         section: 'sources',
         ...frame(c),
-        crumbs: [
-          { label: 'Sources', href: `${UI_BASE}/sources` },
-          { label: slug, href: sourceHref(slug) },
-          { label: 'Users', href: sourceHref(slug, '/users') },
-          { label: found.user.username },
-        ],
+        crumbs: provisionedCrumbs(found.sourceSlug, 'Users', found.user.username),
         children: (
           <>
             <section class="panel" aria-labelledby="dir">
               <h2 id="dir">Directory fields</h2>
               <UserFields user={detail.user} groups={detail.groups} />
             </section>
-            <section class="panel" aria-labelledby="scim">
-              <h2 id="scim">As the source sent it</h2>
-              <dl class="fields">
-                <dt>SCIM id</dt>
-                <dd class="mono">{found.record.id}</dd>
-                <dt>externalId</dt>
-                <dd class="mono">{found.record.externalId ?? '—'}</dd>
-                <dt>Created</dt>
-                <dd>{when(found.record.created)}</dd>
-                <dt>Last modified</dt>
-                <dd>{when(found.record.lastModified)}</dd>
-                <dt>Version</dt>
-                <dd>{found.record.version}</dd>
-              </dl>
-              <h3>Stored SCIM document</h3>
-              <pre>
-                <code>{JSON.stringify(found.record.document, null, 2)}</code>
-              </pre>
-            </section>
+            <AsSent record={found.record}>
+              <dt>Created</dt>
+              <dd>{when(found.record.created)}</dd>
+              <dt>Last modified</dt>
+              <dd>{when(found.record.lastModified)}</dd>
+              <dt>Version</dt>
+              <dd>{found.record.version}</dd>
+            </AsSent>
           </>
         ),
       }),
@@ -385,7 +446,6 @@ export function directoryPages(): Hono<UiEnv> {
 
   app.get('/source-groups/:id', async (c) => {
     const found = await connections.getGroupConnection(c.get('deps'), c.req.param('id'))
-    const slug = found.sourceSlug
     const base = `${UI_BASE}/source-groups/${encodeURIComponent(found.record.id)}`
     const members = await membersSection(c, found.group.id, base)
     return c.html(
@@ -393,33 +453,17 @@ export function directoryPages(): Hono<UiEnv> {
         title: found.group.name,
         section: 'sources',
         ...frame(c),
-        crumbs: [
-          { label: 'Sources', href: `${UI_BASE}/sources` },
-          { label: slug, href: sourceHref(slug) },
-          { label: 'Groups', href: sourceHref(slug, '/groups') },
-          { label: found.group.name },
-        ],
+        crumbs: provisionedCrumbs(found.sourceSlug, 'Groups', found.group.name),
         children: (
           <>
-            <section class="panel" aria-labelledby="scim">
-              <h2 id="scim">As the source sent it</h2>
-              <dl class="fields">
-                <dt>SCIM id</dt>
-                <dd class="mono">{found.record.id}</dd>
-                <dt>externalId</dt>
-                <dd class="mono">{found.record.externalId ?? '—'}</dd>
-                <dt>Directory group</dt>
-                <dd>
-                  <a href={groupHref(found.group.id)}>{found.group.name}</a>
-                </dd>
-                <dt>Last modified</dt>
-                <dd>{when(found.record.lastModified)}</dd>
-              </dl>
-              <h3>Stored SCIM document</h3>
-              <pre>
-                <code>{JSON.stringify(found.record.document, null, 2)}</code>
-              </pre>
-            </section>
+            <AsSent record={found.record}>
+              <dt>Directory group</dt>
+              <dd>
+                <a href={groupHref(found.group.id)}>{found.group.name}</a>
+              </dd>
+              <dt>Last modified</dt>
+              <dd>{when(found.record.lastModified)}</dd>
+            </AsSent>
             {members}
           </>
         ),
@@ -438,27 +482,12 @@ export function directoryPages(): Hono<UiEnv> {
     })
     const base = `${UI_BASE}/users`
     return c.html(
-      page({
-        title: 'Users',
-        section: 'users',
-        ...frame(c),
-        actions: (
-          <a class="button primary" href={`${UI_BASE}/new/user`}>
-            New user
-          </a>
-        ),
-        children: (
-          <>
-            {doneNotice(c)}
-            <SearchForm action={base} q={q} label="Start of username, or a UUID" />
-            <UserTable
-              users={list.items}
-              q={q}
-              pager={{ base, q, page: pageNo, count: list.count }}
-            />
-          </>
-        ),
-      }),
+      listPage(
+        c,
+        'Users',
+        'Start of username, or a UUID',
+        <UserTable users={list.items} q={q} pager={{ base, q, page: pageNo, count: list.count }} />,
+      ),
     )
   })
 
@@ -476,48 +505,35 @@ export function directoryPages(): Hono<UiEnv> {
     ])
     const href = userHref(detail.user.pk)
     return c.html(
-      page({
-        title: detail.user.username,
-        section: 'users',
-        ...frame(c),
-        crumbs: [{ label: 'Users', href: `${UI_BASE}/users` }, { label: detail.user.username }],
-        actions: readOnly ? undefined : (
-          <div class="actions">
-            <a class="button" href={`${href}/edit`}>
-              Edit
-            </a>
-            <a class="button" href={`${href}/delete`}>
-              Delete…
-            </a>
-          </div>
-        ),
-        children: (
-          <>
-            {doneNotice(c)}
-            {readOnly ? <ReadOnly reason={readOnly} /> : null}
-            <section class="panel">
-              <UserFields user={detail.user} groups={detail.groups} />
-            </section>
-            <section class="panel" aria-labelledby="prov">
-              <h2 id="prov">Provisioned by</h2>
-              {provisioned.items.length === 0 ? (
-                <p class="muted">No source: this user is scimd's own.</p>
-              ) : (
-                <ul class="plain">
-                  {provisioned.items.map((p) => (
-                    <li>
-                      <a href={sourceHref(p.sourceSlug)}>{p.sourceSlug}</a> as{' '}
-                      <a href={`${UI_BASE}/source-users/${encodeURIComponent(p.record.id)}`}>
-                        SCIM user {p.record.id}
-                      </a>
-                    </li>
-                  ))}
-                </ul>
-              )}
-            </section>
-          </>
-        ),
-      }),
+      objectPage(
+        c,
+        'Users',
+        detail.user.username,
+        href,
+        readOnly,
+        <>
+          <section class="panel">
+            <UserFields user={detail.user} groups={detail.groups} />
+          </section>
+          <section class="panel" aria-labelledby="prov">
+            <h2 id="prov">Provisioned by</h2>
+            {provisioned.items.length === 0 ? (
+              <p class="muted">No source: this user is scimd's own.</p>
+            ) : (
+              <ul class="plain">
+                {provisioned.items.map((p) => (
+                  <li>
+                    <a href={sourceHref(p.sourceSlug)}>{p.sourceSlug}</a> as{' '}
+                    <a href={`${UI_BASE}/source-users/${encodeURIComponent(p.record.id)}`}>
+                      SCIM user {p.record.id}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+        </>,
+      ),
     )
   })
 
@@ -531,36 +547,25 @@ export function directoryPages(): Hono<UiEnv> {
     })
     const base = `${UI_BASE}/groups`
     return c.html(
-      page({
-        title: 'Groups',
-        section: 'groups',
-        ...frame(c),
-        actions: (
-          <a class="button primary" href={`${UI_BASE}/new/group`}>
-            New group
-          </a>
-        ),
-        children: (
-          <>
-            {doneNotice(c)}
-            <SearchForm action={base} q={q} label="Search group names" />
-            <PagedTable
-              columns={['Name', 'Superuser', 'Parents']}
-              empty={q ? 'No groups match.' : 'No groups yet.'}
-              rows={list.items.map((g) => (
-                <tr>
-                  <td>
-                    <a href={groupHref(g.group.id)}>{g.group.name}</a>
-                  </td>
-                  <td>{g.group.isSuperuser ? 'Yes' : 'No'}</td>
-                  <td>{g.parents.length}</td>
-                </tr>
-              ))}
-              pager={{ base, q, page: pageNo, count: list.count }}
-            />
-          </>
-        ),
-      }),
+      listPage(
+        c,
+        'Groups',
+        'Search group names',
+        <PagedTable
+          columns={['Name', 'Superuser', 'Parents']}
+          empty={q ? 'No groups match.' : 'No groups yet.'}
+          rows={list.items.map((g) => (
+            <tr>
+              <td>
+                <a href={groupHref(g.group.id)}>{g.group.name}</a>
+              </td>
+              <td>{g.group.isSuperuser ? 'Yes' : 'No'}</td>
+              <td>{g.parents.length}</td>
+            </tr>
+          ))}
+          pager={{ base, q, page: pageNo, count: list.count }}
+        />,
+      ),
     )
   })
 
@@ -573,46 +578,33 @@ export function directoryPages(): Hono<UiEnv> {
     const members = await membersSection(c, detail.group.id, base, readOnly ? undefined : csrf)
     const adding = readOnly ? null : await addMemberSection(c, detail.group.id, csrf)
     return c.html(
-      page({
-        title: detail.group.name,
-        section: 'groups',
-        ...frame(c),
-        crumbs: [{ label: 'Groups', href: `${UI_BASE}/groups` }, { label: detail.group.name }],
-        actions: readOnly ? undefined : (
-          <div class="actions">
-            <a class="button" href={`${base}/edit`}>
-              Edit
-            </a>
-            <a class="button" href={`${base}/delete`}>
-              Delete…
-            </a>
-          </div>
-        ),
-        children: (
-          <>
-            {doneNotice(c)}
-            {readOnly ? <ReadOnly reason={readOnly} /> : null}
-            <section class="panel">
-              <dl class="fields">
-                <dt>Name</dt>
-                <dd>{detail.group.name}</dd>
-                <dt>ID</dt>
-                <dd class="mono">{detail.group.id}</dd>
-                <dt>Superuser</dt>
-                <dd>{detail.group.isSuperuser ? 'Yes: its members are admins' : 'No'}</dd>
-                <dt>Member of</dt>
-                <dd>{detail.parents.length === 0 ? '—' : `${detail.parents.length} groups`}</dd>
-                <dt>Attributes</dt>
-                <dd>
-                  <code>{JSON.stringify(detail.group.attributes)}</code>
-                </dd>
-              </dl>
-            </section>
-            {adding}
-            {members}
-          </>
-        ),
-      }),
+      objectPage(
+        c,
+        'Groups',
+        detail.group.name,
+        base,
+        readOnly,
+        <>
+          <section class="panel">
+            <dl class="fields">
+              <dt>Name</dt>
+              <dd>{detail.group.name}</dd>
+              <dt>ID</dt>
+              <dd class="mono">{detail.group.id}</dd>
+              <dt>Superuser</dt>
+              <dd>{detail.group.isSuperuser ? 'Yes: its members are admins' : 'No'}</dd>
+              <dt>Member of</dt>
+              <dd>{detail.parents.length === 0 ? '—' : `${detail.parents.length} groups`}</dd>
+              <dt>Attributes</dt>
+              <dd>
+                <code>{JSON.stringify(detail.group.attributes)}</code>
+              </dd>
+            </dl>
+          </section>
+          {adding}
+          {members}
+        </>,
+      ),
     )
   })
 

@@ -3,6 +3,7 @@ import { Hono } from 'hono'
 import * as events from '../../../services/events.js'
 import { PAGE_SIZE, pageNumber, searchTerm } from '../forms.js'
 import { page, UI_BASE, when } from '../layout.js'
+import { frame } from '../request.js'
 import type { UiEnv } from '../security.js'
 import { PagedTable } from '../table.js'
 
@@ -64,8 +65,7 @@ export function eventPages(): Hono<UiEnv> {
       page({
         title: 'Events',
         section: 'events',
-        csrf: c.get('session').csrfToken,
-        username: c.get('session').user.username,
+        ...frame(c),
         children: (
           <>
             <form class="filters panel" method="get" action={`${UI_BASE}/events`}>

@@ -3,13 +3,16 @@
  * the members of a local group. What a source provisioned is refused with the service's 403.
  */
 import { type Context, Hono } from 'hono'
+import type { Child } from 'hono/jsx'
+import type { DirectoryGroup, DirectoryUser } from '../../../core/domain.js'
 import { FieldErrors } from '../../../core/field-errors.js'
 import { ScimError } from '../../../scim/errors.js'
 import * as browse from '../../../services/browse.js'
 import * as directory from '../../../services/directory.js'
 import * as local from '../../../services/local-directory.js'
 import { text, textProblem } from '../forms.js'
-import { Csrf, Notice, PostButton, page, TextField, UI_BASE } from '../layout.js'
+import { Counted, DeleteOrCancel, FormPanel, Notice, page, TextField, UI_BASE } from '../layout.js'
+import { frame } from '../request.js'
 import { formBody, type UiEnv } from '../security.js'
 
 const userHref = (pk: number, rest = '') => `${UI_BASE}/users/${pk}${rest}`
@@ -20,10 +23,6 @@ type LocalUserType = (typeof USER_TYPES)[number]
 const EMAIL = /^[^@\s]+@[^@\s]+$/
 
 type Errors = Record<string, string>
-
-function frame(c: Context<UiEnv>) {
-  return { csrf: c.get('session').csrfToken, username: c.get('session').user.username }
-}
 
 /** Why an optional text field is refused (blank is fine), or undefined. */
 function optionalProblem(value: string | undefined, max: number): string | undefined {
@@ -40,12 +39,74 @@ function serviceErrors(err: unknown, fields: readonly string[]): Errors | undefi
   return errors
 }
 
-function FormErrors(props: { errors: Errors }) {
-  if (Object.keys(props.errors).length === 0) return null
-  return <Notice kind="error">{props.errors.form ?? 'Please correct the fields below.'}</Notice>
+/**
+ * A submitted form's outcome: its own errors re-render it (400); for an object a source
+ * provisioned (`readOnly` gives the reason) that is a 403 whatever was typed, as the admin API
+ * answers; otherwise `save` runs and the browser follows its redirect, or the service's field
+ * errors re-render the form.
+ */
+async function saveForm(
+  c: Context<UiEnv>,
+  form: {
+    errors: Errors
+    fields: readonly string[]
+    render: (errors: Errors) => Response | Promise<Response>
+    readOnly?: () => Promise<string | undefined>
+    save: () => Promise<string>
+  },
+): Promise<Response> {
+  if (Object.keys(form.errors).length > 0) {
+    const reason = await form.readOnly?.()
+    if (reason) throw ScimError.forbidden(reason)
+    return form.render(form.errors)
+  }
+  try {
+    return c.redirect(await form.save(), 303)
+  } catch (err) {
+    const errors = serviceErrors(err, form.fields)
+    if (errors) return form.render(errors)
+    throw err
+  }
+}
+
+/** The way to a local object's edit or delete page: Users or Groups › its name › `last`. */
+function objectCrumbs(list: 'Users' | 'Groups', name: string, href: string, last: string) {
+  return [
+    { label: list, href: `${UI_BASE}/${list.toLowerCase()}` },
+    { label: name, href },
+    { label: last },
+  ]
+}
+
+/** A page holding one form: its errors, the CSRF field, `fields`, and Save. */
+function formPage(
+  c: Context<UiEnv>,
+  props: {
+    title: string
+    section: 'users' | 'groups'
+    action: string
+    errors: Errors
+    crumbs: Array<{ label: string; href?: string }>
+  },
+  fields: Child,
+) {
+  const { title, section, crumbs } = props
+  return page({
+    title,
+    section,
+    ...frame(c),
+    crumbs,
+    children: (
+      <FormPanel action={props.action} csrf={c.get('session').csrfToken} errors={props.errors}>
+        {fields}
+      </FormPanel>
+    ),
+  })
 }
 
 // ---- users ----------------------------------------------------------------------------------
+
+const USER_FIELDS = ['username', 'name', 'email', 'path', 'type'] as const
 
 interface UserForm {
   username?: string | undefined
@@ -98,66 +159,66 @@ function userFormPage(
   errors: Errors,
   crumbs: Array<{ label: string; href?: string }>,
 ) {
-  return page({
-    title,
-    section: 'users',
-    ...frame(c),
-    crumbs,
-    children: (
-      <form class="panel" method="post" action={action} novalidate>
-        <FormErrors errors={errors} />
-        <Csrf token={c.get('session').csrfToken} />
-        <TextField
-          name="username"
-          label="Username"
-          value={form.username}
-          error={errors.username}
-          required
-        />
-        <TextField name="name" label="Name" value={form.name} error={errors.name} />
-        <TextField name="email" label="Email" value={form.email} error={errors.email} />
-        <TextField
-          name="path"
-          label="Path"
-          value={form.path}
-          error={errors.path}
-          hint={`Where the user sits in the directory; blank is "${local.LOCAL_USER_PATH}".`}
-        />
-        <div class="field">
-          <label for="f-type">Type</label>
-          <select
-            id="f-type"
-            name="type"
-            aria-invalid={errors.type ? 'true' : undefined}
-            aria-describedby={errors.type ? 'f-type-error' : undefined}
-          >
-            {USER_TYPES.map((t) => (
-              <option value={t} selected={t === form.type}>
-                {t}
-              </option>
-            ))}
-          </select>
-          {errors.type ? (
-            <p class="error-text" id="f-type-error">
-              {errors.type}
-            </p>
-          ) : null}
-        </div>
-        <div class="field">
-          <label class="check">
-            <input type="checkbox" name="is_active" checked={form.isActive} />
-            Active
-          </label>
-        </div>
-        <button type="submit" class="primary">
-          Save
-        </button>
-      </form>
-    ),
-  })
+  return formPage(
+    c,
+    { title, section: 'users', action, errors, crumbs },
+    <>
+      <TextField
+        name="username"
+        label="Username"
+        value={form.username}
+        error={errors.username}
+        required
+      />
+      <TextField name="name" label="Name" value={form.name} error={errors.name} />
+      <TextField name="email" label="Email" value={form.email} error={errors.email} />
+      <TextField
+        name="path"
+        label="Path"
+        value={form.path}
+        error={errors.path}
+        hint={`Where the user sits in the directory; blank is "${local.LOCAL_USER_PATH}".`}
+      />
+      <div class="field">
+        <label for="f-type">Type</label>
+        <select
+          id="f-type"
+          name="type"
+          aria-invalid={errors.type ? 'true' : undefined}
+          aria-describedby={errors.type ? 'f-type-error' : undefined}
+        >
+          {USER_TYPES.map((t) => (
+            <option value={t} selected={t === form.type}>
+              {t}
+            </option>
+          ))}
+        </select>
+        {errors.type ? (
+          <p class="error-text" id="f-type-error">
+            {errors.type}
+          </p>
+        ) : null}
+      </div>
+      <div class="field">
+        <label class="check">
+          <input type="checkbox" name="is_active" checked={form.isActive} />
+          Active
+        </label>
+      </div>
+    </>,
+  )
+}
+
+/** A local user's edit form. */
+function editUserPage(c: Context<UiEnv>, user: DirectoryUser, form: UserForm, errors: Errors) {
+  const title = `Edit ${user.username}`
+  const crumbs = objectCrumbs('Users', user.username, userHref(user.pk), 'Edit')
+  return userFormPage(c, title, userHref(user.pk, '/edit'), form, errors, crumbs)
 }
 
 // ---- groups ---------------------------------------------------------------------------------
+
+const GROUP_FIELDS = ['name'] as const
 
 interface GroupForm {
   name?: string | undefined
@@ -180,31 +241,30 @@ function groupFormPage(
   errors: Errors,
   crumbs: Array<{ label: string; href?: string }>,
 ) {
-  return page({
-    title,
-    section: 'groups',
-    ...frame(c),
-    crumbs,
-    children: (
-      <form class="panel" method="post" action={action} novalidate>
-        <FormErrors errors={errors} />
-        <Csrf token={c.get('session').csrfToken} />
-        <TextField name="name" label="Name" value={form.name} error={errors.name} required />
-        <div class="field">
-          <label class="check">
-            <input type="checkbox" name="is_superuser" checked={form.isSuperuser} />
-            Superuser group
-          </label>
-          <p class="hint">
-            Its members are admins: their API tokens open the admin API and this UI.
-          </p>
-        </div>
-        <button type="submit" class="primary">
-          Save
-        </button>
-      </form>
-    ),
-  })
+  return formPage(
+    c,
+    { title, section: 'groups', action, errors, crumbs },
+    <>
+      <TextField name="name" label="Name" value={form.name} error={errors.name} required />
+      <div class="field">
+        <label class="check">
+          <input type="checkbox" name="is_superuser" checked={form.isSuperuser} />
+          Superuser group
+        </label>
+        <p class="hint">Its members are admins: their API tokens open the admin API and this UI.</p>
+      </div>
+    </>,
+  )
+}
+
+function groupInput(form: GroupForm): local.GroupInput {
+  return { name: form.name, isSuperuser: form.isSuperuser }
+}
+
+/** A local group's edit form. */
+function editGroupPage(c: Context<UiEnv>, group: DirectoryGroup, form: GroupForm, errors: Errors) {
+  const crumbs = objectCrumbs('Groups', group.name, groupHref(group.id), 'Edit')
+  return groupFormPage(c, `Edit ${group.name}`, groupHref(group.id, '/edit'), form, errors, crumbs)
 }
 
 /** The user pk a member form names; anything else is no user (404). */
@@ -232,17 +292,7 @@ function ConfirmDelete(props: {
         {props.children}
         <li>its copy in every provider's application (the providers delete it there)</li>
       </ul>
-      <div class="actions">
-        <PostButton
-          action={`${props.href}/delete`}
-          csrf={props.csrf}
-          label={`Delete ${props.name}`}
-          variant="danger"
-        />
-        <a class="button" href={props.href}>
-          Cancel
-        </a>
-      </div>
+      <DeleteOrCancel href={props.href} csrf={props.csrf} label={`Delete ${props.name}`} />
     </div>
   )
 }
@@ -266,42 +316,23 @@ export function localDirectoryPages(): Hono<UiEnv> {
       type: user.type,
       isActive: user.isActive,
     }
-    return c.html(
-      userFormPage(c, `Edit ${user.username}`, userHref(user.pk, '/edit'), form, {}, [
-        { label: 'Users', href: `${UI_BASE}/users` },
-        { label: user.username, href: userHref(user.pk) },
-        { label: 'Edit' },
-      ]),
-    )
+    return c.html(editUserPage(c, user, form, {}))
   })
 
   app.post('/users/:pk/edit', async (c) => {
     const deps = c.get('deps')
     const { user } = await directory.getUser(deps, c.req.param('pk'))
     const { form, errors } = readUserForm(await formBody(c))
-    const render = (errs: Errors) =>
-      c.html(
-        userFormPage(c, `Edit ${user.username}`, userHref(user.pk, '/edit'), form, errs, [
-          { label: 'Users', href: `${UI_BASE}/users` },
-          { label: user.username, href: userHref(user.pk) },
-          { label: 'Edit' },
-        ]),
-        400,
-      )
-    if (Object.keys(errors).length > 0) {
-      // A provisioned user is refused whatever was typed (403 before 400).
-      const reason = await local.userReadOnlyReason(deps, String(user.pk))
-      if (reason) throw ScimError.forbidden(reason)
-      return render(errors)
-    }
-    try {
-      await local.updateUser(deps, String(user.pk), userInput(form))
-      return c.redirect(userHref(user.pk, '?done=saved'), 303)
-    } catch (err) {
-      const errs = serviceErrors(err, ['username', 'name', 'email', 'path', 'type'])
-      if (errs) return render(errs)
-      throw err
-    }
+    return saveForm(c, {
+      errors,
+      fields: USER_FIELDS,
+      render: (errs) => c.html(editUserPage(c, user, form, errs), 400),
+      readOnly: () => local.userReadOnlyReason(deps, String(user.pk)),
+      save: async () => {
+        await local.updateUser(deps, String(user.pk), userInput(form))
+        return userHref(user.pk, '?done=saved')
+      },
+    })
   })
 
   app.get('/users/:pk/delete', async (c) => {
@@ -318,11 +349,7 @@ export function localDirectoryPages(): Hono<UiEnv> {
         title: `Delete ${user.username}?`,
         section: 'users',
         ...frame(c),
-        crumbs: [
-          { label: 'Users', href: `${UI_BASE}/users` },
-          { label: user.username, href: userHref(user.pk) },
-          { label: 'Delete' },
-        ],
+        crumbs: objectCrumbs('Users', user.username, userHref(user.pk), 'Delete'),
         children: (
           <ConfirmDelete
             what="user"
@@ -336,10 +363,12 @@ export function localDirectoryPages(): Hono<UiEnv> {
             }
           >
             <li>
-              its membership of <strong>{detail.groups.length}</strong> group
-              {detail.groups.length === 1 ? '' : 's'}
-              {detail.groups.length > 0 ? ': ' : ''}
-              {detail.groups.map((g) => g.name).join(', ')}
+              its membership of{' '}
+              <Counted
+                count={detail.groups.length}
+                noun="group"
+                names={detail.groups.map((g) => g.name)}
+              />
             </li>
             <li>its API tokens, which stop working at once</li>
           </ConfirmDelete>
@@ -361,51 +390,23 @@ export function localDirectoryPages(): Hono<UiEnv> {
     const reason = await local.groupReadOnlyReason(deps, group.id)
     if (reason)
       return c.html(readOnlyPage(c, `Edit ${group.name}`, reason, groupHref(group.id)), 403)
-    return c.html(
-      groupFormPage(
-        c,
-        `Edit ${group.name}`,
-        groupHref(group.id, '/edit'),
-        { name: group.name, isSuperuser: group.isSuperuser },
-        {},
-        [
-          { label: 'Groups', href: `${UI_BASE}/groups` },
-          { label: group.name, href: groupHref(group.id) },
-          { label: 'Edit' },
-        ],
-      ),
-    )
+    return c.html(editGroupPage(c, group, { name: group.name, isSuperuser: group.isSuperuser }, {}))
   })
 
   app.post('/groups/:id/edit', async (c) => {
     const deps = c.get('deps')
     const { group } = await directory.getGroup(deps, c.req.param('id'))
     const { form, errors } = readGroupForm(await formBody(c))
-    const render = (errs: Errors) =>
-      c.html(
-        groupFormPage(c, `Edit ${group.name}`, groupHref(group.id, '/edit'), form, errs, [
-          { label: 'Groups', href: `${UI_BASE}/groups` },
-          { label: group.name, href: groupHref(group.id) },
-          { label: 'Edit' },
-        ]),
-        400,
-      )
-    if (Object.keys(errors).length > 0) {
-      const reason = await local.groupReadOnlyReason(deps, group.id)
-      if (reason) throw ScimError.forbidden(reason)
-      return render(errors)
-    }
-    try {
-      await local.updateGroup(deps, group.id, {
-        name: form.name,
-        isSuperuser: form.isSuperuser,
-      })
-      return c.redirect(groupHref(group.id, '?done=saved'), 303)
-    } catch (err) {
-      const errs = serviceErrors(err, ['name'])
-      if (errs) return render(errs)
-      throw err
-    }
+    return saveForm(c, {
+      errors,
+      fields: GROUP_FIELDS,
+      render: (errs) => c.html(editGroupPage(c, group, form, errs), 400),
+      readOnly: () => local.groupReadOnlyReason(deps, group.id),
+      save: async () => {
+        await local.updateGroup(deps, group.id, groupInput(form))
+        return groupHref(group.id, '?done=saved')
+      },
+    })
   })
 
   app.get('/groups/:id/delete', async (c) => {
@@ -422,21 +423,16 @@ export function localDirectoryPages(): Hono<UiEnv> {
         title: `Delete ${group.name}?`,
         section: 'groups',
         ...frame(c),
-        crumbs: [
-          { label: 'Groups', href: `${UI_BASE}/groups` },
-          { label: group.name, href: groupHref(group.id) },
-          { label: 'Delete' },
-        ],
+        crumbs: objectCrumbs('Groups', group.name, groupHref(group.id), 'Delete'),
         children: (
           <ConfirmDelete what="group" name={group.name} href={groupHref(group.id)} csrf={csrf}>
             <li>
-              the membership of <strong>{members.count}</strong> user
-              {members.count === 1 ? '' : 's'}
-              {members.count > 0 ? ': ' : ''}
-              {members.items.map((u) => u.username).join(', ')}
-              {members.count > members.items.length
-                ? ` and ${members.count - members.items.length} more`
-                : ''}{' '}
+              the membership of{' '}
+              <Counted
+                count={members.count}
+                noun="user"
+                names={members.items.map((u) => u.username)}
+              />{' '}
               (the users stay)
             </li>
             <li>
@@ -507,17 +503,15 @@ export function newUserPage(): Hono<UiEnv> {
 
   app.post('/', async (c) => {
     const { form, errors } = readUserForm(await formBody(c))
-    const render = (errs: Errors) =>
-      c.html(userFormPage(c, 'New user', action, form, errs, crumbs), 400)
-    if (Object.keys(errors).length > 0) return render(errors)
-    try {
-      const created = await local.createUser(c.get('deps'), userInput(form))
-      return c.redirect(userHref(created.user.pk, '?done=created'), 303)
-    } catch (err) {
-      const errs = serviceErrors(err, ['username', 'name', 'email', 'path', 'type'])
-      if (errs) return render(errs)
-      throw err
-    }
+    return saveForm(c, {
+      errors,
+      fields: USER_FIELDS,
+      render: (errs) => c.html(userFormPage(c, 'New user', action, form, errs, crumbs), 400),
+      save: async () => {
+        const created = await local.createUser(c.get('deps'), userInput(form))
+        return userHref(created.user.pk, '?done=created')
+      },
+    })
   })
 
   return app
@@ -534,20 +528,15 @@ export function newGroupPage(): Hono<UiEnv> {
 
   app.post('/', async (c) => {
     const { form, errors } = readGroupForm(await formBody(c))
-    const render = (errs: Errors) =>
-      c.html(groupFormPage(c, 'New group', action, form, errs, crumbs), 400)
-    if (Object.keys(errors).length > 0) return render(errors)
-    try {
-      const created = await local.createGroup(c.get('deps'), {
-        name: form.name,
-        isSuperuser: form.isSuperuser,
-      })
-      return c.redirect(groupHref(created.group.id, '?done=created'), 303)
-    } catch (err) {
-      const errs = serviceErrors(err, ['name'])
-      if (errs) return render(errs)
-      throw err
-    }
+    return saveForm(c, {
+      errors,
+      fields: GROUP_FIELDS,
+      render: (errs) => c.html(groupFormPage(c, 'New group', action, form, errs, crumbs), 400),
+      save: async () => {
+        const created = await local.createGroup(c.get('deps'), groupInput(form))
+        return groupHref(created.group.id, '?done=created')
+      },
+    })
   })
 
   return app

@@ -9,8 +9,19 @@ import { FieldErrors } from '../../../core/field-errors.js'
 import { ScimError } from '../../../scim/errors.js'
 import * as directory from '../../../services/directory.js'
 import * as mappings from '../../../services/property-mappings.js'
-import { PAGE_SIZE, pageNumber, searchTerm, text, textProblem } from '../forms.js'
-import { Csrf, Notice, PostButton, page, TextField, UI_BASE, when } from '../layout.js'
+import { PAGE_SIZE, text, textProblem } from '../forms.js'
+import {
+  Csrf,
+  DeleteOrCancel,
+  FormPanel,
+  NewButton,
+  Notice,
+  page,
+  TextField,
+  UI_BASE,
+  when,
+} from '../layout.js'
+import { doneNotice, frame, listParams } from '../request.js'
 import { formBody, type UiEnv } from '../security.js'
 import { PagedTable } from '../table.js'
 
@@ -59,10 +70,6 @@ const DONE: Record<string, string> = {
 function kindOf(raw: string | undefined): Kind {
   if (raw === 'source' || raw === 'provider') return raw
   throw ScimError.notFound('No such kind of property mapping')
-}
-
-function frame(c: Context<UiEnv>) {
-  return { csrf: c.get('session').csrfToken, username: c.get('session').user.username }
 }
 
 interface MappingForm {
@@ -156,14 +163,10 @@ function formPage(
     ...frame(c),
     crumbs: [{ label: KINDS[kind].label, href: listHref(kind) }, { label: title }],
     children: (
-      <form class="panel" method="post" action={action} novalidate>
-        <Csrf token={c.get('session').csrfToken} />
+      <FormPanel action={action} csrf={c.get('session').csrfToken}>
         <p class="muted">{KINDS[kind].sees}</p>
         <MappingFields form={form} errors={errors} />
-        <button type="submit" class="primary">
-          Save
-        </button>
-      </form>
+      </FormPanel>
     ),
   })
 }
@@ -305,14 +308,10 @@ async function detailPage(
             </pre>
           </section>
         ) : (
-          <form class="panel" method="post" action={href(mapping, '/edit')} novalidate>
-            <Csrf token={csrf} />
+          <FormPanel action={href(mapping, '/edit')} csrf={csrf}>
             <p class="muted">{KINDS[mapping.kind].sees}</p>
             <MappingFields form={form} errors={options.errors ?? {}} />
-            <button type="submit" class="primary">
-              Save
-            </button>
-          </form>
+          </FormPanel>
         )}
         <TestPanel
           mapping={mapping}
@@ -386,29 +385,23 @@ export function mappingPages(): Hono<UiEnv> {
 
   app.get('/', async (c) => {
     const kind = c.req.query('kind') === 'source' ? 'source' : 'provider'
-    const q = searchTerm(c.req.query('q'))
-    const pageNo = pageNumber(c.req.query('page'))
+    const { q, page: pageNo } = listParams(c)
     const list = await mappings.listMappings(c.get('deps'), kind, {
       filter: { search: q || undefined },
       order: [],
       page: pageNo,
       pageSize: PAGE_SIZE,
     })
-    const done = DONE[c.req.query('done') ?? '']
     const base = `${UI_BASE}/mappings`
     return c.html(
       page({
         title: 'Property mappings',
         section: 'mappings',
         ...frame(c),
-        actions: (
-          <a class="button primary" href={newHref(kind)}>
-            New {kind} mapping
-          </a>
-        ),
+        actions: <NewButton href={newHref(kind)} label={`New ${kind} mapping`} />,
         children: (
           <>
-            {done ? <Notice>{done}</Notice> : null}
+            {doneNotice(c, DONE)}
             <nav class="tabs" aria-label="Kinds">
               {(['provider', 'source'] as const).map((k) => (
                 <a href={listHref(k)} aria-current={k === kind ? 'page' : undefined}>
@@ -448,8 +441,7 @@ export function mappingPages(): Hono<UiEnv> {
   app.get('/:kind/:id', async (c) => {
     const kind = kindOf(c.req.param('kind'))
     const mapping = await mappings.getMapping(c.get('deps'), kind, c.req.param('id'))
-    const done = DONE[c.req.query('done') ?? '']
-    return c.html(await detailPage(c, mapping, done ? { notice: <Notice>{done}</Notice> } : {}))
+    return c.html(await detailPage(c, mapping, { notice: doneNotice(c, DONE) }))
   })
 
   app.post('/:kind/:id/edit', async (c) => {
@@ -519,17 +511,7 @@ export function mappingPages(): Hono<UiEnv> {
                 <li>Providers that list it stop applying it.</li>
               )}
             </ul>
-            <div class="actions">
-              <PostButton
-                action={href(mapping, '/delete')}
-                csrf={csrf}
-                label={`Delete ${mapping.name}`}
-                variant="danger"
-              />
-              <a class="button" href={href(mapping)}>
-                Cancel
-              </a>
-            </div>
+            <DeleteOrCancel href={href(mapping)} csrf={csrf} label={`Delete ${mapping.name}`} />
           </div>
         ),
       }),

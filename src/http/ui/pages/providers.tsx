@@ -4,7 +4,19 @@ import type { Child } from 'hono/jsx'
 import { ScimError } from '../../../scim/errors.js'
 import * as providers from '../../../services/providers.js'
 import { PAGE_SIZE, pageNumber, text, textProblem } from '../forms.js'
-import { Badge, Csrf, Notice, PostButton, page, TextField, UI_BASE, when } from '../layout.js'
+import {
+  Badge,
+  Csrf,
+  FormPanel,
+  NewButton,
+  Notice,
+  PostButton,
+  page,
+  TextField,
+  UI_BASE,
+  when,
+} from '../layout.js'
+import { doneNotice, frame } from '../request.js'
 import { formBody, type UiEnv } from '../security.js'
 import { PagedTable } from '../table.js'
 
@@ -93,15 +105,10 @@ function formPage(
   return page({
     title,
     section: 'providers',
-    csrf: c.get('session').csrfToken,
-    username: c.get('session').user.username,
+    ...frame(c),
     crumbs: [{ label: 'Providers', href: `${UI_BASE}/providers` }, { label: title }],
     children: (
-      <form class="panel" method="post" action={action} novalidate>
-        {Object.keys(errors).length > 0 ? (
-          <Notice kind="error">Please correct the fields below.</Notice>
-        ) : null}
-        <Csrf token={c.get('session').csrfToken} />
+      <FormPanel action={action} csrf={c.get('session').csrfToken} errors={errors}>
         <TextField name="name" label="Name" value={form.name} error={errors.name} required />
         <TextField
           name="url"
@@ -154,10 +161,7 @@ function formPage(
           checked={form.dryRun}
           hint="Compute and log each request, send nothing."
         />
-        <button type="submit" class="primary">
-          Save
-        </button>
-      </form>
+      </FormPanel>
     ),
   })
 }
@@ -203,8 +207,7 @@ async function detailPage(c: Context<UiEnv>, provider: Provider, notice?: Child)
   return page({
     title: provider.name,
     section: 'providers',
-    csrf,
-    username: c.get('session').user.username,
+    ...frame(c),
     crumbs: [{ label: 'Providers', href: `${UI_BASE}/providers` }, { label: provider.name }],
     children: (
       <>
@@ -384,21 +387,15 @@ export function providerPages(): Hono<UiEnv> {
       page: pageNo,
       pageSize: PAGE_SIZE,
     })
-    const done = DONE[c.req.query('done') ?? '']
     return c.html(
       page({
         title: 'Providers',
         section: 'providers',
-        csrf: c.get('session').csrfToken,
-        username: c.get('session').user.username,
-        actions: (
-          <a class="button primary" href={`${UI_BASE}/new/provider`}>
-            New provider
-          </a>
-        ),
+        ...frame(c),
+        actions: <NewButton href={`${UI_BASE}/new/provider`} label="New provider" />,
         children: (
           <>
-            {done ? <Notice>{done}</Notice> : null}
+            {doneNotice(c, DONE)}
             <p class="muted">Applications scimd pushes its directory to over SCIM.</p>
             <PagedTable
               columns={['Name', 'URL', 'Mode', 'Last sync']}
@@ -427,8 +424,7 @@ export function providerPages(): Hono<UiEnv> {
 
   app.get('/:pk', async (c) => {
     const provider = await providers.getProvider(c.get('deps'), c.req.param('pk'))
-    const done = DONE[c.req.query('done') ?? '']
-    return c.html(await detailPage(c, provider, done ? <Notice>{done}</Notice> : undefined))
+    return c.html(await detailPage(c, provider, doneNotice(c, DONE)))
   })
 
   app.get('/:pk/edit', async (c) => {

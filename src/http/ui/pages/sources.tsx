@@ -5,11 +5,14 @@ import { ScimError } from '../../../scim/errors.js'
 import * as browse from '../../../services/browse.js'
 import * as sources from '../../../services/sources.js'
 import * as tokens from '../../../services/tokens.js'
-import { PAGE_SIZE, pageNumber, searchTerm, text, textProblem } from '../forms.js'
+import { PAGE_SIZE, text, textProblem } from '../forms.js'
 import {
   Badge,
   CopyField,
-  Csrf,
+  Counted,
+  DeleteOrCancel,
+  FormPanel,
+  NewButton,
   Notice,
   PostButton,
   page,
@@ -18,6 +21,7 @@ import {
   UI_BASE,
   when,
 } from '../layout.js'
+import { doneNotice, frame, listParams } from '../request.js'
 import { formBody, type UiEnv, uiOrigin } from '../security.js'
 import { PagedTable } from '../table.js'
 
@@ -94,8 +98,7 @@ function detailPage(
   return page({
     title: source.name,
     section: 'sources',
-    csrf,
-    username: c.get('session').user.username,
+    ...frame(c),
     crumbs: [{ label: 'Sources', href: `${UI_BASE}/sources` }, { label: source.slug }],
     children: (
       <>
@@ -187,20 +190,12 @@ const formPage = (
   page({
     title,
     section: 'sources',
-    csrf: c.get('session').csrfToken,
-    username: c.get('session').user.username,
+    ...frame(c),
     crumbs,
     children: (
-      <form class="panel" method="post" action={action} novalidate>
-        {Object.keys(errors).length > 0 ? (
-          <Notice kind="error">Please correct the fields below.</Notice>
-        ) : null}
-        <Csrf token={c.get('session').csrfToken} />
+      <FormPanel action={action} csrf={c.get('session').csrfToken} errors={errors}>
         <SourceFields form={form} errors={errors} />
-        <button type="submit" class="primary">
-          Save
-        </button>
-      </form>
+      </FormPanel>
     ),
   })
 
@@ -208,30 +203,23 @@ export function sourcePages(): Hono<UiEnv> {
   const app = new Hono<UiEnv>()
 
   app.get('/', async (c) => {
-    const q = searchTerm(c.req.query('q'))
-    const pageNo = pageNumber(c.req.query('page'))
+    const { q, page: pageNo } = listParams(c)
     const list = await sources.listSources(c.get('deps'), {
       filter: { search: q || undefined },
       order: [],
       page: pageNo,
       pageSize: PAGE_SIZE,
     })
-    const done = DONE[c.req.query('done') ?? '']
     const origin = uiOrigin(c)
     return c.html(
       page({
         title: 'Sources',
         section: 'sources',
-        csrf: c.get('session').csrfToken,
-        username: c.get('session').user.username,
-        actions: (
-          <a class="button primary" href={`${UI_BASE}/new/source`}>
-            New source
-          </a>
-        ),
+        ...frame(c),
+        actions: <NewButton href={`${UI_BASE}/new/source`} label="New source" />,
         children: (
           <>
-            {done ? <Notice>{done}</Notice> : null}
+            {doneNotice(c, DONE)}
             <SearchForm action={`${UI_BASE}/sources`} q={q} label="Search sources" />
             <PagedTable
               columns={['Name', 'Slug', 'Status', 'SCIM URL']}
@@ -260,10 +248,7 @@ export function sourcePages(): Hono<UiEnv> {
 
   app.get('/:slug', async (c) => {
     const detail = await sources.getSource(c.get('deps'), c.req.param('slug'))
-    const done = DONE[c.req.query('done') ?? '']
-    return c.html(
-      detailPage(c, detail, uiOrigin(c), done ? { notice: <Notice>{done}</Notice> } : {}),
-    )
+    return c.html(detailPage(c, detail, uiOrigin(c), { notice: doneNotice(c, DONE) }))
   })
 
   // Showing a secret is an action (a POST), so it never sits in a URL, a history entry or a
@@ -359,8 +344,7 @@ export function sourcePages(): Hono<UiEnv> {
       page({
         title: `Delete ${source.name}?`,
         section: 'sources',
-        csrf,
-        username: c.get('session').user.username,
+        ...frame(c),
         crumbs: [
           { label: 'Sources', href: `${UI_BASE}/sources` },
           { label: source.slug, href: href(source.slug) },
@@ -375,33 +359,21 @@ export function sourcePages(): Hono<UiEnv> {
                 <code>{detail.serviceAccount?.username ?? '—'}</code>
               </li>
               <li>
-                <strong>{users.count}</strong> provisioned user{users.count === 1 ? '' : 's'}
-                {users.count > 0 ? ': ' : ''}
-                {users.items.map((u) => u.user.username).join(', ')}
-                {users.count > users.items.length
-                  ? ` and ${users.count - users.items.length} more`
-                  : ''}
+                <Counted
+                  count={users.count}
+                  noun="provisioned user"
+                  names={users.items.map((u) => u.user.username)}
+                />
               </li>
               <li>
-                <strong>{groups.count}</strong> provisioned group{groups.count === 1 ? '' : 's'}
-                {groups.count > 0 ? ': ' : ''}
-                {groups.items.map((g) => g.group.name).join(', ')}
-                {groups.count > groups.items.length
-                  ? ` and ${groups.count - groups.items.length} more`
-                  : ''}
+                <Counted
+                  count={groups.count}
+                  noun="provisioned group"
+                  names={groups.items.map((g) => g.group.name)}
+                />
               </li>
             </ul>
-            <div class="actions">
-              <PostButton
-                action={href(source.slug, '/delete')}
-                csrf={csrf}
-                label={`Delete ${source.slug}`}
-                variant="danger"
-              />
-              <a class="button" href={href(source.slug)}>
-                Cancel
-              </a>
-            </div>
+            <DeleteOrCancel href={href(source.slug)} csrf={csrf} label={`Delete ${source.slug}`} />
           </div>
         ),
       }),

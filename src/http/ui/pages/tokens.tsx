@@ -3,7 +3,7 @@ import { type Context, Hono } from 'hono'
 import { ScimError } from '../../../scim/errors.js'
 import * as sources from '../../../services/sources.js'
 import * as tokens from '../../../services/tokens.js'
-import { PAGE_SIZE, pageNumber, searchTerm, text, textProblem } from '../forms.js'
+import { PAGE_SIZE, text, textProblem } from '../forms.js'
 import {
   CopyField,
   Csrf,
@@ -15,6 +15,7 @@ import {
   UI_BASE,
   when,
 } from '../layout.js'
+import { frame, listParams } from '../request.js'
 import { formBody, type UiEnv } from '../security.js'
 import { PagedTable } from '../table.js'
 
@@ -61,8 +62,7 @@ async function revokePage(c: Context<UiEnv>, identifier: string, error?: string)
   return page({
     title: `Revoke token ${detail.token.identifier}?`,
     section: 'tokens',
-    csrf,
-    username: c.get('session').user.username,
+    ...frame(c),
     crumbs: [{ label: 'Admin tokens', href: `${UI_BASE}/tokens` }, { label: 'Revoke' }],
     children: (
       <div class="panel">
@@ -116,8 +116,7 @@ async function tokensPage(
   extra: { key?: string; identifier?: string; error?: string; form?: string } = {},
 ) {
   const done = c.req.query('done') === 'revoked' ? c.req.query('identifier') : undefined
-  const q = searchTerm(c.req.query('q'))
-  const pageNo = pageNumber(c.req.query('page'))
+  const { q, page: pageNo } = listParams(c)
   const list = await tokens.listTokens(c.get('deps'), {
     filter: { intent: 'api', search: q || undefined },
     order: [],
@@ -129,8 +128,7 @@ async function tokensPage(
   return page({
     title: 'Admin tokens',
     section: 'tokens',
-    csrf,
-    username: c.get('session').user.username,
+    ...frame(c),
     children: (
       <>
         {done !== undefined ? (

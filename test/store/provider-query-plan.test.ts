@@ -1,0 +1,24 @@
+/**
+ * The provider's per-page link reads are probes of the (provider_id, user_id) key, never a
+ * scan of the provider's links: `remote_id is not null` once made SQLite pick the remote_id
+ * index and read every link for each page of group members (O(directory) per page).
+ */
+import { CompiledQuery } from 'kysely'
+import { describe, expect, it } from 'vitest'
+import { selectRemoteUserIds } from '../../src/store/providers.js'
+import { createTestApp, isPostgres } from '../support/app.js'
+
+describe.skipIf(isPostgres)('provider link reads (SQLite query plan)', () => {
+  it('looks up remote ids by the (provider_id, user_id) key', async () => {
+    const t = await createTestApp()
+    const compiled = selectRemoteUserIds(t.runtime.deps.db, 1, ['a', 'b', 'c']).compile()
+    const result = await t.runtime.deps.db.executeQuery<{ detail: string }>(
+      CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]),
+    )
+    const details = result.rows.map((r) => r.detail).join('\n')
+    expect(details).toMatch(
+      /SEARCH provider_users USING INDEX \S+ \(provider_id=\? AND user_id=\?\)/,
+    )
+    expect(details).not.toContain('provider_users_remote_idx')
+  })
+})
