@@ -161,7 +161,7 @@ export async function createGroup(
   const normalized = normalizeResource(GROUP_RESOURCE, body)
   const displayName = displayNameOf(normalized.document)
   const { externalId, rest } = splitExternalId(normalized.document)
-  const properties = await groupProperties(deps.db, source, rest, displayName).catch((err) =>
+  const properties = await groupProperties(deps, source, rest, displayName).catch((err) =>
     mappingFailure(deps, source, err),
   )
   try {
@@ -211,6 +211,7 @@ export async function getGroup(
 }
 
 async function writeGroupDocument(
+  deps: Deps,
   tx: Executor,
   source: Source,
   current: ScimGroupRecord,
@@ -231,7 +232,7 @@ async function writeGroupDocument(
       throw isUniqueViolation(err) ? uniquenessError(displayName) : err
     })
   if (!written) throw new VersionConflict()
-  const properties = await groupProperties(tx, source, rest, displayName)
+  const properties = await groupProperties(deps, source, rest, displayName, tx)
   let attributes: string | undefined
   if (properties.attributes) {
     const group = await directory.findGroupById(tx, current.id)
@@ -293,14 +294,15 @@ async function mutateGroup(
  * the source's group property mappings make of it (only for a source that has some).
  */
 async function groupProperties(
-  db: Executor,
+  deps: Deps,
   source: Source,
   document: ScimDocument,
   displayName: string,
+  tx?: Executor,
 ): Promise<{ name: string; attributes?: Record<string, unknown> }> {
   if (source.groupPropertyMappings.length === 0) return { name: displayName }
   const mapped = await mapSourceGroup(
-    await sourceMappings(db, source, 'group'),
+    await sourceMappings(deps, source, 'group', tx),
     document,
     { slug: source.slug, name: source.name, user_path_template: source.userPathTemplate },
     { name: displayName, attributes: {} },
@@ -320,7 +322,7 @@ export async function replaceGroup(
   const normalized = normalizeResource(GROUP_RESOURCE, body)
   displayNameOf(normalized.document)
   return mutateGroup(deps, source, id, opts, async (tx, current) => {
-    const written = await writeGroupDocument(tx, source, current, normalized.document)
+    const written = await writeGroupDocument(deps, tx, source, current, normalized.document)
     await applyMemberChange(tx, source, id, { kind: 'replace', members: normalized.members ?? [] })
     return written
   })
@@ -339,7 +341,8 @@ export async function patchGroup(
     let written: ScimGroupRecord | undefined
     if (operations.length > 0) {
       const result = applyPatch(GROUP_RESOURCE, withExternalId(current), operations)
-      if (result.changed) written = await writeGroupDocument(tx, source, current, result.document)
+      if (result.changed)
+        written = await writeGroupDocument(deps, tx, source, current, result.document)
     }
     let changedRows = 0
     for (const change of memberChanges)

@@ -176,7 +176,7 @@ export async function createUser(
   let attributes: Record<string, unknown> | undefined
   if (source.userPropertyMappings.length > 0) {
     try {
-      const mappings = await sourceMappings(deps.db, source, 'user')
+      const mappings = await sourceMappings(deps, source, 'user')
       ;({ fields, attributes } = await mappedFields(mappings, rest, source, userName))
     } catch (err) {
       mappingFailure(deps, source, err)
@@ -280,6 +280,7 @@ export async function getUser(
 
 /** Writes a new document for an existing user, keeping the directory in step. */
 async function writeUser(
+  deps: Deps,
   tx: Executor,
   source: Source,
   current: ScimUserRecord,
@@ -300,7 +301,7 @@ async function writeUser(
   let attributes: string | undefined
   if (source.userPropertyMappings.length > 0) {
     const mapped = await mappedFields(
-      await sourceMappings(tx, source, 'user'),
+      await sourceMappings(deps, source, 'user', tx),
       rest,
       source,
       userName,
@@ -355,7 +356,7 @@ async function mutateUser(
       const next = await change(current)
       attemptedUserName = String(next.document.userName ?? '')
       if (!next.changed) return view(tx, source, current, opts)
-      const record = await writeUser(tx, source, current, next.document, next.passwordHash)
+      const record = await writeUser(deps, tx, source, current, next.document, next.passwordHash)
       await recordSourceChange(
         deps,
         tx,

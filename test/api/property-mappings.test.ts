@@ -3,13 +3,17 @@
  * JSONata expressions that shape what a source provisions, and every error path: a syntax
  * error, a runtime error, a runaway expression, a result that is no user, a skip.
  */
-import { describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { createTestApp, fixture, type TestApp } from '../support/app.js'
 
 type Json = Record<string, unknown>
 
 const SOURCE_PATH = '/propertymappings/source/scim/'
 const PROVIDER_PATH = '/propertymappings/provider/scim/'
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
 
 async function json(res: Response): Promise<Json> {
@@ -177,6 +181,28 @@ describe('a source’s property mappings', () => {
     expect(patched.status).toBe(200)
     const after = (await directoryUser(t, 'Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee')) as Json
     expect(after.attributes).toEqual({ department: 'Sales' })
+  })
+
+  it('runs a mapping as last saved: an edit reaches the next create (file database, kept definitions)', async () => {
+    // A file database has a read connection whose state is versioned: mapping definitions
+    // are kept between writes there (services/property-mappings.ts), never past an edit.
+    const dir = mkdtempSync(join(tmpdir(), 'scimd-mappings-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    const t = await createTestApp({ env: { DATABASE_URL: `sqlite:${join(dir, 'scimd.db')}` } })
+    const pk = await createMapping(t, 'tag', '{ "attributes": { "tag": "first" } }')
+    await useMappings(t, [pk])
+    const create = async (userName: string) => {
+      const res = await t.scim('POST', '/Users', { schemas: [USER], userName })
+      expect(res.status).toBe(201)
+      return ((await directoryUser(t, userName)) as Json).attributes
+    }
+    expect(await create('one')).toEqual({ tag: 'first' })
+    expect(await create('two')).toEqual({ tag: 'first' })
+    const edited = await t.admin('PATCH', `${SOURCE_PATH}${pk}/`, {
+      expression: '{ "attributes": { "tag": "second" } }',
+    })
+    expect(edited.status).toBe(200)
+    expect(await create('three')).toEqual({ tag: 'second' })
   })
 
   it('runs mappings in name order and deep-merges their results', async () => {
