@@ -2,6 +2,7 @@
  * The mapping engine (issue 28): JSONata compiled once per mapping version, authentik's
  * deep merge in name order, SkipObject, limits, and the provider's body function.
  */
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { up } from '../../db/migrations/2026_12_07_1900_create_property_mappings.js'
 import {
@@ -10,6 +11,7 @@ import {
   evaluateMapping,
   type MappingDefinition,
   MappingError,
+  plainJson,
   runMappings,
   SkipObject,
 } from '../../src/mapping/engine.js'
@@ -84,6 +86,31 @@ const USERS: MappedUser[] = [
     attributes: {},
   },
 ]
+
+describe('plainJson', () => {
+  it('gives what a JSON round trip gives, for JSON and for what JSONata may return', () => {
+    const odd = fc.oneof(
+      fc.constant(undefined),
+      fc.constant(() => 1),
+      fc.constant(Number.NaN),
+      fc.constant(Number.POSITIVE_INFINITY),
+      fc.date({ noInvalidDate: true }),
+      fc.constant(Object.assign(Object.create(null), { a: 1 })),
+      fc.constant(JSON.parse('{"__proto__": {"x": 1}}')),
+    )
+    const value = fc.letrec((tie) => ({
+      any: fc.oneof({ depthSize: 'small' }, fc.jsonValue(), odd, tie('arr'), tie('obj')),
+      arr: fc.array(tie('any'), { maxLength: 4 }),
+      obj: fc.dictionary(fc.string(), tie('any'), { maxKeys: 4 }),
+    })).any
+    fc.assert(
+      fc.property(value, (v) => {
+        const text = JSON.stringify(v)
+        expect(plainJson(v)).toStrictEqual(text === undefined ? undefined : JSON.parse(text))
+      }),
+    )
+  })
+})
 
 describe('mapping engine', () => {
   it('merges as authentik: objects deep, lists without duplicates, the rest replaced', () => {
