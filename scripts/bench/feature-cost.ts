@@ -3,12 +3,12 @@
  * several scimd processes started side by side, the default one and one with a part turned
  * off (or an older build, `--baseline DIR`), each fed the same chunks of `POST /Users` and
  * of one-member group PATCHes in turn. Each is held to the server CPU it spent per request
- * (from /proc), compared within each round: on a shared machine requests per second moved
+ * (the scheduler's count per thread, /proc), compared within each round: on a shared machine requests per second moved
  * ±30% between identical runs, while two processes measured in the same minute see the
  * same neighbours.
  */
 import { type HttpClient, runConcurrently } from './http-client.js'
-import { cpuMillis } from './processes.js'
+import { cpuNanos } from './processes.js'
 import { createGroup, memberPatch, userBody } from './seed.js'
 
 /** A scimd to measure: how it differs from the default one. */
@@ -101,7 +101,7 @@ async function prepare(target: CostTarget): Promise<Prepared> {
 /** One chunk of `count` requests of `workload`; returns its CPU ms and seconds. */
 async function chunk(p: Prepared, workload: CostWorkload, count: number) {
   const { client, pid } = p.target
-  const cpuBefore = cpuMillis(pid)
+  const cpuBefore = cpuNanos(pid)
   const started = performance.now()
   if (workload === 'post') {
     const first = p.created
@@ -123,9 +123,9 @@ async function chunk(p: Prepared, workload: CostWorkload, count: number) {
     })
   }
   const seconds = (performance.now() - started) / 1000
-  const cpuAfter = cpuMillis(pid)
+  const cpuAfter = cpuNanos(pid)
   if (cpuBefore === undefined || cpuAfter === undefined) throw new Error('no CPU figures')
-  return { cpuMs: cpuAfter - cpuBefore, seconds }
+  return { cpuMs: (cpuAfter - cpuBefore) / 1e6, seconds }
 }
 
 function median(values: number[]): number {
