@@ -126,27 +126,11 @@ export async function startScimd(options: ScimdOptions): Promise<ServerProcess> 
 }
 
 /** Starts the bare Hono app (scripts/bench/bare-server.ts) on a free 127.0.0.1 port. */
-export async function startBare(database: {
-  url: string
-  sourceId: string
-}): Promise<ServerProcess> {
-  const port = await freePort()
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'production',
-    BENCH_PORT: String(port),
+export function startBare(database: { url: string; sourceId: string }): Promise<ServerProcess> {
+  return startBenchScript('bare', 'bare Hono app', 'scripts/bench/bare-server.ts', {
     BENCH_DATABASE_URL: database.url,
     BENCH_SOURCE_ID: database.sourceId,
-  }
-  const { child, output } = spawnTracked(
-    process.execPath,
-    ['--import', 'tsx', 'scripts/bench/bare-server.ts'],
-    env,
-  )
-  const origin = `http://127.0.0.1:${port}`
-  await waitUntilReady('bare Hono app', child, `${origin}/`, output)
-  return { name: 'bare', pid: child.pid as number, origin, child, output }
+  })
 }
 
 /**
@@ -154,24 +138,36 @@ export async function startBare(database: {
  * 127.0.0.1 port, with its own SQLite file `dbPath`, seeded with `users` users before it
  * listens (a million take a while: the wait is long).
  */
-export async function startReference(dbPath: string, users: number): Promise<ServerProcess> {
+export function startReference(dbPath: string, users: number): Promise<ServerProcess> {
+  return startBenchScript(
+    'reference',
+    'reference server',
+    'scripts/bench/reference-server.ts',
+    { BENCH_REFERENCE_DB: dbPath, BENCH_REFERENCE_USERS: String(users) },
+    900_000,
+  )
+}
+
+/** A server script of the bench's own (run by tsx) on a free port, ready once `/` answers. */
+async function startBenchScript(
+  name: string,
+  label: string,
+  script: string,
+  settings: Record<string, string>,
+  readyWithinMs?: number,
+): Promise<ServerProcess> {
   const port = await freePort()
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'production',
     BENCH_PORT: String(port),
-    BENCH_REFERENCE_DB: dbPath,
-    BENCH_REFERENCE_USERS: String(users),
+    ...settings,
   }
-  const { child, output } = spawnTracked(
-    process.execPath,
-    ['--import', 'tsx', 'scripts/bench/reference-server.ts'],
-    env,
-  )
+  const { child, output } = spawnTracked(process.execPath, ['--import', 'tsx', script], env)
   const origin = `http://127.0.0.1:${port}`
-  await waitUntilReady('reference server', child, `${origin}/`, output, 900_000)
-  return { name: 'reference', pid: child.pid as number, origin, child, output }
+  await waitUntilReady(label, child, `${origin}/`, output, readyWithinMs)
+  return { name, pid: child.pid as number, origin, child, output }
 }
 
 /** Stops one process by its PID: SIGTERM, then SIGKILL after `graceMs`. */
