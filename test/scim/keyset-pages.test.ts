@@ -51,6 +51,20 @@ function recordingPages(afters: (string | undefined)[]) {
   }
 }
 
+/** Pages of 10 users from `startIndex`, read through listRecords; `afters` records each read. */
+function pageReader(t: TestApp, source: Source, afters: (string | undefined)[]) {
+  const pages = recordingPages(afters)
+  return (startIndex: number) =>
+    listRecords<ScimUserRecord>(
+      t.runtime.deps,
+      source,
+      USER_RESOURCE,
+      params(startIndex, 10),
+      undefined,
+      pages,
+    )
+}
+
 const params = (startIndex: number, count: number, filter?: string) => ({
   filter,
   startIndex,
@@ -65,16 +79,7 @@ describe('keyset continuation of list pages', () => {
   it('reads the page after a full page from its last id, with the same users and total', async () => {
     const { t, source, ids } = await appWithUsers()
     const afters: (string | undefined)[] = []
-    const pages = recordingPages(afters)
-    const page = (startIndex: number) =>
-      listRecords<ScimUserRecord>(
-        t.runtime.deps,
-        source,
-        USER_RESOURCE,
-        params(startIndex, 10),
-        undefined,
-        pages,
-      )
+    const page = pageReader(t, source, afters)
     const walked: string[] = []
     for (const startIndex of [1, 11, 21]) {
       const { records, totalResults } = await page(startIndex)
@@ -94,16 +99,7 @@ describe('keyset continuation of list pages', () => {
   it('reads by OFFSET again once the database changed, so the page is still exact', async () => {
     const { t, source, ids } = await appWithUsers()
     const afters: (string | undefined)[] = []
-    const pages = recordingPages(afters)
-    const page = (startIndex: number) =>
-      listRecords<ScimUserRecord>(
-        t.runtime.deps,
-        source,
-        USER_RESOURCE,
-        params(startIndex, 10),
-        undefined,
-        pages,
-      )
+    const page = pageReader(t, source, afters)
     await page(1)
     // Removing a user of the first page moves every later user one place forward.
     expect((await t.scim('DELETE', `/Users/${ids[3]}`)).status).toBe(204)
