@@ -3,6 +3,7 @@
  * time, depth and sequence limit, results deep-merged in name order as authentik merges them.
  */
 import jsonata from 'jsonata'
+import { compileSimple, type SimpleExpression, UNHANDLED } from './simple.js'
 
 /** A mapping as the engine needs it; `updatedAt` versions the compiled form. */
 export interface MappingDefinition {
@@ -66,11 +67,20 @@ export function syntaxError(expression: string): string | undefined {
   }
 }
 
+/**
+ * A mapping compiled once: JSONata's expression, and for a simple one (simple.ts) the same
+ * as a synchronous JavaScript function, which spares a create JSONata's promise per node.
+ */
+interface Compiled {
+  expression: jsonata.Expression
+  simple: SimpleExpression | undefined
+}
+
 /** Compiled expressions by mapping id and version; bounded, oldest dropped first. */
-const compiled = new Map<string, jsonata.Expression>()
+const compiled = new Map<string, Compiled>()
 const MAX_COMPILED = 1000
 
-function compile(mapping: MappingDefinition): jsonata.Expression {
+function compile(mapping: MappingDefinition): Compiled {
   const key = `${mapping.id}\n${mapping.updatedAt}`
   const hit = compiled.get(key)
   if (hit) return hit
@@ -88,13 +98,30 @@ function compile(mapping: MappingDefinition): jsonata.Expression {
     const oldest = compiled.keys().next().value
     if (oldest !== undefined) compiled.delete(oldest)
   }
-  compiled.set(key, expression)
-  return expression
+  const entry = { expression, simple: compileSimple(expression.ast()) }
+  compiled.set(key, entry)
+  return entry
 }
 
 /** How many compiled expressions are cached (tests check that a mapping compiles once). */
 export function compiledCount(): number {
   return compiled.size
+}
+
+/** Whether the mapping runs as JavaScript (simple.ts) rather than through JSONata. */
+export function isCompiledToJavaScript(mapping: MappingDefinition): boolean {
+  return compile(mapping).simple !== undefined
+}
+
+/**
+ * The mapping's plain JSON result by its JavaScript form, without a promise; UNHANDLED if
+ * it has none or this input needs JSONata (evaluateMapping then gives the result).
+ */
+function evaluateSimple(mapping: MappingDefinition, input: Record<string, unknown>): unknown {
+  const { simple } = compile(mapping)
+  if (!simple) return UNHANDLED
+  const result = simple(input)
+  return result === UNHANDLED ? UNHANDLED : plainJson(result)
 }
 
 /**
@@ -105,7 +132,17 @@ export async function evaluateMapping(
   mapping: MappingDefinition,
   input: Record<string, unknown>,
 ): Promise<unknown> {
-  const expression = compile(mapping)
+  const simple = evaluateSimple(mapping, input)
+  if (simple !== UNHANDLED) return simple
+  return evaluateJsonata(mapping, input)
+}
+
+/** evaluateMapping by JSONata alone (tests hold the JavaScript form to it). */
+export async function evaluateJsonata(
+  mapping: MappingDefinition,
+  input: Record<string, unknown>,
+): Promise<unknown> {
+  const { expression } = compile(mapping)
   try {
     const result = await expression.evaluate(input, {
       skipObject: () => {
@@ -128,7 +165,8 @@ export async function evaluateMapping(
  */
 export function plainJson(value: unknown): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null
+  // JSON writes -0 as 0.
+  if (typeof value === 'number') return Number.isFinite(value) ? value || 0 : null
   if (Array.isArray(value)) return value.map((v) => plainJson(v) ?? null)
   if (typeof value !== 'object') return undefined
   const json = (value as { toJSON?: unknown }).toJSON
@@ -208,7 +246,9 @@ export async function runMappings(
   let result = plainJson(base) as Record<string, unknown>
   for (const mapping of ordered) {
     try {
-      const value = await evaluateMapping(mapping, input)
+      // A simple mapping's result needs no await (a create with one pays no promise).
+      let value = evaluateSimple(mapping, input)
+      if (value === UNHANDLED) value = await evaluateJsonata(mapping, input)
       if (isPlainObject(value)) result = deepMerge(result, value)
     } catch (err) {
       if (err instanceof SkipObject) return { skipped: true, by: err.mapping }
