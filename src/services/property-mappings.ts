@@ -126,7 +126,8 @@ export async function updateMapping(
 ): Promise<store.PropertyMapping> {
   checkExpression(change.expression)
   try {
-    await inTransaction(deps, async (tx) => {
+    // What sources run changes: instances drop what they cached of source mappings.
+    await inCredentialsTransaction(deps, async (tx) => {
       const mapping = await found(tx, kind, id)
       mustNotBeManaged(mapping)
       const now = nowIso()
@@ -137,6 +138,12 @@ export async function updateMapping(
       await store.updateMapping(tx, id, { ...fields, updatedAt: now })
       const model = mappingModel(kind, id, change.name ?? mapping.name)
       await recordEvent(deps, tx, adminChange('model_updated', model, Object.keys(fields)))
+      if (kind === 'source') {
+        await store.touchSources(
+          tx,
+          (await store.sourcesUsingMapping(tx, id)).map((use) => use.sourceId),
+        )
+      }
       // What a provider sends has changed: its next full sync pushes the new bodies (an
       // unchanged body is skipped there, so this costs reads, not writes).
       for (const use of await providersUsingMapping(tx, id)) {
@@ -266,7 +273,7 @@ export async function sourceMappings(
   const ids = role === 'user' ? source.userPropertyMappings : source.groupPropertyMappings
   if (ids.length === 0) return []
   const load = async (db: Executor) =>
-    (await store.findMappingsByIds(db, 'source', ids)).map((m) => ({
+    (await store.findMappingsInOrder(db, 'source', ids)).map((m) => ({
       id: m.id,
       name: m.name,
       expression: m.expression,
@@ -277,10 +284,16 @@ export async function sourceMappings(
 }
 
 /**
- * Source mappings by id list, kept while the database is unchanged (read-cache.ts): reading
- * them per write was a Kysely query of 20 µs on every create of a source with mappings.
+ * Source mappings by id list, kept while the credentials are unchanged (read-cache.ts), as
+ * the sources listing them are: on PostgreSQL across other instances' writes, since every
+ * change that can alter an entry changes a source row too (a source's lists; a mapping's
+ * update or deletion touches the sources using it), which every instance hears of. On
+ * SQLite, until the next commit. Reading them per write was a query on every create of a
+ * source with mappings (a round trip on PostgreSQL).
  */
-const mappingDefinitions = new ReadCache<MappingDefinition[]>(1000, (deps) => deps.readVersion())
+const mappingDefinitions = new ReadCache<MappingDefinition[]>(1000, (deps) =>
+  deps.credentialsVersion(),
+)
 
 /**
  * A source mapping failure as the SCIM client sees it (400 invalidValue, nothing written)

@@ -1,6 +1,7 @@
 /** Property mapping rows, the admin list of them, and the sources that use them. */
 import { type OrderBy, type Page, searchAny, toCount } from './admin-query.js'
 import type { Executor, PropertyMappingRow } from './database.js'
+import { preparedQuery } from './prepared.js'
 
 export type MappingKind = 'source' | 'provider'
 
@@ -105,6 +106,33 @@ export async function findMappingsByIds(
   return rows.map(toMapping)
 }
 
+const mappingById = preparedQuery((db, kind: string, id: string) =>
+  db
+    .selectFrom('property_mappings')
+    .selectAll()
+    .where('kind', '=', kind)
+    .where('id', '=', id)
+    .compile(),
+)
+
+/**
+ * findMappingsByIds for the few ids a source lists, one prepared lookup each, in the order
+ * given: the definitions a source's writes need (a Kysely-built `in` query cost a create of
+ * such a source more than its SQLite work). Ids that name no `kind` mapping are left out.
+ */
+export async function findMappingsInOrder(
+  db: Executor,
+  kind: MappingKind,
+  ids: readonly string[],
+): Promise<PropertyMapping[]> {
+  const found: PropertyMapping[] = []
+  for (const id of ids) {
+    const [row] = await mappingById(db, kind, id)
+    if (row) found.push(toMapping(row))
+  }
+  return found
+}
+
 export async function insertMapping(db: Executor, m: PropertyMapping): Promise<void> {
   await db
     .insertInto('property_mappings')
@@ -187,5 +215,20 @@ export async function setSourceMappings(
       ...(lists.group ? { group_property_mappings: JSON.stringify(lists.group) } : {}),
     })
     .where('id', '=', sourceId)
+    .execute()
+}
+
+/**
+ * Marks sources changed without changing them: on PostgreSQL the update notifies every
+ * instance (migration 2026_11_24_1200), which then drops what it cached of those sources'
+ * mappings (services/property-mappings.ts). Each column is set to itself as the row holds
+ * it when updated, so a concurrent change of the lists is never undone.
+ */
+export async function touchSources(db: Executor, sourceIds: readonly string[]): Promise<void> {
+  if (sourceIds.length === 0) return
+  await db
+    .updateTable('sources')
+    .set((eb) => ({ user_property_mappings: eb.ref('user_property_mappings') }))
+    .where('id', 'in', sourceIds)
     .execute()
 }

@@ -8,6 +8,7 @@ import { migrations as ALL_MIGRATIONS } from '../../db/migrations/index.js'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logger.js'
 import { type Runtime, startRuntime } from '../../src/runtime.js'
+import { createMapping, updateMapping } from '../../src/services/property-mappings.js'
 import * as sources from '../../src/services/sources.js'
 import { rotateKey } from '../../src/services/tokens.js'
 import { type Instance, startInstances } from '../support/instances.js'
@@ -312,6 +313,40 @@ describe.skipIf(!isPostgres)(`two scimd instances on one database (${PG_ONLY})`,
       expect(Date.now() - started).toBeLessThan(1_000)
       expect((await get(i, fresh)).status).toBe(200)
       expect((await get(i, other.key)).status).toBe(401)
+    }
+  })
+
+  it('runs a source mapping edited elsewhere once PostgreSQL tells of the commit', async () => {
+    const other = await sources.createSource(runtime.deps, { name: 'Mapped', slug: 'mapped' })
+    const mapping = await createMapping(runtime.deps, 'source', {
+      name: 'tag',
+      expression: '{ "attributes": { "tag": "first" } }',
+    })
+    await sources.updateSource(runtime.deps, 'mapped', { userPropertyMappings: [mapping.id] })
+    let n = 0
+    /** The tag a new user created through instance `i` gets. */
+    const tagOfNewUser = async (i: number) => {
+      const userName = `mapped-${n++}`
+      const res = await fetch(`${instances[i]?.url}/source/scim/mapped/v2/Users`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${other.key}`, 'Content-Type': 'application/scim+json' },
+        body: JSON.stringify({ schemas: [USER], userName }),
+      })
+      expect(res.status).toBe(201)
+      const { rows } = await sql<{ attributes: string }>`
+        select attributes from users where username = ${userName}`.execute(runtime.deps.db)
+      return (JSON.parse(rows[0]?.attributes ?? '{}') as Json).tag
+    }
+    // Twice each: the second create runs the definitions the instance kept.
+    for (const i of [0, 1, 0, 1]) expect(await tagOfNewUser(i)).toBe('first')
+    await updateMapping(runtime.deps, 'source', mapping.id, {
+      expression: '{ "attributes": { "tag": "second" } }',
+    })
+    for (const i of [0, 1]) {
+      const started = Date.now()
+      await expect.poll(() => tagOfNewUser(i), { timeout: 2_000, interval: 5 }).toBe('second')
+      expect(Date.now() - started).toBeLessThan(1_000)
+      expect(await tagOfNewUser(i)).toBe('second')
     }
   })
 
