@@ -97,15 +97,15 @@ function directoryFields(document: ScimDocument, source: Source, userName: strin
 
 /**
  * directoryFields through the source's user property mappings (services/property-mappings.ts),
- * for a source that has any; `attributes` is what the mappings put there.
+ * for a source that has any; `attributes` is what the mappings put there. `base` is
+ * directoryFields(document, source, userName), which the caller has already.
  */
 async function mappedFields(
   mappings: readonly MappingDefinition[],
   document: ScimDocument,
   source: Source,
-  userName: string,
+  base: ReturnType<typeof directoryFields>,
 ) {
-  const base = directoryFields(document, source, userName)
   const mapped = await mapSourceUser(
     mappings,
     document,
@@ -177,7 +177,7 @@ export async function createUser(
   if (source.userPropertyMappings.length > 0) {
     try {
       const mappings = await sourceMappings(deps, source, 'user')
-      ;({ fields, attributes } = await mappedFields(mappings, rest, source, userName))
+      ;({ fields, attributes } = await mappedFields(mappings, rest, source, fields))
     } catch (err) {
       mappingFailure(deps, source, err)
     }
@@ -304,7 +304,7 @@ async function writeUser(
       await sourceMappings(deps, source, 'user', tx),
       rest,
       source,
-      userName,
+      fields,
     )
     fields = mapped.fields
     // Mapped attributes are merged in: keys are added or replaced, never removed (authentik).
