@@ -56,8 +56,9 @@ function toText(value: unknown): string | typeof UNHANDLED {
  * A path of plain names (`data.name.familyName`) read from the input document. Through
  * objects only, JSONata's sequences reduce to this: a missing key (own keys only) or a step
  * into a non-object gives undefined, null stays null, and an array met at the last step is
- * returned as it is. An array met before the last step flattens into a sequence: left to
- * JSONata.
+ * returned as it is. An array met before the last step flattens into a sequence, and an
+ * object flagged `_jsonata_function` or `_jsonata_lambda` (a client may send one) is not
+ * looked into: both left to JSONata.
  */
 function path(steps: string[]): Compiled {
   const last = steps.length - 1
@@ -66,6 +67,9 @@ function path(steps: string[]): Compiled {
     for (let i = 0; i <= last; i++) {
       if (typeof current !== 'object' || current === null) return undefined
       if (Array.isArray(current)) return UNHANDLED
+      // JSONata takes an object flagged as one of its functions for a function: no keys.
+      const flags = current as { _jsonata_function?: unknown; _jsonata_lambda?: unknown }
+      if (flags._jsonata_function === true || flags._jsonata_lambda === true) return UNHANDLED
       const key = steps[i] as string
       if (!hasOwn.call(current, key)) return undefined
       current = (current as Record<string, unknown>)[key]

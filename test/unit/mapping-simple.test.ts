@@ -31,7 +31,18 @@ function shape(value: unknown): unknown {
 }
 
 /** Keys the documents and the paths share, so that paths often hit (and the odd ones). */
-const KEYS = ['a', 'b', 'name', '0', '12', 'constructor', 'toString', '__proto__', 'sequence']
+const KEYS = [
+  'a',
+  'b',
+  'name',
+  '0',
+  '12',
+  'constructor',
+  'toString',
+  '__proto__',
+  'sequence',
+  '_jsonata_lambda',
+]
 const key = fc.constantFrom(...KEYS)
 
 const text = fc.string({
@@ -172,12 +183,15 @@ describe('simple mappings compiled to JavaScript', () => {
     expect(await jsonata('data.emails.value').evaluate(input)).toBe('a@x')
   })
 
-  it('leave to JSONata what it refuses: a non-string to $lowercase, a key given twice', async () => {
+  it('leave to JSONata what it refuses: a non-string to $lowercase, a key given twice, a “function”', async () => {
     const lower = compileSimple(jsonata('$lowercase(data.n)').ast())
     expect(lower?.({ data: { n: 3 } })).toBe(UNHANDLED)
     await expect(jsonata('$lowercase(data.n)').evaluate({ data: { n: 3 } })).rejects.toMatchObject({
       code: 'T0410',
     })
+    const flagged = { data: { w: { _jsonata_lambda: true, x: 1 } } }
+    expect(compileSimple(jsonata('data.w.x').ast())?.(flagged)).toBe(UNHANDLED)
+    expect(await jsonata('data.w.x').evaluate(flagged)).toBeUndefined()
     expect(compileSimple(jsonata('{ "a": 1, "a": 2 }').ast())).toBeUndefined()
     expect(compileSimple(jsonata('{ "__proto__": 1 }').ast())).toBeUndefined()
     expect(compileSimple(jsonata('$skipObject()').ast())).toBeUndefined()
