@@ -8,7 +8,7 @@
  * them). Expiry follows the sequence (oldest first) and the retention configured now, so
  * `expires` is computed too.
  */
-import { type Kysely, PostgresAdapter, sql } from 'kysely'
+import { type CreateTableBuilder, type Kysely, PostgresAdapter, sql } from 'kysely'
 
 const COLUMNS = [
   'action',
@@ -26,17 +26,9 @@ const COLUMNS = [
   'created',
 ]
 
-// biome-ignore lint/suspicious/noExplicitAny: migrations are frozen history and never see app types (Kysely docs)
-export async function up(db: Kysely<any>): Promise<void> {
-  const isPostgres = db.getExecutor().adapter instanceof PostgresAdapter
-  await db.schema
-    .createTable('events_next')
-    // SQLite: the rowid itself (no second b-tree); PostgreSQL: an identity, which an import
-    // may set explicitly.
-    .addColumn('seq', isPostgres ? 'bigint' : 'integer', (c) =>
-      isPostgres ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey(),
-    )
-    .addColumn('id', 'text')
+/** The columns an event has under either key, in COLUMNS' order. */
+function eventColumns<T extends string>(table: CreateTableBuilder<T>): CreateTableBuilder<T> {
+  return table
     .addColumn('action', 'text', (c) => c.notNull())
     .addColumn('app', 'text', (c) => c.notNull())
     .addColumn('user_pk', 'integer')
@@ -50,6 +42,20 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('model_label', 'text')
     .addColumn('context', 'text', (c) => c.notNull().defaultTo('{}'))
     .addColumn('created', 'text', (c) => c.notNull())
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations are frozen history and never see app types (Kysely docs)
+export async function up(db: Kysely<any>): Promise<void> {
+  const isPostgres = db.getExecutor().adapter instanceof PostgresAdapter
+  await db.schema
+    .createTable('events_next')
+    // SQLite: the rowid itself (no second b-tree); PostgreSQL: an identity, which an import
+    // may set explicitly.
+    .addColumn('seq', isPostgres ? 'bigint' : 'integer', (c) =>
+      isPostgres ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey(),
+    )
+    .addColumn('id', 'text')
+    .$call(eventColumns)
     .execute()
   // Old ids are UUIDv7, so their order is the order the events were recorded in.
   const columns = sql.join(['id', ...COLUMNS].map((c) => sql.id(c)))
@@ -73,19 +79,7 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('events_previous')
     .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('action', 'text', (c) => c.notNull())
-    .addColumn('app', 'text', (c) => c.notNull())
-    .addColumn('user_pk', 'integer')
-    .addColumn('username', 'text')
-    .addColumn('client_ip', 'text')
-    .addColumn('source_id', 'text')
-    .addColumn('source_slug', 'text')
-    .addColumn('model_app', 'text')
-    .addColumn('model_name', 'text')
-    .addColumn('model_pk', 'text')
-    .addColumn('model_label', 'text')
-    .addColumn('context', 'text', (c) => c.notNull().defaultTo('{}'))
-    .addColumn('created', 'text', (c) => c.notNull())
+    .$call(eventColumns)
     .addColumn('expires', 'text', (c) => c.notNull())
     .$call((table) => (isPostgres ? table : table.modifyEnd(sql`without rowid`)))
     .execute()

@@ -3,11 +3,8 @@
  * pk, new ones get a UUIDv7 computed from their instant and seq that finds them again, and
  * undoing the migration keeps every event under the pk the API showed. Both databases.
  */
-import { type Kysely, Migrator, sql } from 'kysely'
-import { expect, it, onTestFinished } from 'vitest'
-import { migrations } from '../../db/migrations/index.js'
-import { connect } from '../../src/store/connect.js'
-import type { Database } from '../../src/store/database.js'
+import { type Kysely, sql } from 'kysely'
+import { expect, it } from 'vitest'
 import {
   deleteEventsBefore,
   eventPk,
@@ -15,28 +12,11 @@ import {
   listEvents,
   recordEvent,
 } from '../../src/store/events.js'
-import { createScratchSchema, isPostgres, PG_URL } from '../support/pg.js'
+import { openUnmigrated } from '../support/migrations.js'
 
 const BEFORE = '2026_12_09_1200_never_reuse_provider_pks'
 const MIGRATION = '2026_12_10_1000_events_in_sequence'
 const DAY = 86_400_000
-
-async function open(): Promise<{ db: Kysely<Database>; migrator: Migrator }> {
-  const scratch = isPostgres ? await createScratchSchema() : undefined
-  const store = isPostgres
-    ? connect({ kind: 'postgres', url: PG_URL }, { searchPath: scratch?.schema as string })
-    : connect({ kind: 'sqlite', path: ':memory:' })
-  onTestFinished(async () => {
-    await store.close()
-    await scratch?.drop()
-  })
-  const migrator = new Migrator({
-    db: store.db,
-    provider: { getMigrations: async () => migrations },
-    ...(scratch ? { migrationTableSchema: scratch.schema } : {}),
-  })
-  return { db: store.db, migrator }
-}
 
 const row = (action: string, created: string) => ({
   action,
@@ -66,7 +46,7 @@ it('computes a UUIDv7 from the instant and the seq', () => {
 })
 
 it('keeps old events under their pk, finds new ones by theirs, and can be undone', async () => {
-  const { db, migrator } = await open()
+  const { db, migrator } = await openUnmigrated()
   expect((await migrator.migrateTo(BEFORE)).error).toBeUndefined()
   const oldPk = '0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b'
   // biome-ignore lint/suspicious/noExplicitAny: the table as it was before the migration
@@ -108,7 +88,7 @@ it('keeps old events under their pk, finds new ones by theirs, and can be undone
 })
 
 it('expires the oldest events first, a batch at a time, without scanning past them', async () => {
-  const { db, migrator } = await open()
+  const { db, migrator } = await openUnmigrated()
   expect((await migrator.migrateToLatest()).error).toBeUndefined()
   for (let day = 1; day <= 5; day++)
     await recordEvent(db, row(`day ${day}`, `2026-12-0${day}T00:00:00.000Z`))
