@@ -5,7 +5,7 @@
  */
 import { CompiledQuery } from 'kysely'
 import { describe, expect, it } from 'vitest'
-import { selectRemoteUserIds } from '../../src/store/providers.js'
+import { selectProviderObjects, selectRemoteUserIds } from '../../src/store/providers.js'
 import { createTestApp, isPostgres } from '../support/app.js'
 
 describe.skipIf(isPostgres)('provider link reads (SQLite query plan)', () => {
@@ -20,5 +20,25 @@ describe.skipIf(isPostgres)('provider link reads (SQLite query plan)', () => {
       /SEARCH provider_users USING INDEX \S+ \(provider_id=\? AND user_id=\?\)/,
     )
     expect(details).not.toContain('provider_users_remote_idx')
+  })
+})
+
+describe.skipIf(isPostgres)('the sync status (SQLite query plan)', () => {
+  it("lists a provider's failed links from their partial index, not by sorting every link", async () => {
+    const t = await createTestApp()
+    for (const kind of ['user', 'group'] as const) {
+      const compiled = selectProviderObjects(
+        t.runtime.deps.db,
+        kind,
+        { providerId: 1 },
+        { offset: 0, limit: 10 },
+        { withErrors: true },
+      ).compile()
+      const result = await t.runtime.deps.db.executeQuery<{ detail: string }>(
+        CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]),
+      )
+      const details = result.rows.map((r) => r.detail).join('\n')
+      expect(details).toContain(`USING INDEX provider_${kind}s_failed_idx (provider_id=?)`)
+    }
   })
 })
