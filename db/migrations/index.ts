@@ -15,6 +15,7 @@ import * as providerPropertyMappings from './2026_12_08_1000_provider_property_m
 import * as oneUserLinkIndex from './2026_12_09_1000_one_user_link_index.js'
 import * as foldMatchingIndexes from './2026_12_09_1100_fold_matching_indexes.js'
 import * as neverReuseProviderPks from './2026_12_09_1200_never_reuse_provider_pks.js'
+import * as eventsInSequence from './2026_12_10_1000_events_in_sequence.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_2100_create_directory': createDirectory,
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_09_1000_one_user_link_index': oneUserLinkIndex,
   '2026_12_09_1100_fold_matching_indexes': foldMatchingIndexes,
   '2026_12_09_1200_never_reuse_provider_pks': neverReuseProviderPks,
+  '2026_12_10_1000_events_in_sequence': eventsInSequence,
 }

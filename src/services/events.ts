@@ -7,9 +7,9 @@ import {
   type EventSource,
   type EventUser,
 } from '../core/events.js'
-import { isoFormatter, nowIso, uuidv7 } from '../core/ids.js'
+import { nowIso } from '../core/ids.js'
 import { ScimError } from '../scim/errors.js'
-import type { EventRow, Executor } from '../store/database.js'
+import type { Executor, NewEventRow } from '../store/database.js'
 import * as store from '../store/events.js'
 import { type ListPage, type ListQuery, listPage } from './admin-list.js'
 import { type Deps, inTransaction } from './deps.js'
@@ -31,15 +31,18 @@ export interface NewEvent {
 }
 
 const DAY_MS = 86_400_000
-const expiryIso = isoFormatter()
 
-/** The row `event` is stored as, stamped now and expiring after the configured retention. */
-export function eventRow(deps: Deps, event: NewEvent, now = Date.now()): EventRow {
+/** How long events are kept: the retention configured now applies to every event. */
+function retentionMs(deps: Deps): number {
+  return deps.config.eventRetentionDays * DAY_MS
+}
+
+/** The row `event` is stored as, stamped now. */
+export function eventRow(deps: Deps, event: NewEvent, now = Date.now()): NewEventRow {
   const audit = deps.audit
   const user = event.user !== undefined ? event.user : (audit?.user ?? null)
   const { model, source } = event
   return {
-    id: uuidv7(now),
     action: event.action,
     app: event.app ?? audit?.app ?? EVENT_APPS.system,
     user_pk: user?.pk ?? null,
@@ -53,7 +56,6 @@ export function eventRow(deps: Deps, event: NewEvent, now = Date.now()): EventRo
     model_label: model?.name ?? null,
     context: event.context === undefined ? '{}' : JSON.stringify(event.context),
     created: nowIso(now),
-    expires: expiryIso(now + deps.config.eventRetentionDays * DAY_MS),
   }
 }
 
@@ -113,13 +115,13 @@ export async function listEvents(deps: Deps, query: EventListQuery): Promise<Lis
   return listPage(
     query,
     () => store.countEvents(deps.db, query.filter),
-    (page) => store.listEvents(deps.db, query.filter, query.order, page),
+    (page) => store.listEvents(deps.db, query.filter, query.order, page, retentionMs(deps)),
   )
 }
 
 export async function getEvent(deps: Deps, id: string): Promise<AuditEvent> {
   const found = /^[0-9a-f-]{36}$/i.test(id)
-    ? await store.findEventById(deps.db, id.toLowerCase())
+    ? await store.findEvent(deps.db, id.toLowerCase(), retentionMs(deps))
     : undefined
   if (!found) throw ScimError.notFound('Event not found')
   return found
@@ -129,15 +131,16 @@ export async function getEvent(deps: Deps, id: string): Promise<AuditEvent> {
 const PURGE_BATCH = 5000
 
 /**
- * Deletes every expired event (and the failure counts of windows that are over), a batch per
- * transaction; returns how many events were deleted.
+ * Deletes every event older than the retention configured now (SCIMD_EVENT_RETENTION_DAYS,
+ * which thus applies to events recorded under another), and the failure counts of windows
+ * that are over, a batch per transaction; returns how many events were deleted.
  */
 export async function purgeExpired(deps: Deps, now = new Date()): Promise<number> {
-  const cutoff = now.toISOString()
+  const cutoff = new Date(now.getTime() - retentionMs(deps)).toISOString()
   let total = 0
   for (;;) {
     const deleted = await inTransaction(deps, (tx) =>
-      store.deleteExpiredEvents(tx, cutoff, PURGE_BATCH),
+      store.deleteEventsBefore(tx, cutoff, PURGE_BATCH),
     )
     total += deleted
     if (deleted < PURGE_BATCH) break
@@ -200,7 +203,7 @@ export function sourceChangeRow(
   action: SourceChange,
   source: EventSource,
   model: EventModel,
-): EventRow | undefined {
+): NewEventRow | undefined {
   if (!deps.config.provisioningEvents) return undefined
   return eventRow(deps, { action, model, source: { id: source.id, slug: source.slug } })
 }

@@ -19,7 +19,7 @@ import { applyPatch } from '../scim/patch/apply.js'
 import { parsePatchRequest } from '../scim/patch/request.js'
 import { resolveAttributePath, USER_RESOURCE } from '../scim/schema/resource-types.js'
 import { hashPassword } from '../secrets.js'
-import type { EventRow, Executor } from '../store/database.js'
+import type { Executor, NewEventRow } from '../store/database.js'
 import * as directory from '../store/directory.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/errors.js'
 import { recordEvent as recordStoredEvent, withModelPk } from '../store/events.js'
@@ -241,7 +241,7 @@ async function createMatched(
   tx: Executor,
   source: Source,
   newUser: store.NewScimUser,
-  event: EventRow | undefined,
+  event: NewEventRow | undefined,
 ): Promise<number> {
   const fields = { username: String(newUser.user.username), email: newUser.user.email ?? '' }
   const match = await matchUser(tx, source, fields)

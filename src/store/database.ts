@@ -200,7 +200,13 @@ export interface OutboxTable {
 export type OutboxRow = Selectable<OutboxTable>
 
 export interface EventTable {
-  id: string
+  /**
+   * The order events were recorded in; with `created`, it makes the pk (store/events.ts).
+   * A bigint on PostgreSQL, which pg returns as text.
+   */
+  seq: Generated<number | string>
+  /** The pk of an event recorded before migration 2026_12_10_1000, null for later ones. */
+  id: string | null
   action: string
   app: string
   user_pk: number | null
@@ -215,10 +221,10 @@ export interface EventTable {
   /** JSON object: the context but its model and source (which are the columns above). */
   context: string
   created: Timestamp
-  expires: Timestamp
 }
 export type EventRow = Selectable<EventTable>
-export type InsertableEventRow = Insertable<EventTable>
+/** An event as recorded: its seq is the database's to give, and only old events have an id. */
+export type NewEventRow = Omit<EventRow, 'seq' | 'id'>
 
 export interface AuthFailureTable {
   client_ip: string

@@ -2,12 +2,11 @@
 import { type RawBuilder, sql } from 'kysely'
 import type { AuditEvent } from '../core/events.js'
 import { nullsLast, type OrderBy, type Page, searchAny, toCount } from './admin-query.js'
-import type { EventRow, Executor } from './database.js'
+import type { EventRow, Executor, NewEventRow } from './database.js'
 import { preparedQuery } from './prepared.js'
 
-/** Every column of an event row, in one order: the prepared insert binds them all. */
+/** The columns an event is recorded with, in one order: the prepared insert binds them all. */
 const EVENT_COLUMNS = [
-  'id',
   'action',
   'app',
   'user_pk',
@@ -21,8 +20,7 @@ const EVENT_COLUMNS = [
   'model_label',
   'context',
   'created',
-  'expires',
-] as const satisfies readonly (keyof EventRow)[]
+] as const satisfies readonly (keyof NewEventRow)[]
 
 /**
  * One insert, prepared once (prepared.ts): within a SQLite group commit it runs on the
@@ -31,7 +29,9 @@ const EVENT_COLUMNS = [
 const insertEventRow = preparedQuery((db, ...values: unknown[]) =>
   db
     .insertInto('events')
-    .values(Object.fromEntries(EVENT_COLUMNS.map((column, i) => [column, values[i]])) as EventRow)
+    .values(
+      Object.fromEntries(EVENT_COLUMNS.map((column, i) => [column, values[i]])) as NewEventRow,
+    )
     .compile(),
 )
 
@@ -39,12 +39,12 @@ const insertEventRow = preparedQuery((db, ...values: unknown[]) =>
  * Writes an event row with `db`, which should be the transaction of the change it records:
  * then the event is committed with the change, or neither is.
  */
-export async function recordEvent(db: Executor, row: EventRow): Promise<void> {
+export async function recordEvent(db: Executor, row: NewEventRow): Promise<void> {
   await insertEventRow(db, ...EVENT_COLUMNS.map((column) => row[column]))
 }
 
 /** The event with the pk of the object it records, once known (it is inserted first). */
-export function withModelPk(event: EventRow, pk: number): EventRow {
+export function withModelPk(event: NewEventRow, pk: number): NewEventRow {
   return { ...event, model_pk: String(pk) }
 }
 
@@ -65,7 +65,39 @@ export function selectEventFromJson(
   return sql`select ${sql.join(columns)} from json_populate_record(null::events, ${eventJson}::json) as e`
 }
 
-export function toAuditEvent(row: EventRow): AuditEvent {
+/**
+ * An event's pk: a UUIDv7 (RFC 9562) whose time is the event's `created` millisecond and
+ * whose random bits are its seq instead (§6.2's "dedicated counter"), so it is unique, sorts
+ * in recording order, and needs no column or index. 60 bits of seq: the 3 hex digits after
+ * the variant and the last 12.
+ */
+export function eventPk(seq: number, created: string): string {
+  const ms = Date.parse(created).toString(16).padStart(12, '0')
+  const high = Math.floor(seq / 2 ** 48)
+    .toString(16)
+    .padStart(3, '0')
+  const low = (seq % 2 ** 48).toString(16).padStart(12, '0')
+  return `${ms.slice(0, 8)}-${ms.slice(8)}-7000-8${high}-${low}`
+}
+
+const COMPUTED_PK = /^([0-9a-f]{8})-([0-9a-f]{4})-7000-8([0-9a-f]{3})-([0-9a-f]{12})$/
+
+/** The seq and created millisecond that eventPk made `pk` from, if it can be one of its. */
+function parseEventPk(pk: string): { seq: number; ms: number } | undefined {
+  const m = COMPUTED_PK.exec(pk)
+  if (!m) return undefined
+  const [, time, timeLow, high, low] = m as unknown as [string, string, string, string, string]
+  return {
+    ms: Number.parseInt(time + timeLow, 16),
+    seq: Number.parseInt(high, 16) * 2 ** 48 + Number.parseInt(low, 16),
+  }
+}
+
+/**
+ * The API's view of a stored event; `retentionMs` is how long events are kept now, which
+ * decides when this one expires (services/events.ts purgeExpired).
+ */
+export function toAuditEvent(row: EventRow, retentionMs: number): AuditEvent {
   const context = JSON.parse(row.context) as Record<string, unknown>
   if (row.model_name !== null) {
     const pk = row.model_pk ?? ''
@@ -78,8 +110,9 @@ export function toAuditEvent(row: EventRow): AuditEvent {
     }
   }
   if (row.source_id !== null) context.source = { pk: row.source_id, slug: row.source_slug }
+  const seq = Number(row.seq)
   return {
-    id: row.id,
+    id: row.id ?? eventPk(seq, row.created),
     action: row.action,
     app: row.app,
     user:
@@ -89,21 +122,23 @@ export function toAuditEvent(row: EventRow): AuditEvent {
     context,
     clientIp: row.client_ip,
     created: row.created,
-    expires: row.expires,
+    expires: new Date(Date.parse(row.created) + retentionMs).toISOString(),
   }
 }
 
-/** Fields the admin list orders by, and their columns. */
-/** `created` orders by id: ids are UUIDv7 made from the same instant (no index on created). */
+/**
+ * Fields the admin list orders by, and their columns. `created`, `expires` and `pk` order by
+ * seq, the order events were recorded in (no index on created).
+ */
 const EVENT_ORDER_COLUMNS = {
-  created: 'id',
+  created: 'seq',
   action: 'action',
   app: 'app',
   user: 'username',
   username: 'username',
   client_ip: 'client_ip',
-  expires: 'expires',
-  pk: 'id',
+  expires: 'seq',
+  pk: 'seq',
 } as const
 export type EventOrderField = keyof typeof EVENT_ORDER_COLUMNS
 export const EVENT_ORDER_FIELDS = Object.keys(EVENT_ORDER_COLUMNS) as EventOrderField[]
@@ -169,6 +204,7 @@ export async function listEvents(
   filter: EventFilter,
   order: ReadonlyArray<OrderBy<EventOrderField>>,
   page: Page,
+  retentionMs: number,
 ): Promise<AuditEvent[]> {
   let query = filteredEvents(db, filter).selectAll()
   const orders = order.length > 0 ? order : [{ field: 'created' as const, descending: true }]
@@ -179,31 +215,52 @@ export async function listEvents(
     }
     query = query.orderBy(column, o.descending ? 'desc' : 'asc')
   }
-  // Ids are UUIDv7: the last tie-break keeps the order of events made in one millisecond.
+  // The last tie-break keeps the recording order of events alike in every other field.
   const descending = orders[0]?.descending ?? true
-  query = query.orderBy('id', descending ? 'desc' : 'asc')
+  query = query.orderBy('seq', descending ? 'desc' : 'asc')
   const rows = await query.limit(page.limit).offset(page.offset).execute()
-  return rows.map(toAuditEvent)
+  return rows.map((row) => toAuditEvent(row, retentionMs))
 }
 
-export async function findEventById(db: Executor, id: string): Promise<AuditEvent | undefined> {
-  const row = await db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst()
-  return row && toAuditEvent(row)
+/** The event whose pk is `pk` (lower case), computed (eventPk) or stored before. */
+export async function findEvent(
+  db: Executor,
+  pk: string,
+  retentionMs: number,
+): Promise<AuditEvent | undefined> {
+  const computed = parseEventPk(pk)
+  if (computed) {
+    const row = await db
+      .selectFrom('events')
+      .selectAll()
+      .where('seq', '=', computed.seq)
+      .executeTakeFirst()
+    // A seq SQLite handed out again after the newest events expired has a later instant.
+    if (row && row.id === null && Date.parse(row.created) === computed.ms) {
+      return toAuditEvent(row, retentionMs)
+    }
+  }
+  const row = await db.selectFrom('events').selectAll().where('id', '=', pk).executeTakeFirst()
+  return row && toAuditEvent(row, retentionMs)
 }
 
 /**
- * Deletes up to `limit` events that expired before `now`; returns how many. In batches, so
- * that on SQLite no single transaction holds the writer for long. Idempotent: instances
- * that run it at once on PostgreSQL delete each row once between them.
+ * Deletes the oldest events recorded before `cutoff`, up to `limit` of them; returns how
+ * many. It looks only at the first `limit` events in recording order, so it never scans the
+ * table (there is no index on `created`): events are recorded in time order, and one that
+ * an instance's slower clock stamped a little earlier than the event before it waits for
+ * the next run. In batches, so that on SQLite no single transaction holds the writer for
+ * long. Idempotent: instances that run it at once on PostgreSQL delete each row once.
  */
-export async function deleteExpiredEvents(
+export async function deleteEventsBefore(
   db: Executor,
-  now: string,
+  cutoff: string,
   limit: number,
 ): Promise<number> {
   const result = await db
     .deleteFrom('events')
-    .where('id', 'in', db.selectFrom('events').select('id').where('expires', '<', now).limit(limit))
+    .where('seq', 'in', db.selectFrom('events').select('seq').orderBy('seq').limit(limit))
+    .where('created', '<', cutoff)
     .executeTakeFirst()
   return Number(result.numDeletedRows)
 }

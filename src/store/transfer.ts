@@ -15,6 +15,8 @@ interface TableSpec {
   columns: readonly string[]
   /** The primary key, in order: pages are read by `(key) > (last key)`. */
   key: readonly string[]
+  /** Columns that are bigint on PostgreSQL, which pg returns as text. */
+  bigints?: readonly string[]
 }
 
 /**
@@ -225,8 +227,9 @@ export const TRANSFER_TABLES: ReadonlyArray<readonly [TransferTable, TableSpec]>
   [
     'events',
     {
-      columns: EVENT_COLUMNS,
-      key: ['id'],
+      columns: ['seq', 'id', ...EVENT_COLUMNS],
+      key: ['seq'],
+      bigints: ['seq'],
     },
   ],
   ['auth_failures', { columns: ['client_ip', 'window_start', 'failures'], key: ['client_ip'] }],
@@ -263,12 +266,13 @@ export async function readTablePage(
   return rows.map((row) => normaliseRow(spec, row))
 }
 
-/** pg returns bigint columns as text; every integer column here fits a JS number. */
+/** Every integer column as a JS number (they all fit one), whatever the driver returned. */
 function normaliseRow(spec: TableSpec, row: TransferRow): TransferRow {
   const out: TransferRow = {}
   for (const c of spec.columns) {
     const v = row[c]
-    out[c] = typeof v === 'bigint' ? Number(v) : (v ?? null)
+    const bigint = typeof v === 'bigint' || (typeof v === 'string' && spec.bigints?.includes(c))
+    out[c] = bigint ? Number(v) : (v ?? null)
   }
   return out
 }
@@ -330,11 +334,19 @@ export async function readUserIdentity(db: Executor): Promise<number> {
   return Number(rows[0]?.seq ?? 0)
 }
 
+/** PostgreSQL's identity columns, by table. */
+const IDENTITIES = [
+  ['users', 'id'],
+  ['providers', 'id'],
+  ['outbox', 'id'],
+  ['events', 'seq'],
+] as const
+
 /**
  * After rows were inserted with explicit ids, moves the counters past the highest one, and the
  * users' past `usedUserPk` (readUserIdentity of the exporting database), so the next row the
  * server creates neither collides nor reuses a deleted user's pk. PostgreSQL: the identities
- * of users, providers and outbox; SQLite: users' AUTOINCREMENT counter (the others continue
+ * of users, providers, outbox and events; SQLite: users' AUTOINCREMENT counter (the others continue
  * from their maximum).
  */
 export async function resetIdentities(db: Executor, usedUserPk = 0): Promise<void> {
@@ -347,10 +359,10 @@ export async function resetIdentities(db: Executor, usedUserPk = 0): Promise<voi
       where not exists (select 1 from sqlite_sequence where name = 'users')`.execute(db)
     return
   }
-  for (const table of ['users', 'providers', 'outbox']) {
+  for (const [table, column] of IDENTITIES) {
     const floor = table === 'users' ? usedUserPk : 0
-    await sql`select setval(pg_get_serial_sequence(${table}, 'id'),
-      greatest(coalesce((select max(id) from ${sql.table(table)}), 0), ${floor}) + 1, false)`.execute(
+    await sql`select setval(pg_get_serial_sequence(${table}, ${column}),
+      greatest(coalesce((select max(${sql.ref(column)}) from ${sql.table(table)}), 0), ${floor}) + 1, false)`.execute(
       db,
     )
   }

@@ -30,7 +30,6 @@ export interface SyncDeps {
   db: DatabaseHandle
   secrets: Secrets
   logger: Logger
-  config: { eventRetentionDays: number }
 }
 
 /** At most this many object failure events per sync run; the full sync's event counts all. */

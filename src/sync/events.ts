@@ -3,18 +3,14 @@
  * object the remote refused, a property mapping that failed. Never the token.
  */
 import { EVENT_APPS, type EventAction, providerModel } from '../core/events.js'
-import { uuidv7 } from '../core/ids.js'
 import type { Logger } from '../logger.js'
 import type { DatabaseHandle } from '../store/database.js'
 import { recordEvent } from '../store/events.js'
-
-const DAY_MS = 86_400_000
 
 /** What recording needs of the running server (a subset of the services' Deps). */
 export interface EventDeps {
   db: DatabaseHandle
   logger: Logger
-  config: { eventRetentionDays: number }
 }
 
 /**
@@ -28,11 +24,9 @@ export async function recordSyncEvent(
   action: EventAction,
   context: Record<string, unknown>,
 ): Promise<void> {
-  const now = Date.now()
   const model = providerModel(provider.pk, provider.name)
   try {
     await recordEvent(deps.db, {
-      id: uuidv7(now),
       action,
       app: EVENT_APPS.provider,
       user_pk: null,
@@ -45,8 +39,7 @@ export async function recordSyncEvent(
       model_pk: String(model.pk),
       model_label: model.name,
       context: JSON.stringify(context),
-      created: new Date(now).toISOString(),
-      expires: new Date(now + deps.config.eventRetentionDays * DAY_MS).toISOString(),
+      created: new Date().toISOString(),
     })
   } catch (err) {
     deps.logger.warn('event not recorded', {

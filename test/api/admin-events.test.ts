@@ -3,7 +3,9 @@
  * users and groups, as the admin who made it and in the same transaction (a refused change
  * records nothing), and never with a provider's token.
  */
+import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
+import { dialectOf } from '../../src/store/database.js'
 import { createTestApp, type TestApp } from '../support/app.js'
 import { startMemoryTarget } from '../support/targets/memory-target.js'
 
@@ -244,21 +246,27 @@ describe('admin changes in the event log', () => {
 describe('an admin change and its event', () => {
   it('commit together or not at all: an event that cannot be written undoes its change', async () => {
     const t = await createTestApp()
-    const deps = t.runtime.deps as { config: typeof t.runtime.deps.config }
-    const config = deps.config
-    // An expiry that is no date: building the event row throws, inside the change's transaction.
-    deps.config = { ...config, eventRetentionDays: Number.NaN }
-    try {
-      const group = await t.admin('POST', '/core/groups/', { name: 'half-written' })
-      expect(group.status).toBe(500)
-      const mapping = await t.admin('POST', '/propertymappings/provider/scim/', {
-        name: 'half-written',
-        expression: '{}',
-      })
-      expect(mapping.status).toBe(500)
-    } finally {
-      deps.config = config
+    // The database refuses every event row, inside the change's transaction.
+    const db = t.runtime.deps.db
+    if (dialectOf(db) === 'postgres') {
+      await sql`create function refuse_event() returns trigger language plpgsql
+        as $$ begin raise exception 'events refused'; end $$`.execute(db)
+      await sql`create trigger refuse_events before insert on events
+        for each row execute function refuse_event()`.execute(db)
+    } else {
+      await sql`create trigger refuse_events before insert on events
+        begin select raise(abort, 'events refused'); end`.execute(db)
     }
+    const group = await t.admin('POST', '/core/groups/', { name: 'half-written' })
+    expect(group.status).toBe(500)
+    const mapping = await t.admin('POST', '/propertymappings/provider/scim/', {
+      name: 'half-written',
+      expression: '{}',
+    })
+    expect(mapping.status).toBe(500)
+    await sql`drop trigger refuse_events${sql.raw(dialectOf(db) === 'postgres' ? ' on events' : '')}`.execute(
+      db,
+    )
     const groups = await json(await t.admin('GET', '/core/groups/?name=half-written'))
     expect(groups.results).toEqual([])
     const mappings = await json(

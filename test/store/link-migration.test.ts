@@ -2,41 +2,14 @@
  * The migration that lets several sources hold one user keeps every existing connection,
  * email row and cascade, and can be undone (issue 28). Both databases.
  */
-import { type Kysely, Migrator, sql } from 'kysely'
-import { expect, it, onTestFinished } from 'vitest'
-import { migrations } from '../../db/migrations/index.js'
-import { connect } from '../../src/store/connect.js'
-import type { Database } from '../../src/store/database.js'
-import { createScratchSchema, isPostgres, PG_URL } from '../support/pg.js'
+import { sql } from 'kysely'
+import { expect, it } from 'vitest'
+import { openUnmigrated } from '../support/migrations.js'
 
 const BEFORE = '2026_11_24_1200_notify_credential_changes'
 
-async function open(): Promise<Kysely<Database>> {
-  const scratch = isPostgres ? await createScratchSchema() : undefined
-  const store = isPostgres
-    ? connect({ kind: 'postgres', url: PG_URL }, { searchPath: scratch?.schema as string })
-    : connect({ kind: 'sqlite', path: ':memory:' })
-  onTestFinished(async () => {
-    await store.close()
-    await scratch?.drop()
-  })
-  return store.db
-}
-
-function migrator(db: Kysely<Database>, schema?: string) {
-  return new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    ...(schema ? { migrationTableSchema: schema } : {}),
-  })
-}
-
 it('keeps connections and their emails, and the email rows still cascade', async () => {
-  const db = await open()
-  const schema = isPostgres
-    ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s
-    : undefined
-  const m = migrator(db, schema)
+  const { db, migrator: m } = await openUnmigrated()
   expect((await m.migrateTo(BEFORE)).error).toBeUndefined()
   const now = '2026-12-07T00:00:00.000Z'
   const [user] = await db

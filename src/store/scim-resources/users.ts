@@ -4,11 +4,11 @@ import type { ScimDocument, ScimUserRecord, UserGroupRef } from '../../core/doma
 import {
   type Database,
   dialectOf,
-  type EventRow,
   type Executor,
   type InsertableScimSourceUserEmailRow,
   type InsertableScimSourceUserRow,
   type InsertableUserRow,
+  type NewEventRow,
 } from '../database.js'
 import { insertUser } from '../directory.js'
 import { EVENT_COLUMNS, recordEvent, selectEventFromJson, withModelPk } from '../events.js'
@@ -65,7 +65,7 @@ export async function createScimUser(
   transactor: Transactor,
   user: NewScimUser,
   /** The event that records the creation (events.ts), written in the same transaction. */
-  event?: EventRow,
+  event?: NewEventRow,
 ): Promise<number> {
   if (dialectOf(db) === 'postgres') {
     const [created] = await createUserAtOnce(db, {
@@ -92,7 +92,7 @@ export async function createScimUser(
 export async function insertScimUser(
   tx: Executor,
   user: NewScimUser,
-  event?: EventRow,
+  event?: NewEventRow,
 ): Promise<number> {
   const userId = await insertUser(tx, user.user)
   await insertScimUserConnection(tx, { ...user, userId, ownsUser: true })
