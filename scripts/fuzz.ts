@@ -196,7 +196,15 @@ async function main() {
     const statusClasses: Record<string, number> = {}
     const byKind: Record<string, Record<string, number>> = {}
     const failures: Failure[] = []
-    const holds: { ms: number; index: number; kind: string; what: string; status: string }[] = []
+    const holds: {
+      ms: number
+      cpuMs: number
+      index: number
+      kind: string
+      what: string
+      status: string
+    }[] = []
+    let maxHoldCpuMs = 0
     let maxLatency = 0
     let restarts = 0
     let sent = 0
@@ -242,7 +250,8 @@ async function main() {
         ? await child.loopHold(outcome.kind === 'hang' ? 300_000 : 30_000)
         : undefined
       if (hold !== undefined) {
-        holds.push({ ms: hold, index: i, kind: req.kind, what: summary(req), status: label })
+        maxHoldCpuMs = Math.max(maxHoldCpuMs, hold.cpuMs)
+        holds.push({ ...hold, index: i, kind: req.kind, what: summary(req), status: label })
         holds.sort((a, b) => b.ms - a.ms)
         holds.length = Math.min(holds.length, 10)
       }
@@ -297,7 +306,8 @@ async function main() {
       })),
       restarts,
       maxLoopHoldMs: Math.round(holds[0]?.ms ?? 0),
-      longestHolds: holds.map((h) => ({ ...h, ms: Math.round(h.ms) })),
+      maxLoopHoldCpuMs: Math.round(maxHoldCpuMs),
+      longestHolds: holds.map((h) => ({ ...h, ms: Math.round(h.ms), cpuMs: Math.round(h.cpuMs) })),
       maxLatencyMs: Math.round(maxLatency),
       memory: {
         rssStart: memoryStart?.rss,
@@ -322,12 +332,12 @@ async function main() {
           (f) =>
             `  #${f.index} ${f.kind}: ${'status' in f.outcome ? f.outcome.status : f.outcome.kind} ${summary(f.request).slice(0, 200)}${f.file ? `\n    saved: ${f.file}` : ''}`,
         ),
-        `longest event-loop hold: ${report.maxLoopHoldMs} ms (limit ${options.maxHoldMs} ms); longest response: ${report.maxLatencyMs} ms`,
+        `longest event-loop hold: ${report.maxLoopHoldMs} ms (limit ${options.maxHoldMs} ms), most CPU in one hold: ${report.maxLoopHoldCpuMs} ms; longest response: ${report.maxLatencyMs} ms`,
         ...holds
           .slice(0, 5)
           .map(
             (h) =>
-              `  ${Math.round(h.ms)} ms  #${h.index} ${h.kind} → ${h.status}: ${h.what.slice(0, 160)}`,
+              `  ${Math.round(h.ms)} ms (${Math.round(h.cpuMs)} ms CPU)  #${h.index} ${h.kind} → ${h.status}: ${h.what.slice(0, 160)}`,
           ),
         `memory: RSS ${mb(report.memory.rssStart)} → ${mb(report.memory.rssEnd)} (peak ${mb(report.memory.peakRss)}); heap after GC ${mb(report.memory.heapAfterGcStart)} → ${mb(report.memory.heapAfterGcEnd)}`,
         `by kind: ${Object.entries(byKind)

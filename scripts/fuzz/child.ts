@@ -17,8 +17,12 @@ export interface ScimdChild {
   pid: number
   /** The last 64 KiB the process wrote. */
   output(): string
-  /** The longest event-loop delay since the last call, in ms (undefined if it did not answer). */
-  loopHold(timeoutMs?: number): Promise<number | undefined>
+  /**
+   * The longest event-loop delay since the last call, in ms, and the most CPU time the
+   * process spent between two ticks of the probe's 10 ms timer (about that hold's length on
+   * an idle machine); undefined if it did not answer.
+   */
+  loopHold(timeoutMs?: number): Promise<{ ms: number; cpuMs: number } | undefined>
   /** Resident set size and heap after a full GC, in bytes. */
   memory(): Promise<{ rss: number; heapUsed: number } | undefined>
   alive(): boolean
@@ -138,7 +142,10 @@ export async function startChild(options: ChildOptions): Promise<ScimdChild> {
     pid: child.pid as number,
     output: () => log,
     alive: () => !hasExited(child),
-    loopHold: async (timeoutMs = 30_000) => (await ask('loop', timeoutMs))?.maxMs,
+    loopHold: async (timeoutMs = 30_000) => {
+      const answer = await ask('loop', timeoutMs)
+      return answer && { ms: answer.maxMs as number, cpuMs: answer.cpuMs as number }
+    },
     memory: async () => {
       const m = await ask('memory', 30_000, { gc: true })
       return m ? { rss: m.rss as number, heapUsed: m.heapUsed as number } : undefined

@@ -319,6 +319,41 @@ describe('nested groups and users’ groups', () => {
     ])
   })
 
+  it('lists each group once, direct where any path is direct, however many paths reach it', async () => {
+    const t = await createTestApp()
+    const a = await user(t, 'a')
+    const b = await user(t, 'b')
+    // A ladder: each rung holds both users and the two rungs below it, so the top rung is
+    // reached by many paths of many lengths (the walk once visited it once per length).
+    const rungs: string[] = []
+    for (let i = 0; i < 12; i++) {
+      const below = rungs.slice(-2).map((value) => ({ value, type: 'Group' }))
+      rungs.push(await group(t, `Rung ${i}`, i % 3 === 0 ? [a] : []))
+      if (below.length > 0) {
+        await patch(t, rungs[i] as string, {
+          schemas: [PATCH_OP],
+          Operations: [{ op: 'add', path: 'members', value: below }],
+        })
+      }
+    }
+    const top = await group(t, 'Top', [b])
+    await patch(t, top, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: rungs.at(-1), type: 'Group' }] }],
+    })
+    const list = (await (await t.scim('GET', '/Users?sortBy=userName')).json()) as Json
+    const [ofA, ofB] = list.Resources as Json[]
+    const types = (u: Json) =>
+      Object.fromEntries((u.groups as Json[]).map((g) => [g.display as string, g.type as string]))
+    expect(types(ofA as Json)).toEqual({
+      ...Object.fromEntries(
+        rungs.map((_, i) => [`Rung ${i}`, i % 3 === 0 ? 'direct' : 'indirect']),
+      ),
+      Top: 'indirect',
+    })
+    expect(types(ofB as Json)).toEqual({ Top: 'direct' })
+  })
+
   it('refuses a membership cycle', async () => {
     const t = await createTestApp()
     const inner = await group(t, 'Inner')

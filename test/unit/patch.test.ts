@@ -868,6 +868,22 @@ describe('splitMemberOperations', () => {
     }
   })
 
+  it('takes a pathless value’s member keys as their paths, never leaving them to applyPatch', () => {
+    // Found by the fuzzer (seed 2030): `members.display` in a pathless replace was a 500.
+    const display = ops({ op: 'replace', value: { 'members.display': 'x', displayName: 'g' } })
+    expect(scimError(() => split(display)).scimType).toBe('mutability')
+    const filtered = ops({ op: 'add', value: { 'Members[value eq "u1"]': [{ value: 'u1' }] } })
+    expect(scimError(() => split(filtered)).scimType).toBe('invalidPath')
+    const qualified = ops({
+      op: 'add',
+      value: { 'urn:ietf:params:scim:schemas:core:2.0:Group:members': [{ value: 'u1' }], x: 1 },
+    })
+    expect(split(qualified)).toEqual({
+      memberChanges: [{ kind: 'add', members: [{ value: 'u1' }] }],
+      operations: [{ op: 'add', value: { x: 1 } }],
+    })
+  })
+
   it('makes applyPatch refuse member paths that were not split out', () => {
     const operations = parsePatchRequest(
       ops({ op: 'add', path: 'members', value: [{ value: 'u' }] }),

@@ -27,23 +27,7 @@ export function splitMemberOperations(operations: readonly PatchOperation[]): {
 } {
   const memberChanges: MemberChange[] = []
   const rest: PatchOperation[] = []
-  for (const operation of operations) {
-    if (operation.path === undefined) {
-      const value = operation.value
-      const entries = isJsonObject(value) ? Object.entries(value) : []
-      const members = entries.filter(([key]) => isMembersKey(key))
-      if (members.length === 0) {
-        rest.push(operation)
-        continue
-      }
-      for (const [, item] of members) {
-        const change = memberChange(operation.op, item)
-        if (change) memberChanges.push(change)
-      }
-      const others = entries.filter(([key]) => !isMembersKey(key))
-      if (others.length > 0) rest.push({ op: operation.op, value: Object.fromEntries(others) })
-      continue
-    }
+  const takeWithPath = (operation: PatchOperation & { path: string }) => {
     const path = parseMembersPath(operation.path)
     if (!path) {
       rest.push(operation)
@@ -66,13 +50,26 @@ export function splitMemberOperations(operations: readonly PatchOperation[]): {
       if (change) memberChanges.push(change)
     }
   }
+  for (const operation of operations) {
+    if (operation.path !== undefined) {
+      takeWithPath({ ...operation, path: operation.path })
+      continue
+    }
+    // A pathless value's keys are paths (RFC 7644 §3.5.2.1): each one about members (`members`
+    // from Okta, but also `members.display` or a filter) is taken as that path's operation.
+    const value = operation.value
+    const entries = isJsonObject(value) ? Object.entries(value) : []
+    const aboutMembers = (key: string) => parseMembersPath(key) !== undefined
+    const members = entries.filter(([key]) => aboutMembers(key))
+    if (members.length === 0) {
+      rest.push(operation)
+      continue
+    }
+    for (const [key, item] of members) takeWithPath({ op: operation.op, path: key, value: item })
+    const others = entries.filter(([key]) => !aboutMembers(key))
+    if (others.length > 0) rest.push({ op: operation.op, value: Object.fromEntries(others) })
+  }
   return { memberChanges, operations: rest }
-}
-
-const MEMBERS_KEYS = new Set(['members', `${CORE_GROUP_URN.toLowerCase()}:members`])
-
-function isMembersKey(key: string): boolean {
-  return MEMBERS_KEYS.has(key.toLowerCase())
 }
 
 function memberChange(op: PatchOperation['op'], value: unknown): MemberChange | undefined {
