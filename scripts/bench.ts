@@ -85,7 +85,8 @@ Options:
   --warmup S           seconds of unmeasured wrk load before each run (default 2; 0: none)
   --json               print one JSON document (${REPORT_FORMAT}) instead of the table
   --cpu-prof           restart scimd under node --cpu-prof after seeding and print the
-                       top self-time functions at the end (.cpuprofile kept in --cpu-prof-dir)
+                       top self-time functions at the end (.cpuprofile kept in --cpu-prof-dir;
+                       provider: A and B both, from after the seeding to the end)
   --cpu-prof-dir DIR   where the profile goes (default $TMPDIR/scimd-bench-profiles)
   --no-build           use the existing dist/ instead of running npm run build
   --keep-data          keep the database (SQLite directory / PostgreSQL schema) and print where
@@ -871,7 +872,9 @@ async function providerMain(options: Options): Promise<number> {
     const profileDir = options.cpuProf
       ? join(options.cpuProfDir, `provider-${new Date().toISOString().replace(/[:.]/g, '-')}`)
       : undefined
-    if (profileDir) mkdirSync(profileDir, { recursive: true })
+    if (profileDir) {
+      for (const side of ['a', 'b']) mkdirSync(join(profileDir, side), { recursive: true })
+    }
     const report = await runProviderBench({
       users: options.providerUsers,
       streamRate: options.streamRate,
@@ -889,14 +892,17 @@ async function providerMain(options: Options): Promise<number> {
         : `${formatProviderReport(report)}\n  (load average at start ${load.toFixed(2)}, ${cpus().length} CPUs)\n`,
     )
     if (profileDir) {
-      const newest = readdirSync(profileDir)
-        .filter((f) => f.endsWith('.cpuprofile'))
-        .map((f) => join(profileDir, f))
-        .sort((x, y) => statSync(y).mtimeMs - statSync(x).mtimeMs)[0]
-      if (newest) {
-        process.stderr.write(
-          `\nCPU profile of A: ${newest}\n${formatProfile(summariseProfile(newest))}\n`,
-        )
+      for (const name of ['A', 'B']) {
+        const dir = join(profileDir, name.toLowerCase())
+        const newest = readdirSync(dir)
+          .filter((f) => f.endsWith('.cpuprofile'))
+          .map((f) => join(dir, f))
+          .sort((x, y) => statSync(y).mtimeMs - statSync(x).mtimeMs)[0]
+        if (newest) {
+          process.stderr.write(
+            `\nCPU profile of ${name}: ${newest}\n${formatProfile(summariseProfile(newest))}\n`,
+          )
+        }
       }
     }
     return report.ok ? 0 : 1

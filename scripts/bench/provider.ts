@@ -5,6 +5,7 @@
  * write on B under a steady stream, and A's memory while it syncs.
  */
 import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
 import { HttpClient, runConcurrently } from './http-client.js'
 import {
   type ScimdOptions,
@@ -35,7 +36,10 @@ export interface ProviderBenchOptions {
   /** Where each scimd keeps its data (a database URL per process). */
   databaseA: string
   databaseB: string
-  /** Restart A under --cpu-prof before the sync, writing here. */
+  /**
+   * Restart A and B under --cpu-prof before the sync, writing into `a/` and `b/` here: the
+   * profiles cover the sync, the check of what B holds and the stream, not the seeding.
+   */
   cpuProfDir?: string
   log: (message: string) => void
 }
@@ -128,7 +132,7 @@ export async function runProviderBench(o: ProviderBenchOptions): Promise<Provide
   const optionsA: ScimdOptions = { databaseUrl: o.databaseA, bootstrapToken: adminToken, secretKey }
   const optionsB: ScimdOptions = { databaseUrl: o.databaseB, bootstrapToken: adminToken, secretKey }
   let a = await startScimd(optionsA)
-  const b = await startScimd(optionsB)
+  let b = await startScimd(optionsB)
   const keyA = await createSource(a, adminToken, 'idp')
   const keyB = await createSource(b, adminToken, 'from-a')
   const keyCalibration = await createSource(b, adminToken, 'calibration')
@@ -184,12 +188,17 @@ export async function runProviderBench(o: ProviderBenchOptions): Promise<Provide
   calibration.close()
 
   // 3. A restarted (its memory from seeding gone; under --cpu-prof if asked), then the provider.
+  // Under --cpu-prof B is restarted too, so its profile is the sync's work, not its seeding.
   clientA.close()
   await stopProcess(a.child)
   a = await startScimd({
     ...optionsA,
-    ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}),
+    ...(o.cpuProfDir ? { cpuProfDir: join(o.cpuProfDir, 'a') } : {}),
   })
+  if (o.cpuProfDir) {
+    await stopProcess(b.child)
+    b = await startScimd({ ...optionsB, cpuProfDir: join(o.cpuProfDir, 'b') })
+  }
   clientA = new HttpClient(a.origin, keyA)
   const adminA = new HttpClient(a.origin, adminToken, 1)
   const clientB = new HttpClient(b.origin, keyB, 4)

@@ -5,7 +5,7 @@
 import { type RawBuilder, sql } from 'kysely'
 import { type ResourceRef, type UserGroupRef, userDisplay } from '../core/domain.js'
 import type { Dialect, Executor } from './database.js'
-import { preparedQuery } from './prepared.js'
+import { preparedListQuery, preparedQuery } from './prepared.js'
 import { type GroupWalkRow, groupWalk } from './query/group-walk.js'
 
 const userPkById = preparedQuery((db, sourceId: string, id: string) =>
@@ -35,9 +35,27 @@ function betweenChunks(offset: number): Promise<void> | undefined {
   return offset === 0 ? undefined : new Promise((resolve) => setImmediate(resolve))
 }
 
+const userPksByIds = preparedListQuery((db, [sourceId]: [string], ids: string[]) =>
+  db
+    .selectFrom('scim_source_users')
+    .select(['id', 'user_id'])
+    .where('source_id', '=', sourceId)
+    .where('id', 'in', ids)
+    .compile(),
+)
+
+const groupIdsByIds = preparedListQuery((db, [sourceId]: [string], ids: string[]) =>
+  db
+    .selectFrom('scim_source_groups')
+    .select('id')
+    .where('source_id', '=', sourceId)
+    .where('id', 'in', ids)
+    .compile(),
+)
+
 /**
  * Looks up which of the given SCIM ids are users or groups of this source. One id (what
- * Entra and Okta send per PATCH) takes prepared lookups; more take `in` lists of 500.
+ * Entra and Okta send per PATCH) takes prepared lookups; more take prepared `in` lists.
  */
 export async function resolveMemberIds(
   db: Executor,
@@ -54,25 +72,10 @@ export async function resolveMemberIds(
     else if ((await groupIdById(db, sourceId, id)).length > 0) groups.add(id)
     return { users, groups }
   }
-  for (let i = 0; i < unique.length; i += 500) {
-    await betweenChunks(i)
-    const chunk = unique.slice(i, i + 500)
-    const userRows = await db
-      .selectFrom('scim_source_users')
-      .select(['id', 'user_id'])
-      .where('source_id', '=', sourceId)
-      .where('id', 'in', chunk)
-      .execute()
-    for (const r of userRows) users.set(r.id, r.user_id)
-    const missing = chunk.filter((id) => !users.has(id))
-    if (missing.length === 0) continue
-    const groupRows = await db
-      .selectFrom('scim_source_groups')
-      .select('id')
-      .where('source_id', '=', sourceId)
-      .where('id', 'in', missing)
-      .execute()
-    for (const r of groupRows) groups.add(r.id)
+  for (const r of await userPksByIds(db, [sourceId], unique)) users.set(r.id, r.user_id)
+  const missing = unique.filter((id) => !users.has(id))
+  if (missing.length > 0) {
+    for (const r of await groupIdsByIds(db, [sourceId], missing)) groups.add(r.id)
   }
   return { users, groups }
 }
@@ -97,19 +100,18 @@ export async function addUserMembers(
   userPks: readonly number[],
 ): Promise<number> {
   if (userPks.length === 1) return (await addUserMember(db, groupId, userPks[0] as number)).length
-  let added = 0
-  for (let i = 0; i < userPks.length; i += 500) {
-    await betweenChunks(i)
-    const values = userPks.slice(i, i + 500).map((user_id) => ({ group_id: groupId, user_id }))
-    const result = await db
-      .insertInto('group_members')
-      .values(values)
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirstOrThrow()
-    added += Number(result.numInsertedOrUpdatedRows ?? 0)
-  }
-  return added
+  if (userPks.length === 0) return 0
+  return (await addUserMemberList(db, [groupId], userPks)).length
 }
+
+const addUserMemberList = preparedListQuery((db, [groupId]: [string], userPks: number[]) =>
+  db
+    .insertInto('group_members')
+    .values(userPks.map((user_id) => ({ group_id: groupId, user_id })))
+    .onConflict((oc) => oc.doNothing())
+    .returning('user_id')
+    .compile(),
+)
 
 export async function addGroupMembers(
   db: Executor,

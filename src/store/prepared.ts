@@ -122,3 +122,56 @@ export function preparedRowQuery<T extends object, R>(
     return run(db, ...entries.map(([, value]) => value))
   }
 }
+
+/** The longest piece of a list one statement binds (issue 29: bounded work per statement). */
+export const LIST_PIECE = 512
+
+/**
+ * The lengths a list of `n` values is cut into: LIST_PIECE as often as it fits, then powers of
+ * two (1,000 = 512 + 256 + 128 + 64 + 32 + 8). So each list query has at most ten shapes,
+ * each compiled and prepared once, whatever lengths clients send.
+ */
+export function listPieces(n: number): number[] {
+  const pieces: number[] = []
+  let left = n
+  for (; left >= LIST_PIECE; left -= LIST_PIECE) pieces.push(LIST_PIECE)
+  for (let size = LIST_PIECE >> 1; size >= 1; size >>= 1) {
+    if (left >= size) {
+      pieces.push(size)
+      left -= size
+    }
+  }
+  return pieces
+}
+
+/**
+ * A query over a list of values (an `in` list, the rows of an insert), prepared once per
+ * piece length of listPieces: `build` gets the fixed arguments and the list as placeholders
+ * and must pass each to Kysely as one value. The result runs it on each piece in turn and
+ * returns all rows. Kysely building a 500-row insert anew, and SQLite preparing each new
+ * length, were a tenth of a 1,000-member group PATCH (docs/benchmark.md, round 17).
+ */
+export function preparedListQuery<F extends unknown[], V, R>(
+  build: (db: Kysely<Database>, fixed: F, list: V[]) => CompiledQuery<R>,
+): (db: Kysely<Database>, fixed: F, list: readonly V[]) => Promise<R[]> {
+  const bySize = new Map<number, (db: Kysely<Database>, ...args: unknown[]) => Promise<R[]>>()
+  return async (db, fixed, list) => {
+    const rows: R[] = []
+    let offset = 0
+    for (const size of listPieces(list.length)) {
+      // Between pieces the event loop gets a turn: better-sqlite3 runs each statement
+      // synchronously, and a 150,000-member PUT is hundreds of them.
+      if (offset > 0) await new Promise((resolve) => setImmediate(resolve))
+      let run = bySize.get(size)
+      if (!run) {
+        run = preparedQuery((handle, ...args: unknown[]) =>
+          build(handle, args.slice(0, fixed.length) as F, args.slice(fixed.length) as V[]),
+        )
+        bySize.set(size, run)
+      }
+      rows.push(...(await run(db, ...fixed, ...list.slice(offset, offset + size))))
+      offset += size
+    }
+    return rows
+  }
+}

@@ -1,4 +1,5 @@
 /** Outbound SCIM providers and their connection objects (directory object ↔ remote id). */
+import type { Compilable } from 'kysely'
 import { nullsLast, type OrderBy, type Page, searchAny, toCount } from './admin-query.js'
 import type {
   Executor,
@@ -518,6 +519,28 @@ export async function countProviderObjects(
   return toCount(n)
 }
 
+/** The query of listProviderObjects (apart, so its plan can be checked). */
+export function selectProviderObjects(
+  db: Executor,
+  kind: ObjectKind,
+  filter: ProviderObjectFilter,
+  page: Page,
+  opts: { withErrors?: boolean } = {},
+): Compilable<ProviderUserRow | ProviderGroupRow> & {
+  execute(): Promise<Array<ProviderUserRow | ProviderGroupRow>>
+} {
+  // biome-ignore lint/suspicious/noExplicitAny: see findProviderObject
+  let query = (db as any).selectFrom(TABLES[kind]).selectAll()
+  if (filter.providerId !== undefined) query = query.where('provider_id', '=', filter.providerId)
+  if (filter.objectId !== undefined) query = query.where(OBJECT_COLUMN[kind], '=', filter.objectId)
+  // Failed links first; with errors only, that key is the same for all and is left out: the
+  // planner then walks the partial index of failed links (provider_*_failed_idx) instead of
+  // sorting every link of the provider (a 100 ms scan at 100,000 users, per status poll).
+  if (opts.withErrors) query = query.where('last_error', 'is not', null)
+  else query = query.orderBy(nullsLast('last_error'), 'asc')
+  return query.orderBy('updated_at', 'desc').orderBy('id').limit(page.limit).offset(page.offset)
+}
+
 export async function listProviderObjects(
   db: Executor,
   kind: ObjectKind,
@@ -525,19 +548,8 @@ export async function listProviderObjects(
   page: Page,
   opts: { withErrors?: boolean } = {},
 ): Promise<ProviderObject[]> {
-  // biome-ignore lint/suspicious/noExplicitAny: see findProviderObject
-  let query = (db as any).selectFrom(TABLES[kind]).selectAll()
-  if (filter.providerId !== undefined) query = query.where('provider_id', '=', filter.providerId)
-  if (filter.objectId !== undefined) query = query.where(OBJECT_COLUMN[kind], '=', filter.objectId)
-  if (opts.withErrors) query = query.where('last_error', 'is not', null)
-  const rows = await query
-    .orderBy(nullsLast('last_error'), 'asc')
-    .orderBy('updated_at', 'desc')
-    .orderBy('id')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute()
-  return rows.map((r: ProviderUserRow | ProviderGroupRow) => toObject(kind, r))
+  const rows = await selectProviderObjects(db, kind, filter, page, opts).execute()
+  return rows.map((r) => toObject(kind, r))
 }
 
 /** Links of a provider in id order after `after`, for a full sync's sweep of deleted objects. */

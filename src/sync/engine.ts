@@ -521,14 +521,17 @@ export class ProviderSync {
     return true
   }
 
-  /** The remote ids the group should have: its in-scope direct members that are pushed. */
-  private async desiredMembers(groupId: string): Promise<Set<string>> {
-    const desired = new Set<string>()
+  /**
+   * The remote ids the group should have, a page at a time: its in-scope direct members that
+   * are pushed. Pages, so a new group's members go out as they are read (no set of them all).
+   */
+  private async *desiredMemberPages(groupId: string): AsyncGenerator<string[]> {
     for (let after = 0; ; ) {
       const page = await dir.pageGroupMemberLinks(this.db, this.provider.pk, groupId, after, 500)
-      if (page.length === 0) break
+      if (page.length === 0) return
       after = (page[page.length - 1] as dir.MemberLink).pk
       const pushed = await this.inScopeAmong(page)
+      const ids: string[] = []
       for (const m of page) {
         if (!pushed.has(m.pk)) continue
         let rid = m.remoteId
@@ -537,9 +540,16 @@ export class ProviderSync {
           await this.guarded('user', m.uuid, () => this.syncUser(m.uuid))
           rid = (await store.remoteUserIds(this.db, this.provider.pk, [m.uuid])).get(m.uuid) ?? null
         }
-        if (rid) desired.add(rid)
+        if (rid) ids.push(rid)
       }
+      yield ids
     }
+  }
+
+  /** The remote ids the group should have, all of them (to compare with the remote's). */
+  private async desiredMembers(groupId: string): Promise<Set<string>> {
+    const desired = new Set<string>()
+    for await (const ids of this.desiredMemberPages(groupId)) for (const id of ids) desired.add(id)
     return desired
   }
 
@@ -592,6 +602,10 @@ export class ProviderSync {
     remoteGroupId: string,
     opts: { fresh?: boolean; body?: RemoteBody } = {},
   ): Promise<void> {
+    if (opts.fresh && this.caps.patch) {
+      await this.addFreshMembers(groupId, remoteGroupId)
+      return
+    }
     const desired = await this.desiredMembers(groupId)
     if (!this.caps.patch) {
       const group = await dir.findGroup(this.db, groupId)
@@ -623,6 +637,30 @@ export class ProviderSync {
     await this.patchMembers(groupId, remoteGroupId, adds, removes)
   }
 
+  /**
+   * A group just created remotely (so empty there): its members are added as they are read,
+   * maxMemberOps a PATCH, so the remote writes the first while the next are read (and no set
+   * of all of a 10,000-member group's ids is kept).
+   */
+  private async addFreshMembers(groupId: string, remoteGroupId: string): Promise<void> {
+    const chunk = this.caps.maxMemberOps
+    let pending: string[] = []
+    let added = 0
+    for await (const ids of this.desiredMemberPages(groupId)) {
+      pending.push(...ids)
+      while (pending.length >= chunk) {
+        await this.sendMemberChanges(remoteGroupId, pending.slice(0, chunk), [])
+        added += chunk
+        pending = pending.slice(chunk)
+      }
+    }
+    await this.sendMemberChanges(remoteGroupId, pending, [])
+    added += pending.length
+    if (added > 0) {
+      this.note({ level: 'info', event: 'members changed', objectId: groupId, added, removed: 0 })
+    }
+  }
+
   /** Sends member changes as PATCH add/remove operations, at most maxMemberOps per request. */
   private async patchMembers(
     groupId: string,
@@ -631,6 +669,22 @@ export class ProviderSync {
     removes: readonly string[],
   ): Promise<void> {
     if (adds.length === 0 && removes.length === 0) return
+    await this.sendMemberChanges(remoteGroupId, adds, removes)
+    this.note({
+      level: 'info',
+      event: 'members changed',
+      objectId: groupId,
+      added: adds.length,
+      removed: removes.length,
+    })
+  }
+
+  /** The PATCH requests of patchMembers: removals first, at most maxMemberOps changes each. */
+  private async sendMemberChanges(
+    remoteGroupId: string,
+    adds: readonly string[],
+    removes: readonly string[],
+  ): Promise<void> {
     const changes: Array<{ op: 'add' | 'remove'; id: string }> = [
       ...removes.map((id) => ({ op: 'remove' as const, id })),
       ...adds.map((id) => ({ op: 'add' as const, id })),
@@ -654,13 +708,6 @@ export class ProviderSync {
         { discardBody: true },
       )
     }
-    this.note({
-      level: 'info',
-      event: 'members changed',
-      objectId: groupId,
-      added: adds.length,
-      removed: removes.length,
-    })
   }
 
   /** Pushes a change of some memberships of a group as that difference. */

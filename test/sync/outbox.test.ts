@@ -77,4 +77,38 @@ describe('outbox', () => {
       .executeTakeFirstOrThrow()
     expect(Number(n.n)).toBe(0)
   })
+
+  it('records one member row per member of a 700-member add, cut into several statements', async () => {
+    const { t, pk } = await withProvider()
+    const ids: string[] = []
+    for (let i = 0; i < 700; i += 50) {
+      const batch = Array.from({ length: 50 }, async (_, k) => {
+        const res = await t.scim('POST', '/Users', { userName: `m${i + k}` })
+        return ((await res.json()) as { id: string }).id
+      })
+      ids.push(...(await Promise.all(batch)))
+    }
+    const group = (await (await t.scim('POST', '/Groups', { displayName: 'big' })).json()) as {
+      id: string
+    }
+    await t.scim('PATCH', `/Groups/${group.id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'add', path: 'members', value: ids.map((value) => ({ value })) }],
+    })
+    const members = await t.runtime.deps.db
+      .selectFrom('outbox')
+      .select('member_id')
+      .where('kind', '=', 'member')
+      .where('object_id', '=', group.id)
+      .where('provider_id', '=', pk)
+      .execute()
+    const userPks = await t.runtime.deps.db
+      .selectFrom('scim_source_users')
+      .select('user_id')
+      .where('id', 'in', ids.slice(0, 500))
+      .execute()
+    expect(members).toHaveLength(700)
+    expect(new Set(members.map((m) => m.member_id)).size).toBe(700)
+    for (const u of userPks) expect(members.map((m) => m.member_id)).toContain(String(u.user_id))
+  })
 })
