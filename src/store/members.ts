@@ -5,7 +5,7 @@
 import { type RawBuilder, sql } from 'kysely'
 import { type ResourceRef, type UserGroupRef, userDisplay } from '../core/domain.js'
 import type { Dialect, Executor } from './database.js'
-import { preparedListQuery, preparedQuery } from './prepared.js'
+import { betweenChunks, preparedListQuery, preparedQuery } from './prepared.js'
 import { type GroupWalkRow, groupWalk } from './query/group-walk.js'
 
 const userPkById = preparedQuery((db, sourceId: string, id: string) =>
@@ -25,15 +25,6 @@ const groupIdById = preparedQuery((db, sourceId: string, id: string) =>
     .where('id', '=', id)
     .compile(),
 )
-
-/**
- * Before every chunk of a long list but the first, the event loop gets a turn: better-sqlite3
- * runs each statement synchronously, and a 150,000-member PUT is hundreds of them, which
- * held the loop for a second. Other requests' writes queue behind this transaction anyway.
- */
-function betweenChunks(offset: number): Promise<void> | undefined {
-  return offset === 0 ? undefined : new Promise((resolve) => setImmediate(resolve))
-}
 
 const userPksByIds = preparedListQuery((db, [sourceId]: [string], ids: string[]) =>
   db

@@ -123,6 +123,15 @@ export function preparedRowQuery<T extends object, R>(
   }
 }
 
+/**
+ * Before every chunk of a long list but the first, the event loop gets a turn: better-sqlite3
+ * runs each statement synchronously, and a 150,000-member PUT is hundreds of them, which
+ * held the loop for a second. Other requests' writes queue behind this transaction anyway.
+ */
+export function betweenChunks(offset: number): Promise<void> | undefined {
+  return offset === 0 ? undefined : new Promise((resolve) => setImmediate(resolve))
+}
+
 /** The longest piece of a list one statement binds (issue 29: bounded work per statement). */
 export const LIST_PIECE = 512
 
@@ -159,9 +168,7 @@ export function preparedListQuery<F extends unknown[], V, R>(
     const rows: R[] = []
     let offset = 0
     for (const size of listPieces(list.length)) {
-      // Between pieces the event loop gets a turn: better-sqlite3 runs each statement
-      // synchronously, and a 150,000-member PUT is hundreds of them.
-      if (offset > 0) await new Promise((resolve) => setImmediate(resolve))
+      await betweenChunks(offset)
       let run = bySize.get(size)
       if (!run) {
         run = preparedQuery((handle, ...args: unknown[]) =>
