@@ -630,7 +630,8 @@ export class ProviderSync {
       })
       return
     }
-    const current = opts.fresh ? new Set<string>() : await this.remoteMembers(remoteGroupId)
+    // A fresh group with PATCH went through addFreshMembers above.
+    const current = await this.remoteMembers(remoteGroupId)
     const adds = [...desired].filter((id) => !current.has(id))
     const stale = [...current].filter((id) => !desired.has(id))
     const removes = [...(await store.linkedRemoteUserIds(this.db, this.provider.pk, stale))]
